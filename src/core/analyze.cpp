@@ -1,0 +1,178 @@
+#include "analyze.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <tuple>
+
+#include "rounding.h"
+
+namespace qe {
+
+namespace {
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  // Shortest form that reads back the same value, as JS prints numbers.
+  for (int prec = 1; prec <= 17; ++prec) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.*g", prec, v);
+    if (std::strtod(b, nullptr) == v) return b;
+  }
+  return buf;
+}
+
+Error err(std::string field, std::string message, int64_t index = -1) { return Error{std::move(field), index, std::move(message)}; }
+
+}  // namespace
+
+std::optional<Error> validate_scheme(const QuantScheme& s) {
+  if (s.bits < 2 || s.bits > 16) return err("bits", "Bit depth must be between 2 and 16 (got " + std::to_string(s.bits) + ")");
+  int32_t qmin, qmax;
+  mode_code_range(s.mode, s.bits, qmin, qmax);
+  const int32_t lowest = -(int32_t{1} << (s.bits - 1)), highest = (int32_t{1} << s.bits) - 1;
+  const std::string span = "[" + std::to_string(lowest) + ", " + std::to_string(highest) + "]";
+  if (s.qmin && (*s.qmin < lowest || *s.qmin > highest))
+    return err("qmin", "q_min must lie in " + span + " for " + std::to_string(s.bits) + " bits (got " + std::to_string(*s.qmin) + ")");
+  if (s.qmax && (*s.qmax < lowest || *s.qmax > highest))
+    return err("qmax", "q_max must lie in " + span + " for " + std::to_string(s.bits) + " bits (got " + std::to_string(*s.qmax) + ")");
+  qmin = s.qmin.value_or(qmin);
+  qmax = s.qmax.value_or(qmax);
+  if (qmin >= qmax)
+    return err(s.qmin ? "qmin" : "qmax", "q_min must be below q_max (got " + std::to_string(qmin) + " and " + std::to_string(qmax) + ")");
+  if (s.mode == Mode::Symmetric && qmax <= 0) return err("qmax", "Symmetric mode needs q_max above 0");
+  if (s.range) {
+    for (auto [v, field, name] : {std::tuple{s.range->min, "range.min", "Range min"}, std::tuple{s.range->max, "range.max", "Range max"}}) {
+      if (!std::isfinite(v)) return err(field, std::string(name) + " must be a finite number");
+      if (std::fabs(v) > kMaxMagnitude) return err(field, std::string(name) + " must be within ±1e100");
+    }
+    if (!(s.range->min < s.range->max)) return err("range.min", "Range min must be below Range max");
+  }
+  if (s.scale) {
+    if (!std::isfinite(*s.scale) || !(*s.scale > 0)) return err("scale", "Scale must be a positive finite number");
+    if (s.arithmetic == Arithmetic::Float32) {
+      const float f = static_cast<float>(*s.scale);
+      if (f == 0 || std::isinf(f)) return err("scale", "Scale " + num(*s.scale) + " is outside float32's range, needed by float32 arithmetic");
+    }
+  }
+  if (s.zero_point && (*s.zero_point < qmin || *s.zero_point > qmax))
+    return err("zeroPoint", "Zero point must lie in [q_min, q_max] = [" + std::to_string(qmin) + ", " + std::to_string(qmax) + "]");
+  if (s.zero_point && s.mode == Mode::Symmetric && *s.zero_point != 0)
+    return err("zeroPoint", "Symmetric mode fixes the zero point at 0: use an asymmetric mode for another zero point");
+  return std::nullopt;
+}
+
+Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan) {
+  QuantParams p;
+  mode_code_range(s.mode, s.bits, p.qmin, p.qmax);
+  p.qmin = s.qmin.value_or(p.qmin);
+  p.qmax = s.qmax.value_or(p.qmax);
+  if (s.range) {
+    p.range_min = s.range->min;
+    p.range_max = s.range->max;
+  } else {
+    p.range_min = scan.min;
+    p.range_max = scan.max;
+    // A zero-width range (all samples equal) has no scale: widen it to include zero, as
+    // PyTorch's observers always do. All-zero samples keep [0, 0] and get scale 1.
+    if (p.range_min == p.range_max) {
+      p.range_min = std::min(p.range_min, 0.0);
+      p.range_max = std::max(p.range_max, 0.0);
+    }
+  }
+  const bool zero_range = p.range_min == 0 && p.range_max == 0;
+  if (s.scale) {
+    p.scale = *s.scale;
+  } else if (zero_range) {
+    p.scale = 1;
+  } else if (s.mode == Mode::Symmetric) {
+    p.scale = std::max(std::fabs(p.range_min), std::fabs(p.range_max)) / p.qmax;
+  } else {
+    p.scale = (p.range_max - p.range_min) / (static_cast<double>(p.qmax) - p.qmin);
+  }
+  const char* range_field = s.range ? "range.min" : "values";
+  if (!(p.scale > 0) || !std::isfinite(p.scale))
+    return err(range_field, "The range [" + num(p.range_min) + ", " + num(p.range_max) + "] is too narrow: its scale underflows to 0");
+  if (s.arithmetic == Arithmetic::Float32) {
+    // Runtimes keep the scale as float32; the reported scale is the one used.
+    const float f = static_cast<float>(p.scale);
+    if (f == 0)
+      return err(s.scale ? "scale" : range_field, "The scale " + num(p.scale) + " underflows to 0 in float32 arithmetic");
+    p.scale = f;
+  }
+  if (s.zero_point) {
+    p.zero_point = *s.zero_point;
+  } else if (s.mode == Mode::Symmetric) {
+    p.zero_point = 0;
+  } else {
+    // zero_point = round(q_min − real_min / scale), ties to even whatever the sample rounding,
+    // clamped to [q_min, q_max] (a range that excludes 0 then clips on one side).
+    const double z = round_half_even(static_cast<double>(p.qmin) - p.range_min / p.scale);
+    p.zero_point = static_cast<int32_t>(std::clamp(z, static_cast<double>(p.qmin), static_cast<double>(p.qmax)));
+  }
+  return p;
+}
+
+template <class In> Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
+  const QuantScheme& s = opt.scheme;
+  if (auto e = validate_scheme(s)) return *e;
+  if (n == 0) return err("values", "No samples: enter at least one value");
+  const SampleScan scan = scan_samples(x, n, opt.kernel);
+  if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > kMaxMagnitude) {
+    for (size_t i = 0; i < n; ++i) {
+      const double v = static_cast<double>(x[i]);
+      const std::string where = "Sample " + std::to_string(i + 1);
+      if (std::isnan(v)) return err("values", where + " is NaN", static_cast<int64_t>(i));
+      if (std::isinf(v)) return err("values", where + " is infinite", static_cast<int64_t>(i));
+      if (std::fabs(v) > kMaxMagnitude)
+        return err("values", where + " (" + num(v) + ") is too large: magnitudes up to 1e100 are supported", static_cast<int64_t>(i));
+    }
+  }
+  auto derived = derive_params(s, scan);
+  if (auto* e = std::get_if<Error>(&derived)) return *e;
+  Analysis a;
+  a.params = std::get<QuantParams>(derived);
+
+  KernelParams kp;
+  kp.scale = a.params.scale;
+  kp.zero_point = a.params.zero_point;
+  kp.qmin = a.params.qmin;
+  kp.qmax = a.params.qmax;
+  kp.rounding = s.rounding;
+  kp.arithmetic = s.arithmetic;
+  kp.seed = s.seed;
+  SampleOutputs out;
+  if (opt.per_sample) {
+    a.codes.resize(n);
+    a.errors.resize(n);
+    a.clipped.resize(n);
+    out.codes = a.codes.data();
+    out.errors = a.errors.data();
+    out.clipped = a.clipped.data();
+    if (s.arithmetic == Arithmetic::Float32) {
+      a.dequantized_f32.resize(n);
+      out.dequantized = a.dequantized_f32.data();
+    } else {
+      a.dequantized_f64.resize(n);
+      out.dequantized = a.dequantized_f64.data();
+    }
+  }
+  const ErrorSums sums = quantize_samples(x, n, kp, out, opt.kernel);
+  a.metrics = metrics_from_sums(sums, scan.sum_sq, std::max(std::fabs(scan.min), std::fabs(scan.max)), a.params.scale);
+  if (opt.per_sample) {
+    code_utilisation(a.codes.data(), n, a.params.qmin, a.params.qmax, a.metrics.codes_used, a.metrics.code_entropy_bits);
+    std::vector<double> abs_err(n);
+    for (size_t i = 0; i < n; ++i) abs_err[i] = std::fabs(a.errors[i]);
+    a.metrics.median_abs_error = percentile_linear(abs_err.data(), n, 0.5);
+    a.metrics.p95_abs_error = percentile_linear(abs_err.data(), n, 0.95);
+  }
+  return a;
+}
+
+template Result<Analysis> analyze<float>(const float*, size_t, const AnalyzeOptions&);
+template Result<Analysis> analyze<double>(const double*, size_t, const AnalyzeOptions&);
+
+}  // namespace qe

@@ -1,0 +1,71 @@
+// The hot loops: one read of the samples for their range, one for quantize + dequantize +
+// metric sums. Each takes pointer + count and exists twice: a wasm_simd128 body with a scalar
+// tail, and its scalar twin. The two give bit-identical codes, reconstructions and sums: sums
+// go to four double lanes (sample i to lane i % 4) and the lanes are added in one fixed order,
+// in both.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "scheme.h"
+
+namespace qe {
+
+enum class Kernel { Auto, Scalar, Simd };
+
+// True when this build has the wasm_simd128 bodies (otherwise Simd runs the scalar twin).
+bool simd_available();
+
+// What one read of the samples tells: their range, and the signal energy for SQNR.
+// `finite` is false when any sample is NaN or ±Inf (then min/max are meaningless).
+struct SampleScan {
+  double min = 0;
+  double max = 0;
+  double sum_sq = 0;  // Σ x², in double
+  bool finite = true;
+};
+
+template <class In> SampleScan scan_samples(const In* x, size_t n, Kernel k);
+
+// The quantizer as the kernels see it: parameters already derived and validated.
+struct KernelParams {
+  double scale = 1;
+  int32_t zero_point = 0;
+  int32_t qmin = 0;
+  int32_t qmax = 0;
+  Rounding rounding = Rounding::HalfEven;
+  Arithmetic arithmetic = Arithmetic::Float64;
+  uint64_t seed = 0;
+  uint64_t index_base = 0;  // global index of x[0]: stochastic draws and max-error index use it
+};
+
+// Per-sample outputs; each pointer may be null to skip it. `dequantized` is float* in float32
+// arithmetic and double* in float64 arithmetic: x_hat as the arithmetic produced it.
+struct SampleOutputs {
+  int32_t* codes = nullptr;
+  void* dequantized = nullptr;
+  double* errors = nullptr;  // x - x_hat in double, x exactly as given
+  uint8_t* clipped = nullptr;
+};
+
+// Sums over the samples, in double. Combine chunks with `merge` (in index order).
+struct ErrorSums {
+  uint64_t count = 0;
+  double sum_err2 = 0;   // Σ e²
+  double sum_abs = 0;    // Σ |e|
+  double sum_err = 0;    // Σ e
+  double sum_xhat2 = 0;  // Σ x_hat²
+  double sum_xxhat = 0;  // Σ x·x_hat
+  double max_abs = -1;   // max |e|, -1 before any sample
+  uint64_t max_abs_index = 0;  // first index where it occurs
+  uint64_t clip_count = 0;  // round(scaled) outside [qmin, qmax], before the clamp
+  uint64_t tie_count = 0;   // scaled exactly halfway between two integers
+
+  void merge(const ErrorSums& o);
+};
+
+template <class In>
+ErrorSums quantize_samples(const In* x, size_t n, const KernelParams& p, const SampleOutputs& out, Kernel k);
+
+}  // namespace qe

@@ -1,0 +1,48 @@
+// Error metrics of one quantization, from the kernels' sums (double) and, where the metric needs
+// the whole distribution (percentiles, code histogram), from the per-sample outputs.
+//
+// A metric that is undefined for the data (SQNR of an all-zero signal, the cosine of a zero
+// vector, percentiles without per-sample outputs) is NaN here; the JS API turns NaN into null.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels.h"
+#include "scheme.h"
+
+namespace qe {
+
+struct Metrics {
+  uint64_t count = 0;
+  double mse = 0;                // Σ e² / n
+  double rmse = 0;               // √MSE
+  double mae = 0;                // Σ |e| / n
+  double max_abs_error = 0;      // max |e|
+  int64_t max_abs_error_index = -1;  // 0-based, first occurrence
+  double mean_error = 0;         // Σ e / n: the bias
+  double error_std = 0;          // population standard deviation: √(MSE − bias²)
+  double sqnr_db = 0;            // 10·log10(Σ x² / Σ e²): +∞ when every e = 0, NaN when Σ x² = 0
+  double psnr_db = 0;            // 10·log10(max|x|² / MSE): +∞ when MSE = 0, NaN when max|x| = 0
+  uint64_t clip_count = 0;       // samples whose unclamped code fell outside [q_min, q_max]
+  double clip_rate = 0;          // clip_count / n
+  double step = 0;               // Δ = scale
+  double uniform_noise = 0;      // Δ² / 12: the MSE of uniform rounding noise
+  double median_abs_error = 0;   // percentiles of |e|, linear between closest ranks (numpy's default)
+  double p95_abs_error = 0;
+  double cosine = 0;             // Σ x·x̂ / (‖x‖·‖x̂‖): NaN when either is the zero vector
+  uint64_t tie_count = 0;        // samples whose `scaled` was exactly k + 1/2
+  uint64_t codes_used = 0;       // distinct codes among the samples
+  double code_entropy_bits = 0;  // −Σ p·log2 p over the codes: the effective bits
+};
+
+// The metrics that follow from the sums alone. `sum_sq` and `max_abs_x` describe the samples.
+Metrics metrics_from_sums(const ErrorSums& s, double sum_sq, double max_abs_x, double scale);
+
+// Percentile p in [0, 1] of |e| with numpy's 'linear' rule. Reorders `abs_errors`.
+double percentile_linear(double* abs_errors, size_t n, double p);
+
+// Codes used and their entropy in bits, for codes in [qmin, qmax].
+void code_utilisation(const int32_t* codes, size_t n, int32_t qmin, int32_t qmax, uint64_t& used, double& entropy_bits);
+
+}  // namespace qe

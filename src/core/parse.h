@@ -1,0 +1,18 @@
+// Pasted text → samples (float64, exactly as typed: correctly rounded by fast_float).
+//
+// Numbers are separated by any run of commas, semicolons, spaces, tabs or newlines; a leading
+// or trailing separator is fine. A number may have a sign (+ or -), a fraction and an exponent.
+// Anything else — a word, "1.2.3", NaN, ±Inf, a value beyond double's range — is an error that
+// names the sample's 1-based position and its text.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "analyze.h"
+
+namespace qe {
+
+Result<std::vector<double>> parse_values(std::string_view text);
+
+}  // namespace qe

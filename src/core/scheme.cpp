@@ -1,0 +1,53 @@
+#include "scheme.h"
+
+namespace qe {
+
+const char* to_string(Mode m) {
+  switch (m) {
+    case Mode::Symmetric: return "symmetric";
+    case Mode::Asymmetric: return "asymmetric";
+    case Mode::AsymmetricUnsigned: return "asymmetric-unsigned";
+  }
+  return "";
+}
+const char* to_string(Rounding r) {
+  switch (r) {
+    case Rounding::HalfEven: return "half-even";
+    case Rounding::HalfAway: return "half-away";
+    case Rounding::HalfUp: return "half-up";
+    case Rounding::Floor: return "floor";
+    case Rounding::Ceil: return "ceil";
+    case Rounding::TowardZero: return "toward-zero";
+    case Rounding::Stochastic: return "stochastic";
+  }
+  return "";
+}
+const char* to_string(Arithmetic a) { return a == Arithmetic::Float32 ? "float32" : "float64"; }
+
+std::optional<Mode> parse_mode(const std::string& s) {
+  for (Mode m : {Mode::Symmetric, Mode::Asymmetric, Mode::AsymmetricUnsigned})
+    if (s == to_string(m)) return m;
+  return std::nullopt;
+}
+std::optional<Rounding> parse_rounding(const std::string& s) {
+  for (Rounding r : {Rounding::HalfEven, Rounding::HalfAway, Rounding::HalfUp, Rounding::Floor, Rounding::Ceil,
+                     Rounding::TowardZero, Rounding::Stochastic})
+    if (s == to_string(r)) return r;
+  return std::nullopt;
+}
+std::optional<Arithmetic> parse_arithmetic(const std::string& s) {
+  if (s == "float64") return Arithmetic::Float64;
+  if (s == "float32") return Arithmetic::Float32;
+  return std::nullopt;
+}
+
+void mode_code_range(Mode mode, int bits, int32_t& qmin, int32_t& qmax) {
+  const int32_t half = int32_t{1} << (bits - 1);
+  switch (mode) {
+    case Mode::Symmetric: qmin = -(half - 1), qmax = half - 1; break;
+    case Mode::Asymmetric: qmin = -half, qmax = half - 1; break;
+    case Mode::AsymmetricUnsigned: qmin = 0, qmax = 2 * half - 1; break;
+  }
+}
+
+}  // namespace qe

@@ -1,0 +1,75 @@
+// Quantization scheme (what the user chose) and quantization parameters (what follows from it).
+//
+// The real-value equation, as in seed 004:
+//   scaled = x / scale + zero_point
+//   q      = clamp(round(scaled), q_min, q_max)
+//   x_hat  = (q - zero_point) * scale
+//   error  = x - x_hat
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace qe {
+
+enum class Mode {
+  Symmetric,           // q in [-(2^(b-1)-1), 2^(b-1)-1], zero_point = 0 (restricted, zero-centred)
+  Asymmetric,          // q in [-2^(b-1), 2^(b-1)-1]
+  AsymmetricUnsigned,  // q in [0, 2^b-1]
+};
+
+// How the quantizer maps `scaled` to an integer; see rounding.h for each rule's definition.
+enum class Rounding { HalfEven, HalfAway, HalfUp, Floor, Ceil, TowardZero, Stochastic };
+
+// The precision of x / scale, the rounding and x_hat. Parameters are always derived in float64
+// and sums are always accumulated in double, whichever is chosen.
+enum class Arithmetic { Float64, Float32 };
+
+struct Range {
+  double min = 0;
+  double max = 0;
+};
+
+struct QuantScheme {
+  int bits = 8;
+  Mode mode = Mode::Symmetric;
+  Rounding rounding = Rounding::HalfEven;
+  uint64_t seed = 0;               // stochastic rounding only
+  std::optional<Range> range;      // absent: [min(x), max(x)] of the samples
+  std::optional<int32_t> qmin;     // override of the mode's code range
+  std::optional<int32_t> qmax;
+  std::optional<double> scale;     // a deployed model's parameters, used as given
+  std::optional<int32_t> zero_point;
+  Arithmetic arithmetic = Arithmetic::Float64;
+};
+
+// real = scale * (q - zero_point), for q in [qmin, qmax].
+struct QuantParams {
+  double scale = 1;
+  int32_t zero_point = 0;
+  int32_t qmin = 0;
+  int32_t qmax = 0;
+  double range_min = 0;  // the range the parameters were derived from (after the degenerate rule)
+  double range_max = 0;
+};
+
+// An error that the boundary turns into a thrown JS Error. `field` uses the JS option names
+// ("bits", "range.min", "values", ...); `index` is the 0-based sample index, or -1.
+struct Error {
+  std::string field;
+  int64_t index = -1;
+  std::string message;
+};
+
+const char* to_string(Mode m);
+const char* to_string(Rounding r);
+const char* to_string(Arithmetic a);
+std::optional<Mode> parse_mode(const std::string& s);
+std::optional<Rounding> parse_rounding(const std::string& s);
+std::optional<Arithmetic> parse_arithmetic(const std::string& s);
+
+// The code range of a mode at a bit depth, before any qmin/qmax override.
+void mode_code_range(Mode mode, int bits, int32_t& qmin, int32_t& qmax);
+
+}  // namespace qe

@@ -1,0 +1,174 @@
+// The SIMD kernels against their scalar twins: bit-identical codes, reconstructions, errors,
+// clip flags and sums, on awkward sizes and on ties, subnormals and values far outside the range.
+// Natively there is no SIMD body and both calls run the twin; the wasm build compares for real.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "kernels.h"
+
+using namespace qe;
+
+namespace {
+
+template <class In> std::vector<In> awkward_samples(size_t n, double scale, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal(0.0, 40 * scale);
+  std::vector<In> x(n);
+  for (size_t i = 0; i < n; ++i) {
+    switch (i % 8) {
+      case 0: x[i] = static_cast<In>(std::round(normal(rng) / scale) * scale + 0.5 * scale); break;  // exact ties (scale 2^-k)
+      case 1: x[i] = std::numeric_limits<In>::denorm_min() * static_cast<In>(i % 5); break;            // subnormals
+      case 2: x[i] = static_cast<In>(normal(rng) * 1e6); break;                                        // far outside
+      case 3: x[i] = static_cast<In>(-0.0); break;
+      default: x[i] = static_cast<In>(normal(rng)); break;
+    }
+  }
+  return x;
+}
+
+struct Run {
+  std::vector<int32_t> codes;
+  std::vector<float> deq32;
+  std::vector<double> deq64, errors;
+  std::vector<uint8_t> clipped;
+  ErrorSums sums;
+};
+
+template <class In> Run run(const std::vector<In>& x, const KernelParams& p, Kernel k) {
+  Run r;
+  const size_t n = x.size();
+  r.codes.assign(n, 0x7eadbeef);
+  r.deq32.assign(n, -1.f);
+  r.deq64.assign(n, -1.0);
+  r.errors.assign(n, -1.0);
+  r.clipped.assign(n, 7);
+  SampleOutputs out{r.codes.data(), nullptr, r.errors.data(), r.clipped.data()};
+  out.dequantized = p.arithmetic == Arithmetic::Float32 ? static_cast<void*>(r.deq32.data()) : static_cast<void*>(r.deq64.data());
+  r.sums = quantize_samples(x.data(), n, p, out, k);
+  return r;
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+template <class T> bool same_bits_vec(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
+}
+
+void check_same(const Run& a, const Run& b) {
+  CHECK(a.codes == b.codes);
+  CHECK(same_bits_vec(a.deq32, b.deq32));
+  CHECK(same_bits_vec(a.deq64, b.deq64));
+  CHECK(same_bits_vec(a.errors, b.errors));
+  CHECK(a.clipped == b.clipped);
+  CHECK(a.sums.count == b.sums.count);
+  CHECK(same_bits(a.sums.sum_err2, b.sums.sum_err2));
+  CHECK(same_bits(a.sums.sum_abs, b.sums.sum_abs));
+  CHECK(same_bits(a.sums.sum_err, b.sums.sum_err));
+  CHECK(same_bits(a.sums.sum_xhat2, b.sums.sum_xhat2));
+  CHECK(same_bits(a.sums.sum_xxhat, b.sums.sum_xxhat));
+  CHECK(same_bits(a.sums.max_abs, b.sums.max_abs));
+  CHECK(a.sums.max_abs_index == b.sums.max_abs_index);
+  CHECK(a.sums.clip_count == b.sums.clip_count);
+  CHECK(a.sums.tie_count == b.sums.tie_count);
+}
+
+const Rounding kAllRules[] = {Rounding::HalfEven, Rounding::HalfAway, Rounding::HalfUp, Rounding::Floor,
+                              Rounding::Ceil, Rounding::TowardZero, Rounding::Stochastic};
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("SIMD quantize equals its scalar twin bit for bit", In, float, double) {
+  const double scale = 1.0 / 64;  // a power of two, so k + 1/2 steps are exact ties
+  for (size_t n : {size_t{0}, size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{1023}, size_t{1} << 20}) {
+    const auto x = awkward_samples<In>(n, scale, static_cast<uint32_t>(n) + 11);
+    for (Arithmetic arith : {Arithmetic::Float32, Arithmetic::Float64}) {
+      for (Rounding rule : kAllRules) {
+        if (n == (size_t{1} << 20) && rule != Rounding::HalfEven && rule != Rounding::Stochastic) continue;
+        for (int asym = 0; asym < 2; ++asym) {
+          KernelParams p;
+          p.scale = scale;
+          p.zero_point = asym ? -3 : 0;
+          p.qmin = asym ? -128 : -127;
+          p.qmax = 127;
+          p.rounding = rule;
+          p.arithmetic = arith;
+          p.seed = 0x1234567890abcdefull;
+          p.index_base = asym ? 5 : 0;
+          CAPTURE(n);
+          CAPTURE(to_string(rule));
+          CAPTURE(to_string(arith));
+          check_same(run(x, p, Kernel::Simd), run(x, p, Kernel::Scalar));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("SIMD scan equals its scalar twin", In, float, double) {
+  for (size_t n : {size_t{1}, size_t{3}, size_t{4}, size_t{5}, size_t{1023}, size_t{1} << 20}) {
+    const auto x = awkward_samples<In>(n, 1.0 / 64, 3);
+    const SampleScan a = scan_samples(x.data(), n, Kernel::Simd), b = scan_samples(x.data(), n, Kernel::Scalar);
+    CAPTURE(n);
+    CHECK(a.min == b.min);
+    CHECK(a.max == b.max);
+    CHECK(same_bits(a.sum_sq, b.sum_sq));
+    CHECK(a.finite);
+    CHECK(b.finite);
+  }
+}
+
+TEST_CASE_TEMPLATE("scan reports NaN and infinities wherever they sit", In, float, double) {
+  for (size_t n : {size_t{1}, size_t{4}, size_t{7}, size_t{33}}) {
+    for (size_t at = 0; at < n; ++at) {
+      for (In bad : {std::numeric_limits<In>::quiet_NaN(), std::numeric_limits<In>::infinity(), -std::numeric_limits<In>::infinity()}) {
+        std::vector<In> x(n, In(1));
+        x[at] = bad;
+        CAPTURE(n);
+        CAPTURE(at);
+        CHECK_FALSE(scan_samples(x.data(), n, Kernel::Simd).finite);
+        CHECK_FALSE(scan_samples(x.data(), n, Kernel::Scalar).finite);
+      }
+    }
+  }
+}
+
+TEST_CASE("the scan's range and signal energy") {
+  const std::vector<double> x = {-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46};
+  for (Kernel k : {Kernel::Scalar, Kernel::Simd}) {
+    const SampleScan s = scan_samples(x.data(), x.size(), k);
+    CHECK(s.min == -1.25);
+    CHECK(s.max == 1.46);
+    double sq = 0;
+    for (double v : x) sq += v * v;
+    CHECK(s.sum_sq == doctest::Approx(sq).epsilon(1e-15));
+  }
+}
+
+TEST_CASE("stochastic draws depend on the sample index only, not on where a chunk starts") {
+  std::vector<double> x(1000);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 0.37 + static_cast<double>(i % 7);
+  KernelParams p;
+  p.scale = 1;
+  p.qmin = -128;
+  p.qmax = 127;
+  p.rounding = Rounding::Stochastic;
+  p.seed = 42;
+  std::vector<int32_t> whole(1000), parts(1000);
+  quantize_samples(x.data(), 1000, p, SampleOutputs{whole.data(), nullptr, nullptr, nullptr}, Kernel::Auto);
+  for (size_t begin : {size_t{0}, size_t{333}, size_t{334}, size_t{999}}) {
+    const size_t end = begin == 0 ? 333 : (begin == 333 ? 334 : (begin == 334 ? 999 : 1000));
+    KernelParams q = p;
+    q.index_base = begin;
+    quantize_samples(x.data() + begin, end - begin, q, SampleOutputs{parts.data() + begin, nullptr, nullptr, nullptr}, Kernel::Auto);
+  }
+  CHECK(whole == parts);
+  p.seed = 43;
+  std::vector<int32_t> other(1000);
+  quantize_samples(x.data(), 1000, p, SampleOutputs{other.data(), nullptr, nullptr, nullptr}, Kernel::Auto);
+  CHECK(whole != other);
+}
