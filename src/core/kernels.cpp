@@ -136,14 +136,14 @@ template <Rounding R> inline v128_t round_f32x4(v128_t s, v128_t bits) {
     const v128_t t = wasm_f32x4_trunc(s);
     const v128_t up = wasm_f32x4_ge(wasm_f32x4_abs(wasm_f32x4_sub(s, t)), half);
     const v128_t signed_one = wasm_v128_bitselect(s, one, wasm_i32x4_splat(INT32_MIN));
-    return wasm_f32x4_add(t, wasm_v128_and(up, signed_one));
+    return wasm_v128_bitselect(wasm_f32x4_add(t, signed_one), t, up);  // keeps t's zero sign, as the twin
   } else if constexpr (R == Rounding::HalfUp) {
     const v128_t f = wasm_f32x4_floor(s);
-    return wasm_f32x4_add(f, wasm_v128_and(wasm_f32x4_ge(wasm_f32x4_sub(s, f), half), one));
+    return wasm_v128_bitselect(wasm_f32x4_add(f, one), f, wasm_f32x4_ge(wasm_f32x4_sub(s, f), half));
   } else {
     const v128_t f = wasm_f32x4_floor(s);
     const v128_t u = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_u32x4_shr(bits, 8)), wasm_f32x4_splat(0x1p-24f));
-    return wasm_f32x4_add(f, wasm_v128_and(wasm_f32x4_lt(u, wasm_f32x4_sub(s, f)), one));
+    return wasm_v128_bitselect(wasm_f32x4_add(f, one), f, wasm_f32x4_lt(u, wasm_f32x4_sub(s, f)));
   }
 }
 
@@ -158,14 +158,14 @@ template <Rounding R> inline v128_t round_f64x2(v128_t s, v128_t bits) {
     const v128_t t = wasm_f64x2_trunc(s);
     const v128_t up = wasm_f64x2_ge(wasm_f64x2_abs(wasm_f64x2_sub(s, t)), half);
     const v128_t signed_one = wasm_v128_bitselect(s, one, wasm_i64x2_splat(INT64_MIN));
-    return wasm_f64x2_add(t, wasm_v128_and(up, signed_one));
+    return wasm_v128_bitselect(wasm_f64x2_add(t, signed_one), t, up);  // keeps t's zero sign, as the twin
   } else if constexpr (R == Rounding::HalfUp) {
     const v128_t f = wasm_f64x2_floor(s);
-    return wasm_f64x2_add(f, wasm_v128_and(wasm_f64x2_ge(wasm_f64x2_sub(s, f), half), one));
+    return wasm_v128_bitselect(wasm_f64x2_add(f, one), f, wasm_f64x2_ge(wasm_f64x2_sub(s, f), half));
   } else {
     const v128_t f = wasm_f64x2_floor(s);
     const v128_t u = wasm_f64x2_mul(wasm_f64x2_convert_low_u32x4(bits), wasm_f64x2_splat(0x1p-32));
-    return wasm_f64x2_add(f, wasm_v128_and(wasm_f64x2_lt(u, wasm_f64x2_sub(s, f)), one));
+    return wasm_v128_bitselect(wasm_f64x2_add(f, one), f, wasm_f64x2_lt(u, wasm_f64x2_sub(s, f)));
   }
 }
 

@@ -133,7 +133,9 @@ TEST_CASE("the deterministic rules on ties and off them") {
       {Rounding::HalfEven, {-2, -2, 0, 0, 2, 2, -1, 2}},    {Rounding::HalfAway, {-3, -2, -1, 1, 2, 3, -1, 2}},
       {Rounding::HalfUp, {-2, -1, 0, 1, 2, 3, -1, 2}},      {Rounding::Floor, {-3, -2, -1, 0, 1, 2, -2, 1}},
       {Rounding::Ceil, {-2, -1, 0, 1, 2, 3, -1, 2}},        {Rounding::TowardZero, {-2, -1, 0, 0, 1, 2, -1, 1}}};
-  for (const auto& [rule, codes] : expected) {
+  for (const auto& entry : expected) {
+    const Rounding rule = entry.first;
+    const std::vector<int32_t>& codes = entry.second;
     for (Arithmetic arith : {Arithmetic::Float64, Arithmetic::Float32}) {
       QuantScheme s;
       s.rounding = rule;

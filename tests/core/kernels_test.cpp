@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels.h"
@@ -100,8 +101,10 @@ TEST_CASE_TEMPLATE("SIMD quantize equals its scalar twin bit for bit", In, float
           p.seed = 0x1234567890abcdefull;
           p.index_base = asym ? 5 : 0;
           CAPTURE(n);
-          CAPTURE(to_string(rule));
-          CAPTURE(to_string(arith));
+          const std::string rule_name = to_string(rule);
+          CAPTURE(rule_name);
+          const std::string arith_name = to_string(arith);
+          CAPTURE(arith_name);
           check_same(run(x, p, Kernel::Simd), run(x, p, Kernel::Scalar));
         }
       }

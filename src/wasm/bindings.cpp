@@ -1,0 +1,211 @@
+// All embind glue: options in as a value_object, results out as a small class whose arrays JS
+// copies before deleting it, errors as data ({ field, index, message }) that JS throws.
+// Nothing here computes.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+#include <malloc.h>
+
+#include <cmath>
+#include <string>
+#include <variant>
+
+#include "analyze.h"
+#include "parse.h"
+
+using namespace emscripten;
+
+namespace {
+
+// Mirrors the JS defaults object in web/src/quantizer.js; every field is always present there.
+struct JsOptions {
+  int bits = 8;
+  std::string mode = "symmetric";
+  std::string rounding = "half-even";
+  double seed = 0;
+  bool hasRange = false;
+  double rangeMin = 0, rangeMax = 0;
+  bool hasQmin = false, hasQmax = false;
+  int qmin = 0, qmax = 0;
+  bool hasScale = false;
+  double scale = 0;
+  bool hasZeroPoint = false;
+  int zeroPoint = 0;
+  std::string arithmetic = "float64";
+  bool perSample = true;
+  std::string kernel = "auto";
+};
+
+struct JsError {
+  std::string field;
+  double index = -1;
+  std::string message;
+};
+
+struct JsParams {
+  double scale, zeroPoint, qmin, qmax, rangeMin, rangeMax;
+};
+
+struct JsMetrics {
+  double count, mse, rmse, mae, maxAbsError, maxAbsErrorIndex, meanError, errorStd, sqnrDb, psnrDb, clipCount,
+      clipRate, step, uniformNoise, medianAbsError, p95AbsError, cosine, tieCount, codesUsed, codeEntropyBits;
+};
+
+JsError to_js(const qe::Error& e) { return JsError{e.field, static_cast<double>(e.index), e.message}; }
+
+std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
+  qe::AnalyzeOptions a;
+  qe::QuantScheme& s = a.scheme;
+  s.bits = o.bits;
+  auto mode = qe::parse_mode(o.mode);
+  if (!mode) return qe::Error{"mode", -1, "Unknown mode \"" + o.mode + "\" (use symmetric, asymmetric or asymmetric-unsigned)"};
+  s.mode = *mode;
+  auto rounding = qe::parse_rounding(o.rounding);
+  if (!rounding)
+    return qe::Error{"rounding", -1, "Unknown rounding \"" + o.rounding +
+                                         "\" (use half-even, half-away, half-up, floor, ceil, toward-zero or stochastic)"};
+  s.rounding = *rounding;
+  auto arithmetic = qe::parse_arithmetic(o.arithmetic);
+  if (!arithmetic) return qe::Error{"arithmetic", -1, "Unknown arithmetic \"" + o.arithmetic + "\" (use float64 or float32)"};
+  s.arithmetic = *arithmetic;
+  s.seed = static_cast<uint64_t>(o.seed);
+  if (o.hasRange) s.range = qe::Range{o.rangeMin, o.rangeMax};
+  if (o.hasQmin) s.qmin = o.qmin;
+  if (o.hasQmax) s.qmax = o.qmax;
+  if (o.hasScale) s.scale = o.scale;
+  if (o.hasZeroPoint) s.zero_point = o.zeroPoint;
+  a.per_sample = o.perSample;
+  if (o.kernel == "scalar") a.kernel = qe::Kernel::Scalar;
+  else if (o.kernel == "simd") a.kernel = qe::Kernel::Simd;
+  else if (o.kernel == "auto") a.kernel = qe::Kernel::Auto;
+  else return qe::Error{"kernel", -1, "Unknown kernel \"" + o.kernel + "\" (use auto, scalar or simd)"};
+  return a;
+}
+
+class AnalysisResult {
+ public:
+  explicit AnalysisResult(qe::Result<qe::Analysis> r) : r_(std::move(r)) {}
+  bool ok() const { return std::holds_alternative<qe::Analysis>(r_); }
+  JsError error() const { return ok() ? JsError{} : to_js(std::get<qe::Error>(r_)); }
+  JsParams params() const {
+    const auto& p = a().params;
+    return {p.scale, double(p.zero_point), double(p.qmin), double(p.qmax), p.range_min, p.range_max};
+  }
+  JsMetrics metrics() const {
+    const auto& m = a().metrics;
+    return {double(m.count), m.mse, m.rmse, m.mae, m.max_abs_error, double(m.max_abs_error_index), m.mean_error,
+            m.error_std, m.sqnr_db, m.psnr_db, double(m.clip_count), m.clip_rate, m.step, m.uniform_noise,
+            m.median_abs_error, m.p95_abs_error, m.cosine, double(m.tie_count), double(m.codes_used),
+            m.code_entropy_bits};
+  }
+  // Views into the wasm heap: valid until the next allocation. JS copies them at once.
+  val codes() const { return view(a().codes); }
+  val dequantized() const { return a().dequantized_f32.empty() ? view(a().dequantized_f64) : view(a().dequantized_f32); }
+  val errors() const { return view(a().errors); }
+  val clipped() const { return view(a().clipped); }
+
+ private:
+  template <class T> static val view(const std::vector<T>& v) { return val(typed_memory_view(v.size(), v.data())); }
+  const qe::Analysis& a() const { return std::get<qe::Analysis>(r_); }
+  qe::Result<qe::Analysis> r_;
+};
+
+AnalysisResult* analyze(uintptr_t ptr, double count, bool float32, const JsOptions& o) {
+  auto opts = from_js(o);
+  if (auto* e = std::get_if<qe::Error>(&opts)) return new AnalysisResult(*e);
+  const auto n = static_cast<size_t>(count);
+  const auto& a = std::get<qe::AnalyzeOptions>(opts);
+  if (float32) return new AnalysisResult(qe::analyze(reinterpret_cast<const float*>(ptr), n, a));
+  return new AnalysisResult(qe::analyze(reinterpret_cast<const double*>(ptr), n, a));
+}
+
+class ParseResult {
+ public:
+  explicit ParseResult(qe::Result<std::vector<double>> r) : r_(std::move(r)) {}
+  bool ok() const { return std::holds_alternative<std::vector<double>>(r_); }
+  JsError error() const { return ok() ? JsError{} : to_js(std::get<qe::Error>(r_)); }
+  val values() const {
+    const auto& v = std::get<std::vector<double>>(r_);
+    return val(typed_memory_view(v.size(), v.data()));
+  }
+
+ private:
+  qe::Result<std::vector<double>> r_;
+};
+
+ParseResult* parse_values(const std::string& text) { return new ParseResult(qe::parse_values(text)); }
+
+// Bytes the allocator holds for live objects: the leak check in the JS tests reads it.
+double heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(quant_core) {
+  value_object<JsOptions>("Options")
+      .field("bits", &JsOptions::bits)
+      .field("mode", &JsOptions::mode)
+      .field("rounding", &JsOptions::rounding)
+      .field("seed", &JsOptions::seed)
+      .field("hasRange", &JsOptions::hasRange)
+      .field("rangeMin", &JsOptions::rangeMin)
+      .field("rangeMax", &JsOptions::rangeMax)
+      .field("hasQmin", &JsOptions::hasQmin)
+      .field("qmin", &JsOptions::qmin)
+      .field("hasQmax", &JsOptions::hasQmax)
+      .field("qmax", &JsOptions::qmax)
+      .field("hasScale", &JsOptions::hasScale)
+      .field("scale", &JsOptions::scale)
+      .field("hasZeroPoint", &JsOptions::hasZeroPoint)
+      .field("zeroPoint", &JsOptions::zeroPoint)
+      .field("arithmetic", &JsOptions::arithmetic)
+      .field("perSample", &JsOptions::perSample)
+      .field("kernel", &JsOptions::kernel);
+  value_object<JsError>("Error")
+      .field("field", &JsError::field)
+      .field("index", &JsError::index)
+      .field("message", &JsError::message);
+  value_object<JsParams>("Params")
+      .field("scale", &JsParams::scale)
+      .field("zeroPoint", &JsParams::zeroPoint)
+      .field("qmin", &JsParams::qmin)
+      .field("qmax", &JsParams::qmax)
+      .field("rangeMin", &JsParams::rangeMin)
+      .field("rangeMax", &JsParams::rangeMax);
+  value_object<JsMetrics>("Metrics")
+      .field("count", &JsMetrics::count)
+      .field("mse", &JsMetrics::mse)
+      .field("rmse", &JsMetrics::rmse)
+      .field("mae", &JsMetrics::mae)
+      .field("maxAbsError", &JsMetrics::maxAbsError)
+      .field("maxAbsErrorIndex", &JsMetrics::maxAbsErrorIndex)
+      .field("meanError", &JsMetrics::meanError)
+      .field("errorStd", &JsMetrics::errorStd)
+      .field("sqnrDb", &JsMetrics::sqnrDb)
+      .field("psnrDb", &JsMetrics::psnrDb)
+      .field("clipCount", &JsMetrics::clipCount)
+      .field("clipRate", &JsMetrics::clipRate)
+      .field("step", &JsMetrics::step)
+      .field("uniformNoise", &JsMetrics::uniformNoise)
+      .field("medianAbsError", &JsMetrics::medianAbsError)
+      .field("p95AbsError", &JsMetrics::p95AbsError)
+      .field("cosine", &JsMetrics::cosine)
+      .field("tieCount", &JsMetrics::tieCount)
+      .field("codesUsed", &JsMetrics::codesUsed)
+      .field("codeEntropyBits", &JsMetrics::codeEntropyBits);
+  class_<AnalysisResult>("AnalysisResult")
+      .function("ok", &AnalysisResult::ok)
+      .function("error", &AnalysisResult::error)
+      .function("params", &AnalysisResult::params)
+      .function("metrics", &AnalysisResult::metrics)
+      .function("codes", &AnalysisResult::codes)
+      .function("dequantized", &AnalysisResult::dequantized)
+      .function("errors", &AnalysisResult::errors)
+      .function("clipped", &AnalysisResult::clipped);
+  class_<ParseResult>("ParseResult")
+      .function("ok", &ParseResult::ok)
+      .function("error", &ParseResult::error)
+      .function("values", &ParseResult::values);
+  function("analyze", &analyze, allow_raw_pointers());
+  function("parseValues", &parse_values, allow_raw_pointers());
+  function("heapInUse", &heap_in_use);
+  function("simdAvailable", &qe::simd_available);
+}

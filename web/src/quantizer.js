@@ -1,0 +1,195 @@
+// The public API: createQuantizer() for the browser, workers, bundlers and node.
+//
+//   const qz = await createQuantizer();
+//   const values = qz.parseValues('-1.25, -0.92, 0, 1.46');
+//   const r = qz.analyze(values, { bits: 8, mode: 'symmetric', range: { min: -1.5, max: 1.5 } });
+//   r.scale, r.zeroPoint, r.codes, r.dequantized, r.errors, r.clipped, r.metrics.sqnrDb, …
+//
+// Bad input throws a QuantizerError whose `field` names the option ("bits", "range.min",
+// "values", …) and whose `index` is the 0-based sample index where there is one.
+import createQuantModule from './wasm/quant.js';
+
+/** The options and their defaults: the same names in the API, the page, the URL and the CSV. */
+export const DEFAULT_OPTIONS = Object.freeze({
+  bits: 8,
+  mode: 'symmetric', // 'symmetric' | 'asymmetric' | 'asymmetric-unsigned'
+  rounding: 'half-even', // 'half-even' | 'half-away' | 'half-up' | 'floor' | 'ceil' | 'toward-zero' | 'stochastic'
+  seed: 0, // stochastic rounding only
+  range: null, // { min, max }; null: the samples' own min and max
+  qmin: null, // override of the mode's code range
+  qmax: null,
+  scale: null, // a deployed model's parameters, used as given
+  zeroPoint: null,
+  arithmetic: 'float64', // 'float64' | 'float32' (x / scale, rounding and x̂ in float32)
+  perSample: true, // false: sums-only metrics, no per-sample arrays, percentiles or code histogram
+  kernel: 'auto', // 'auto' | 'simd' | 'scalar': which twin runs (for tests and the benchmark)
+});
+
+export const MODES = Object.freeze(['symmetric', 'asymmetric', 'asymmetric-unsigned']);
+export const ROUNDING_RULES = Object.freeze(['half-even', 'half-away', 'half-up', 'floor', 'ceil', 'toward-zero', 'stochastic']);
+
+export class QuantizerError extends Error {
+  constructor(message, field, index = null) {
+    super(message);
+    this.name = 'QuantizerError';
+    this.field = field;
+    this.index = index;
+  }
+}
+
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
+
+/**
+ * Loads the WebAssembly core. In node the .wasm is read from disk beside this module; pass
+ * `wasmBinary` (bytes) to supply it yourself.
+ */
+export async function createQuantizer({ wasmBinary } = {}) {
+  const moduleArgs = {};
+  if (wasmBinary) {
+    moduleArgs.wasmBinary = wasmBinary;
+  } else if (isNode) {
+    const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
+    moduleArgs.wasmBinary = await readFile(new URL('./wasm/quant.wasm', import.meta.url));
+  }
+  return new Quantizer(await createQuantModule(moduleArgs));
+}
+
+function fail(message, field, index = null) {
+  throw new QuantizerError(message, field, index);
+}
+
+function fromCoreError(e) {
+  return new QuantizerError(e.message, e.field, e.index >= 0 ? e.index : null);
+}
+
+const isInt = (v) => Number.isInteger(v) && Math.abs(v) <= 2 ** 31 - 1;
+
+// Checks types and fills defaults; the core checks the values (bit range, min < max, …).
+function normalizeOptions(options) {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== 'object') fail('Options must be an object', 'options');
+  for (const key of Object.keys(options)) {
+    if (!(key in DEFAULT_OPTIONS)) fail(`Unknown option "${key}"`, key);
+  }
+  const o = { ...DEFAULT_OPTIONS };
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) o[key] = value;
+  if (!Number.isInteger(o.bits)) fail(`Bit depth must be a whole number between 2 and 16 (got ${String(o.bits)})`, 'bits');
+  for (const key of ['mode', 'rounding', 'arithmetic', 'kernel']) {
+    if (typeof o[key] !== 'string') fail(`${key} must be a string`, key);
+  }
+  if (!Number.isSafeInteger(o.seed) || o.seed < 0) fail('Seed must be a whole number from 0 to 2^53 − 1', 'seed');
+  if (o.range !== null) {
+    if (typeof o.range !== 'object') fail('Range must be { min, max } or null (from the samples)', 'range');
+    for (const end of ['min', 'max']) {
+      const v = o.range[end];
+      if (typeof v !== 'number' || !Number.isFinite(v)) fail(`Range ${end} must be a finite number`, `range.${end}`);
+    }
+  }
+  for (const key of ['qmin', 'qmax', 'zeroPoint']) {
+    if (o[key] !== null && !isInt(o[key])) fail(`${key} must be a whole number`, key);
+  }
+  if (o.scale !== null && (typeof o.scale !== 'number' || Number.isNaN(o.scale))) fail('Scale must be a number', 'scale');
+  if (typeof o.perSample !== 'boolean') fail('perSample must be true or false', 'perSample');
+  return o;
+}
+
+function toCoreOptions(o) {
+  return {
+    bits: o.bits,
+    mode: o.mode,
+    rounding: o.rounding,
+    seed: o.seed,
+    hasRange: o.range !== null,
+    rangeMin: o.range?.min ?? 0,
+    rangeMax: o.range?.max ?? 0,
+    hasQmin: o.qmin !== null,
+    qmin: o.qmin ?? 0,
+    hasQmax: o.qmax !== null,
+    qmax: o.qmax ?? 0,
+    hasScale: o.scale !== null,
+    scale: o.scale ?? 0,
+    hasZeroPoint: o.zeroPoint !== null,
+    zeroPoint: o.zeroPoint ?? 0,
+    arithmetic: o.arithmetic,
+    perSample: o.perSample,
+    kernel: o.kernel,
+  };
+}
+
+// Float32Array and Float64Array go in as they are; arrays of numbers become Float64Array.
+function toSamples(values) {
+  if (values instanceof Float64Array || values instanceof Float32Array) return values;
+  if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
+    fail('Samples must be a Float64Array, a Float32Array or an array of numbers', 'values');
+  }
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number') fail(`Sample ${i + 1} is not a number`, 'values', i);
+    out[i] = v;
+  }
+  return out;
+}
+
+const nullIfNaN = (v) => (Number.isNaN(v) ? null : v);
+
+class Quantizer {
+  #mod;
+
+  constructor(mod) {
+    this.#mod = mod;
+    /** Whether this build runs the wasm_simd128 kernels. */
+    this.simd = mod.simdAvailable();
+  }
+
+  /** Pasted text → Float64Array, exactly as typed. Throws a QuantizerError naming the sample. */
+  parseValues(text) {
+    if (typeof text !== 'string') fail('Sample text must be a string', 'values');
+    const r = this.#mod.parseValues(text);
+    try {
+      if (!r.ok()) throw fromCoreError(r.error());
+      return r.values().slice();
+    } finally {
+      r.delete();
+    }
+  }
+
+  /** Quantizes the samples and measures the error; see DEFAULT_OPTIONS for the options. */
+  analyze(values, options) {
+    const o = normalizeOptions(options);
+    const x = toSamples(values);
+    const mod = this.#mod;
+    const float32 = x instanceof Float32Array;
+    const ptr = mod._malloc(Math.max(1, x.byteLength));
+    let r;
+    try {
+      // Heap views are re-read after every call that may grow memory.
+      (float32 ? mod.HEAPF32 : mod.HEAPF64).set(x, ptr / x.BYTES_PER_ELEMENT);
+      r = mod.analyze(ptr, x.length, float32, toCoreOptions(o));
+    } finally {
+      mod._free(ptr);
+    }
+    try {
+      if (!r.ok()) throw fromCoreError(r.error());
+      const p = r.params();
+      const m = r.metrics();
+      for (const key of Object.keys(m)) m[key] = nullIfNaN(m[key]);
+      return {
+        ...p,
+        options: o,
+        codes: o.perSample ? r.codes().slice() : null,
+        dequantized: o.perSample ? r.dequantized().slice() : null,
+        errors: o.perSample ? r.errors().slice() : null,
+        clipped: o.perSample ? r.clipped().slice() : null,
+        metrics: m,
+      };
+    } finally {
+      r.delete();
+    }
+  }
+
+  /** Bytes the wasm allocator holds for live objects (a leak shows as growth). */
+  heapInUse() {
+    return this.#mod.heapInUse();
+  }
+}
