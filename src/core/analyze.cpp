@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <tuple>
 
@@ -96,13 +97,6 @@ Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan) 
   const char* range_field = s.range ? "range.min" : "values";
   if (!(p.scale > 0) || !std::isfinite(p.scale))
     return err(range_field, "The range [" + num(p.range_min) + ", " + num(p.range_max) + "] is too narrow: its scale underflows to 0");
-  if (s.arithmetic == Arithmetic::Float32) {
-    // Runtimes keep the scale as float32; the reported scale is the one used.
-    const float f = static_cast<float>(p.scale);
-    if (f == 0)
-      return err(s.scale ? "scale" : range_field, "The scale " + num(p.scale) + " underflows to 0 in float32 arithmetic");
-    p.scale = f;
-  }
   if (s.zero_point) {
     p.zero_point = *s.zero_point;
   } else if (s.mode == Mode::Symmetric) {
@@ -113,6 +107,15 @@ Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan) 
     const double z = round_half_even(static_cast<double>(p.qmin) - p.range_min / p.scale);
     p.zero_point = static_cast<int32_t>(std::clamp(z, static_cast<double>(p.qmin), static_cast<double>(p.qmax)));
   }
+  if (s.arithmetic == Arithmetic::Float32) {
+    // Runtimes keep the scale as float32; the reported scale is the one used. The zero point
+    // above came from the float64 scale, as the formula is written.
+    const float f = static_cast<float>(p.scale);
+    if (f == 0 || std::isinf(f))
+      return err(s.scale ? "scale" : range_field,
+                 "The scale " + num(p.scale) + " is outside float32's range, needed by float32 arithmetic");
+    p.scale = f;
+  }
   return p;
 }
 
@@ -121,7 +124,9 @@ template <class In> Result<Analysis> analyze(const In* x, size_t n, const Analyz
   if (auto e = validate_scheme(s)) return *e;
   if (n == 0) return err("values", "No samples: enter at least one value");
   const SampleScan scan = scan_samples(x, n, opt.kernel);
-  if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > kMaxMagnitude) {
+  // float32 arithmetic holds the samples as float32, as a runtime's tensor does.
+  const double limit = s.arithmetic == Arithmetic::Float32 ? std::numeric_limits<float>::max() : kMaxMagnitude;
+  if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit) {
     for (size_t i = 0; i < n; ++i) {
       const double v = static_cast<double>(x[i]);
       const std::string where = "Sample " + std::to_string(i + 1);
@@ -129,6 +134,8 @@ template <class In> Result<Analysis> analyze(const In* x, size_t n, const Analyz
       if (std::isinf(v)) return err("values", where + " is infinite", static_cast<int64_t>(i));
       if (std::fabs(v) > kMaxMagnitude)
         return err("values", where + " (" + num(v) + ") is too large: magnitudes up to 1e100 are supported", static_cast<int64_t>(i));
+      if (std::fabs(v) > limit)
+        return err("values", where + " (" + num(v) + ") is outside float32's range, needed by float32 arithmetic", static_cast<int64_t>(i));
     }
   }
   auto derived = derive_params(s, scan);

@@ -15,7 +15,7 @@ namespace qe {
 
 namespace {
 
-constexpr int kLanes = 4;  // sums: sample i goes to lane i % 4, in both twins
+constexpr int kLanes = 2;  // sums: sample i goes to lane i % 2, in both twins
 
 // Per-lane accumulators shared by the SIMD body (after it stores its vectors) and the scalar
 // code (twin and tail), so both add each sample to the same lane in the same order.
@@ -25,26 +25,21 @@ struct LaneSums {
   double err[kLanes] = {};
   double xhat2[kLanes] = {};
   double xxhat[kLanes] = {};
-  double max_abs[kLanes] = {-1, -1, -1, -1};
-  uint64_t max_index[kLanes] = {};
+  double max_abs = -1;
+  uint64_t max_index = 0;  // first index where max_abs occurs
   uint64_t clip = 0;
   uint64_t tie = 0;
 
   ErrorSums finish(uint64_t count) const {
     ErrorSums s;
     s.count = count;
-    auto add = [](const double* v) { return ((v[0] + v[1]) + v[2]) + v[3]; };
-    s.sum_err2 = add(err2);
-    s.sum_abs = add(abs);
-    s.sum_err = add(err);
-    s.sum_xhat2 = add(xhat2);
-    s.sum_xxhat = add(xxhat);
-    for (int l = 0; l < kLanes; ++l) {
-      if (max_abs[l] > s.max_abs || (max_abs[l] == s.max_abs && max_index[l] < s.max_abs_index)) {
-        s.max_abs = max_abs[l];
-        s.max_abs_index = max_index[l];
-      }
-    }
+    s.sum_err2 = err2[0] + err2[1];
+    s.sum_abs = abs[0] + abs[1];
+    s.sum_err = err[0] + err[1];
+    s.sum_xhat2 = xhat2[0] + xhat2[1];
+    s.sum_xxhat = xxhat[0] + xxhat[1];
+    s.max_abs = max_abs;
+    s.max_abs_index = max_index;
     s.clip_count = clip;
     s.tie_count = tie;
     return s;
@@ -71,48 +66,147 @@ template <Rounding R, class A> inline A round_rule(A s, uint32_t bits) {
 
 // One sample, scalar: the definition both twins implement.
 //   scaled = x / scale + zero_point          (in A)
-//   r = round(scaled); clipped = r ∉ [qmin, qmax]; q = clamp(r, qmin, qmax)
+//   r = round(scaled); q = clamp(r, qmin, qmax); clipped = (r != q)
 //   x_hat = (q - zero_point) * scale          (in A; q - zero_point is exact)
 //   e = x - x_hat                             (in double, x as given)
+// The clamp is written as wasm's pmax/pmin are defined, so a -0 survives it in both twins.
+template <class A> struct OneSample {
+  A scaled, q, xhat;
+  double e;
+  bool clipped;
+};
 template <Rounding R, class A, class In>
-inline void step(In xin, size_t i, uint64_t gi, uint32_t key, const Consts<A>& c, const SampleOutputs& out,
-                 LaneSums& L) {
+inline OneSample<A> quantize_one(In xin, uint64_t gi, uint32_t key, const Consts<A>& c) {
   const A x = static_cast<A>(xin);
   const A scaled = x / c.scale + c.zp;
   const A r = round_rule<R>(scaled, fmix32(static_cast<uint32_t>(gi) ^ key));
-  L.tie += is_tie(scaled);
-  const bool clipped = r < c.qmin || r > c.qmax;
-  L.clip += clipped;
-  const A q = r < c.qmin ? c.qmin : (r > c.qmax ? c.qmax : r);
+  A q = r < c.qmin ? c.qmin : r;
+  q = c.qmax < q ? c.qmax : q;
   const A xhat = (q - c.zp) * c.scale;
-  const double e = static_cast<double>(xin) - static_cast<double>(xhat);
-  const double ae = std::fabs(e);
-  const int l = static_cast<int>(i % kLanes);
-  L.err2[l] += e * e;
-  L.abs[l] += ae;
-  L.err[l] += e;
-  L.xhat2[l] += static_cast<double>(xhat) * static_cast<double>(xhat);
-  L.xxhat[l] += static_cast<double>(xin) * static_cast<double>(xhat);
-  if (ae > L.max_abs[l]) {
-    L.max_abs[l] = ae;
-    L.max_index[l] = gi;
-  }
-  if (out.codes) out.codes[i] = static_cast<int32_t>(q);
-  if (out.dequantized) static_cast<A*>(out.dequantized)[i] = xhat;
-  if (out.errors) out.errors[i] = e;
-  if (out.clipped) out.clipped[i] = clipped;
+  return {scaled, q, xhat, static_cast<double>(xin) - static_cast<double>(xhat), r != q};
 }
 
 template <Rounding R, class A, class In>
-void quantize_scalar_range(const In* x, size_t begin, size_t n, const KernelParams& p, uint32_t key,
+inline void step(In xin, size_t i, uint64_t gi, uint32_t key, const Consts<A>& c, const SampleOutputs& out,
+                 LaneSums& L) {
+  const OneSample<A> o = quantize_one<R>(xin, gi, key, c);
+  L.tie += is_tie(o.scaled);
+  L.clip += o.clipped;
+  const double ae = std::fabs(o.e);
+  const int l = static_cast<int>(i % kLanes);
+  L.err2[l] += o.e * o.e;
+  L.abs[l] += ae;
+  L.err[l] += o.e;
+  L.xhat2[l] += static_cast<double>(o.xhat) * static_cast<double>(o.xhat);
+  L.xxhat[l] += static_cast<double>(xin) * static_cast<double>(o.xhat);
+  if (ae > L.max_abs) {
+    L.max_abs = ae;
+    L.max_index = gi;
+  }
+  if (out.codes) out.codes[i] = static_cast<int32_t>(o.q);
+  if (out.dequantized) static_cast<A*>(out.dequantized)[i] = o.xhat;
+  if (out.errors) out.errors[i] = o.e;
+  if (out.clipped) out.clipped[i] = o.clipped;
+}
+
+// Each kernel instance stays its own function: one giant inlined dispatcher compiles badly in
+// the engines' register allocators.
+#define QE_NOINLINE __attribute__((noinline))
+
+template <Rounding R, class A, class In>
+QE_NOINLINE void quantize_scalar_range(const In* x, size_t begin, size_t n, const KernelParams& p, uint32_t key,
                            const SampleOutputs& out, LaneSums& L) {
   const Consts<A> c(p);
   for (size_t i = begin; i < n; ++i) step<R, A>(x[i], i, p.index_base + i, key, c, out, L);
 }
 
+// ---- float32 samples in float32 arithmetic ------------------------------------------------
+// Here e = x − x_hat is a float32 operation too, as a float32 runtime computes it (it is exact
+// unless the difference needs more than 24 significant bits, i.e. far outside the range). Its
+// terms are summed in four float32 lanes (sample i → lane i % 4) over blocks of 32 samples; each
+// block's lanes are then added to four double lanes. Relative error of a sum: about 1e-7.
+constexpr size_t kFloatBlock = 32;
+enum FloatSum { kErr2, kAbs, kErr, kXhat2, kXXhat, kFloatSums };
+
+struct FloatBlockSums {
+  float part[kFloatSums][4] = {};
+  double acc[kFloatSums][4] = {};
+  float max_abs = -1;
+  uint64_t max_index = 0;
+  uint64_t clip = 0;
+  uint64_t tie = 0;
+
+  void fold() {
+    for (int k = 0; k < kFloatSums; ++k) {
+      for (int l = 0; l < 4; ++l) {
+        acc[k][l] += static_cast<double>(part[k][l]);
+        part[k][l] = 0;
+      }
+    }
+  }
+  ErrorSums finish(uint64_t count) {
+    fold();
+    ErrorSums s;
+    s.count = count;
+    double* dst[kFloatSums] = {&s.sum_err2, &s.sum_abs, &s.sum_err, &s.sum_xhat2, &s.sum_xxhat};
+    for (int k = 0; k < kFloatSums; ++k) *dst[k] = (acc[k][0] + acc[k][1]) + (acc[k][2] + acc[k][3]);
+    s.max_abs = max_abs;
+    s.max_abs_index = max_index;
+    s.clip_count = clip;
+    s.tie_count = tie;
+    return s;
+  }
+};
+
+template <Rounding R>
+inline float float_error(float x, uint64_t gi, uint32_t key, const Consts<float>& c) {
+  return x - quantize_one<R>(x, gi, key, c).xhat;
+}
+
+template <Rounding R>
+inline void step_float(float x, size_t i, uint64_t gi, uint32_t key, const Consts<float>& c, const SampleOutputs& out,
+                       FloatBlockSums& S) {
+  const OneSample<float> o = quantize_one<R>(x, gi, key, c);
+  const float e = x - o.xhat;
+  const float ae = std::fabs(e);
+  const int l = static_cast<int>(i % 4);
+  S.part[kErr2][l] += e * e;
+  S.part[kAbs][l] += ae;
+  S.part[kErr][l] += e;
+  S.part[kXhat2][l] += o.xhat * o.xhat;
+  S.part[kXXhat][l] += x * o.xhat;
+  if (ae > S.max_abs) {
+    S.max_abs = ae;
+    S.max_index = gi;
+  }
+  S.tie += is_tie(o.scaled);
+  S.clip += o.clipped;
+  if (out.codes) out.codes[i] = static_cast<int32_t>(o.q);
+  if (out.dequantized) static_cast<float*>(out.dequantized)[i] = o.xhat;
+  if (out.errors) out.errors[i] = e;
+  if (out.clipped) out.clipped[i] = o.clipped;
+  if (i % kFloatBlock == kFloatBlock - 1) S.fold();
+}
+
+template <Rounding R>
+QE_NOINLINE void quantize_scalar_float(const float* x, size_t begin, size_t n, const KernelParams& p, uint32_t key,
+                                       const SampleOutputs& out, FloatBlockSums& S) {
+  const Consts<float> c(p);
+  for (size_t i = begin; i < n; ++i) step_float<R>(x[i], i, p.index_base + i, key, c, out, S);
+}
+
+bool use_simd_or_scalar(Kernel k) {
+#ifdef __wasm_simd128__
+  return k != Kernel::Scalar;
+#else
+  (void)k;
+  return false;
+#endif
+}
+
 #ifdef __wasm_simd128__
 
-bool use_simd(Kernel k) { return k != Kernel::Scalar; }
+bool use_simd(Kernel k) { return use_simd_or_scalar(k); }
 
 // ---- SIMD building blocks ------------------------------------------------------------------
 
@@ -169,47 +263,52 @@ template <Rounding R> inline v128_t round_f64x2(v128_t s, v128_t bits) {
   }
 }
 
-// Four samples' double-precision bookkeeping: x and x_hat as two f64x2 halves (samples 0,1 and
-// 2,3), so lane l of the accumulators is sample i % 4 exactly as in LaneSums.
-struct DoubleLanes {
-  v128_t err2[2], abs[2], err[2], xhat2[2], xxhat[2], max_abs[2], max_index[2];
-  DoubleLanes() {
-    for (int h = 0; h < 2; ++h) {
-      err2[h] = abs[h] = err[h] = xhat2[h] = xxhat[h] = wasm_f64x2_splat(0.0);
-      max_abs[h] = wasm_f64x2_splat(-1.0);
-      max_index[h] = wasm_i64x2_splat(0);
-    }
+// The SIMD body tracks only the largest |e| of each block of samples; the first index where
+// the overall largest occurs is then found by recomputing that one block with the scalar
+// definition, which gives the same e bit for bit. That keeps index vectors out of the loop.
+constexpr size_t kMaxBlock = 4096;
+
+template <Rounding R, class A, class In>
+uint64_t first_index_of(const In* x, size_t begin, size_t end, double target, const KernelParams& p, uint32_t key) {
+  const Consts<A> c(p);
+  for (size_t i = begin; i < end; ++i) {
+    if (std::fabs(quantize_one<R>(x[i], p.index_base + i, key, c).e) == target) return p.index_base + i;
   }
-  // idx: global indices of samples (2h, 2h+1) for each half.
-  inline void add(const v128_t x[2], const v128_t xhat[2], const v128_t idx[2], double* errors_out) {
+  return p.index_base + begin;  // unreachable: the block's maximum is one of its samples
+}
+
+// Four samples' double-precision bookkeeping, x and x_hat as two f64x2 halves (samples 0,1 and
+// 2,3) added one after the other, so lane l holds samples i % 2 == l in index order, exactly as
+// LaneSums does.
+struct DoubleLanes {
+  v128_t err2 = wasm_f64x2_splat(0.0), abs = err2, err = err2, xhat2 = err2, xxhat = err2;
+  v128_t block_max = wasm_f64x2_splat(-1.0);
+  inline void add(const v128_t x[2], const v128_t xhat[2], double* errors_out) {
     for (int h = 0; h < 2; ++h) {
       const v128_t e = wasm_f64x2_sub(x[h], xhat[h]);
       const v128_t ae = wasm_f64x2_abs(e);
-      err2[h] = wasm_f64x2_add(err2[h], wasm_f64x2_mul(e, e));
-      abs[h] = wasm_f64x2_add(abs[h], ae);
-      err[h] = wasm_f64x2_add(err[h], e);
-      xhat2[h] = wasm_f64x2_add(xhat2[h], wasm_f64x2_mul(xhat[h], xhat[h]));
-      xxhat[h] = wasm_f64x2_add(xxhat[h], wasm_f64x2_mul(x[h], xhat[h]));
-      const v128_t gt = wasm_f64x2_gt(ae, max_abs[h]);
-      max_abs[h] = wasm_v128_bitselect(ae, max_abs[h], gt);
-      max_index[h] = wasm_v128_bitselect(idx[h], max_index[h], gt);
+      err2 = wasm_f64x2_add(err2, wasm_f64x2_mul(e, e));
+      abs = wasm_f64x2_add(abs, ae);
+      err = wasm_f64x2_add(err, e);
+      xhat2 = wasm_f64x2_add(xhat2, wasm_f64x2_mul(xhat[h], xhat[h]));
+      xxhat = wasm_f64x2_add(xxhat, wasm_f64x2_mul(x[h], xhat[h]));
+      block_max = wasm_f64x2_pmax(block_max, ae);
       if (errors_out) wasm_v128_store(errors_out + 2 * h, e);
     }
   }
   void store(LaneSums& L) const {
-    for (int h = 0; h < 2; ++h) {
-      for (int j = 0; j < 2; ++j) {
-        const int l = 2 * h + j;
-        L.err2[l] = j ? wasm_f64x2_extract_lane(err2[h], 1) : wasm_f64x2_extract_lane(err2[h], 0);
-        L.abs[l] = j ? wasm_f64x2_extract_lane(abs[h], 1) : wasm_f64x2_extract_lane(abs[h], 0);
-        L.err[l] = j ? wasm_f64x2_extract_lane(err[h], 1) : wasm_f64x2_extract_lane(err[h], 0);
-        L.xhat2[l] = j ? wasm_f64x2_extract_lane(xhat2[h], 1) : wasm_f64x2_extract_lane(xhat2[h], 0);
-        L.xxhat[l] = j ? wasm_f64x2_extract_lane(xxhat[h], 1) : wasm_f64x2_extract_lane(xxhat[h], 0);
-        L.max_abs[l] = j ? wasm_f64x2_extract_lane(max_abs[h], 1) : wasm_f64x2_extract_lane(max_abs[h], 0);
-        L.max_index[l] = static_cast<uint64_t>(j ? wasm_i64x2_extract_lane(max_index[h], 1)
-                                                 : wasm_i64x2_extract_lane(max_index[h], 0));
-      }
+    const v128_t* src[] = {&err2, &abs, &err, &xhat2, &xxhat};
+    double* dst[] = {L.err2, L.abs, L.err, L.xhat2, L.xxhat};
+    for (int k = 0; k < 5; ++k) {
+      dst[k][0] = wasm_f64x2_extract_lane(*src[k], 0);
+      dst[k][1] = wasm_f64x2_extract_lane(*src[k], 1);
     }
+  }
+  // The block's largest |e|, and a fresh start for the next block.
+  double take_block_max() {
+    const double m = std::max(wasm_f64x2_extract_lane(block_max, 0), wasm_f64x2_extract_lane(block_max, 1));
+    block_max = wasm_f64x2_splat(-1.0);
+    return m;
   }
 };
 
@@ -233,108 +332,212 @@ inline void store_clipped4(uint8_t* out, v128_t mask32) {
   wasm_v128_store32_lane(out, b, 0);
 }
 
+// Shared by both arithmetics: blocks of whole vectors, then the block maximum's index, then the
+// scalar tail. `body(i, D)` quantizes samples i..i+3 and returns nothing.
+template <Rounding R, class A, class In, class Body>
+void simd_blocks(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out, LaneSums& L,
+                 DoubleLanes& D, Body body) {
+  const size_t body_end = n - n % 4;
+  double best = -1;
+  size_t best_block = 0;
+  for (size_t start = 0; start < body_end; start += kMaxBlock) {
+    const size_t end = std::min(body_end, start + kMaxBlock);
+    for (size_t i = start; i < end; i += 4) body(i, D);
+    const double m = D.take_block_max();
+    if (m > best) best = m, best_block = start;
+  }
+  D.store(L);
+  if (best >= 0) {
+    L.max_abs = best;
+    L.max_index = first_index_of<R, A>(x, best_block, std::min(body_end, best_block + kMaxBlock), best, p, key);
+  }
+  const Consts<A> c(p);
+  for (size_t i = body_end; i < n; ++i) step<R, A>(x[i], i, p.index_base + i, key, c, out, L);
+}
+
+inline v128_t stochastic_bits(v128_t lo32, uint32_t key) {
+  return fmix32x4(wasm_v128_xor(lo32, wasm_i32x4_splat(static_cast<int32_t>(key))));
+}
+
 // float32 arithmetic: four samples per step in f32x4.
 template <Rounding R, class In>
-void quantize_simd_f32(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
+QE_NOINLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                        LaneSums& L) {
   const v128_t s = wasm_f32x4_splat(static_cast<float>(p.scale));
   const v128_t zp = wasm_f32x4_splat(static_cast<float>(p.zero_point));
   const v128_t qmin = wasm_f32x4_splat(static_cast<float>(p.qmin));
   const v128_t qmax = wasm_f32x4_splat(static_cast<float>(p.qmax));
   const v128_t half = wasm_f32x4_splat(0.5f);
+  const v128_t lane_index = wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)));
   v128_t clip = wasm_i32x4_splat(0), tie = wasm_i32x4_splat(0);
-  v128_t lo32 = wasm_i32x4_make(0, 1, 2, 3);  // low 32 bits of the global index
-  lo32 = wasm_i32x4_add(lo32, wasm_i32x4_splat(static_cast<int32_t>(p.index_base)));
-  v128_t idx[2] = {wasm_i64x2_make(0, 1), wasm_i64x2_make(2, 3)};
-  for (v128_t& v : idx) v = wasm_i64x2_add(v, wasm_i64x2_splat(static_cast<int64_t>(p.index_base)));
-  const v128_t four32 = wasm_i32x4_splat(4), four64 = wasm_i64x2_splat(4);
   DoubleLanes D;
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
+  simd_blocks<R, float>(x, n, p, key, out, L, D, [&](size_t i, DoubleLanes& d) {
     v128_t xf, xd[2];
     load4(x + i, xf, xd);
     const v128_t scaled = wasm_f32x4_add(wasm_f32x4_div(xf, s), zp);
     v128_t bits = wasm_i32x4_splat(0);
-    if constexpr (R == Rounding::Stochastic) bits = fmix32x4(wasm_v128_xor(lo32, wasm_i32x4_splat(static_cast<int32_t>(key))));
+    if constexpr (R == Rounding::Stochastic)
+      bits = stochastic_bits(wasm_i32x4_add(lane_index, wasm_i32x4_splat(static_cast<int32_t>(i))), key);
     const v128_t r = round_f32x4<R>(scaled, bits);
     tie = wasm_i32x4_sub(tie, wasm_f32x4_eq(wasm_f32x4_sub(scaled, wasm_f32x4_floor(scaled)), half));
-    const v128_t clipped = wasm_v128_or(wasm_f32x4_lt(r, qmin), wasm_f32x4_gt(r, qmax));
+    const v128_t q = wasm_f32x4_pmin(wasm_f32x4_pmax(r, qmin), qmax);
+    const v128_t clipped = wasm_f32x4_ne(r, q);
     clip = wasm_i32x4_sub(clip, clipped);
-    const v128_t q = wasm_f32x4_min(wasm_f32x4_max(r, qmin), qmax);
     const v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(q, zp), s);
     const v128_t xh[2] = {wasm_f64x2_promote_low_f32x4(xhat),
                           wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(xhat, xhat, 2, 3, 2, 3))};
-    D.add(xd, xh, idx, out.errors ? out.errors + i : nullptr);
+    d.add(xd, xh, out.errors ? out.errors + i : nullptr);
     if (out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
     if (out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
     if (out.clipped) store_clipped4(out.clipped + i, clipped);
-    lo32 = wasm_i32x4_add(lo32, four32);
-    idx[0] = wasm_i64x2_add(idx[0], four64);
-    idx[1] = wasm_i64x2_add(idx[1], four64);
-  }
-  D.store(L);
+  });
+  // Lane counts, before the tail added its own (order is irrelevant for integers).
   for (int l = 0; l < 4; ++l) {
     L.clip += static_cast<uint32_t>(wasm_i32x4_extract_lane(clip, 0));
-    clip = wasm_i32x4_shuffle(clip, clip, 1, 2, 3, 0);
     L.tie += static_cast<uint32_t>(wasm_i32x4_extract_lane(tie, 0));
+    clip = wasm_i32x4_shuffle(clip, clip, 1, 2, 3, 0);
     tie = wasm_i32x4_shuffle(tie, tie, 1, 2, 3, 0);
   }
-  quantize_scalar_range<R, float>(x, i, n, p, key, out, L);
 }
 
 // float64 arithmetic: four samples per step as two f64x2 halves.
 template <Rounding R, class In>
-void quantize_simd_f64(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
+QE_NOINLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                        LaneSums& L) {
   const v128_t s = wasm_f64x2_splat(p.scale);
   const v128_t zp = wasm_f64x2_splat(static_cast<double>(p.zero_point));
   const v128_t qmin = wasm_f64x2_splat(static_cast<double>(p.qmin));
   const v128_t qmax = wasm_f64x2_splat(static_cast<double>(p.qmax));
   const v128_t half = wasm_f64x2_splat(0.5);
+  const v128_t lane_index = wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)));
   v128_t clip = wasm_i64x2_splat(0), tie = wasm_i64x2_splat(0);
-  v128_t lo32 = wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)));
-  v128_t idx[2] = {wasm_i64x2_make(0, 1), wasm_i64x2_make(2, 3)};
-  for (v128_t& v : idx) v = wasm_i64x2_add(v, wasm_i64x2_splat(static_cast<int64_t>(p.index_base)));
-  const v128_t four32 = wasm_i32x4_splat(4), four64 = wasm_i64x2_splat(4);
   DoubleLanes D;
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
+  simd_blocks<R, double>(x, n, p, key, out, L, D, [&](size_t i, DoubleLanes& d) {
     v128_t xf, xd[2];
     load4(x + i, xf, xd);
     v128_t bits = wasm_i32x4_splat(0);
-    if constexpr (R == Rounding::Stochastic) bits = fmix32x4(wasm_v128_xor(lo32, wasm_i32x4_splat(static_cast<int32_t>(key))));
+    if constexpr (R == Rounding::Stochastic)
+      bits = stochastic_bits(wasm_i32x4_add(lane_index, wasm_i32x4_splat(static_cast<int32_t>(i))), key);
     v128_t xh[2], q[2], clipped[2];
     for (int h = 0; h < 2; ++h) {
       const v128_t scaled = wasm_f64x2_add(wasm_f64x2_div(xd[h], s), zp);
       const v128_t r = round_f64x2<R>(scaled, h ? wasm_i32x4_shuffle(bits, bits, 2, 3, 2, 3) : bits);
       tie = wasm_i64x2_sub(tie, wasm_f64x2_eq(wasm_f64x2_sub(scaled, wasm_f64x2_floor(scaled)), half));
-      clipped[h] = wasm_v128_or(wasm_f64x2_lt(r, qmin), wasm_f64x2_gt(r, qmax));
+      q[h] = wasm_f64x2_pmin(wasm_f64x2_pmax(r, qmin), qmax);
+      clipped[h] = wasm_f64x2_ne(r, q[h]);
       clip = wasm_i64x2_sub(clip, clipped[h]);
-      q[h] = wasm_f64x2_min(wasm_f64x2_max(r, qmin), qmax);
       xh[h] = wasm_f64x2_mul(wasm_f64x2_sub(q[h], zp), s);
     }
-    D.add(xd, xh, idx, out.errors ? out.errors + i : nullptr);
+    d.add(xd, xh, out.errors ? out.errors + i : nullptr);
     if (out.codes) {
       const v128_t c = wasm_i32x4_shuffle(wasm_i32x4_trunc_sat_f64x2_zero(q[0]), wasm_i32x4_trunc_sat_f64x2_zero(q[1]),
                                           0, 1, 4, 5);
       wasm_v128_store(out.codes + i, c);
     }
     if (out.dequantized) {
-      double* d = static_cast<double*>(out.dequantized) + i;
-      wasm_v128_store(d, xh[0]);
-      wasm_v128_store(d + 2, xh[1]);
+      double* dq = static_cast<double*>(out.dequantized) + i;
+      wasm_v128_store(dq, xh[0]);
+      wasm_v128_store(dq + 2, xh[1]);
     }
     if (out.clipped) store_clipped4(out.clipped + i, wasm_i32x4_shuffle(clipped[0], clipped[1], 0, 2, 4, 6));
-    lo32 = wasm_i32x4_add(lo32, four32);
-    idx[0] = wasm_i64x2_add(idx[0], four64);
-    idx[1] = wasm_i64x2_add(idx[1], four64);
-  }
-  D.store(L);
+  });
   L.clip += static_cast<uint64_t>(wasm_i64x2_extract_lane(clip, 0) + wasm_i64x2_extract_lane(clip, 1));
   L.tie += static_cast<uint64_t>(wasm_i64x2_extract_lane(tie, 0) + wasm_i64x2_extract_lane(tie, 1));
-  quantize_scalar_range<R, double>(x, i, n, p, key, out, L);
 }
 
+// float32 samples in float32 arithmetic: the SIMD twin of quantize_scalar_float.
+template <Rounding R>
+QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParams& p, uint32_t key,
+                                     const SampleOutputs& out, FloatBlockSums& S) {
+  const v128_t s = wasm_f32x4_splat(static_cast<float>(p.scale));
+  const v128_t zp = wasm_f32x4_splat(static_cast<float>(p.zero_point));
+  const v128_t qmin = wasm_f32x4_splat(static_cast<float>(p.qmin));
+  const v128_t qmax = wasm_f32x4_splat(static_cast<float>(p.qmax));
+  const v128_t half = wasm_f32x4_splat(0.5f);
+  const v128_t lane_index = wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)));
+  v128_t clip = wasm_i32x4_splat(0), tie = wasm_i32x4_splat(0);
+  v128_t part[kFloatSums], acc[kFloatSums][2];
+  for (int k = 0; k < kFloatSums; ++k) part[k] = wasm_f32x4_splat(0.0f), acc[k][0] = acc[k][1] = wasm_f64x2_splat(0.0);
+  v128_t block_max = wasm_f32x4_splat(-1.0f);
+  float best = -1;
+  size_t best_block = 0;
+  const size_t body_end = n - n % 4;
+  for (size_t start = 0; start < body_end; start += kMaxBlock) {
+    const size_t end = std::min(body_end, start + kMaxBlock);
+    for (size_t i = start; i < end; i += 4) {
+      const v128_t xf = wasm_v128_load(x + i);
+      const v128_t scaled = wasm_f32x4_add(wasm_f32x4_div(xf, s), zp);
+      v128_t bits = wasm_i32x4_splat(0);
+      if constexpr (R == Rounding::Stochastic)
+        bits = stochastic_bits(wasm_i32x4_add(lane_index, wasm_i32x4_splat(static_cast<int32_t>(i))), key);
+      const v128_t r = round_f32x4<R>(scaled, bits);
+      tie = wasm_i32x4_sub(tie, wasm_f32x4_eq(wasm_f32x4_sub(scaled, wasm_f32x4_floor(scaled)), half));
+      const v128_t q = wasm_f32x4_pmin(wasm_f32x4_pmax(r, qmin), qmax);
+      const v128_t clipped = wasm_f32x4_ne(r, q);
+      clip = wasm_i32x4_sub(clip, clipped);
+      const v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(q, zp), s);
+      const v128_t e = wasm_f32x4_sub(xf, xhat);
+      const v128_t ae = wasm_f32x4_abs(e);
+      part[kErr2] = wasm_f32x4_add(part[kErr2], wasm_f32x4_mul(e, e));
+      part[kAbs] = wasm_f32x4_add(part[kAbs], ae);
+      part[kErr] = wasm_f32x4_add(part[kErr], e);
+      part[kXhat2] = wasm_f32x4_add(part[kXhat2], wasm_f32x4_mul(xhat, xhat));
+      part[kXXhat] = wasm_f32x4_add(part[kXXhat], wasm_f32x4_mul(xf, xhat));
+      block_max = wasm_f32x4_pmax(block_max, ae);
+      if (out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
+      if (out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
+      if (out.errors) {
+        wasm_v128_store(out.errors + i, wasm_f64x2_promote_low_f32x4(e));
+        wasm_v128_store(out.errors + i + 2, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3)));
+      }
+      if (out.clipped) store_clipped4(out.clipped + i, clipped);
+      if ((i + 4) % kFloatBlock == 0) {
+        for (int k = 0; k < kFloatSums; ++k) {
+          acc[k][0] = wasm_f64x2_add(acc[k][0], wasm_f64x2_promote_low_f32x4(part[k]));
+          acc[k][1] = wasm_f64x2_add(acc[k][1], wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(part[k], part[k], 2, 3, 2, 3)));
+          part[k] = wasm_f32x4_splat(0.0f);
+        }
+      }
+    }
+    block_max = wasm_f32x4_pmax(block_max, wasm_i32x4_shuffle(block_max, block_max, 2, 3, 0, 1));
+    block_max = wasm_f32x4_pmax(block_max, wasm_i32x4_shuffle(block_max, block_max, 1, 0, 3, 2));
+    const float m = wasm_f32x4_extract_lane(block_max, 0);
+    block_max = wasm_f32x4_splat(-1.0f);
+    if (m > best) best = m, best_block = start;
+  }
+  // Hand the lanes to the scalar tail, which goes on adding to the unfinished block.
+  for (int k = 0; k < kFloatSums; ++k) {
+    S.acc[k][0] = wasm_f64x2_extract_lane(acc[k][0], 0);
+    S.acc[k][1] = wasm_f64x2_extract_lane(acc[k][0], 1);
+    S.acc[k][2] = wasm_f64x2_extract_lane(acc[k][1], 0);
+    S.acc[k][3] = wasm_f64x2_extract_lane(acc[k][1], 1);
+    S.part[k][0] = wasm_f32x4_extract_lane(part[k], 0);
+    S.part[k][1] = wasm_f32x4_extract_lane(part[k], 1);
+    S.part[k][2] = wasm_f32x4_extract_lane(part[k], 2);
+    S.part[k][3] = wasm_f32x4_extract_lane(part[k], 3);
+  }
+  for (int l = 0; l < 4; ++l) {
+    S.clip += static_cast<uint32_t>(wasm_i32x4_extract_lane(clip, 0));
+    S.tie += static_cast<uint32_t>(wasm_i32x4_extract_lane(tie, 0));
+    clip = wasm_i32x4_shuffle(clip, clip, 1, 2, 3, 0);
+    tie = wasm_i32x4_shuffle(tie, tie, 1, 2, 3, 0);
+  }
+  const Consts<float> c(p);
+  if (best >= 0) {
+    S.max_abs = best;
+    const size_t end = std::min(body_end, best_block + kMaxBlock);
+    for (size_t i = best_block; i < end; ++i) {
+      if (std::fabs(float_error<R>(x[i], p.index_base + i, key, c)) == best) {
+        S.max_index = p.index_base + i;
+        break;
+      }
+    }
+  }
+  for (size_t i = body_end; i < n; ++i) step_float<R>(x[i], i, p.index_base + i, key, c, out, S);
+}
+
+// min/max with wasm's pmin/pmax (single instructions, no NaN propagation): a NaN or ±Inf shows
+// up in Σ x² instead, which is then not finite.
 template <class In> SampleScan scan_simd(const In* x, size_t n) {
   v128_t sq[2] = {wasm_f64x2_splat(0.0), wasm_f64x2_splat(0.0)};
   size_t i = 0;
@@ -344,47 +547,67 @@ template <class In> SampleScan scan_simd(const In* x, size_t n) {
     v128_t mn = wasm_f32x4_splat(x[0]), mx = mn;
     for (; i + 4 <= n; i += 4) {
       const v128_t v = wasm_v128_load(x + i);
-      mn = wasm_f32x4_min(mn, v);
-      mx = wasm_f32x4_max(mx, v);
+      mn = wasm_f32x4_pmin(mn, v);
+      mx = wasm_f32x4_pmax(mx, v);
       const v128_t lo = wasm_f64x2_promote_low_f32x4(v);
       const v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 2, 3));
       sq[0] = wasm_f64x2_add(sq[0], wasm_f64x2_mul(lo, lo));
       sq[1] = wasm_f64x2_add(sq[1], wasm_f64x2_mul(hi, hi));
     }
-    mn = wasm_f32x4_min(mn, wasm_i32x4_shuffle(mn, mn, 2, 3, 0, 1));
-    mn = wasm_f32x4_min(mn, wasm_i32x4_shuffle(mn, mn, 1, 0, 3, 2));
-    mx = wasm_f32x4_max(mx, wasm_i32x4_shuffle(mx, mx, 2, 3, 0, 1));
-    mx = wasm_f32x4_max(mx, wasm_i32x4_shuffle(mx, mx, 1, 0, 3, 2));
+    mn = wasm_f32x4_pmin(mn, wasm_i32x4_shuffle(mn, mn, 2, 3, 0, 1));
+    mn = wasm_f32x4_pmin(mn, wasm_i32x4_shuffle(mn, mn, 1, 0, 3, 2));
+    mx = wasm_f32x4_pmax(mx, wasm_i32x4_shuffle(mx, mx, 2, 3, 0, 1));
+    mx = wasm_f32x4_pmax(mx, wasm_i32x4_shuffle(mx, mx, 1, 0, 3, 2));
     r.min = wasm_f32x4_extract_lane(mn, 0);
     r.max = wasm_f32x4_extract_lane(mx, 0);
   } else {
     v128_t mn = wasm_f64x2_splat(x[0]), mx = mn;
     for (; i + 4 <= n; i += 4) {
       const v128_t a = wasm_v128_load(x + i), b = wasm_v128_load(x + i + 2);
-      mn = wasm_f64x2_min(mn, wasm_f64x2_min(a, b));
-      mx = wasm_f64x2_max(mx, wasm_f64x2_max(a, b));
+      mn = wasm_f64x2_pmin(mn, wasm_f64x2_pmin(a, b));
+      mx = wasm_f64x2_pmax(mx, wasm_f64x2_pmax(a, b));
       sq[0] = wasm_f64x2_add(sq[0], wasm_f64x2_mul(a, a));
       sq[1] = wasm_f64x2_add(sq[1], wasm_f64x2_mul(b, b));
     }
-    // wasm's min/max keep a NaN; so does this (then `finite` below is false).
-    const double m0 = wasm_f64x2_extract_lane(mn, 0), m1 = wasm_f64x2_extract_lane(mn, 1);
-    const double M0 = wasm_f64x2_extract_lane(mx, 0), M1 = wasm_f64x2_extract_lane(mx, 1);
-    r.min = std::isnan(m0) || std::isnan(m1) ? NAN : (m1 < m0 ? m1 : m0);
-    r.max = std::isnan(M0) || std::isnan(M1) ? NAN : (M1 > M0 ? M1 : M0);
+    r.min = std::min(wasm_f64x2_extract_lane(mn, 0), wasm_f64x2_extract_lane(mn, 1));
+    r.max = std::max(wasm_f64x2_extract_lane(mx, 0), wasm_f64x2_extract_lane(mx, 1));
   }
   double lanes[4] = {wasm_f64x2_extract_lane(sq[0], 0), wasm_f64x2_extract_lane(sq[0], 1),
                      wasm_f64x2_extract_lane(sq[1], 0), wasm_f64x2_extract_lane(sq[1], 1)};
-  bool tail_finite = true;
   for (; i < n; ++i) {
     const double v = static_cast<double>(x[i]);
     lanes[i % 4] += v * v;
-    tail_finite = tail_finite && std::isfinite(v);
     if (v < r.min) r.min = v;
     if (v > r.max) r.max = v;
   }
   r.sum_sq = ((lanes[0] + lanes[1]) + lanes[2]) + lanes[3];
-  r.finite = tail_finite && std::isfinite(r.min) && std::isfinite(r.max);
+  r.finite = std::isfinite(r.sum_sq) && std::isfinite(r.min) && std::isfinite(r.max);
   return r;
+}
+
+template <class In> double read_floor_simd(const In* x, size_t n) {
+  constexpr size_t kPerVector = 16 / sizeof(In);
+  v128_t acc[4];
+  for (v128_t& a : acc) a = wasm_i32x4_splat(0);
+  size_t i = 0;
+  for (; i + 4 * kPerVector <= n; i += 4 * kPerVector) {
+    for (size_t j = 0; j < 4; ++j) {
+      const v128_t v = wasm_v128_load(x + i + j * kPerVector);
+      if constexpr (std::is_same_v<In, float>) acc[j] = wasm_f32x4_add(acc[j], v);
+      else acc[j] = wasm_f64x2_add(acc[j], v);
+    }
+  }
+  double sum = 0;
+  for (const v128_t& a : acc) {
+    if constexpr (std::is_same_v<In, float>) {
+      sum += static_cast<double>(wasm_f32x4_extract_lane(a, 0)) + static_cast<double>(wasm_f32x4_extract_lane(a, 1)) +
+             static_cast<double>(wasm_f32x4_extract_lane(a, 2)) + static_cast<double>(wasm_f32x4_extract_lane(a, 3));
+    } else {
+      sum += wasm_f64x2_extract_lane(a, 0) + wasm_f64x2_extract_lane(a, 1);
+    }
+  }
+  for (; i < n; ++i) sum += static_cast<double>(x[i]);
+  return sum;
 }
 
 #endif  // __wasm_simd128__
@@ -406,33 +629,46 @@ template <class In> SampleScan scan_scalar(const In* x, size_t n) {
 }
 
 template <Rounding R, class In>
-void quantize_dispatch_arith(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
-                             LaneSums& L, Kernel k) {
+ErrorSums quantize_dispatch_arith(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
+                                  Kernel k) {
+  [[maybe_unused]] const bool simd = use_simd_or_scalar(k);
+  if constexpr (std::is_same_v<In, float>) {
+    if (p.arithmetic == Arithmetic::Float32) {
+      FloatBlockSums S;
 #ifdef __wasm_simd128__
-  if (use_simd(k)) {
+      if (simd) quantize_simd_float<R>(x, n, p, key, out, S);
+      else
+#endif
+        quantize_scalar_float<R>(x, 0, n, p, key, out, S);
+      return S.finish(n);
+    }
+  }
+  LaneSums L;
+#ifdef __wasm_simd128__
+  if (simd) {
     if (p.arithmetic == Arithmetic::Float32) quantize_simd_f32<R>(x, n, p, key, out, L);
     else quantize_simd_f64<R>(x, n, p, key, out, L);
-    return;
+    return L.finish(n);
   }
-#else
-  (void)k;
 #endif
   if (p.arithmetic == Arithmetic::Float32) quantize_scalar_range<R, float>(x, 0, n, p, key, out, L);
   else quantize_scalar_range<R, double>(x, 0, n, p, key, out, L);
+  return L.finish(n);
 }
 
 template <class In>
-void quantize_dispatch(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
-                       LaneSums& L, Kernel k) {
+ErrorSums quantize_dispatch(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
+                            Kernel k) {
   switch (p.rounding) {
-    case Rounding::HalfEven: return quantize_dispatch_arith<Rounding::HalfEven>(x, n, p, key, out, L, k);
-    case Rounding::HalfAway: return quantize_dispatch_arith<Rounding::HalfAway>(x, n, p, key, out, L, k);
-    case Rounding::HalfUp: return quantize_dispatch_arith<Rounding::HalfUp>(x, n, p, key, out, L, k);
-    case Rounding::Floor: return quantize_dispatch_arith<Rounding::Floor>(x, n, p, key, out, L, k);
-    case Rounding::Ceil: return quantize_dispatch_arith<Rounding::Ceil>(x, n, p, key, out, L, k);
-    case Rounding::TowardZero: return quantize_dispatch_arith<Rounding::TowardZero>(x, n, p, key, out, L, k);
-    case Rounding::Stochastic: return quantize_dispatch_arith<Rounding::Stochastic>(x, n, p, key, out, L, k);
+    case Rounding::HalfEven: return quantize_dispatch_arith<Rounding::HalfEven>(x, n, p, key, out, k);
+    case Rounding::HalfAway: return quantize_dispatch_arith<Rounding::HalfAway>(x, n, p, key, out, k);
+    case Rounding::HalfUp: return quantize_dispatch_arith<Rounding::HalfUp>(x, n, p, key, out, k);
+    case Rounding::Floor: return quantize_dispatch_arith<Rounding::Floor>(x, n, p, key, out, k);
+    case Rounding::Ceil: return quantize_dispatch_arith<Rounding::Ceil>(x, n, p, key, out, k);
+    case Rounding::TowardZero: return quantize_dispatch_arith<Rounding::TowardZero>(x, n, p, key, out, k);
+    case Rounding::Stochastic: return quantize_dispatch_arith<Rounding::Stochastic>(x, n, p, key, out, k);
   }
+  return {};
 }
 
 }  // namespace
@@ -469,6 +705,17 @@ template <class In> SampleScan scan_samples(const In* x, size_t n, Kernel k) {
   return scan_scalar(x, n);
 }
 
+template <class In> double read_floor(const In* x, size_t n, Kernel k) {
+#ifdef __wasm_simd128__
+  if (use_simd(k)) return read_floor_simd(x, n);
+#else
+  (void)k;
+#endif
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]);
+  return sum;
+}
+
 template <class In>
 ErrorSums quantize_samples(const In* x, size_t n, const KernelParams& params, const SampleOutputs& out, Kernel k) {
   // The stochastic key changes with the high 32 bits of the global index: split there, so each
@@ -489,9 +736,7 @@ ErrorSums quantize_samples(const In* x, size_t n, const KernelParams& params, co
     }
     if (o.errors) o.errors += done;
     if (o.clipped) o.clipped += done;
-    LaneSums L;
-    quantize_dispatch(x + done, len, p, stochastic_key(p.seed, static_cast<uint32_t>(p.index_base >> 32)), o, L, k);
-    total.merge(L.finish(len));
+    total.merge(quantize_dispatch(x + done, len, p, stochastic_key(p.seed, static_cast<uint32_t>(p.index_base >> 32)), o, k));
     done += len;
     if (n == 0) break;
   }
@@ -500,6 +745,8 @@ ErrorSums quantize_samples(const In* x, size_t n, const KernelParams& params, co
 
 template SampleScan scan_samples<float>(const float*, size_t, Kernel);
 template SampleScan scan_samples<double>(const double*, size_t, Kernel);
+template double read_floor<float>(const float*, size_t, Kernel);
+template double read_floor<double>(const double*, size_t, Kernel);
 template ErrorSums quantize_samples<float>(const float*, size_t, const KernelParams&, const SampleOutputs&, Kernel);
 template ErrorSums quantize_samples<double>(const double*, size_t, const KernelParams&, const SampleOutputs&, Kernel);
 

@@ -65,6 +65,10 @@ struct ErrorSums {
   void merge(const ErrorSums& o);
 };
 
+// Σ x in four float lanes: one plain read of the samples, the memory floor the benchmark
+// measures the other kernels against. Not a metric.
+template <class In> double read_floor(const In* x, size_t n, Kernel k);
+
 template <class In>
 ErrorSums quantize_samples(const In* x, size_t n, const KernelParams& p, const SampleOutputs& out, Kernel k);
 

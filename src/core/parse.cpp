@@ -16,7 +16,9 @@ bool is_separator(char c) { return c == ',' || c == ';' || c == ' ' || c == '\t'
 std::string shown(std::string_view token) {
   constexpr size_t kMax = 24;
   if (token.size() <= kMax) return "\"" + std::string(token) + "\"";
-  return "\"" + std::string(token.substr(0, kMax)) + "…\"";
+  size_t cut = kMax;  // never inside a UTF-8 sequence
+  while (cut > 0 && (static_cast<unsigned char>(token[cut]) & 0xC0) == 0x80) --cut;
+  return "\"" + std::string(token.substr(0, cut)) + "…\"";
 }
 
 }  // namespace

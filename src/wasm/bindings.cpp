@@ -134,6 +134,12 @@ class ParseResult {
 
 ParseResult* parse_values(const std::string& text) { return new ParseResult(qe::parse_values(text)); }
 
+double read_floor(uintptr_t ptr, double count, bool float32) {
+  const auto n = static_cast<size_t>(count);
+  if (float32) return qe::read_floor(reinterpret_cast<const float*>(ptr), n, qe::Kernel::Auto);
+  return qe::read_floor(reinterpret_cast<const double*>(ptr), n, qe::Kernel::Auto);
+}
+
 // Bytes the allocator holds for live objects: the leak check in the JS tests reads it.
 double heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
 
@@ -207,5 +213,6 @@ EMSCRIPTEN_BINDINGS(quant_core) {
   function("analyze", &analyze, allow_raw_pointers());
   function("parseValues", &parse_values, allow_raw_pointers());
   function("heapInUse", &heap_in_use);
+  function("readFloor", &read_floor);
   function("simdAvailable", &qe::simd_available);
 }

@@ -279,6 +279,9 @@ TEST_CASE("bad options and samples come back as errors naming the field") {
   s.arithmetic = Arithmetic::Float32;
   e = fails(std::vector<double>{0, 1e-50}, s);
   CHECK(e.field == "values");
+  e = fails(std::vector<double>{0, 1e39, 2}, s);
+  CHECK(e.index == 1);
+  CHECK(e.message == "Sample 2 (1e+39) is outside float32's range, needed by float32 arithmetic");
 }
 
 TEST_CASE("explicit scale and zero point are used as given") {

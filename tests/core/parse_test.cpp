@@ -56,3 +56,9 @@ TEST_CASE("bad text names the sample and its text") {
   CHECK(parse_error("1 abcdefghijklmnopqrstuvwxyz0123456789").message ==
         "Sample 2: \"abcdefghijklmnopqrstuvwx…\" is not a number");
 }
+
+TEST_CASE("a long token is cut at a character boundary") {
+  const std::string text = "1 " + std::string(23, 'a') + "éééé";
+  const std::string msg = parse_error(text).message;
+  CHECK(msg == "Sample 2: \"" + std::string(23, 'a') + "…\" is not a number");
+}

@@ -156,26 +156,51 @@ class Quantizer {
 
   /** Quantizes the samples and measures the error; see DEFAULT_OPTIONS for the options. */
   analyze(values, options) {
-    const o = normalizeOptions(options);
-    const x = toSamples(values);
-    const mod = this.#mod;
-    const float32 = x instanceof Float32Array;
-    const ptr = mod._malloc(Math.max(1, x.byteLength));
-    let r;
+    const samples = this.load(values);
     try {
-      // Heap views are re-read after every call that may grow memory.
-      (float32 ? mod.HEAPF32 : mod.HEAPF64).set(x, ptr / x.BYTES_PER_ELEMENT);
-      r = mod.analyze(ptr, x.length, float32, toCoreOptions(o));
+      return samples.analyze(options);
     } finally {
-      mod._free(ptr);
+      samples.delete();
     }
+  }
+
+  /**
+   * Copies the samples into the wasm heap once, for many analyses of the same tensor (compare,
+   * sweeps). Call `.delete()` when done.
+   */
+  load(values) {
+    return new Samples(this.#mod, toSamples(values));
+  }
+
+  /** Bytes the wasm allocator holds for live objects (a leak shows as growth). */
+  heapInUse() {
+    return this.#mod.heapInUse();
+  }
+}
+
+class Samples {
+  #mod;
+  #ptr;
+
+  constructor(mod, x) {
+    this.#mod = mod;
+    this.length = x.length;
+    this.float32 = x instanceof Float32Array;
+    this.#ptr = mod._malloc(Math.max(1, x.byteLength));
+    // Heap views are re-read after every call that may grow memory (malloc may).
+    (this.float32 ? mod.HEAPF32 : mod.HEAPF64).set(x, this.#ptr / x.BYTES_PER_ELEMENT);
+  }
+
+  analyze(options) {
+    if (this.#ptr === 0) fail('These samples were deleted', 'values');
+    const o = normalizeOptions(options);
+    const r = this.#mod.analyze(this.#ptr, this.length, this.float32, toCoreOptions(o));
     try {
       if (!r.ok()) throw fromCoreError(r.error());
-      const p = r.params();
       const m = r.metrics();
       for (const key of Object.keys(m)) m[key] = nullIfNaN(m[key]);
       return {
-        ...p,
+        ...r.params(),
         options: o,
         codes: o.perSample ? r.codes().slice() : null,
         dequantized: o.perSample ? r.dequantized().slice() : null,
@@ -188,8 +213,13 @@ class Quantizer {
     }
   }
 
-  /** Bytes the wasm allocator holds for live objects (a leak shows as growth). */
-  heapInUse() {
-    return this.#mod.heapInUse();
+  /** One plain SIMD read of the samples (Σ x): the memory floor the benchmark compares with. */
+  readFloor() {
+    return this.#mod.readFloor(this.#ptr, this.length, this.float32);
+  }
+
+  delete() {
+    if (this.#ptr !== 0) this.#mod._free(this.#ptr);
+    this.#ptr = 0;
   }
 }

@@ -1,0 +1,172 @@
+// `npm run bench`: 2^24 float32 normal samples with 0.1% outliers at ±8σ, 8-bit asymmetric
+// quantization with the range from the samples, the metrics that need no sort. One row per
+// implementation: median of repeats, spread, Melem/s, ratio to the memory floor (one plain SIMD
+// read of the samples), and whether rows of the same arithmetic computed the same metrics.
+// Writes the rows to build/bench.json. A program, not a test: it asserts nothing about time.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+import { createQuantizer } from '../web/src/quantizer.js';
+
+const N = Number(process.env.BENCH_N ?? 1 << 24);
+const REPEATS = Math.max(5, Number(process.env.BENCH_REPEATS ?? 7));
+const root = new URL('..', import.meta.url).pathname;
+
+// Seeded samples: normal(0, 1) by Box–Muller from a 32-bit xorshift; 0.1% become ±8σ.
+function makeSamples(n) {
+  const x = new Float32Array(n);
+  let s = 0x9e3779b9;
+  const next = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+  for (let i = 0; i < n; i++) {
+    const u = next() || 2 ** -32;
+    const g = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
+    x[i] = next() < 0.001 ? (g < 0 ? -8 : 8) : g;
+  }
+  return x;
+}
+
+// The same computation in plain JS (float64 arithmetic, half-to-even), as a person would write it.
+function jsAnalyze(x) {
+  const n = x.length;
+  let lo = Infinity, hi = -Infinity, sumSq = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    sumSq += v * v;
+  }
+  const qmin = -128, qmax = 127;
+  const scale = (hi - lo) / (qmax - qmin);
+  const zp = Math.min(qmax, Math.max(qmin, roundHalfEven(qmin - lo / scale)));
+  let e2 = 0, ea = 0, es = 0, maxAbs = -1, maxIndex = 0, clip = 0, tie = 0;
+  for (let i = 0; i < n; i++) {
+    const scaled = x[i] / scale + zp;
+    const f = Math.floor(scaled);
+    const d = scaled - f;
+    const r = d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+    if (d === 0.5) tie++;
+    let q = r;
+    if (r < qmin) (q = qmin), clip++;
+    else if (r > qmax) (q = qmax), clip++;
+    const e = x[i] - (q - zp) * scale;
+    const a = Math.abs(e);
+    e2 += e * e;
+    ea += a;
+    es += e;
+    if (a > maxAbs) (maxAbs = a), (maxIndex = i);
+  }
+  return { mse: e2 / n, mae: ea / n, maxAbsError: maxAbs, maxAbsErrorIndex: maxIndex, meanError: es / n,
+    sqnrDb: 10 * Math.log10(sumSq / e2), clipCount: clip, tieCount: tie };
+}
+
+function roundHalfEven(v) {
+  const f = Math.floor(v);
+  const d = v - f;
+  return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+}
+
+// Two warm-up calls first: engines start wasm in a baseline tier and swap in optimized code
+// once a function is hot, so the first call of each row measures the compiler, not the kernel.
+function time(fn) {
+  const ms = [];
+  let out;
+  for (let r = 0; r < 2; r++) fn();
+  for (let r = 0; r < REPEATS; r++) {
+    const t0 = performance.now();
+    out = fn();
+    ms.push(performance.now() - t0);
+  }
+  return { ms, out };
+}
+
+const median = (a) => {
+  const s = [...a].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+// Rows of one arithmetic must agree: counts, the max and its index exactly; sums to 1e-9
+// relative in float64 (added in different orders), 1e-6 in float32 (the core sums float32
+// terms in float32 lanes over blocks of 32 before adding them in double).
+function sameMetrics(a, b, rel) {
+  for (const k of ['maxAbsError', 'maxAbsErrorIndex', 'clipCount', 'tieCount']) if (a[k] !== b[k]) return `${k} ${a[k]} ≠ ${b[k]}`;
+  for (const k of ['mse', 'mae', 'meanError', 'sqnrDb']) {
+    if (Math.abs(a[k] - b[k]) > rel * Math.abs(b[k])) return `${k} ${a[k]} ≠ ${b[k]}`;
+  }
+  return null;
+}
+
+const pick = (m) => ({ mse: m.mse, mae: m.mae, maxAbsError: m.maxAbsError, maxAbsErrorIndex: m.maxAbsErrorIndex,
+  meanError: m.meanError, sqnrDb: m.sqnrDb, clipCount: m.clipCount, tieCount: m.tieCount });
+
+function externalRows(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 })
+      .trim().split('\n').map((line) => JSON.parse(line));
+  } catch (e) {
+    console.error(`(skipped ${cmd}: ${e.message.split('\n')[0]})`);
+    return [];
+  }
+}
+
+const x = makeSamples(N);
+mkdirSync(`${root}build`, { recursive: true });
+const samplesFile = `${root}build/bench-samples.f32`;
+writeFileSync(samplesFile, new Uint8Array(x.buffer));
+
+const qz = await createQuantizer();
+const samples = qz.load(x);
+const rows = [];
+const add = (name, arithmetic, { ms, out }) => rows.push({ name, arithmetic, ms, metrics: out && pick(out) });
+
+add('floor', null, time(() => { samples.readFloor(); return null; }));
+for (const arithmetic of ['float32', 'float64']) {
+  const tag = arithmetic === 'float32' ? 'f32' : 'f64';
+  for (const kernel of ['simd', 'scalar']) {
+    const opts = { bits: 8, mode: 'asymmetric', arithmetic, kernel, perSample: false };
+    add(`wasm ${kernel} ${tag}`, arithmetic, time(() => samples.analyze(opts).metrics));
+  }
+}
+add('wasm simd f32, all outputs', 'float32',
+  time(() => samples.analyze({ bits: 8, mode: 'asymmetric', arithmetic: 'float32' }).metrics));
+samples.delete();
+add('js', 'float64', time(() => jsAnalyze(x)));
+
+const native = `${root}build/native/bench_native`;
+if (existsSync(native)) {
+  for (const r of externalRows(native, [samplesFile, String(REPEATS)])) {
+    add(r.name, r.name.endsWith('f32') ? 'float32' : 'float64', { ms: r.ms, out: r.metrics });
+  }
+}
+for (const r of externalRows('/usr/bin/python3', [`${root}bench/bench_numpy.py`, samplesFile, String(REPEATS)])) {
+  add(r.name, r.name.endsWith('f32') ? 'float32' : 'float64', { ms: r.ms, out: r.metrics });
+}
+
+const floorMs = median(rows.find((r) => r.name === 'floor').ms);
+const reference = { float32: rows.find((r) => r.name === 'wasm scalar f32'), float64: rows.find((r) => r.name === 'wasm scalar f64') };
+const table = rows.map((r) => {
+  const med = median(r.ms);
+  let check = '';
+  if (r.metrics) {
+    const ref = reference[r.arithmetic];
+    const diff = r === ref ? null : sameMetrics(r.metrics, ref.metrics, r.arithmetic === 'float32' ? 1e-6 : 1e-9);
+    check = r === ref ? 'reference' : diff ? `DIFFERS: ${diff}` : `= ${ref.name}`;
+  }
+  return { row: r.name, 'median ms': med.toFixed(2), 'spread ms': `${Math.min(...r.ms).toFixed(1)}–${Math.max(...r.ms).toFixed(1)}`,
+    'Melem/s': (N / med / 1000).toFixed(0), '× floor': (med / floorMs).toFixed(2), metrics: check };
+});
+
+console.log(`\n${N.toLocaleString('en')} float32 samples (normal, 0.1% at ±8σ), 8-bit asymmetric, range from the samples; ` +
+  `median of ${REPEATS} after 2 warm-up calls; wasm SIMD ${qz.simd ? 'on' : 'off'}; node ${process.version}\n`);
+console.table(table);
+const ratio = (a, b) => median(rows.find((r) => r.name === b)?.ms ?? [NaN]) / median(rows.find((r) => r.name === a).ms);
+console.log(`wasm simd f32: ${(median(rows.find((r) => r.name === 'wasm simd f32').ms) / (2 * floorMs)).toFixed(2)}× two floor passes, ` +
+  `${ratio('wasm simd f32', 'numpy f32').toFixed(1)}× numpy f32, ${ratio('wasm simd f32', 'wasm scalar f32').toFixed(1)}× wasm scalar f32; ` +
+  `wasm simd f64: ${ratio('wasm simd f64', 'numpy f64').toFixed(1)}× numpy f64`);
+writeFileSync(`${root}build/bench.json`, JSON.stringify(rows.map((r) => ({ name: r.name, n: N, median_ms: median(r.ms) })), null, 1));
+console.log('rows written to build/bench.json');

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Every set-up step on a fresh Debian machine: system packages (as root, when missing), npm
+# packages, the WebAssembly build (web/src/wasm/) and the native build (build/native).
+#   scripts/setup.sh               install what is missing, then build
+#   scripts/setup.sh --build-only  build only (fails with a clear message if a tool is missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+install=1
+[ "${1:-}" = "--build-only" ] && install=0
+
+say() { printf '\033[1m== %s\033[0m\n' "$*"; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+# What the build and the tests need, as "test|package": a command, or a header under /usr/include.
+needs=(
+  "cmd:emcc|emscripten"
+  "cmd:cmake|cmake"
+  "cmd:ninja|ninja-build"
+  "cmd:c++|g++"
+  "cmd:node|nodejs"
+  "cmd:npm|npm"
+  "cmd:wasm-objdump|wabt"
+  "hdr:doctest/doctest.h|doctest-dev"
+  "hdr:fast_float/fast_float.h|libfast-float-dev"
+  "hdr:nlohmann/json.hpp|nlohmann-json3-dev"
+  "py:numpy|python3-numpy"
+)
+missing=()
+for entry in "${needs[@]}"; do
+  check=${entry%%|*} pkg=${entry##*|}
+  case $check in
+    cmd:*) command -v "${check#cmd:}" >/dev/null 2>&1 || missing+=("$pkg") ;;
+    hdr:*) [ -f "/usr/include/${check#hdr:}" ] || missing+=("$pkg") ;;
+    py:*) /usr/bin/python3 -c "import ${check#py:}" >/dev/null 2>&1 || missing+=("$pkg") ;;
+  esac
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ $install = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq || die "apt-get update failed: is the Debian mirror reachable?"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+      die "apt-get install ${missing[*]} failed"
+  else
+    die "missing: ${missing[*]}. Install them with: sudo apt-get install ${missing[*]} (Debian 12), then run this again."
+  fi
+fi
+
+if [ $install = 1 ]; then
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+fi
+
+# emcc's JS optimizer (from -O1 up) needs acorn, which Debian ships under /usr/share/nodejs.
+export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
+
+say "Building the WebAssembly core (build/wasm → web/src/wasm/)"
+[ -f build/wasm/build.ninja ] || emcmake cmake -S . -B build/wasm -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/wasm
+
+say "Building the native core (build/native)"
+[ -f build/native/build.ninja ] || cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/native
