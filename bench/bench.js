@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { createQuantizer } from '../web/src/quantizer.js';
 
 const N = Number(process.env.BENCH_N ?? 1 << 24);
-const REPEATS = Math.max(5, Number(process.env.BENCH_REPEATS ?? 7));
+const REPEATS = Math.max(5, Number(process.env.BENCH_REPEATS ?? 9));
 const root = new URL('..', import.meta.url).pathname;
 
 // Seeded samples: normal(0, 1) by Box–Muller from a 32-bit xorshift; 0.1% become ±8σ.
@@ -71,20 +71,6 @@ function roundHalfEven(v) {
   return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
 }
 
-// Two warm-up calls first: engines start wasm in a baseline tier and swap in optimized code
-// once a function is hot, so the first call of each row measures the compiler, not the kernel.
-function time(fn) {
-  const ms = [];
-  let out;
-  for (let r = 0; r < 2; r++) fn();
-  for (let r = 0; r < REPEATS; r++) {
-    const t0 = performance.now();
-    out = fn();
-    ms.push(performance.now() - t0);
-  }
-  return { ms, out };
-}
-
 const median = (a) => {
   const s = [...a].sort((p, q) => p - q);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -104,13 +90,14 @@ function sameMetrics(a, b, rel) {
 const pick = (m) => ({ mse: m.mse, mae: m.mae, maxAbsError: m.maxAbsError, maxAbsErrorIndex: m.maxAbsErrorIndex,
   meanError: m.meanError, sqnrDb: m.sqnrDb, clipCount: m.clipCount, tieCount: m.tieCount });
 
-function externalRows(cmd, args) {
+// One timed run of an external row set (the native build, numpy): each prints JSON lines.
+function externalRun(cmd, args) {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 })
       .trim().split('\n').map((line) => JSON.parse(line));
   } catch (e) {
     console.error(`(skipped ${cmd}: ${e.message.split('\n')[0]})`);
-    return [];
+    return null;
   }
 }
 
@@ -121,31 +108,48 @@ writeFileSync(samplesFile, new Uint8Array(x.buffer));
 
 const qz = await createQuantizer();
 const samples = qz.load(x);
-const rows = [];
-const add = (name, arithmetic, { ms, out }) => rows.push({ name, arithmetic, ms, metrics: out && pick(out) });
 
-add('floor', null, time(() => { samples.readFloor(); return null; }));
+// In-process rows: name, arithmetic, and one call returning the metrics.
+const inProcess = [{ name: 'floor', arithmetic: null, call: () => { samples.readFloor(); return null; } }];
 for (const arithmetic of ['float32', 'float64']) {
-  const tag = arithmetic === 'float32' ? 'f32' : 'f64';
   for (const kernel of ['simd', 'scalar']) {
     const opts = { bits: 8, mode: 'asymmetric', arithmetic, kernel, perSample: false };
-    add(`wasm ${kernel} ${tag}`, arithmetic, time(() => samples.analyze(opts).metrics));
+    inProcess.push({ name: `wasm ${kernel} ${arithmetic === 'float32' ? 'f32' : 'f64'}`, arithmetic, call: () => samples.analyze(opts).metrics });
   }
 }
-add('wasm simd f32, all outputs', 'float32',
-  time(() => samples.analyze({ bits: 8, mode: 'asymmetric', arithmetic: 'float32' }).metrics));
-samples.delete();
-add('js', 'float64', time(() => jsAnalyze(x)));
-
+inProcess.push({ name: 'wasm simd f32, all outputs', arithmetic: 'float32',
+  call: () => samples.analyze({ bits: 8, mode: 'asymmetric', arithmetic: 'float32' }).metrics });
+inProcess.push({ name: 'js', arithmetic: 'float64', call: () => jsAnalyze(x) });
+const external = [];
 const native = `${root}build/native/bench_native`;
-if (existsSync(native)) {
-  for (const r of externalRows(native, [samplesFile, String(REPEATS)])) {
-    add(r.name, r.name.endsWith('f32') ? 'float32' : 'float64', { ms: r.ms, out: r.metrics });
+if (existsSync(native)) external.push([native, [samplesFile, '1']]);
+external.push(['/usr/bin/python3', [`${root}bench/bench_numpy.py`, samplesFile, '1']]);
+
+// Rounds: every in-process row once per round, so all of them share the machine's slow and
+// fast spells (shared cores drift by 1.5x over seconds). Engines start wasm in a baseline tier
+// and swap in optimized code once a function is hot, so two warm-up calls per row come first.
+// The external programs run afterwards, each with its own warm-up: their start-up and exit
+// (freeing hundreds of MB) would otherwise disturb the rounds.
+const byName = new Map();
+const record = (name, arithmetic, ms, out) => {
+  if (!byName.has(name)) byName.set(name, { name, arithmetic, ms: [], metrics: out && pick(out) });
+  byName.get(name).ms.push(ms);
+};
+for (const row of inProcess) row.call(), row.call();
+for (let round = 0; round < REPEATS; round++) {
+  for (const row of inProcess) {
+    const t0 = performance.now();
+    const out = row.call();
+    record(row.name, row.arithmetic, performance.now() - t0, out);
   }
 }
-for (const r of externalRows('/usr/bin/python3', [`${root}bench/bench_numpy.py`, samplesFile, String(REPEATS)])) {
-  add(r.name, r.name.endsWith('f32') ? 'float32' : 'float64', { ms: r.ms, out: r.metrics });
+for (const [cmd, args] of external) {
+  for (const r of externalRun(cmd, [...args.slice(0, -1), String(REPEATS)]) ?? []) {
+    for (const ms of r.ms) record(r.name, r.name.endsWith('f32') ? 'float32' : 'float64', ms, r.metrics);
+  }
 }
+samples.delete();
+const rows = [...byName.values()];
 
 const floorMs = median(rows.find((r) => r.name === 'floor').ms);
 const reference = { float32: rows.find((r) => r.name === 'wasm scalar f32'), float64: rows.find((r) => r.name === 'wasm scalar f64') };
@@ -162,7 +166,7 @@ const table = rows.map((r) => {
 });
 
 console.log(`\n${N.toLocaleString('en')} float32 samples (normal, 0.1% at ±8σ), 8-bit asymmetric, range from the samples; ` +
-  `median of ${REPEATS} after 2 warm-up calls; wasm SIMD ${qz.simd ? 'on' : 'off'}; node ${process.version}\n`);
+  `median of ${REPEATS} rounds after 2 warm-up calls; wasm SIMD ${qz.simd ? 'on' : 'off'}; node ${process.version}\n`);
 console.table(table);
 const ratio = (a, b) => median(rows.find((r) => r.name === b)?.ms ?? [NaN]) / median(rows.find((r) => r.name === a).ms);
 console.log(`wasm simd f32: ${(median(rows.find((r) => r.name === 'wasm simd f32').ms) / (2 * floorMs)).toFixed(2)}× two floor passes, ` +

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
     o.per_sample = false;
     std::vector<double> ms;
     qe::Metrics m;
-    for (int r = 0; r < repeats; ++r) {
+    for (int r = -1; r < repeats; ++r) {  // r = -1: warm-up (page faults, caches)
       const auto t0 = std::chrono::steady_clock::now();
       auto res = qe::analyze(x.data(), x.size(), o);
       const auto t1 = std::chrono::steady_clock::now();
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
         return 1;
       }
       m = std::get<qe::Analysis>(res).metrics;
-      ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      if (r >= 0) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     }
     std::printf("{\"name\":\"native %s\",\"n\":%zu,\"ms\":[", arith == qe::Arithmetic::Float32 ? "f32" : "f64", x.size());
     for (size_t i = 0; i < ms.size(); ++i) std::printf("%s%.4f", i ? "," : "", ms[i]);

@@ -46,6 +46,7 @@ def main():
     repeats = max(1, int(sys.argv[2]))
     for name, dtype in (("numpy f32", np.float32), ("numpy f64", np.float64)):
         ms = []
+        analyze(x, dtype)  # warm-up: page faults and allocator
         for _ in range(repeats):
             t0 = time.perf_counter()
             metrics = analyze(x, dtype)

@@ -168,7 +168,7 @@ template <class In> Result<Analysis> analyze(const In* x, size_t n, const Analyz
     }
   }
   const ErrorSums sums = quantize_samples(x, n, kp, out, opt.kernel);
-  a.metrics = metrics_from_sums(sums, scan.sum_sq, std::max(std::fabs(scan.min), std::fabs(scan.max)), a.params.scale);
+  a.metrics = metrics_from_sums(sums, std::max(std::fabs(scan.min), std::fabs(scan.max)), a.params.scale);
   if (opt.per_sample) {
     code_utilisation(a.codes.data(), n, a.params.qmin, a.params.qmax, a.metrics.codes_used, a.metrics.code_entropy_bits);
     std::vector<double> abs_err(n);

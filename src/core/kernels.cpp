@@ -20,6 +20,7 @@ constexpr int kLanes = 2;  // sums: sample i goes to lane i % 2, in both twins
 // Per-lane accumulators shared by the SIMD body (after it stores its vectors) and the scalar
 // code (twin and tail), so both add each sample to the same lane in the same order.
 struct LaneSums {
+  double x2[kLanes] = {};
   double err2[kLanes] = {};
   double abs[kLanes] = {};
   double err[kLanes] = {};
@@ -33,6 +34,7 @@ struct LaneSums {
   ErrorSums finish(uint64_t count) const {
     ErrorSums s;
     s.count = count;
+    s.sum_x2 = x2[0] + x2[1];
     s.sum_err2 = err2[0] + err2[1];
     s.sum_abs = abs[0] + abs[1];
     s.sum_err = err[0] + err[1];
@@ -94,6 +96,7 @@ inline void step(In xin, size_t i, uint64_t gi, uint32_t key, const Consts<A>& c
   L.clip += o.clipped;
   const double ae = std::fabs(o.e);
   const int l = static_cast<int>(i % kLanes);
+  L.x2[l] += static_cast<double>(xin) * static_cast<double>(xin);
   L.err2[l] += o.e * o.e;
   L.abs[l] += ae;
   L.err[l] += o.e;
@@ -123,10 +126,10 @@ QE_NOINLINE void quantize_scalar_range(const In* x, size_t begin, size_t n, cons
 // ---- float32 samples in float32 arithmetic ------------------------------------------------
 // Here e = x − x_hat is a float32 operation too, as a float32 runtime computes it (it is exact
 // unless the difference needs more than 24 significant bits, i.e. far outside the range). Its
-// terms are summed in four float32 lanes (sample i → lane i % 4) over blocks of 32 samples; each
+// terms are summed in four float32 lanes (sample i → lane i % 4) over blocks of 64 samples; each
 // block's lanes are then added to four double lanes. Relative error of a sum: about 1e-7.
-constexpr size_t kFloatBlock = 32;
-enum FloatSum { kErr2, kAbs, kErr, kXhat2, kXXhat, kFloatSums };
+constexpr size_t kFloatBlock = 64;
+enum FloatSum { kX2, kErr2, kAbs, kErr, kXhat2, kXXhat, kFloatSums };
 
 struct FloatBlockSums {
   float part[kFloatSums][4] = {};
@@ -148,7 +151,7 @@ struct FloatBlockSums {
     fold();
     ErrorSums s;
     s.count = count;
-    double* dst[kFloatSums] = {&s.sum_err2, &s.sum_abs, &s.sum_err, &s.sum_xhat2, &s.sum_xxhat};
+    double* dst[kFloatSums] = {&s.sum_x2, &s.sum_err2, &s.sum_abs, &s.sum_err, &s.sum_xhat2, &s.sum_xxhat};
     for (int k = 0; k < kFloatSums; ++k) *dst[k] = (acc[k][0] + acc[k][1]) + (acc[k][2] + acc[k][3]);
     s.max_abs = max_abs;
     s.max_abs_index = max_index;
@@ -170,6 +173,7 @@ inline void step_float(float x, size_t i, uint64_t gi, uint32_t key, const Const
   const float e = x - o.xhat;
   const float ae = std::fabs(e);
   const int l = static_cast<int>(i % 4);
+  S.part[kX2][l] += x * x;
   S.part[kErr2][l] += e * e;
   S.part[kAbs][l] += ae;
   S.part[kErr][l] += e;
@@ -281,12 +285,13 @@ uint64_t first_index_of(const In* x, size_t begin, size_t end, double target, co
 // 2,3) added one after the other, so lane l holds samples i % 2 == l in index order, exactly as
 // LaneSums does.
 struct DoubleLanes {
-  v128_t err2 = wasm_f64x2_splat(0.0), abs = err2, err = err2, xhat2 = err2, xxhat = err2;
+  v128_t x2 = wasm_f64x2_splat(0.0), err2 = x2, abs = x2, err = x2, xhat2 = x2, xxhat = x2;
   v128_t block_max = wasm_f64x2_splat(-1.0);
   inline void add(const v128_t x[2], const v128_t xhat[2], double* errors_out) {
     for (int h = 0; h < 2; ++h) {
       const v128_t e = wasm_f64x2_sub(x[h], xhat[h]);
       const v128_t ae = wasm_f64x2_abs(e);
+      x2 = wasm_f64x2_add(x2, wasm_f64x2_mul(x[h], x[h]));
       err2 = wasm_f64x2_add(err2, wasm_f64x2_mul(e, e));
       abs = wasm_f64x2_add(abs, ae);
       err = wasm_f64x2_add(err, e);
@@ -297,9 +302,9 @@ struct DoubleLanes {
     }
   }
   void store(LaneSums& L) const {
-    const v128_t* src[] = {&err2, &abs, &err, &xhat2, &xxhat};
-    double* dst[] = {L.err2, L.abs, L.err, L.xhat2, L.xxhat};
-    for (int k = 0; k < 5; ++k) {
+    const v128_t* src[] = {&x2, &err2, &abs, &err, &xhat2, &xxhat};
+    double* dst[] = {L.x2, L.err2, L.abs, L.err, L.xhat2, L.xxhat};
+    for (int k = 0; k < 6; ++k) {
       dst[k][0] = wasm_f64x2_extract_lane(*src[k], 0);
       dst[k][1] = wasm_f64x2_extract_lane(*src[k], 1);
     }
@@ -360,7 +365,7 @@ inline v128_t stochastic_bits(v128_t lo32, uint32_t key) {
 }
 
 // float32 arithmetic: four samples per step in f32x4.
-template <Rounding R, class In>
+template <Rounding R, bool kOutputs, class In>
 QE_NOINLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                        LaneSums& L) {
   const v128_t s = wasm_f32x4_splat(static_cast<float>(p.scale));
@@ -386,10 +391,10 @@ QE_NOINLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p,
     const v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(q, zp), s);
     const v128_t xh[2] = {wasm_f64x2_promote_low_f32x4(xhat),
                           wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(xhat, xhat, 2, 3, 2, 3))};
-    d.add(xd, xh, out.errors ? out.errors + i : nullptr);
-    if (out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
-    if (out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
-    if (out.clipped) store_clipped4(out.clipped + i, clipped);
+    d.add(xd, xh, kOutputs && out.errors ? out.errors + i : nullptr);
+    if (kOutputs && out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
+    if (kOutputs && out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
+    if (kOutputs && out.clipped) store_clipped4(out.clipped + i, clipped);
   });
   // Lane counts, before the tail added its own (order is irrelevant for integers).
   for (int l = 0; l < 4; ++l) {
@@ -401,7 +406,7 @@ QE_NOINLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p,
 }
 
 // float64 arithmetic: four samples per step as two f64x2 halves.
-template <Rounding R, class In>
+template <Rounding R, bool kOutputs, class In>
 QE_NOINLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                        LaneSums& L) {
   const v128_t s = wasm_f64x2_splat(p.scale);
@@ -428,25 +433,25 @@ QE_NOINLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p,
       clip = wasm_i64x2_sub(clip, clipped[h]);
       xh[h] = wasm_f64x2_mul(wasm_f64x2_sub(q[h], zp), s);
     }
-    d.add(xd, xh, out.errors ? out.errors + i : nullptr);
-    if (out.codes) {
+    d.add(xd, xh, kOutputs && out.errors ? out.errors + i : nullptr);
+    if (kOutputs && out.codes) {
       const v128_t c = wasm_i32x4_shuffle(wasm_i32x4_trunc_sat_f64x2_zero(q[0]), wasm_i32x4_trunc_sat_f64x2_zero(q[1]),
                                           0, 1, 4, 5);
       wasm_v128_store(out.codes + i, c);
     }
-    if (out.dequantized) {
+    if (kOutputs && out.dequantized) {
       double* dq = static_cast<double*>(out.dequantized) + i;
       wasm_v128_store(dq, xh[0]);
       wasm_v128_store(dq + 2, xh[1]);
     }
-    if (out.clipped) store_clipped4(out.clipped + i, wasm_i32x4_shuffle(clipped[0], clipped[1], 0, 2, 4, 6));
+    if (kOutputs && out.clipped) store_clipped4(out.clipped + i, wasm_i32x4_shuffle(clipped[0], clipped[1], 0, 2, 4, 6));
   });
   L.clip += static_cast<uint64_t>(wasm_i64x2_extract_lane(clip, 0) + wasm_i64x2_extract_lane(clip, 1));
   L.tie += static_cast<uint64_t>(wasm_i64x2_extract_lane(tie, 0) + wasm_i64x2_extract_lane(tie, 1));
 }
 
 // float32 samples in float32 arithmetic: the SIMD twin of quantize_scalar_float.
-template <Rounding R>
+template <Rounding R, bool kOutputs>
 QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParams& p, uint32_t key,
                                      const SampleOutputs& out, FloatBlockSums& S) {
   const v128_t s = wasm_f32x4_splat(static_cast<float>(p.scale));
@@ -464,7 +469,9 @@ QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParam
   const size_t body_end = n - n % 4;
   for (size_t start = 0; start < body_end; start += kMaxBlock) {
     const size_t end = std::min(body_end, start + kMaxBlock);
-    for (size_t i = start; i < end; i += 4) {
+    for (size_t b = start; b < end; b += kFloatBlock) {
+    const size_t block_end = std::min(end, b + kFloatBlock);
+    for (size_t i = b; i < block_end; i += 4) {
       const v128_t xf = wasm_v128_load(x + i);
       const v128_t scaled = wasm_f32x4_add(wasm_f32x4_div(xf, s), zp);
       v128_t bits = wasm_i32x4_splat(0);
@@ -478,26 +485,28 @@ QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParam
       const v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(q, zp), s);
       const v128_t e = wasm_f32x4_sub(xf, xhat);
       const v128_t ae = wasm_f32x4_abs(e);
+      part[kX2] = wasm_f32x4_add(part[kX2], wasm_f32x4_mul(xf, xf));
       part[kErr2] = wasm_f32x4_add(part[kErr2], wasm_f32x4_mul(e, e));
       part[kAbs] = wasm_f32x4_add(part[kAbs], ae);
       part[kErr] = wasm_f32x4_add(part[kErr], e);
       part[kXhat2] = wasm_f32x4_add(part[kXhat2], wasm_f32x4_mul(xhat, xhat));
       part[kXXhat] = wasm_f32x4_add(part[kXXhat], wasm_f32x4_mul(xf, xhat));
       block_max = wasm_f32x4_pmax(block_max, ae);
-      if (out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
-      if (out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
-      if (out.errors) {
+      if (kOutputs && out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
+      if (kOutputs && out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
+      if (kOutputs && out.errors) {
         wasm_v128_store(out.errors + i, wasm_f64x2_promote_low_f32x4(e));
         wasm_v128_store(out.errors + i + 2, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3)));
       }
-      if (out.clipped) store_clipped4(out.clipped + i, clipped);
-      if ((i + 4) % kFloatBlock == 0) {
-        for (int k = 0; k < kFloatSums; ++k) {
-          acc[k][0] = wasm_f64x2_add(acc[k][0], wasm_f64x2_promote_low_f32x4(part[k]));
-          acc[k][1] = wasm_f64x2_add(acc[k][1], wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(part[k], part[k], 2, 3, 2, 3)));
-          part[k] = wasm_f32x4_splat(0.0f);
-        }
+      if (kOutputs && out.clipped) store_clipped4(out.clipped + i, clipped);
+    }
+    if (block_end - b == kFloatBlock) {  // a full block: fold it (a partial one is the last; the tail goes on)
+      for (int k = 0; k < kFloatSums; ++k) {
+        acc[k][0] = wasm_f64x2_add(acc[k][0], wasm_f64x2_promote_low_f32x4(part[k]));
+        acc[k][1] = wasm_f64x2_add(acc[k][1], wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(part[k], part[k], 2, 3, 2, 3)));
+        part[k] = wasm_f32x4_splat(0.0f);
       }
+    }
     }
     block_max = wasm_f32x4_pmax(block_max, wasm_i32x4_shuffle(block_max, block_max, 2, 3, 0, 1));
     block_max = wasm_f32x4_pmax(block_max, wasm_i32x4_shuffle(block_max, block_max, 1, 0, 3, 2));
@@ -536,23 +545,21 @@ QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParam
   for (size_t i = body_end; i < n; ++i) step_float<R>(x[i], i, p.index_base + i, key, c, out, S);
 }
 
-// min/max with wasm's pmin/pmax (single instructions, no NaN propagation): a NaN or ±Inf shows
-// up in Σ x² instead, which is then not finite.
+// min/max with wasm's pmin/pmax (single instructions that do not propagate NaN); a NaN or ±Inf
+// shows up in a running Σ x instead, which is then not finite. One cheap add per vector keeps
+// this pass at the speed of memory.
 template <class In> SampleScan scan_simd(const In* x, size_t n) {
-  v128_t sq[2] = {wasm_f64x2_splat(0.0), wasm_f64x2_splat(0.0)};
-  size_t i = 0;
   SampleScan r;
   if (n == 0) return r;
+  size_t i = 0;
+  double sum = 0;
   if constexpr (std::is_same_v<In, float>) {
-    v128_t mn = wasm_f32x4_splat(x[0]), mx = mn;
+    v128_t mn = wasm_f32x4_splat(x[0]), mx = mn, acc = wasm_f32x4_splat(0.0f);
     for (; i + 4 <= n; i += 4) {
       const v128_t v = wasm_v128_load(x + i);
       mn = wasm_f32x4_pmin(mn, v);
       mx = wasm_f32x4_pmax(mx, v);
-      const v128_t lo = wasm_f64x2_promote_low_f32x4(v);
-      const v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 2, 3));
-      sq[0] = wasm_f64x2_add(sq[0], wasm_f64x2_mul(lo, lo));
-      sq[1] = wasm_f64x2_add(sq[1], wasm_f64x2_mul(hi, hi));
+      acc = wasm_f32x4_add(acc, v);
     }
     mn = wasm_f32x4_pmin(mn, wasm_i32x4_shuffle(mn, mn, 2, 3, 0, 1));
     mn = wasm_f32x4_pmin(mn, wasm_i32x4_shuffle(mn, mn, 1, 0, 3, 2));
@@ -560,28 +567,27 @@ template <class In> SampleScan scan_simd(const In* x, size_t n) {
     mx = wasm_f32x4_pmax(mx, wasm_i32x4_shuffle(mx, mx, 1, 0, 3, 2));
     r.min = wasm_f32x4_extract_lane(mn, 0);
     r.max = wasm_f32x4_extract_lane(mx, 0);
+    sum = static_cast<double>(wasm_f32x4_extract_lane(acc, 0)) + static_cast<double>(wasm_f32x4_extract_lane(acc, 1)) +
+          static_cast<double>(wasm_f32x4_extract_lane(acc, 2)) + static_cast<double>(wasm_f32x4_extract_lane(acc, 3));
   } else {
-    v128_t mn = wasm_f64x2_splat(x[0]), mx = mn;
+    v128_t mn = wasm_f64x2_splat(x[0]), mx = mn, acc = wasm_f64x2_splat(0.0);
     for (; i + 4 <= n; i += 4) {
       const v128_t a = wasm_v128_load(x + i), b = wasm_v128_load(x + i + 2);
       mn = wasm_f64x2_pmin(mn, wasm_f64x2_pmin(a, b));
       mx = wasm_f64x2_pmax(mx, wasm_f64x2_pmax(a, b));
-      sq[0] = wasm_f64x2_add(sq[0], wasm_f64x2_mul(a, a));
-      sq[1] = wasm_f64x2_add(sq[1], wasm_f64x2_mul(b, b));
+      acc = wasm_f64x2_add(acc, wasm_f64x2_add(a, b));
     }
     r.min = std::min(wasm_f64x2_extract_lane(mn, 0), wasm_f64x2_extract_lane(mn, 1));
     r.max = std::max(wasm_f64x2_extract_lane(mx, 0), wasm_f64x2_extract_lane(mx, 1));
+    sum = wasm_f64x2_extract_lane(acc, 0) + wasm_f64x2_extract_lane(acc, 1);
   }
-  double lanes[4] = {wasm_f64x2_extract_lane(sq[0], 0), wasm_f64x2_extract_lane(sq[0], 1),
-                     wasm_f64x2_extract_lane(sq[1], 0), wasm_f64x2_extract_lane(sq[1], 1)};
   for (; i < n; ++i) {
     const double v = static_cast<double>(x[i]);
-    lanes[i % 4] += v * v;
+    sum += v;
     if (v < r.min) r.min = v;
     if (v > r.max) r.max = v;
   }
-  r.sum_sq = ((lanes[0] + lanes[1]) + lanes[2]) + lanes[3];
-  r.finite = std::isfinite(r.sum_sq) && std::isfinite(r.min) && std::isfinite(r.max);
+  r.finite = std::isfinite(sum) && std::isfinite(r.min) && std::isfinite(r.max);
   return r;
 }
 
@@ -615,16 +621,13 @@ template <class In> double read_floor_simd(const In* x, size_t n) {
 template <class In> SampleScan scan_scalar(const In* x, size_t n) {
   SampleScan r;
   if (n == 0) return r;
-  double lanes[4] = {};
   r.min = r.max = static_cast<double>(x[0]);
   for (size_t i = 0; i < n; ++i) {
     const double v = static_cast<double>(x[i]);
-    lanes[i % 4] += v * v;
     r.finite = r.finite && std::isfinite(v);
     if (v < r.min) r.min = v;
     if (v > r.max) r.max = v;
   }
-  r.sum_sq = ((lanes[0] + lanes[1]) + lanes[2]) + lanes[3];
   return r;
 }
 
@@ -632,11 +635,13 @@ template <Rounding R, class In>
 ErrorSums quantize_dispatch_arith(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                                   Kernel k) {
   [[maybe_unused]] const bool simd = use_simd_or_scalar(k);
+  // The SIMD loops come in two builds, so the sums-only one tests no output pointer per step.
+  [[maybe_unused]] const bool outputs = out.codes || out.dequantized || out.errors || out.clipped;
   if constexpr (std::is_same_v<In, float>) {
     if (p.arithmetic == Arithmetic::Float32) {
       FloatBlockSums S;
 #ifdef __wasm_simd128__
-      if (simd) quantize_simd_float<R>(x, n, p, key, out, S);
+      if (simd) outputs ? quantize_simd_float<R, true>(x, n, p, key, out, S) : quantize_simd_float<R, false>(x, n, p, key, out, S);
       else
 #endif
         quantize_scalar_float<R>(x, 0, n, p, key, out, S);
@@ -646,8 +651,11 @@ ErrorSums quantize_dispatch_arith(const In* x, size_t n, const KernelParams& p, 
   LaneSums L;
 #ifdef __wasm_simd128__
   if (simd) {
-    if (p.arithmetic == Arithmetic::Float32) quantize_simd_f32<R>(x, n, p, key, out, L);
-    else quantize_simd_f64<R>(x, n, p, key, out, L);
+    if (p.arithmetic == Arithmetic::Float32) {
+      outputs ? quantize_simd_f32<R, true>(x, n, p, key, out, L) : quantize_simd_f32<R, false>(x, n, p, key, out, L);
+    } else {
+      outputs ? quantize_simd_f64<R, true>(x, n, p, key, out, L) : quantize_simd_f64<R, false>(x, n, p, key, out, L);
+    }
     return L.finish(n);
   }
 #endif
@@ -683,6 +691,7 @@ bool simd_available() {
 
 void ErrorSums::merge(const ErrorSums& o) {
   count += o.count;
+  sum_x2 += o.sum_x2;
   sum_err2 += o.sum_err2;
   sum_abs += o.sum_abs;
   sum_err += o.sum_err;

@@ -17,12 +17,12 @@ enum class Kernel { Auto, Scalar, Simd };
 // True when this build has the wasm_simd128 bodies (otherwise Simd runs the scalar twin).
 bool simd_available();
 
-// What one read of the samples tells: their range, and the signal energy for SQNR.
-// `finite` is false when any sample is NaN or ±Inf (then min/max are meaningless).
+// What one read of the samples tells: their range, and whether they may hold a NaN or ±Inf.
+// `finite` false means "look closer": it is certain to be false when one is there, and may also
+// be false when a running sum overflowed (then every sample is finite after all).
 struct SampleScan {
   double min = 0;
   double max = 0;
-  double sum_sq = 0;  // Σ x², in double
   bool finite = true;
 };
 
@@ -52,6 +52,7 @@ struct SampleOutputs {
 // Sums over the samples, in double. Combine chunks with `merge` (in index order).
 struct ErrorSums {
   uint64_t count = 0;
+  double sum_x2 = 0;     // Σ x²: the signal energy
   double sum_err2 = 0;   // Σ e²
   double sum_abs = 0;    // Σ |e|
   double sum_err = 0;    // Σ e

@@ -18,7 +18,7 @@ double ratio_db(double signal, double noise) {
 }
 }  // namespace
 
-Metrics metrics_from_sums(const ErrorSums& s, double sum_sq, double max_abs_x, double scale) {
+Metrics metrics_from_sums(const ErrorSums& s, double max_abs_x, double scale) {
   Metrics m;
   m.count = s.count;
   const double n = static_cast<double>(s.count);
@@ -32,11 +32,11 @@ Metrics metrics_from_sums(const ErrorSums& s, double sum_sq, double max_abs_x, d
   m.max_abs_error_index = static_cast<int64_t>(s.max_abs_index);
   m.mean_error = s.sum_err / n;
   m.error_std = std::sqrt(std::max(0.0, m.mse - m.mean_error * m.mean_error));
-  m.sqnr_db = ratio_db(sum_sq, s.sum_err2);
+  m.sqnr_db = ratio_db(s.sum_x2, s.sum_err2);
   m.psnr_db = ratio_db(max_abs_x * max_abs_x, m.mse);
   m.clip_count = s.clip_count;
   m.clip_rate = static_cast<double>(s.clip_count) / n;
-  const double norms = std::sqrt(sum_sq) * std::sqrt(s.sum_xhat2);  // two roots: no overflow
+  const double norms = std::sqrt(s.sum_x2) * std::sqrt(s.sum_xhat2);  // two roots: no overflow
   m.cosine = norms == 0 ? kUndefined : s.sum_xxhat / norms;
   m.tie_count = s.tie_count;
   m.median_abs_error = m.p95_abs_error = kUndefined;

@@ -36,8 +36,8 @@ struct Metrics {
   double code_entropy_bits = 0;  // −Σ p·log2 p over the codes: the effective bits
 };
 
-// The metrics that follow from the sums alone. `sum_sq` and `max_abs_x` describe the samples.
-Metrics metrics_from_sums(const ErrorSums& s, double sum_sq, double max_abs_x, double scale);
+// The metrics that follow from the sums alone; `max_abs_x` is the samples' largest magnitude.
+Metrics metrics_from_sums(const ErrorSums& s, double max_abs_x, double scale);
 
 // Percentile p in [0, 1] of |e| with numpy's 'linear' rule. Reorders `abs_errors`.
 double percentile_linear(double* abs_errors, size_t n, double p);

@@ -67,6 +67,7 @@ void check_same(const Run& a, const Run& b) {
   CHECK(same_bits_vec(a.errors, b.errors));
   CHECK(a.clipped == b.clipped);
   CHECK(a.sums.count == b.sums.count);
+  CHECK(same_bits(a.sums.sum_x2, b.sums.sum_x2));
   CHECK(same_bits(a.sums.sum_err2, b.sums.sum_err2));
   CHECK(same_bits(a.sums.sum_abs, b.sums.sum_abs));
   CHECK(same_bits(a.sums.sum_err, b.sums.sum_err));
@@ -106,6 +107,16 @@ TEST_CASE_TEMPLATE("SIMD quantize equals its scalar twin bit for bit", In, float
           const std::string arith_name = to_string(arith);
           CAPTURE(arith_name);
           check_same(run(x, p, Kernel::Simd), run(x, p, Kernel::Scalar));
+          // The sums-only loops (no per-sample outputs) are separate code: same sums.
+          const ErrorSums a = quantize_samples(x.data(), n, p, SampleOutputs{}, Kernel::Simd);
+          const ErrorSums b = quantize_samples(x.data(), n, p, SampleOutputs{}, Kernel::Scalar);
+          CHECK(same_bits(a.sum_err2, b.sum_err2));
+          CHECK(same_bits(a.sum_xxhat, b.sum_xxhat));
+          CHECK(same_bits(a.sum_x2, b.sum_x2));
+          CHECK(same_bits(a.max_abs, b.max_abs));
+          CHECK(a.max_abs_index == b.max_abs_index);
+          CHECK(a.clip_count == b.clip_count);
+          CHECK(a.tie_count == b.tie_count);
         }
       }
     }
@@ -119,7 +130,6 @@ TEST_CASE_TEMPLATE("SIMD scan equals its scalar twin", In, float, double) {
     CAPTURE(n);
     CHECK(a.min == b.min);
     CHECK(a.max == b.max);
-    CHECK(same_bits(a.sum_sq, b.sum_sq));
     CHECK(a.finite);
     CHECK(b.finite);
   }
@@ -140,15 +150,13 @@ TEST_CASE_TEMPLATE("scan reports NaN and infinities wherever they sit", In, floa
   }
 }
 
-TEST_CASE("the scan's range and signal energy") {
+TEST_CASE("the scan's range") {
   const std::vector<double> x = {-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46};
   for (Kernel k : {Kernel::Scalar, Kernel::Simd}) {
     const SampleScan s = scan_samples(x.data(), x.size(), k);
     CHECK(s.min == -1.25);
     CHECK(s.max == 1.46);
-    double sq = 0;
-    for (double v : x) sq += v * v;
-    CHECK(s.sum_sq == doctest::Approx(sq).epsilon(1e-15));
+    CHECK(s.finite);
   }
 }
 
