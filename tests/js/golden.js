@@ -1,7 +1,8 @@
 // Reads tests/data/golden.json and compares an analyze() result with a case's expectations:
 // codes, clip flags, zero point and code range exactly; reconstructions and errors bit for bit
 // (the same IEEE operations in the same order); sums-based metrics to 1e-12 relative (the
-// generator sums exactly with math.fsum, the core in four double lanes).
+// generator sums exactly with math.fsum, the core in double lanes), or 1e-6 for float32 samples
+// in float32 arithmetic, whose terms the core sums in float32 blocks.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
@@ -31,9 +32,10 @@ export function checkCase(c, r) {
   assert.deepEqual(Array.from(r.clipped, Boolean), e.clipped, `${c.name}: clipped`);
   assert.deepEqual(Array.from(r.dequantized), e.dequantized, `${c.name}: dequantized`);
   assert.deepEqual(Array.from(r.errors), e.errors, `${c.name}: errors`);
+  const rel = c.float32 && c.options.arithmetic === 'float32' ? 1e-6 : 1e-12;
   for (const [key, value] of Object.entries(e.metrics)) {
     assert.ok(key in r.metrics, `${c.name}: metric ${key} is missing`);
-    close(r.metrics[key], value, `${c.name}: ${key}`);
+    close(r.metrics[key], value, `${c.name}: ${key}`, rel);
   }
   for (const [key, { value, tolerance }] of Object.entries(c.seedSays ?? {})) {
     const actual = key in r.metrics ? r.metrics[key] : r[key];
