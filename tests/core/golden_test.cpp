@@ -95,11 +95,12 @@ template <class In> void check_case(const json& c, Kernel kernel) {
   CHECK(deq == e["dequantized"].get<std::vector<double>>());
   CHECK(a.errors == e["errors"].get<std::vector<double>>());
   const bool float_sums = c.value("float32", false) && o.scheme.arithmetic == Arithmetic::Float32;
-  for (const auto& [key, value] : e["metrics"].items()) check_close(metric(a, key), value, float_sums ? 1e-6 : 1e-12, key);
+  for (const auto& item : e["metrics"].items()) check_close(metric(a, item.key()), item.value(), float_sums ? 1e-6 : 1e-12, item.key());
   if (c.contains("seedSays")) {
-    for (const auto& [key, said] : c["seedSays"].items()) {
+    for (const auto& item : c["seedSays"].items()) {
+      const std::string key = item.key();
       CAPTURE(key);
-      CHECK(std::fabs(metric(a, key) - said["value"].get<double>()) <= said["tolerance"].get<double>());
+      CHECK(std::fabs(metric(a, key) - item.value()["value"].get<double>()) <= item.value()["tolerance"].get<double>());
     }
   }
 }

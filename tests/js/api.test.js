@@ -1,5 +1,8 @@
 // The public JS API in node: the golden file, every option, every error path, no leaks.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { before, describe, test } from 'node:test';
 
 import { createQuantizer, DEFAULT_OPTIONS, MODES, QuantizerError, ROUNDING_RULES } from '../../web/src/quantizer.js';
@@ -102,6 +105,22 @@ describe('analyze', () => {
     assert.notDeepEqual(a.codes, c.codes);
     const ones = a.codes.reduce((s, v) => s + v, 0);
     assert.ok(ones > 200 && ones < 300, `about half round up: ${ones}`);
+  });
+
+  test('load() keeps samples in the heap for many analyses, delete() frees them', () => {
+    const x = qz.parseValues(SEED_TEXT);
+    const before = qz.heapInUse();
+    const samples = qz.load(x);
+    assert.equal(samples.length, 10);
+    assert.equal(samples.float32, false);
+    for (const bits of [2, 4, 8, 16]) {
+      assert.deepEqual(samples.analyze({ bits }).metrics, qz.analyze(x, { bits }).metrics);
+    }
+    assert.ok(Math.abs(samples.readFloor() - x.reduce((a, b) => a + b, 0)) < 1e-12, 'the floor pass reads every sample');
+    samples.delete();
+    samples.delete();
+    assert.equal(qz.heapInUse(), before);
+    throwsAt(() => samples.analyze(), 'values', null, 'These samples were deleted');
   });
 
   test('perSample: false gives the sums-based metrics only', () => {
@@ -217,4 +236,9 @@ test('10,000 analyze calls leave the wasm heap as it was', () => {
     }
   }
   assert.equal(qz.heapInUse(), before);
+});
+
+test('golden.json is what its generator computes', { skip: !existsSync('/usr/bin/python3') && 'no /usr/bin/python3' }, () => {
+  const out = execFileSync('/usr/bin/python3', [fileURLToPath(new URL('../data/make_golden.py', import.meta.url)), '--check'], { encoding: 'utf8' });
+  assert.match(out, /matches/);
 });
