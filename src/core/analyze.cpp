@@ -173,8 +173,9 @@ template <class In> Result<Analysis> analyze(const In* x, size_t n, const Analyz
     code_utilisation(a.codes.data(), n, a.params.qmin, a.params.qmax, a.metrics.codes_used, a.metrics.code_entropy_bits);
     std::vector<double> abs_err(n);
     for (size_t i = 0; i < n; ++i) abs_err[i] = std::fabs(a.errors[i]);
-    a.metrics.median_abs_error = percentile_linear(abs_err.data(), n, 0.5);
-    a.metrics.p95_abs_error = percentile_linear(abs_err.data(), n, 0.95);
+    size_t placed = 0;
+    a.metrics.median_abs_error = percentile_linear(abs_err.data(), n, 0.5, &placed);
+    a.metrics.p95_abs_error = percentile_linear(abs_err.data(), n, 0.95, &placed);
   }
   return a;
 }

@@ -44,13 +44,16 @@ Metrics metrics_from_sums(const ErrorSums& s, double max_abs_x, double scale) {
   return m;
 }
 
-double percentile_linear(double* v, size_t n, double p) {
+double percentile_linear(double* v, size_t n, double p, size_t* placed) {
   if (n == 0) return kUndefined;
   // numpy: virtual index p·(n−1), then _lerp(a, b, t) = a + (b−a)·t, computed from b when t ≥ 1/2.
   const double pos = p * static_cast<double>(n - 1);
   const size_t lo = static_cast<size_t>(std::floor(pos));
   const double t = pos - static_cast<double>(lo);
-  std::nth_element(v, v + lo, v + n);
+  // Ranks below an earlier call's are all in front of it: select among the rest only.
+  const size_t from = placed && *placed <= lo ? *placed : 0;
+  std::nth_element(v + from, v + lo, v + n);
+  if (placed) *placed = lo;
   const double a = v[lo];
   if (lo + 1 >= n) return a;
   const double b = *std::min_element(v + lo + 1, v + n);

@@ -39,8 +39,10 @@ struct Metrics {
 // The metrics that follow from the sums alone; `max_abs_x` is the samples' largest magnitude.
 Metrics metrics_from_sums(const ErrorSums& s, double max_abs_x, double scale);
 
-// Percentile p in [0, 1] of |e| with numpy's 'linear' rule. Reorders `abs_errors`.
-double percentile_linear(double* abs_errors, size_t n, double p);
+// Percentile p in [0, 1] of v[0..n) with numpy's 'linear' rule. Reorders v so that everything
+// below the returned rank comes first; `from` (a rank already placed by an earlier call with a
+// smaller p) lets a second call select in v[from..n) only.
+double percentile_linear(double* v, size_t n, double p, size_t* placed = nullptr);
 
 // Codes used and their entropy in bits, for codes in [qmin, qmax].
 void code_utilisation(const int32_t* codes, size_t n, int32_t qmin, int32_t qmax, uint64_t& used, double& entropy_bits);

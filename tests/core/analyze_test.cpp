@@ -220,6 +220,16 @@ TEST_CASE("median and 95th percentile of |error| interpolate linearly") {
   std::vector<double> v = {4, 1, 3, 2};  // sorted 1 2 3 4: median 2.5, p95 at 2.85 → 3.85
   CHECK(percentile_linear(v.data(), v.size(), 0.5) == doctest::Approx(2.5));
   CHECK(percentile_linear(v.data(), v.size(), 0.95) == doctest::Approx(3.85));
+  // The two-step form (median, then the 95th among the upper part) agrees with one-shot calls.
+  std::vector<double> many(1001);
+  for (size_t i = 0; i < many.size(); ++i) many[i] = static_cast<double>((i * 7919) % 1001) / 8;
+  std::vector<double> copy = many;
+  size_t placed = 0;
+  const double med = percentile_linear(many.data(), many.size(), 0.5, &placed);
+  const double p95 = percentile_linear(many.data(), many.size(), 0.95, &placed);
+  CHECK(med == percentile_linear(copy.data(), copy.size(), 0.5));
+  CHECK(p95 == percentile_linear(copy.data(), copy.size(), 0.95));
+  CHECK(p95 == doctest::Approx(950.0 / 8));
   std::vector<double> one = {7};
   CHECK(percentile_linear(one.data(), 1, 0.95) == 7);
 }
