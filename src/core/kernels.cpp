@@ -199,7 +199,8 @@ QE_NOINLINE void quantize_scalar_float(const float* x, size_t begin, size_t n, c
   for (size_t i = begin; i < n; ++i) step_float<R>(x[i], i, p.index_base + i, key, c, out, S);
 }
 
-bool use_simd_or_scalar(Kernel k) {
+// Whether to run the SIMD twin: always, unless asked for the scalar one or built without SIMD.
+bool use_simd(Kernel k) {
 #ifdef __wasm_simd128__
   return k != Kernel::Scalar;
 #else
@@ -209,8 +210,6 @@ bool use_simd_or_scalar(Kernel k) {
 }
 
 #ifdef __wasm_simd128__
-
-bool use_simd(Kernel k) { return use_simd_or_scalar(k); }
 
 // ---- SIMD building blocks ------------------------------------------------------------------
 
@@ -634,7 +633,7 @@ template <class In> SampleScan scan_scalar(const In* x, size_t n) {
 template <Rounding R, class In>
 ErrorSums quantize_dispatch_arith(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                                   Kernel k) {
-  [[maybe_unused]] const bool simd = use_simd_or_scalar(k);
+  [[maybe_unused]] const bool simd = use_simd(k);
   // The SIMD loops come in two builds, so the sums-only one tests no output pointer per step.
   [[maybe_unused]] const bool outputs = out.codes || out.dequantized || out.errors || out.clipped;
   if constexpr (std::is_same_v<In, float>) {
@@ -705,20 +704,16 @@ void ErrorSums::merge(const ErrorSums& o) {
   tie_count += o.tie_count;
 }
 
-template <class In> SampleScan scan_samples(const In* x, size_t n, Kernel k) {
+template <class In> SampleScan scan_samples(const In* x, size_t n, [[maybe_unused]] Kernel k) {
 #ifdef __wasm_simd128__
   if (use_simd(k)) return scan_simd(x, n);
-#else
-  (void)k;
 #endif
   return scan_scalar(x, n);
 }
 
-template <class In> double read_floor(const In* x, size_t n, Kernel k) {
+template <class In> double read_floor(const In* x, size_t n, [[maybe_unused]] Kernel k) {
 #ifdef __wasm_simd128__
   if (use_simd(k)) return read_floor_simd(x, n);
-#else
-  (void)k;
 #endif
   double sum = 0;
   for (size_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]);

@@ -142,7 +142,8 @@ TEST_CASE("the deterministic rules on ties and off them") {
       s.arithmetic = arith;
       s.scale = 1;
       const Analysis a = ok(x, s);
-      CAPTURE(to_string(rule));
+      const std::string rule_name = to_string(rule);
+      CAPTURE(rule_name);
       CHECK(a.codes == codes);
       CHECK(a.metrics.tie_count == 6);
       CHECK(round_with(rule, 2.5) == codes[5]);
