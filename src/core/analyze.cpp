@@ -171,11 +171,11 @@ template <class In> Result<Analysis> analyze(const In* x, size_t n, const Analyz
   a.metrics = metrics_from_sums(sums, std::max(std::fabs(scan.min), std::fabs(scan.max)), a.params.scale);
   if (opt.per_sample) {
     code_utilisation(a.codes.data(), n, a.params.qmin, a.params.qmax, a.metrics.codes_used, a.metrics.code_entropy_bits);
-    std::vector<double> abs_err(n);
-    for (size_t i = 0; i < n; ++i) abs_err[i] = std::fabs(a.errors[i]);
-    size_t placed = 0;
-    a.metrics.median_abs_error = percentile_linear(abs_err.data(), n, 0.5, &placed);
-    a.metrics.p95_abs_error = percentile_linear(abs_err.data(), n, 0.95, &placed);
+    const double ps[2] = {0.5, 0.95};
+    double pct[2];
+    abs_percentiles(a.errors.data(), n, ps, pct, 2);
+    a.metrics.median_abs_error = pct[0];
+    a.metrics.p95_abs_error = pct[1];
   }
   return a;
 }

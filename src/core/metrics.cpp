@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -44,21 +45,78 @@ Metrics metrics_from_sums(const ErrorSums& s, double max_abs_x, double scale) {
   return m;
 }
 
-double percentile_linear(double* v, size_t n, double p, size_t* placed) {
-  if (n == 0) return kUndefined;
-  // numpy: virtual index p·(n−1), then _lerp(a, b, t) = a + (b−a)·t, computed from b when t ≥ 1/2.
+namespace {
+
+// numpy's 'linear' rule: virtual index p·(n−1), then _lerp(a, b, t) = a + (b−a)·t, computed
+// from b when t ≥ 1/2. `at(rank)` gives the rank-th smallest value.
+template <class At> double lerp_percentile(size_t n, double p, At at) {
   const double pos = p * static_cast<double>(n - 1);
   const size_t lo = static_cast<size_t>(std::floor(pos));
   const double t = pos - static_cast<double>(lo);
-  // Ranks below an earlier call's are all in front of it: select among the rest only.
-  const size_t from = placed && *placed <= lo ? *placed : 0;
-  std::nth_element(v + from, v + lo, v + n);
-  if (placed) *placed = lo;
-  const double a = v[lo];
+  const double a = at(lo);
   if (lo + 1 >= n) return a;
-  const double b = *std::min_element(v + lo + 1, v + n);
+  const double b = at(lo + 1);
   const double d = b - a;
   return t >= 0.5 ? b - d * (1.0 - t) : a + d * t;
+}
+
+uint64_t bits_of(double v) {
+  uint64_t u;
+  std::memcpy(&u, &v, sizeof u);
+  return u;
+}
+
+}  // namespace
+
+double percentile_linear(double* v, size_t n, double p) {
+  if (n == 0) return kUndefined;
+  return lerp_percentile(n, p, [&](size_t rank) {
+    std::nth_element(v, v + rank, v + n);
+    return v[rank];
+  });
+}
+
+void abs_percentiles(const double* e, size_t n, const double* ps, double* out, size_t count) {
+  if (n == 0) {
+    for (size_t k = 0; k < count; ++k) out[k] = kUndefined;
+    return;
+  }
+  // Pass 1: histogram of the top 16 bits of |e| (sign, exponent, 4 mantissa bits). For values
+  // ≥ 0 the bit patterns order as the values do, so a rank falls in one known bucket.
+  std::vector<uint64_t> hist(1 << 16, 0);
+  for (size_t i = 0; i < n; ++i) ++hist[bits_of(std::fabs(e[i])) >> 48];
+  std::vector<uint64_t> below(hist.size() + 1, 0);  // values in buckets before b
+  for (size_t b = 0; b < hist.size(); ++b) below[b + 1] = below[b] + hist[b];
+  auto bucket_of = [&](size_t rank) {
+    return static_cast<size_t>(std::upper_bound(below.begin(), below.end(), rank) - below.begin() - 1);
+  };
+  // Pass 2: gather the buckets that hold the wanted ranks, and select inside them only.
+  std::vector<size_t> wanted;
+  for (size_t k = 0; k < count; ++k) {
+    lerp_percentile(n, ps[k], [&](size_t rank) {
+      wanted.push_back(bucket_of(rank));
+      return 0.0;
+    });
+  }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  std::vector<std::vector<double>> members(wanted.size());
+  for (size_t w = 0; w < wanted.size(); ++w) members[w].reserve(hist[wanted[w]]);
+  for (size_t i = 0; i < n; ++i) {
+    const double a = std::fabs(e[i]);
+    const size_t b = bits_of(a) >> 48;
+    const auto it = std::lower_bound(wanted.begin(), wanted.end(), b);
+    if (it != wanted.end() && *it == b) members[static_cast<size_t>(it - wanted.begin())].push_back(a);
+  }
+  for (size_t k = 0; k < count; ++k) {
+    out[k] = lerp_percentile(n, ps[k], [&](size_t rank) {
+      const size_t b = bucket_of(rank);
+      auto& m = members[static_cast<size_t>(std::lower_bound(wanted.begin(), wanted.end(), b) - wanted.begin())];
+      const size_t r = rank - below[b];
+      std::nth_element(m.begin(), m.begin() + static_cast<std::ptrdiff_t>(r), m.end());
+      return m[r];
+    });
+  }
 }
 
 void code_utilisation(const int32_t* codes, size_t n, int32_t qmin, int32_t qmax, uint64_t& used, double& entropy_bits) {

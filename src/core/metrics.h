@@ -39,10 +39,13 @@ struct Metrics {
 // The metrics that follow from the sums alone; `max_abs_x` is the samples' largest magnitude.
 Metrics metrics_from_sums(const ErrorSums& s, double max_abs_x, double scale);
 
-// Percentile p in [0, 1] of v[0..n) with numpy's 'linear' rule. Reorders v so that everything
-// below the returned rank comes first; `from` (a rank already placed by an earlier call with a
-// smaller p) lets a second call select in v[from..n) only.
-double percentile_linear(double* v, size_t n, double p, size_t* placed = nullptr);
+// Percentile p in [0, 1] of v[0..n) with numpy's 'linear' rule (linear between the closest
+// ranks). Reorders v.
+double percentile_linear(double* v, size_t n, double p);
+
+// The same percentiles of |e| for each p in ps[0..count), without copying or reordering e: a
+// radix pass finds the bucket of each wanted rank, and selection runs inside those only.
+void abs_percentiles(const double* e, size_t n, const double* ps, double* out, size_t count);
 
 // Codes used and their entropy in bits, for codes in [qmin, qmax].
 void code_utilisation(const int32_t* codes, size_t n, int32_t qmin, int32_t qmax, uint64_t& used, double& entropy_bits);

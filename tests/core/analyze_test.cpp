@@ -221,16 +221,26 @@ TEST_CASE("median and 95th percentile of |error| interpolate linearly") {
   std::vector<double> v = {4, 1, 3, 2};  // sorted 1 2 3 4: median 2.5, p95 at 2.85 → 3.85
   CHECK(percentile_linear(v.data(), v.size(), 0.5) == doctest::Approx(2.5));
   CHECK(percentile_linear(v.data(), v.size(), 0.95) == doctest::Approx(3.85));
-  // The two-step form (median, then the 95th among the upper part) agrees with one-shot calls.
-  std::vector<double> many(1001);
-  for (size_t i = 0; i < many.size(); ++i) many[i] = static_cast<double>((i * 7919) % 1001) / 8;
-  std::vector<double> copy = many;
-  size_t placed = 0;
-  const double med = percentile_linear(many.data(), many.size(), 0.5, &placed);
-  const double p95 = percentile_linear(many.data(), many.size(), 0.95, &placed);
-  CHECK(med == percentile_linear(copy.data(), copy.size(), 0.5));
-  CHECK(p95 == percentile_linear(copy.data(), copy.size(), 0.95));
-  CHECK(p95 == doctest::Approx(950.0 / 8));
+  // The radix form over |e| agrees with plain selection, on spread values, on many equal ones
+  // and on values that share one bucket.
+  for (int kind = 0; kind < 3; ++kind) {
+    std::vector<double> e(10001);
+    for (size_t i = 0; i < e.size(); ++i) {
+      const double u = static_cast<double>((i * 7919) % 10001) / 10001;
+      e[i] = (i % 2 ? -1 : 1) * (kind == 0 ? u * u * 3 : kind == 1 ? std::round(u * 4) : 1 + u / 1024);
+    }
+    std::vector<double> a(e.size());
+    for (size_t i = 0; i < e.size(); ++i) a[i] = std::fabs(e[i]);
+    const double ps[] = {0, 0.5, 0.95, 0.999, 1};
+    double out[5];
+    abs_percentiles(e.data(), e.size(), ps, out, 5);
+    for (int k = 0; k < 5; ++k) {
+      std::vector<double> copy = a;
+      CAPTURE(kind);
+      CAPTURE(k);
+      CHECK(out[k] == percentile_linear(copy.data(), copy.size(), ps[k]));
+    }
+  }
   std::vector<double> one = {7};
   CHECK(percentile_linear(one.data(), 1, 0.95) == 7);
 }
