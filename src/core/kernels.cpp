@@ -363,31 +363,54 @@ inline v128_t stochastic_bits(v128_t lo32, uint32_t key) {
   return fmix32x4(wasm_v128_xor(lo32, wasm_i32x4_splat(static_cast<int32_t>(key))));
 }
 
-// float32 arithmetic: four samples per step in f32x4.
-template <Rounding R, bool kOutputs, class In>
-QE_NOINLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
-                       LaneSums& L) {
-  const v128_t s = wasm_f32x4_splat(static_cast<float>(p.scale));
-  const v128_t zp = wasm_f32x4_splat(static_cast<float>(p.zero_point));
-  const v128_t qmin = wasm_f32x4_splat(static_cast<float>(p.qmin));
-  const v128_t qmax = wasm_f32x4_splat(static_cast<float>(p.qmax));
-  const v128_t half = wasm_f32x4_splat(0.5f);
-  const v128_t lane_index = wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)));
+// The quantizer on four float32 samples, shared by both float32-arithmetic kernels, with its
+// clip and tie counts in i32x4 lanes.
+template <Rounding R> struct QuantizeF32x4 {
+  v128_t s, zp, qmin, qmax, half, lane_index;
+  uint32_t key;
   v128_t clip = wasm_i32x4_splat(0), tie = wasm_i32x4_splat(0);
-  DoubleLanes D;
-  simd_blocks<R, float>(x, n, p, key, out, L, D, [&](size_t i, DoubleLanes& d) {
-    v128_t xf, xd[2];
-    load4(x + i, xf, xd);
+
+  QuantizeF32x4(const KernelParams& p, uint32_t k)
+      : s(wasm_f32x4_splat(static_cast<float>(p.scale))), zp(wasm_f32x4_splat(static_cast<float>(p.zero_point))),
+        qmin(wasm_f32x4_splat(static_cast<float>(p.qmin))), qmax(wasm_f32x4_splat(static_cast<float>(p.qmax))),
+        half(wasm_f32x4_splat(0.5f)),
+        lane_index(wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)))),
+        key(k) {}
+
+  // Samples i..i+3 (chunk-relative i): their codes q, x_hat and clip mask.
+  inline void operator()(v128_t xf, size_t i, v128_t& q, v128_t& xhat, v128_t& clipped) {
     const v128_t scaled = wasm_f32x4_add(wasm_f32x4_div(xf, s), zp);
     v128_t bits = wasm_i32x4_splat(0);
     if constexpr (R == Rounding::Stochastic)
       bits = stochastic_bits(wasm_i32x4_add(lane_index, wasm_i32x4_splat(static_cast<int32_t>(i))), key);
     const v128_t r = round_f32x4<R>(scaled, bits);
     tie = wasm_i32x4_sub(tie, wasm_f32x4_eq(wasm_f32x4_sub(scaled, wasm_f32x4_floor(scaled)), half));
-    const v128_t q = wasm_f32x4_pmin(wasm_f32x4_pmax(r, qmin), qmax);
-    const v128_t clipped = wasm_f32x4_ne(r, q);
+    q = wasm_f32x4_pmin(wasm_f32x4_pmax(r, qmin), qmax);
+    clipped = wasm_f32x4_ne(r, q);
     clip = wasm_i32x4_sub(clip, clipped);
-    const v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(q, zp), s);
+    xhat = wasm_f32x4_mul(wasm_f32x4_sub(q, zp), s);
+  }
+
+  void add_counts(uint64_t& clip_count, uint64_t& tie_count) const {
+    clip_count += lane_total(clip);
+    tie_count += lane_total(tie);
+  }
+  static uint64_t lane_total(v128_t v) {
+    return uint64_t{static_cast<uint32_t>(wasm_i32x4_extract_lane(v, 0))} + static_cast<uint32_t>(wasm_i32x4_extract_lane(v, 1)) +
+           static_cast<uint32_t>(wasm_i32x4_extract_lane(v, 2)) + static_cast<uint32_t>(wasm_i32x4_extract_lane(v, 3));
+  }
+};
+
+// float32 arithmetic: four samples per step in f32x4.
+template <Rounding R, bool kOutputs, class In>
+QE_NOINLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
+                                   LaneSums& L) {
+  QuantizeF32x4<R> quantize(p, key);
+  DoubleLanes D;
+  simd_blocks<R, float>(x, n, p, key, out, L, D, [&](size_t i, DoubleLanes& d) {
+    v128_t xf, xd[2], q, xhat, clipped;
+    load4(x + i, xf, xd);
+    quantize(xf, i, q, xhat, clipped);
     const v128_t xh[2] = {wasm_f64x2_promote_low_f32x4(xhat),
                           wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(xhat, xhat, 2, 3, 2, 3))};
     d.add(xd, xh, kOutputs && out.errors ? out.errors + i : nullptr);
@@ -395,13 +418,7 @@ QE_NOINLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p,
     if (kOutputs && out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
     if (kOutputs && out.clipped) store_clipped4(out.clipped + i, clipped);
   });
-  // Lane counts, before the tail added its own (order is irrelevant for integers).
-  for (int l = 0; l < 4; ++l) {
-    L.clip += static_cast<uint32_t>(wasm_i32x4_extract_lane(clip, 0));
-    L.tie += static_cast<uint32_t>(wasm_i32x4_extract_lane(tie, 0));
-    clip = wasm_i32x4_shuffle(clip, clip, 1, 2, 3, 0);
-    tie = wasm_i32x4_shuffle(tie, tie, 1, 2, 3, 0);
-  }
+  quantize.add_counts(L.clip, L.tie);
 }
 
 // float64 arithmetic: four samples per step as two f64x2 halves.
@@ -453,13 +470,7 @@ QE_NOINLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p,
 template <Rounding R, bool kOutputs>
 QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParams& p, uint32_t key,
                                      const SampleOutputs& out, FloatBlockSums& S) {
-  const v128_t s = wasm_f32x4_splat(static_cast<float>(p.scale));
-  const v128_t zp = wasm_f32x4_splat(static_cast<float>(p.zero_point));
-  const v128_t qmin = wasm_f32x4_splat(static_cast<float>(p.qmin));
-  const v128_t qmax = wasm_f32x4_splat(static_cast<float>(p.qmax));
-  const v128_t half = wasm_f32x4_splat(0.5f);
-  const v128_t lane_index = wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)));
-  v128_t clip = wasm_i32x4_splat(0), tie = wasm_i32x4_splat(0);
+  QuantizeF32x4<R> quantize(p, key);
   v128_t part[kFloatSums], acc[kFloatSums][2];
   for (int k = 0; k < kFloatSums; ++k) part[k] = wasm_f32x4_splat(0.0f), acc[k][0] = acc[k][1] = wasm_f64x2_splat(0.0);
   v128_t block_max = wasm_f32x4_splat(-1.0f);
@@ -472,16 +483,8 @@ QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParam
     const size_t block_end = std::min(end, b + kFloatBlock);
     for (size_t i = b; i < block_end; i += 4) {
       const v128_t xf = wasm_v128_load(x + i);
-      const v128_t scaled = wasm_f32x4_add(wasm_f32x4_div(xf, s), zp);
-      v128_t bits = wasm_i32x4_splat(0);
-      if constexpr (R == Rounding::Stochastic)
-        bits = stochastic_bits(wasm_i32x4_add(lane_index, wasm_i32x4_splat(static_cast<int32_t>(i))), key);
-      const v128_t r = round_f32x4<R>(scaled, bits);
-      tie = wasm_i32x4_sub(tie, wasm_f32x4_eq(wasm_f32x4_sub(scaled, wasm_f32x4_floor(scaled)), half));
-      const v128_t q = wasm_f32x4_pmin(wasm_f32x4_pmax(r, qmin), qmax);
-      const v128_t clipped = wasm_f32x4_ne(r, q);
-      clip = wasm_i32x4_sub(clip, clipped);
-      const v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(q, zp), s);
+      v128_t q, xhat, clipped;
+      quantize(xf, i, q, xhat, clipped);
       const v128_t e = wasm_f32x4_sub(xf, xhat);
       const v128_t ae = wasm_f32x4_abs(e);
       part[kX2] = wasm_f32x4_add(part[kX2], wasm_f32x4_mul(xf, xf));
@@ -524,12 +527,7 @@ QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParam
     S.part[k][2] = wasm_f32x4_extract_lane(part[k], 2);
     S.part[k][3] = wasm_f32x4_extract_lane(part[k], 3);
   }
-  for (int l = 0; l < 4; ++l) {
-    S.clip += static_cast<uint32_t>(wasm_i32x4_extract_lane(clip, 0));
-    S.tie += static_cast<uint32_t>(wasm_i32x4_extract_lane(tie, 0));
-    clip = wasm_i32x4_shuffle(clip, clip, 1, 2, 3, 0);
-    tie = wasm_i32x4_shuffle(tie, tie, 1, 2, 3, 0);
-  }
+  quantize.add_counts(S.clip, S.tie);
   const Consts<float> c(p);
   if (best >= 0) {
     S.max_abs = best;
