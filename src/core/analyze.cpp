@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <string>
@@ -140,6 +141,20 @@ template <class In> Result<Analysis> analyze(const In* x, size_t n, const Analyz
   }
   auto derived = derive_params(s, scan);
   if (auto* e = std::get_if<Error>(&derived)) return *e;
+  if (opt.per_sample) {
+    // Codes, x_hat, errors, clip flags, and up to one double per sample for the percentiles.
+    // Allocation failure would abort the module (no exceptions in the web build): ask first.
+    const size_t deq = s.arithmetic == Arithmetic::Float32 ? sizeof(float) : sizeof(double);
+    const double need = static_cast<double>(n) * static_cast<double>(sizeof(int32_t) + deq + 2 * sizeof(double) + 1);
+    void* probe = need < static_cast<double>(SIZE_MAX) ? std::malloc(static_cast<size_t>(need)) : nullptr;
+    if (!probe) {
+      char gb[32];
+      std::snprintf(gb, sizeof gb, "%.1f", need / 1e9);
+      return err("values", "Not enough memory for the per-sample results of " + std::to_string(n) + " samples (about " + gb +
+                               " GB): use perSample: false for the metrics alone");
+    }
+    std::free(probe);
+  }
   Analysis a;
   a.params = std::get<QuantParams>(derived);
 

@@ -216,6 +216,19 @@ describe('errors', () => {
     throwsAt(() => qz.parseValues('3 über'), 'values', 1, 'Sample 2: "über" is not a number');
   });
 
+  test('too many samples for the per-sample results: a clear error, and the module lives on', () => {
+    // 2^28 float32 zeros (1 GB, lazily zeroed by the OS): per-sample results need ~7.8 GB > 4 GB.
+    const huge = new Float32Array(2 ** 28);
+    const samples = qz.load(huge);
+    try {
+      throwsAt(() => samples.analyze(), 'values', null, /^Not enough memory for the per-sample results of 268435456 samples \(about 7\.8 GB\): use perSample: false/);
+      assert.equal(samples.analyze({ perSample: false }).metrics.count, 2 ** 28);
+    } finally {
+      samples.delete();
+    }
+    assert.equal(qz.analyze([1, 2]).metrics.count, 2);
+  });
+
   test('an error leaves the quantizer usable', () => {
     throwsAt(() => qz.analyze([NaN]), 'values', 0);
     assert.equal(qz.analyze([1, 2]).metrics.count, 2);

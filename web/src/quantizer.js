@@ -187,6 +187,9 @@ class Samples {
     this.length = x.length;
     this.float32 = x instanceof Float32Array;
     this.#ptr = mod._malloc(Math.max(1, x.byteLength));
+    if (this.#ptr === 0) {
+      fail(`Not enough memory for ${x.length.toLocaleString('en')} samples (${(x.byteLength / 1e9).toFixed(1)} GB)`, 'values');
+    }
     // Heap views are re-read after every call that may grow memory (malloc may).
     (this.float32 ? mod.HEAPF32 : mod.HEAPF64).set(x, this.#ptr / x.BYTES_PER_ELEMENT);
   }
