@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Every set-up step on a fresh Debian machine: system packages (as root, when missing), npm
-# packages, the WebAssembly build (web/src/wasm/) and the native build (build/native).
-#   scripts/setup.sh               install what is missing, then build
+# packages, and the builds.
+#   scripts/setup.sh               install what is missing, then build the web module (web/src/wasm/)
+#   scripts/setup.sh --all         the same, plus every other target: the wasm test program and
+#                                  the native build (build/native: tests, benchmark)
 #   scripts/setup.sh --build-only  build only (fails with a clear message if a tool is missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-install=1
-[ "${1:-}" = "--build-only" ] && install=0
+install=1 all=0
+for arg in "$@"; do
+  case $arg in
+    --build-only) install=0 ;;
+    --all) all=1 ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '\033[1m== %s\033[0m\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
@@ -60,8 +68,10 @@ export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 
 say "Building the WebAssembly core (build/wasm → web/src/wasm/)"
 [ -f build/wasm/build.ninja ] || emcmake cmake -S . -B build/wasm -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/wasm
+if [ $all = 1 ]; then cmake --build build/wasm; else cmake --build build/wasm --target quant_wasm; fi
 
-say "Building the native core (build/native)"
-[ -f build/native/build.ninja ] || cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/native
+if [ $all = 1 ]; then
+  say "Building the native core (build/native)"
+  [ -f build/native/build.ninja ] || cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build/native
+fi
