@@ -49,7 +49,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     say "Installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq || die "apt-get update failed: is the Debian mirror reachable?"
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    apt-get install -y -qq "${missing[@]}" >/dev/null ||
       die "apt-get install ${missing[*]} failed"
   else
     die "missing: ${missing[*]}. Install them with: sudo apt-get install ${missing[*]} (Debian 12), then run this again."
