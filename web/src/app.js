@@ -113,4 +113,9 @@ form.addEventListener('submit', async (event) => {
     showError(e.field, e.message);
   }
 });
-quantizer.then(() => form.requestSubmit());
+quantizer.then(
+  () => form.requestSubmit(),
+  (e) => {
+    $('values-error').textContent = `The calculator could not start in this browser (it needs WebAssembly with SIMD): ${e.message ?? e}`;
+  },
+);
