@@ -43,12 +43,14 @@ int main(int argc, char** argv) {
       m = std::get<qe::Analysis>(res).metrics;
       if (r >= 0) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     }
-    std::printf("{\"name\":\"native %s\",\"n\":%zu,\"ms\":[", arith == qe::Arithmetic::Float32 ? "f32" : "f64", x.size());
+    std::printf("{\"name\":\"native %s\",\"n\":%zu,\"ms\":[", arith == qe::Arithmetic::Float32 ? "f32" : "f64",
+                x.size());
     for (size_t i = 0; i < ms.size(); ++i) std::printf("%s%.4f", i ? "," : "", ms[i]);
-    std::printf("],\"metrics\":{\"mse\":%.17g,\"mae\":%.17g,\"maxAbsError\":%.17g,\"maxAbsErrorIndex\":%lld,"
-                "\"meanError\":%.17g,\"sqnrDb\":%.17g,\"clipCount\":%llu,\"tieCount\":%llu}}\n",
-                m.mse, m.mae, m.max_abs_error, static_cast<long long>(m.max_abs_error_index), m.mean_error, m.sqnr_db,
-                static_cast<unsigned long long>(m.clip_count), static_cast<unsigned long long>(m.tie_count));
+    std::printf(
+        "],\"metrics\":{\"mse\":%.17g,\"mae\":%.17g,\"maxAbsError\":%.17g,\"maxAbsErrorIndex\":%lld,"
+        "\"meanError\":%.17g,\"sqnrDb\":%.17g,\"clipCount\":%llu,\"tieCount\":%llu}}\n",
+        m.mse, m.mae, m.max_abs_error, static_cast<long long>(m.max_abs_error_index), m.mean_error, m.sqnr_db,
+        static_cast<unsigned long long>(m.clip_count), static_cast<unsigned long long>(m.tie_count));
   }
   return 0;
 }

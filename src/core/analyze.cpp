@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <string>
@@ -27,27 +27,34 @@ std::string num(double v) {
   return buf;
 }
 
-Error err(std::string field, std::string message, int64_t index = -1) { return Error{std::move(field), index, std::move(message)}; }
+Error err(std::string field, std::string message, int64_t index = -1) {
+  return Error{std::move(field), index, std::move(message)};
+}
 
 }  // namespace
 
 std::optional<Error> validate_scheme(const QuantScheme& s) {
-  if (s.bits < 2 || s.bits > 16) return err("bits", "Bit depth must be between 2 and 16 (got " + std::to_string(s.bits) + ")");
+  if (s.bits < 2 || s.bits > 16)
+    return err("bits", "Bit depth must be between 2 and 16 (got " + std::to_string(s.bits) + ")");
   int32_t qmin, qmax;
   mode_code_range(s.mode, s.bits, qmin, qmax);
   const int32_t lowest = -(int32_t{1} << (s.bits - 1)), highest = (int32_t{1} << s.bits) - 1;
   const std::string span = "[" + std::to_string(lowest) + ", " + std::to_string(highest) + "]";
   if (s.qmin && (*s.qmin < lowest || *s.qmin > highest))
-    return err("qmin", "q_min must lie in " + span + " for " + std::to_string(s.bits) + " bits (got " + std::to_string(*s.qmin) + ")");
+    return err("qmin", "q_min must lie in " + span + " for " + std::to_string(s.bits) + " bits (got " +
+                           std::to_string(*s.qmin) + ")");
   if (s.qmax && (*s.qmax < lowest || *s.qmax > highest))
-    return err("qmax", "q_max must lie in " + span + " for " + std::to_string(s.bits) + " bits (got " + std::to_string(*s.qmax) + ")");
+    return err("qmax", "q_max must lie in " + span + " for " + std::to_string(s.bits) + " bits (got " +
+                           std::to_string(*s.qmax) + ")");
   qmin = s.qmin.value_or(qmin);
   qmax = s.qmax.value_or(qmax);
   if (qmin >= qmax)
-    return err(s.qmin ? "qmin" : "qmax", "q_min must be below q_max (got " + std::to_string(qmin) + " and " + std::to_string(qmax) + ")");
+    return err(s.qmin ? "qmin" : "qmax",
+               "q_min must be below q_max (got " + std::to_string(qmin) + " and " + std::to_string(qmax) + ")");
   if (s.mode == Mode::Symmetric && qmax <= 0) return err("qmax", "Symmetric mode needs q_max above 0");
   if (s.range) {
-    for (auto [v, field, name] : {std::tuple{s.range->min, "range.min", "Range min"}, std::tuple{s.range->max, "range.max", "Range max"}}) {
+    for (auto [v, field, name] :
+         {std::tuple{s.range->min, "range.min", "Range min"}, std::tuple{s.range->max, "range.max", "Range max"}}) {
       if (!std::isfinite(v)) return err(field, std::string(name) + " must be a finite number");
       if (std::fabs(v) > kMaxMagnitude) return err(field, std::string(name) + " must be within ±1e100");
     }
@@ -57,11 +64,13 @@ std::optional<Error> validate_scheme(const QuantScheme& s) {
     if (!std::isfinite(*s.scale) || !(*s.scale > 0)) return err("scale", "Scale must be a positive finite number");
     if (s.arithmetic == Arithmetic::Float32) {
       const float f = static_cast<float>(*s.scale);
-      if (f == 0 || std::isinf(f)) return err("scale", "Scale " + num(*s.scale) + " is outside float32's range, needed by float32 arithmetic");
+      if (f == 0 || std::isinf(f))
+        return err("scale", "Scale " + num(*s.scale) + " is outside float32's range, needed by float32 arithmetic");
     }
   }
   if (s.zero_point && (*s.zero_point < qmin || *s.zero_point > qmax))
-    return err("zeroPoint", "Zero point must lie in [q_min, q_max] = [" + std::to_string(qmin) + ", " + std::to_string(qmax) + "]");
+    return err("zeroPoint",
+               "Zero point must lie in [q_min, q_max] = [" + std::to_string(qmin) + ", " + std::to_string(qmax) + "]");
   if (s.zero_point && s.mode == Mode::Symmetric && *s.zero_point != 0)
     return err("zeroPoint", "Symmetric mode fixes the zero point at 0: use an asymmetric mode for another zero point");
   return std::nullopt;
@@ -97,7 +106,8 @@ Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan) 
   }
   const char* range_field = s.range ? "range.min" : "values";
   if (!(p.scale > 0) || !std::isfinite(p.scale))
-    return err(range_field, "The range [" + num(p.range_min) + ", " + num(p.range_max) + "] is too narrow: its scale underflows to 0");
+    return err(range_field, "The range [" + num(p.range_min) + ", " + num(p.range_max) +
+                                "] is too narrow: its scale underflows to 0");
   if (s.zero_point) {
     p.zero_point = *s.zero_point;
   } else if (s.mode == Mode::Symmetric) {
@@ -120,7 +130,8 @@ Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan) 
   return p;
 }
 
-template <class In> Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
+template <class In>
+Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
   const QuantScheme& s = opt.scheme;
   if (auto e = validate_scheme(s)) return *e;
   if (n == 0) return err("values", "No samples: enter at least one value");
@@ -134,9 +145,11 @@ template <class In> Result<Analysis> analyze(const In* x, size_t n, const Analyz
       if (std::isnan(v)) return err("values", where + " is NaN", static_cast<int64_t>(i));
       if (std::isinf(v)) return err("values", where + " is infinite", static_cast<int64_t>(i));
       if (std::fabs(v) > kMaxMagnitude)
-        return err("values", where + " (" + num(v) + ") is too large: magnitudes up to 1e100 are supported", static_cast<int64_t>(i));
+        return err("values", where + " (" + num(v) + ") is too large: magnitudes up to 1e100 are supported",
+                   static_cast<int64_t>(i));
       if (std::fabs(v) > limit)
-        return err("values", where + " (" + num(v) + ") is outside float32's range, needed by float32 arithmetic", static_cast<int64_t>(i));
+        return err("values", where + " (" + num(v) + ") is outside float32's range, needed by float32 arithmetic",
+                   static_cast<int64_t>(i));
     }
   }
   auto derived = derive_params(s, scan);
@@ -150,8 +163,8 @@ template <class In> Result<Analysis> analyze(const In* x, size_t n, const Analyz
     if (!probe) {
       char gb[32];
       std::snprintf(gb, sizeof gb, "%.1f", need / 1e9);
-      return err("values", "Not enough memory for the per-sample results of " + std::to_string(n) + " samples (about " + gb +
-                               " GB): use perSample: false for the metrics alone");
+      return err("values", "Not enough memory for the per-sample results of " + std::to_string(n) + " samples (about " +
+                               gb + " GB): use perSample: false for the metrics alone");
     }
     std::free(probe);
   }
@@ -185,7 +198,8 @@ template <class In> Result<Analysis> analyze(const In* x, size_t n, const Analyz
   const ErrorSums sums = quantize_samples(x, n, kp, out, opt.kernel);
   a.metrics = metrics_from_sums(sums, std::max(std::fabs(scan.min), std::fabs(scan.max)), a.params.scale);
   if (opt.per_sample) {
-    code_utilisation(a.codes.data(), n, a.params.qmin, a.params.qmax, a.metrics.codes_used, a.metrics.code_entropy_bits);
+    code_utilisation(a.codes.data(), n, a.params.qmin, a.params.qmax, a.metrics.codes_used,
+                     a.metrics.code_entropy_bits);
     const double ps[2] = {0.5, 0.95};
     double pct[2];
     abs_percentiles(a.errors.data(), n, ps, pct, 2);

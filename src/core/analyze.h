@@ -32,7 +32,8 @@ struct Analysis {
   std::vector<uint8_t> clipped;
 };
 
-template <class T> using Result = std::variant<T, Error>;
+template <class T>
+using Result = std::variant<T, Error>;
 
 // Checks the scheme on its own (bits, qmin/qmax, range, scale, zero point).
 std::optional<Error> validate_scheme(const QuantScheme& s);
@@ -40,6 +41,7 @@ std::optional<Error> validate_scheme(const QuantScheme& s);
 // The parameters for a valid scheme and the samples' scan (range used when none is given).
 Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan);
 
-template <class In> Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt);
+template <class In>
+Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt);
 
 }  // namespace qe

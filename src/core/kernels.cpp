@@ -49,21 +49,32 @@ struct LaneSums {
 };
 
 // The quantizer's constants in the arithmetic's precision A.
-template <class A> struct Consts {
+template <class A>
+struct Consts {
   A scale, zp, qmin, qmax;
   explicit Consts(const KernelParams& p)
-      : scale(static_cast<A>(p.scale)), zp(static_cast<A>(p.zero_point)), qmin(static_cast<A>(p.qmin)),
+      : scale(static_cast<A>(p.scale)),
+        zp(static_cast<A>(p.zero_point)),
+        qmin(static_cast<A>(p.qmin)),
         qmax(static_cast<A>(p.qmax)) {}
 };
 
-template <Rounding R, class A> inline A round_rule(A s, uint32_t bits) {
-  if constexpr (R == Rounding::HalfEven) return round_half_even(s);
-  else if constexpr (R == Rounding::HalfAway) return round_half_away(s);
-  else if constexpr (R == Rounding::HalfUp) return round_half_up(s);
-  else if constexpr (R == Rounding::Floor) return round_floor(s);
-  else if constexpr (R == Rounding::Ceil) return round_ceil(s);
-  else if constexpr (R == Rounding::TowardZero) return round_toward_zero(s);
-  else return round_stochastic(s, bits);
+template <Rounding R, class A>
+inline A round_rule(A s, uint32_t bits) {
+  if constexpr (R == Rounding::HalfEven)
+    return round_half_even(s);
+  else if constexpr (R == Rounding::HalfAway)
+    return round_half_away(s);
+  else if constexpr (R == Rounding::HalfUp)
+    return round_half_up(s);
+  else if constexpr (R == Rounding::Floor)
+    return round_floor(s);
+  else if constexpr (R == Rounding::Ceil)
+    return round_ceil(s);
+  else if constexpr (R == Rounding::TowardZero)
+    return round_toward_zero(s);
+  else
+    return round_stochastic(s, bits);
 }
 
 // One sample, scalar: the definition both twins implement.
@@ -72,7 +83,8 @@ template <Rounding R, class A> inline A round_rule(A s, uint32_t bits) {
 //   x_hat = (q - zero_point) * scale          (in A; q - zero_point is exact)
 //   e = x - x_hat                             (in double, x as given)
 // The clamp is written as wasm's pmax/pmin are defined, so a -0 survives it in both twins.
-template <class A> struct OneSample {
+template <class A>
+struct OneSample {
   A scaled, q, xhat;
   double e;
   bool clipped;
@@ -118,7 +130,7 @@ inline void step(In xin, size_t i, uint64_t gi, uint32_t key, const Consts<A>& c
 
 template <Rounding R, class A, class In>
 QE_NOINLINE void quantize_scalar_range(const In* x, size_t begin, size_t n, const KernelParams& p, uint32_t key,
-                           const SampleOutputs& out, LaneSums& L) {
+                                       const SampleOutputs& out, LaneSums& L) {
   const Consts<A> c(p);
   for (size_t i = begin; i < n; ++i) step<R, A>(x[i], i, p.index_base + i, key, c, out, L);
 }
@@ -223,12 +235,17 @@ inline v128_t fmix32x4(v128_t h) {
 }
 
 // The rounding rules on f32x4, each the same exact construction as rounding.h.
-template <Rounding R> inline v128_t round_f32x4(v128_t s, v128_t bits) {
+template <Rounding R>
+inline v128_t round_f32x4(v128_t s, v128_t bits) {
   const v128_t half = wasm_f32x4_splat(0.5f), one = wasm_f32x4_splat(1.0f);
-  if constexpr (R == Rounding::HalfEven) return wasm_f32x4_nearest(s);
-  else if constexpr (R == Rounding::Floor) return wasm_f32x4_floor(s);
-  else if constexpr (R == Rounding::Ceil) return wasm_f32x4_ceil(s);
-  else if constexpr (R == Rounding::TowardZero) return wasm_f32x4_trunc(s);
+  if constexpr (R == Rounding::HalfEven)
+    return wasm_f32x4_nearest(s);
+  else if constexpr (R == Rounding::Floor)
+    return wasm_f32x4_floor(s);
+  else if constexpr (R == Rounding::Ceil)
+    return wasm_f32x4_ceil(s);
+  else if constexpr (R == Rounding::TowardZero)
+    return wasm_f32x4_trunc(s);
   else if constexpr (R == Rounding::HalfAway) {
     const v128_t t = wasm_f32x4_trunc(s);
     const v128_t up = wasm_f32x4_ge(wasm_f32x4_abs(wasm_f32x4_sub(s, t)), half);
@@ -245,12 +262,17 @@ template <Rounding R> inline v128_t round_f32x4(v128_t s, v128_t bits) {
 }
 
 // The same on f64x2; `bits` holds the two draws in its low u32 lanes.
-template <Rounding R> inline v128_t round_f64x2(v128_t s, v128_t bits) {
+template <Rounding R>
+inline v128_t round_f64x2(v128_t s, v128_t bits) {
   const v128_t half = wasm_f64x2_splat(0.5), one = wasm_f64x2_splat(1.0);
-  if constexpr (R == Rounding::HalfEven) return wasm_f64x2_nearest(s);
-  else if constexpr (R == Rounding::Floor) return wasm_f64x2_floor(s);
-  else if constexpr (R == Rounding::Ceil) return wasm_f64x2_ceil(s);
-  else if constexpr (R == Rounding::TowardZero) return wasm_f64x2_trunc(s);
+  if constexpr (R == Rounding::HalfEven)
+    return wasm_f64x2_nearest(s);
+  else if constexpr (R == Rounding::Floor)
+    return wasm_f64x2_floor(s);
+  else if constexpr (R == Rounding::Ceil)
+    return wasm_f64x2_ceil(s);
+  else if constexpr (R == Rounding::TowardZero)
+    return wasm_f64x2_trunc(s);
   else if constexpr (R == Rounding::HalfAway) {
     const v128_t t = wasm_f64x2_trunc(s);
     const v128_t up = wasm_f64x2_ge(wasm_f64x2_abs(wasm_f64x2_sub(s, t)), half);
@@ -318,7 +340,8 @@ struct DoubleLanes {
 
 // Loads four samples as f32x4 and as two f64x2 halves (exact widenings; the f32x4 of double
 // input is its round-to-nearest-even narrowing, as static_cast<float> does).
-template <class In> inline void load4(const In* p, v128_t& xf, v128_t xd[2]) {
+template <class In>
+inline void load4(const In* p, v128_t& xf, v128_t xd[2]) {
   if constexpr (std::is_same_v<In, float>) {
     xf = wasm_v128_load(p);
     xd[0] = wasm_f64x2_promote_low_f32x4(xf);
@@ -331,8 +354,8 @@ template <class In> inline void load4(const In* p, v128_t& xf, v128_t xd[2]) {
 }
 
 inline void store_clipped4(uint8_t* out, v128_t mask32) {
-  const v128_t b = wasm_v128_and(wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(mask32, mask32), mask32),
-                                 wasm_i8x16_splat(1));
+  const v128_t b =
+      wasm_v128_and(wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(mask32, mask32), mask32), wasm_i8x16_splat(1));
   wasm_v128_store32_lane(out, b, 0);
 }
 
@@ -365,14 +388,17 @@ inline v128_t stochastic_bits(v128_t lo32, uint32_t key) {
 
 // The quantizer on four float32 samples, shared by both float32-arithmetic kernels, with its
 // clip and tie counts in i32x4 lanes.
-template <Rounding R> struct QuantizeF32x4 {
+template <Rounding R>
+struct QuantizeF32x4 {
   v128_t s, zp, qmin, qmax, half, lane_index;
   uint32_t key;
   v128_t clip = wasm_i32x4_splat(0), tie = wasm_i32x4_splat(0);
 
   QuantizeF32x4(const KernelParams& p, uint32_t k)
-      : s(wasm_f32x4_splat(static_cast<float>(p.scale))), zp(wasm_f32x4_splat(static_cast<float>(p.zero_point))),
-        qmin(wasm_f32x4_splat(static_cast<float>(p.qmin))), qmax(wasm_f32x4_splat(static_cast<float>(p.qmax))),
+      : s(wasm_f32x4_splat(static_cast<float>(p.scale))),
+        zp(wasm_f32x4_splat(static_cast<float>(p.zero_point))),
+        qmin(wasm_f32x4_splat(static_cast<float>(p.qmin))),
+        qmax(wasm_f32x4_splat(static_cast<float>(p.qmax))),
         half(wasm_f32x4_splat(0.5f)),
         lane_index(wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)))),
         key(k) {}
@@ -396,8 +422,9 @@ template <Rounding R> struct QuantizeF32x4 {
     tie_count += lane_total(tie);
   }
   static uint64_t lane_total(v128_t v) {
-    return uint64_t{static_cast<uint32_t>(wasm_i32x4_extract_lane(v, 0))} + static_cast<uint32_t>(wasm_i32x4_extract_lane(v, 1)) +
-           static_cast<uint32_t>(wasm_i32x4_extract_lane(v, 2)) + static_cast<uint32_t>(wasm_i32x4_extract_lane(v, 3));
+    return uint64_t{static_cast<uint32_t>(wasm_i32x4_extract_lane(v, 0))} +
+           static_cast<uint32_t>(wasm_i32x4_extract_lane(v, 1)) + static_cast<uint32_t>(wasm_i32x4_extract_lane(v, 2)) +
+           static_cast<uint32_t>(wasm_i32x4_extract_lane(v, 3));
   }
 };
 
@@ -424,13 +451,14 @@ QE_NOINLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p,
 // float64 arithmetic: four samples per step as two f64x2 halves.
 template <Rounding R, bool kOutputs, class In>
 QE_NOINLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
-                       LaneSums& L) {
+                                   LaneSums& L) {
   const v128_t s = wasm_f64x2_splat(p.scale);
   const v128_t zp = wasm_f64x2_splat(static_cast<double>(p.zero_point));
   const v128_t qmin = wasm_f64x2_splat(static_cast<double>(p.qmin));
   const v128_t qmax = wasm_f64x2_splat(static_cast<double>(p.qmax));
   const v128_t half = wasm_f64x2_splat(0.5);
-  const v128_t lane_index = wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)));
+  const v128_t lane_index =
+      wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)));
   v128_t clip = wasm_i64x2_splat(0), tie = wasm_i64x2_splat(0);
   DoubleLanes D;
   simd_blocks<R, double>(x, n, p, key, out, L, D, [&](size_t i, DoubleLanes& d) {
@@ -451,8 +479,8 @@ QE_NOINLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p,
     }
     d.add(xd, xh, kOutputs && out.errors ? out.errors + i : nullptr);
     if (kOutputs && out.codes) {
-      const v128_t c = wasm_i32x4_shuffle(wasm_i32x4_trunc_sat_f64x2_zero(q[0]), wasm_i32x4_trunc_sat_f64x2_zero(q[1]),
-                                          0, 1, 4, 5);
+      const v128_t c =
+          wasm_i32x4_shuffle(wasm_i32x4_trunc_sat_f64x2_zero(q[0]), wasm_i32x4_trunc_sat_f64x2_zero(q[1]), 0, 1, 4, 5);
       wasm_v128_store(out.codes + i, c);
     }
     if (kOutputs && out.dequantized) {
@@ -460,7 +488,8 @@ QE_NOINLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p,
       wasm_v128_store(dq, xh[0]);
       wasm_v128_store(dq + 2, xh[1]);
     }
-    if (kOutputs && out.clipped) store_clipped4(out.clipped + i, wasm_i32x4_shuffle(clipped[0], clipped[1], 0, 2, 4, 6));
+    if (kOutputs && out.clipped)
+      store_clipped4(out.clipped + i, wasm_i32x4_shuffle(clipped[0], clipped[1], 0, 2, 4, 6));
   });
   L.clip += static_cast<uint64_t>(wasm_i64x2_extract_lane(clip, 0) + wasm_i64x2_extract_lane(clip, 1));
   L.tie += static_cast<uint64_t>(wasm_i64x2_extract_lane(tie, 0) + wasm_i64x2_extract_lane(tie, 1));
@@ -480,35 +509,36 @@ QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParam
   for (size_t start = 0; start < body_end; start += kMaxBlock) {
     const size_t end = std::min(body_end, start + kMaxBlock);
     for (size_t b = start; b < end; b += kFloatBlock) {
-    const size_t block_end = std::min(end, b + kFloatBlock);
-    for (size_t i = b; i < block_end; i += 4) {
-      const v128_t xf = wasm_v128_load(x + i);
-      v128_t q, xhat, clipped;
-      quantize(xf, i, q, xhat, clipped);
-      const v128_t e = wasm_f32x4_sub(xf, xhat);
-      const v128_t ae = wasm_f32x4_abs(e);
-      part[kX2] = wasm_f32x4_add(part[kX2], wasm_f32x4_mul(xf, xf));
-      part[kErr2] = wasm_f32x4_add(part[kErr2], wasm_f32x4_mul(e, e));
-      part[kAbs] = wasm_f32x4_add(part[kAbs], ae);
-      part[kErr] = wasm_f32x4_add(part[kErr], e);
-      part[kXhat2] = wasm_f32x4_add(part[kXhat2], wasm_f32x4_mul(xhat, xhat));
-      part[kXXhat] = wasm_f32x4_add(part[kXXhat], wasm_f32x4_mul(xf, xhat));
-      block_max = wasm_f32x4_pmax(block_max, ae);
-      if (kOutputs && out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
-      if (kOutputs && out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
-      if (kOutputs && out.errors) {
-        wasm_v128_store(out.errors + i, wasm_f64x2_promote_low_f32x4(e));
-        wasm_v128_store(out.errors + i + 2, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3)));
+      const size_t block_end = std::min(end, b + kFloatBlock);
+      for (size_t i = b; i < block_end; i += 4) {
+        const v128_t xf = wasm_v128_load(x + i);
+        v128_t q, xhat, clipped;
+        quantize(xf, i, q, xhat, clipped);
+        const v128_t e = wasm_f32x4_sub(xf, xhat);
+        const v128_t ae = wasm_f32x4_abs(e);
+        part[kX2] = wasm_f32x4_add(part[kX2], wasm_f32x4_mul(xf, xf));
+        part[kErr2] = wasm_f32x4_add(part[kErr2], wasm_f32x4_mul(e, e));
+        part[kAbs] = wasm_f32x4_add(part[kAbs], ae);
+        part[kErr] = wasm_f32x4_add(part[kErr], e);
+        part[kXhat2] = wasm_f32x4_add(part[kXhat2], wasm_f32x4_mul(xhat, xhat));
+        part[kXXhat] = wasm_f32x4_add(part[kXXhat], wasm_f32x4_mul(xf, xhat));
+        block_max = wasm_f32x4_pmax(block_max, ae);
+        if (kOutputs && out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
+        if (kOutputs && out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
+        if (kOutputs && out.errors) {
+          wasm_v128_store(out.errors + i, wasm_f64x2_promote_low_f32x4(e));
+          wasm_v128_store(out.errors + i + 2, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3)));
+        }
+        if (kOutputs && out.clipped) store_clipped4(out.clipped + i, clipped);
       }
-      if (kOutputs && out.clipped) store_clipped4(out.clipped + i, clipped);
-    }
-    if (block_end - b == kFloatBlock) {  // a full block: fold it (a partial one is the last; the tail goes on)
-      for (int k = 0; k < kFloatSums; ++k) {
-        acc[k][0] = wasm_f64x2_add(acc[k][0], wasm_f64x2_promote_low_f32x4(part[k]));
-        acc[k][1] = wasm_f64x2_add(acc[k][1], wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(part[k], part[k], 2, 3, 2, 3)));
-        part[k] = wasm_f32x4_splat(0.0f);
+      if (block_end - b == kFloatBlock) {  // a full block: fold it (a partial one is the last; the tail goes on)
+        for (int k = 0; k < kFloatSums; ++k) {
+          acc[k][0] = wasm_f64x2_add(acc[k][0], wasm_f64x2_promote_low_f32x4(part[k]));
+          acc[k][1] =
+              wasm_f64x2_add(acc[k][1], wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(part[k], part[k], 2, 3, 2, 3)));
+          part[k] = wasm_f32x4_splat(0.0f);
+        }
       }
-    }
     }
     block_max = wasm_f32x4_pmax(block_max, wasm_i32x4_shuffle(block_max, block_max, 2, 3, 0, 1));
     block_max = wasm_f32x4_pmax(block_max, wasm_i32x4_shuffle(block_max, block_max, 1, 0, 3, 2));
@@ -545,7 +575,8 @@ QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParam
 // min/max with wasm's pmin/pmax (single instructions that do not propagate NaN); a NaN or ±Inf
 // shows up in a running Σ x instead, which is then not finite. One cheap add per vector keeps
 // this pass at the speed of memory.
-template <class In> SampleScan scan_simd(const In* x, size_t n) {
+template <class In>
+SampleScan scan_simd(const In* x, size_t n) {
   SampleScan r;
   if (n == 0) return r;
   size_t i = 0;
@@ -588,7 +619,8 @@ template <class In> SampleScan scan_simd(const In* x, size_t n) {
   return r;
 }
 
-template <class In> double read_floor_simd(const In* x, size_t n) {
+template <class In>
+double read_floor_simd(const In* x, size_t n) {
   constexpr size_t kPerVector = 16 / sizeof(In);
   v128_t acc[4];
   for (v128_t& a : acc) a = wasm_i32x4_splat(0);
@@ -596,8 +628,10 @@ template <class In> double read_floor_simd(const In* x, size_t n) {
   for (; i + 4 * kPerVector <= n; i += 4 * kPerVector) {
     for (size_t j = 0; j < 4; ++j) {
       const v128_t v = wasm_v128_load(x + i + j * kPerVector);
-      if constexpr (std::is_same_v<In, float>) acc[j] = wasm_f32x4_add(acc[j], v);
-      else acc[j] = wasm_f64x2_add(acc[j], v);
+      if constexpr (std::is_same_v<In, float>)
+        acc[j] = wasm_f32x4_add(acc[j], v);
+      else
+        acc[j] = wasm_f64x2_add(acc[j], v);
     }
   }
   double sum = 0;
@@ -615,7 +649,8 @@ template <class In> double read_floor_simd(const In* x, size_t n) {
 
 #endif  // __wasm_simd128__
 
-template <class In> SampleScan scan_scalar(const In* x, size_t n) {
+template <class In>
+SampleScan scan_scalar(const In* x, size_t n) {
   SampleScan r;
   if (n == 0) return r;
   r.min = r.max = static_cast<double>(x[0]);
@@ -638,7 +673,9 @@ ErrorSums quantize_dispatch_arith(const In* x, size_t n, const KernelParams& p, 
     if (p.arithmetic == Arithmetic::Float32) {
       FloatBlockSums S;
 #ifdef __wasm_simd128__
-      if (simd) outputs ? quantize_simd_float<R, true>(x, n, p, key, out, S) : quantize_simd_float<R, false>(x, n, p, key, out, S);
+      if (simd)
+        outputs ? quantize_simd_float<R, true>(x, n, p, key, out, S)
+                : quantize_simd_float<R, false>(x, n, p, key, out, S);
       else
 #endif
         quantize_scalar_float<R>(x, 0, n, p, key, out, S);
@@ -656,8 +693,10 @@ ErrorSums quantize_dispatch_arith(const In* x, size_t n, const KernelParams& p, 
     return L.finish(n);
   }
 #endif
-  if (p.arithmetic == Arithmetic::Float32) quantize_scalar_range<R, float>(x, 0, n, p, key, out, L);
-  else quantize_scalar_range<R, double>(x, 0, n, p, key, out, L);
+  if (p.arithmetic == Arithmetic::Float32)
+    quantize_scalar_range<R, float>(x, 0, n, p, key, out, L);
+  else
+    quantize_scalar_range<R, double>(x, 0, n, p, key, out, L);
   return L.finish(n);
 }
 
@@ -665,13 +704,20 @@ template <class In>
 ErrorSums quantize_dispatch(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                             Kernel k) {
   switch (p.rounding) {
-    case Rounding::HalfEven: return quantize_dispatch_arith<Rounding::HalfEven>(x, n, p, key, out, k);
-    case Rounding::HalfAway: return quantize_dispatch_arith<Rounding::HalfAway>(x, n, p, key, out, k);
-    case Rounding::HalfUp: return quantize_dispatch_arith<Rounding::HalfUp>(x, n, p, key, out, k);
-    case Rounding::Floor: return quantize_dispatch_arith<Rounding::Floor>(x, n, p, key, out, k);
-    case Rounding::Ceil: return quantize_dispatch_arith<Rounding::Ceil>(x, n, p, key, out, k);
-    case Rounding::TowardZero: return quantize_dispatch_arith<Rounding::TowardZero>(x, n, p, key, out, k);
-    case Rounding::Stochastic: return quantize_dispatch_arith<Rounding::Stochastic>(x, n, p, key, out, k);
+    case Rounding::HalfEven:
+      return quantize_dispatch_arith<Rounding::HalfEven>(x, n, p, key, out, k);
+    case Rounding::HalfAway:
+      return quantize_dispatch_arith<Rounding::HalfAway>(x, n, p, key, out, k);
+    case Rounding::HalfUp:
+      return quantize_dispatch_arith<Rounding::HalfUp>(x, n, p, key, out, k);
+    case Rounding::Floor:
+      return quantize_dispatch_arith<Rounding::Floor>(x, n, p, key, out, k);
+    case Rounding::Ceil:
+      return quantize_dispatch_arith<Rounding::Ceil>(x, n, p, key, out, k);
+    case Rounding::TowardZero:
+      return quantize_dispatch_arith<Rounding::TowardZero>(x, n, p, key, out, k);
+    case Rounding::Stochastic:
+      return quantize_dispatch_arith<Rounding::Stochastic>(x, n, p, key, out, k);
   }
   return {};
 }
@@ -702,14 +748,16 @@ void ErrorSums::merge(const ErrorSums& o) {
   tie_count += o.tie_count;
 }
 
-template <class In> SampleScan scan_samples(const In* x, size_t n, [[maybe_unused]] Kernel k) {
+template <class In>
+SampleScan scan_samples(const In* x, size_t n, [[maybe_unused]] Kernel k) {
 #ifdef __wasm_simd128__
   if (use_simd(k)) return scan_simd(x, n);
 #endif
   return scan_scalar(x, n);
 }
 
-template <class In> double read_floor(const In* x, size_t n, [[maybe_unused]] Kernel k) {
+template <class In>
+double read_floor(const In* x, size_t n, [[maybe_unused]] Kernel k) {
 #ifdef __wasm_simd128__
   if (use_simd(k)) return read_floor_simd(x, n);
 #endif
@@ -738,7 +786,8 @@ ErrorSums quantize_samples(const In* x, size_t n, const KernelParams& params, co
     }
     if (o.errors) o.errors += done;
     if (o.clipped) o.clipped += done;
-    total.merge(quantize_dispatch(x + done, len, p, stochastic_key(p.seed, static_cast<uint32_t>(p.index_base >> 32)), o, k));
+    total.merge(
+        quantize_dispatch(x + done, len, p, stochastic_key(p.seed, static_cast<uint32_t>(p.index_base >> 32)), o, k));
     done += len;
     if (n == 0) break;
   }

@@ -26,7 +26,8 @@ struct SampleScan {
   bool finite = true;
 };
 
-template <class In> SampleScan scan_samples(const In* x, size_t n, Kernel k);
+template <class In>
+SampleScan scan_samples(const In* x, size_t n, Kernel k);
 
 // The quantizer as the kernels see it: parameters already derived and validated.
 struct KernelParams {
@@ -52,24 +53,27 @@ struct SampleOutputs {
 // Sums over the samples, in double. Combine chunks with `merge` (in index order).
 struct ErrorSums {
   uint64_t count = 0;
-  double sum_x2 = 0;     // Σ x²: the signal energy
-  double sum_err2 = 0;   // Σ e²
-  double sum_abs = 0;    // Σ |e|
-  double sum_err = 0;    // Σ e
-  double sum_xhat2 = 0;  // Σ x_hat²
-  double sum_xxhat = 0;  // Σ x·x_hat
-  double max_abs = -1;   // max |e|, -1 before any sample
+  double sum_x2 = 0;           // Σ x²: the signal energy
+  double sum_err2 = 0;         // Σ e²
+  double sum_abs = 0;          // Σ |e|
+  double sum_err = 0;          // Σ e
+  double sum_xhat2 = 0;        // Σ x_hat²
+  double sum_xxhat = 0;        // Σ x·x_hat
+  double max_abs = -1;         // max |e|, -1 before any sample
   uint64_t max_abs_index = 0;  // first index where it occurs
-  uint64_t clip_count = 0;  // round(scaled) outside [qmin, qmax], before the clamp
-  uint64_t tie_count = 0;   // scaled exactly halfway between two integers
+  uint64_t clip_count = 0;     // round(scaled) outside [qmin, qmax], before the clamp
+  uint64_t tie_count = 0;      // scaled exactly halfway between two integers
 
   void merge(const ErrorSums& o);
 };
 
 // Σ x in four float lanes: one plain read of the samples, the memory floor the benchmark
 // measures the other kernels against. Not a metric.
-template <class In> double read_floor(const In* x, size_t n, Kernel k);
+template <class In>
+double read_floor(const In* x, size_t n, Kernel k);
 
+// Samples must be finite (analyze() checks them with scan_samples first): the twins agree on
+// every finite input, but a NaN has no code.
 template <class In>
 ErrorSums quantize_samples(const In* x, size_t n, const KernelParams& p, const SampleOutputs& out, Kernel k);
 

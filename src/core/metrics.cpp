@@ -49,7 +49,8 @@ namespace {
 
 // numpy's 'linear' rule: virtual index p·(n−1), then _lerp(a, b, t) = a + (b−a)·t, computed
 // from b when t ≥ 1/2. `at(rank)` gives the rank-th smallest value.
-template <class At> double lerp_percentile(size_t n, double p, At at) {
+template <class At>
+double lerp_percentile(size_t n, double p, At at) {
   const double pos = p * static_cast<double>(n - 1);
   const size_t lo = static_cast<size_t>(std::floor(pos));
   const double t = pos - static_cast<double>(lo);
@@ -119,7 +120,8 @@ void abs_percentiles(const double* e, size_t n, const double* ps, double* out, s
   }
 }
 
-void code_utilisation(const int32_t* codes, size_t n, int32_t qmin, int32_t qmax, uint64_t& used, double& entropy_bits) {
+void code_utilisation(const int32_t* codes, size_t n, int32_t qmin, int32_t qmax, uint64_t& used,
+                      double& entropy_bits) {
   std::vector<uint64_t> hist(static_cast<size_t>(static_cast<int64_t>(qmax) - qmin + 1), 0);
   for (size_t i = 0; i < n; ++i) ++hist[static_cast<size_t>(codes[i] - qmin)];
   used = 0;

@@ -15,20 +15,20 @@ namespace qe {
 
 struct Metrics {
   uint64_t count = 0;
-  double mse = 0;                // Σ e² / n
-  double rmse = 0;               // √MSE
-  double mae = 0;                // Σ |e| / n
-  double max_abs_error = 0;      // max |e|
+  double mse = 0;                    // Σ e² / n
+  double rmse = 0;                   // √MSE
+  double mae = 0;                    // Σ |e| / n
+  double max_abs_error = 0;          // max |e|
   int64_t max_abs_error_index = -1;  // 0-based, first occurrence
-  double mean_error = 0;         // Σ e / n: the bias
-  double error_std = 0;          // population standard deviation: √(MSE − bias²)
-  double sqnr_db = 0;            // 10·log10(Σ x² / Σ e²): +∞ when every e = 0, NaN when Σ x² = 0
-  double psnr_db = 0;            // 10·log10(max|x|² / MSE): +∞ when MSE = 0, NaN when max|x| = 0
-  uint64_t clip_count = 0;       // samples whose unclamped code fell outside [q_min, q_max]
-  double clip_rate = 0;          // clip_count / n
-  double step = 0;               // Δ = scale
-  double uniform_noise = 0;      // Δ² / 12: the MSE of uniform rounding noise
-  double median_abs_error = 0;   // percentiles of |e|, linear between closest ranks (numpy's default)
+  double mean_error = 0;             // Σ e / n: the bias
+  double error_std = 0;              // population standard deviation: √(MSE − bias²)
+  double sqnr_db = 0;                // 10·log10(Σ x² / Σ e²): +∞ when every e = 0, NaN when Σ x² = 0
+  double psnr_db = 0;                // 10·log10(max|x|² / MSE): +∞ when MSE = 0, NaN when max|x| = 0
+  uint64_t clip_count = 0;           // samples whose unclamped code fell outside [q_min, q_max]
+  double clip_rate = 0;              // clip_count / n
+  double step = 0;                   // Δ = scale
+  double uniform_noise = 0;          // Δ² / 12: the MSE of uniform rounding noise
+  double median_abs_error = 0;       // percentiles of |e|, linear between closest ranks (numpy's default)
   double p95_abs_error = 0;
   double cosine = 0;             // Σ x·x̂ / (‖x‖·‖x̂‖): NaN when either is the zero vector
   uint64_t tie_count = 0;        // samples whose `scaled` was exactly k + 1/2

@@ -1,10 +1,10 @@
 #include "parse.h"
 
+#include <fast_float/fast_float.h>
+
 #include <cmath>
 #include <string>
 #include <system_error>
-
-#include <fast_float/fast_float.h>
 
 namespace qe {
 
@@ -41,7 +41,8 @@ Result<std::vector<double>> parse_values(std::string_view text) {
     double v = 0;
     const auto r = fast_float::from_chars(first, p, v);
     const bool spelled_special = token.find_first_of("iInN") != std::string_view::npos;
-    if (r.ptr == p && (r.ec == std::errc::result_out_of_range || (r.ec == std::errc() && std::isinf(v) && !spelled_special)))
+    if (r.ptr == p &&
+        (r.ec == std::errc::result_out_of_range || (r.ec == std::errc() && std::isinf(v) && !spelled_special)))
       return Error{"values", index, where + shown(token) + " is outside the range of a double (about ±1.8e308)"};
     if (r.ec != std::errc() || r.ptr != p) return Error{"values", index, where + shown(token) + " is not a number"};
     if (!std::isfinite(v)) return Error{"values", index, where + shown(token) + " is not a finite number"};

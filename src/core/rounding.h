@@ -13,23 +13,37 @@
 namespace qe {
 
 // Ties to the even neighbour (IEEE 754 roundTiesToEven; numpy.round, torch.round, nearbyint).
-template <class T> inline T round_half_even(T x) { return std::nearbyint(x); }
+template <class T>
+inline T round_half_even(T x) {
+  return std::nearbyint(x);
+}
 
 // Ties away from zero (C round(), Python's decimal ROUND_HALF_UP).
-template <class T> inline T round_half_away(T x) {
+template <class T>
+inline T round_half_away(T x) {
   const T t = std::trunc(x);
   return std::fabs(x - t) >= T(0.5) ? t + std::copysign(T(1), x) : t;
 }
 
 // Ties toward +infinity (floor(x + 1/2) computed exactly).
-template <class T> inline T round_half_up(T x) {
+template <class T>
+inline T round_half_up(T x) {
   const T f = std::floor(x);
   return x - f >= T(0.5) ? f + T(1) : f;
 }
 
-template <class T> inline T round_floor(T x) { return std::floor(x); }
-template <class T> inline T round_ceil(T x) { return std::ceil(x); }
-template <class T> inline T round_toward_zero(T x) { return std::trunc(x); }
+template <class T>
+inline T round_floor(T x) {
+  return std::floor(x);
+}
+template <class T>
+inline T round_ceil(T x) {
+  return std::ceil(x);
+}
+template <class T>
+inline T round_toward_zero(T x) {
+  return std::trunc(x);
+}
 
 // Stochastic rounding: up with probability equal to the distance from floor(x), from a
 // counter-based generator so the result depends only on (seed, sample index), never on the
@@ -61,18 +75,29 @@ inline double round_stochastic(double x, uint32_t bits) {
 }
 
 // Whether `scaled` sits exactly halfway between two integers (where the nearest rules differ).
-template <class T> inline bool is_tie(T x) { return x - std::floor(x) == T(0.5); }
+template <class T>
+inline bool is_tie(T x) {
+  return x - std::floor(x) == T(0.5);
+}
 
 // The deterministic rules by enum, for code paths that are not hot.
-template <class T> inline T round_with(Rounding r, T x) {
+template <class T>
+inline T round_with(Rounding r, T x) {
   switch (r) {
-    case Rounding::HalfEven: return round_half_even(x);
-    case Rounding::HalfAway: return round_half_away(x);
-    case Rounding::HalfUp: return round_half_up(x);
-    case Rounding::Floor: return round_floor(x);
-    case Rounding::Ceil: return round_ceil(x);
-    case Rounding::TowardZero: return round_toward_zero(x);
-    case Rounding::Stochastic: break;  // needs the sample index: see round_stochastic
+    case Rounding::HalfEven:
+      return round_half_even(x);
+    case Rounding::HalfAway:
+      return round_half_away(x);
+    case Rounding::HalfUp:
+      return round_half_up(x);
+    case Rounding::Floor:
+      return round_floor(x);
+    case Rounding::Ceil:
+      return round_ceil(x);
+    case Rounding::TowardZero:
+      return round_toward_zero(x);
+    case Rounding::Stochastic:
+      break;  // needs the sample index: see round_stochastic
   }
   return round_half_even(x);
 }

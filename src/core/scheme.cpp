@@ -4,21 +4,31 @@ namespace qe {
 
 const char* to_string(Mode m) {
   switch (m) {
-    case Mode::Symmetric: return "symmetric";
-    case Mode::Asymmetric: return "asymmetric";
-    case Mode::AsymmetricUnsigned: return "asymmetric-unsigned";
+    case Mode::Symmetric:
+      return "symmetric";
+    case Mode::Asymmetric:
+      return "asymmetric";
+    case Mode::AsymmetricUnsigned:
+      return "asymmetric-unsigned";
   }
   return "";
 }
 const char* to_string(Rounding r) {
   switch (r) {
-    case Rounding::HalfEven: return "half-even";
-    case Rounding::HalfAway: return "half-away";
-    case Rounding::HalfUp: return "half-up";
-    case Rounding::Floor: return "floor";
-    case Rounding::Ceil: return "ceil";
-    case Rounding::TowardZero: return "toward-zero";
-    case Rounding::Stochastic: return "stochastic";
+    case Rounding::HalfEven:
+      return "half-even";
+    case Rounding::HalfAway:
+      return "half-away";
+    case Rounding::HalfUp:
+      return "half-up";
+    case Rounding::Floor:
+      return "floor";
+    case Rounding::Ceil:
+      return "ceil";
+    case Rounding::TowardZero:
+      return "toward-zero";
+    case Rounding::Stochastic:
+      return "stochastic";
   }
   return "";
 }
@@ -44,9 +54,15 @@ std::optional<Arithmetic> parse_arithmetic(const std::string& s) {
 void mode_code_range(Mode mode, int bits, int32_t& qmin, int32_t& qmax) {
   const int32_t half = int32_t{1} << (bits - 1);
   switch (mode) {
-    case Mode::Symmetric: qmin = -(half - 1), qmax = half - 1; break;
-    case Mode::Asymmetric: qmin = -half, qmax = half - 1; break;
-    case Mode::AsymmetricUnsigned: qmin = 0, qmax = 2 * half - 1; break;
+    case Mode::Symmetric:
+      qmin = -(half - 1), qmax = half - 1;
+      break;
+    case Mode::Asymmetric:
+      qmin = -half, qmax = half - 1;
+      break;
+    case Mode::AsymmetricUnsigned:
+      qmin = 0, qmax = 2 * half - 1;
+      break;
   }
 }
 

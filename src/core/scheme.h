@@ -35,11 +35,11 @@ struct QuantScheme {
   int bits = 8;
   Mode mode = Mode::Symmetric;
   Rounding rounding = Rounding::HalfEven;
-  uint64_t seed = 0;               // stochastic rounding only
-  std::optional<Range> range;      // absent: [min(x), max(x)] of the samples
-  std::optional<int32_t> qmin;     // override of the mode's code range
+  uint64_t seed = 0;            // stochastic rounding only
+  std::optional<Range> range;   // absent: [min(x), max(x)] of the samples
+  std::optional<int32_t> qmin;  // override of the mode's code range
   std::optional<int32_t> qmax;
-  std::optional<double> scale;     // a deployed model's parameters, used as given
+  std::optional<double> scale;  // a deployed model's parameters, used as given
   std::optional<int32_t> zero_point;
   Arithmetic arithmetic = Arithmetic::Float64;
 };

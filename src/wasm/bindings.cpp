@@ -46,8 +46,8 @@ struct JsParams {
 };
 
 struct JsMetrics {
-  double count, mse, rmse, mae, maxAbsError, maxAbsErrorIndex, meanError, errorStd, sqnrDb, psnrDb, clipCount,
-      clipRate, step, uniformNoise, medianAbsError, p95AbsError, cosine, tieCount, codesUsed, codeEntropyBits;
+  double count, mse, rmse, mae, maxAbsError, maxAbsErrorIndex, meanError, errorStd, sqnrDb, psnrDb, clipCount, clipRate,
+      step, uniformNoise, medianAbsError, p95AbsError, cosine, tieCount, codesUsed, codeEntropyBits;
 };
 
 JsError to_js(const qe::Error& e) { return JsError{e.field, static_cast<double>(e.index), e.message}; }
@@ -57,15 +57,18 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   qe::QuantScheme& s = a.scheme;
   s.bits = o.bits;
   auto mode = qe::parse_mode(o.mode);
-  if (!mode) return qe::Error{"mode", -1, "Unknown mode \"" + o.mode + "\" (use symmetric, asymmetric or asymmetric-unsigned)"};
+  if (!mode)
+    return qe::Error{"mode", -1, "Unknown mode \"" + o.mode + "\" (use symmetric, asymmetric or asymmetric-unsigned)"};
   s.mode = *mode;
   auto rounding = qe::parse_rounding(o.rounding);
   if (!rounding)
-    return qe::Error{"rounding", -1, "Unknown rounding \"" + o.rounding +
-                                         "\" (use half-even, half-away, half-up, floor, ceil, toward-zero or stochastic)"};
+    return qe::Error{"rounding", -1,
+                     "Unknown rounding \"" + o.rounding +
+                         "\" (use half-even, half-away, half-up, floor, ceil, toward-zero or stochastic)"};
   s.rounding = *rounding;
   auto arithmetic = qe::parse_arithmetic(o.arithmetic);
-  if (!arithmetic) return qe::Error{"arithmetic", -1, "Unknown arithmetic \"" + o.arithmetic + "\" (use float64 or float32)"};
+  if (!arithmetic)
+    return qe::Error{"arithmetic", -1, "Unknown arithmetic \"" + o.arithmetic + "\" (use float64 or float32)"};
   s.arithmetic = *arithmetic;
   s.seed = static_cast<uint64_t>(o.seed);
   if (o.hasRange) s.range = qe::Range{o.rangeMin, o.rangeMax};
@@ -74,10 +77,14 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   if (o.hasScale) s.scale = o.scale;
   if (o.hasZeroPoint) s.zero_point = o.zeroPoint;
   a.per_sample = o.perSample;
-  if (o.kernel == "scalar") a.kernel = qe::Kernel::Scalar;
-  else if (o.kernel == "simd") a.kernel = qe::Kernel::Simd;
-  else if (o.kernel == "auto") a.kernel = qe::Kernel::Auto;
-  else return qe::Error{"kernel", -1, "Unknown kernel \"" + o.kernel + "\" (use auto, scalar or simd)"};
+  if (o.kernel == "scalar")
+    a.kernel = qe::Kernel::Scalar;
+  else if (o.kernel == "simd")
+    a.kernel = qe::Kernel::Simd;
+  else if (o.kernel == "auto")
+    a.kernel = qe::Kernel::Auto;
+  else
+    return qe::Error{"kernel", -1, "Unknown kernel \"" + o.kernel + "\" (use auto, scalar or simd)"};
   return a;
 }
 
@@ -92,19 +99,40 @@ class AnalysisResult {
   }
   JsMetrics metrics() const {
     const auto& m = a().metrics;
-    return {double(m.count), m.mse, m.rmse, m.mae, m.max_abs_error, double(m.max_abs_error_index), m.mean_error,
-            m.error_std, m.sqnr_db, m.psnr_db, double(m.clip_count), m.clip_rate, m.step, m.uniform_noise,
-            m.median_abs_error, m.p95_abs_error, m.cosine, double(m.tie_count), double(m.codes_used),
+    return {double(m.count),
+            m.mse,
+            m.rmse,
+            m.mae,
+            m.max_abs_error,
+            double(m.max_abs_error_index),
+            m.mean_error,
+            m.error_std,
+            m.sqnr_db,
+            m.psnr_db,
+            double(m.clip_count),
+            m.clip_rate,
+            m.step,
+            m.uniform_noise,
+            m.median_abs_error,
+            m.p95_abs_error,
+            m.cosine,
+            double(m.tie_count),
+            double(m.codes_used),
             m.code_entropy_bits};
   }
   // Views into the wasm heap: valid until the next allocation. JS copies them at once.
   val codes() const { return view(a().codes); }
-  val dequantized() const { return a().dequantized_f32.empty() ? view(a().dequantized_f64) : view(a().dequantized_f32); }
+  val dequantized() const {
+    return a().dequantized_f32.empty() ? view(a().dequantized_f64) : view(a().dequantized_f32);
+  }
   val errors() const { return view(a().errors); }
   val clipped() const { return view(a().clipped); }
 
  private:
-  template <class T> static val view(const std::vector<T>& v) { return val(typed_memory_view(v.size(), v.data())); }
+  template <class T>
+  static val view(const std::vector<T>& v) {
+    return val(typed_memory_view(v.size(), v.data()));
+  }
   const qe::Analysis& a() const { return std::get<qe::Analysis>(r_); }
   qe::Result<qe::Analysis> r_;
 };

@@ -1,4 +1,6 @@
 // analyze(): parameters, metrics and the properties the theory promises, plus every bad option.
+#include "analyze.h"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -6,14 +8,14 @@
 #include <string>
 #include <vector>
 
-#include "analyze.h"
 #include "rounding.h"
 
 using namespace qe;
 
 namespace {
 
-template <class In> Analysis ok(const std::vector<In>& x, const QuantScheme& s, Kernel k = Kernel::Auto) {
+template <class In>
+Analysis ok(const std::vector<In>& x, const QuantScheme& s, Kernel k = Kernel::Auto) {
   AnalyzeOptions o;
   o.scheme = s;
   o.kernel = k;
@@ -22,7 +24,8 @@ template <class In> Analysis ok(const std::vector<In>& x, const QuantScheme& s, 
   return std::get<Analysis>(std::move(r));
 }
 
-template <class In> Error fails(const std::vector<In>& x, const QuantScheme& s) {
+template <class In>
+Error fails(const std::vector<In>& x, const QuantScheme& s) {
   AnalyzeOptions o;
   o.scheme = s;
   auto r = analyze(x.data(), x.size(), o);
@@ -130,9 +133,9 @@ TEST_CASE("stochastic rounding is unbiased over many trials") {
 TEST_CASE("the deterministic rules on ties and off them") {
   const std::vector<double> x = {-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, -1.25, 1.75};
   const std::vector<std::pair<Rounding, std::vector<int32_t>>> expected = {
-      {Rounding::HalfEven, {-2, -2, 0, 0, 2, 2, -1, 2}},    {Rounding::HalfAway, {-3, -2, -1, 1, 2, 3, -1, 2}},
-      {Rounding::HalfUp, {-2, -1, 0, 1, 2, 3, -1, 2}},      {Rounding::Floor, {-3, -2, -1, 0, 1, 2, -2, 1}},
-      {Rounding::Ceil, {-2, -1, 0, 1, 2, 3, -1, 2}},        {Rounding::TowardZero, {-2, -1, 0, 0, 1, 2, -1, 1}}};
+      {Rounding::HalfEven, {-2, -2, 0, 0, 2, 2, -1, 2}}, {Rounding::HalfAway, {-3, -2, -1, 1, 2, 3, -1, 2}},
+      {Rounding::HalfUp, {-2, -1, 0, 1, 2, 3, -1, 2}},   {Rounding::Floor, {-3, -2, -1, 0, 1, 2, -2, 1}},
+      {Rounding::Ceil, {-2, -1, 0, 1, 2, 3, -1, 2}},     {Rounding::TowardZero, {-2, -1, 0, 0, 1, 2, -1, 1}}};
   for (const auto& entry : expected) {
     const Rounding rule = entry.first;
     const std::vector<int32_t>& codes = entry.second;

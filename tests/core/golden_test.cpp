@@ -37,7 +37,8 @@ QuantScheme scheme_of(const json& o) {
   if (o.contains("mode")) s.mode = *parse_mode(o["mode"].get<std::string>());
   if (o.contains("rounding")) s.rounding = *parse_rounding(o["rounding"].get<std::string>());
   if (o.contains("arithmetic")) s.arithmetic = *parse_arithmetic(o["arithmetic"].get<std::string>());
-  if (o.contains("range") && !o["range"].is_null()) s.range = Range{o["range"]["min"].get<double>(), o["range"]["max"].get<double>()};
+  if (o.contains("range") && !o["range"].is_null())
+    s.range = Range{o["range"]["min"].get<double>(), o["range"]["max"].get<double>()};
   if (o.contains("qmin")) s.qmin = o["qmin"].get<int32_t>();
   if (o.contains("qmax")) s.qmax = o["qmax"].get<int32_t>();
   if (o.contains("scale")) s.scale = o["scale"].get<double>();
@@ -57,21 +58,35 @@ void check_close(double actual, const json& expected, double rel, const std::str
 
 double metric(const Analysis& a, const std::string& key) {
   const Metrics& m = a.metrics;
-  const std::pair<const char*, double> all[] = {
-      {"count", double(m.count)}, {"mse", m.mse}, {"rmse", m.rmse}, {"mae", m.mae},
-      {"maxAbsError", m.max_abs_error}, {"maxAbsErrorIndex", double(m.max_abs_error_index)},
-      {"meanError", m.mean_error}, {"errorStd", m.error_std}, {"sqnrDb", m.sqnr_db}, {"psnrDb", m.psnr_db},
-      {"clipCount", double(m.clip_count)}, {"clipRate", m.clip_rate}, {"step", m.step},
-      {"uniformNoise", m.uniform_noise}, {"medianAbsError", m.median_abs_error}, {"p95AbsError", m.p95_abs_error},
-      {"cosine", m.cosine}, {"tieCount", double(m.tie_count)}, {"codesUsed", double(m.codes_used)},
-      {"codeEntropyBits", m.code_entropy_bits}, {"scale", a.params.scale}};
+  const std::pair<const char*, double> all[] = {{"count", double(m.count)},
+                                                {"mse", m.mse},
+                                                {"rmse", m.rmse},
+                                                {"mae", m.mae},
+                                                {"maxAbsError", m.max_abs_error},
+                                                {"maxAbsErrorIndex", double(m.max_abs_error_index)},
+                                                {"meanError", m.mean_error},
+                                                {"errorStd", m.error_std},
+                                                {"sqnrDb", m.sqnr_db},
+                                                {"psnrDb", m.psnr_db},
+                                                {"clipCount", double(m.clip_count)},
+                                                {"clipRate", m.clip_rate},
+                                                {"step", m.step},
+                                                {"uniformNoise", m.uniform_noise},
+                                                {"medianAbsError", m.median_abs_error},
+                                                {"p95AbsError", m.p95_abs_error},
+                                                {"cosine", m.cosine},
+                                                {"tieCount", double(m.tie_count)},
+                                                {"codesUsed", double(m.codes_used)},
+                                                {"codeEntropyBits", m.code_entropy_bits},
+                                                {"scale", a.params.scale}};
   for (const auto& [name, value] : all)
     if (key == name) return value;
   FAIL("unknown metric " << key);
   return 0;
 }
 
-template <class In> void check_case(const json& c, Kernel kernel) {
+template <class In>
+void check_case(const json& c, Kernel kernel) {
   std::vector<In> x;
   for (const auto& v : c["values"]) x.push_back(static_cast<In>(v.get<double>()));
   AnalyzeOptions o;
@@ -95,7 +110,8 @@ template <class In> void check_case(const json& c, Kernel kernel) {
   CHECK(deq == e["dequantized"].get<std::vector<double>>());
   CHECK(a.errors == e["errors"].get<std::vector<double>>());
   const bool float_sums = c.value("float32", false) && o.scheme.arithmetic == Arithmetic::Float32;
-  for (const auto& item : e["metrics"].items()) check_close(metric(a, item.key()), item.value(), float_sums ? 1e-6 : 1e-12, item.key());
+  for (const auto& item : e["metrics"].items())
+    check_close(metric(a, item.key()), item.value(), float_sums ? 1e-6 : 1e-12, item.key());
   if (c.contains("seedSays")) {
     for (const auto& item : c["seedSays"].items()) {
       const std::string key = item.key();
@@ -120,8 +136,10 @@ TEST_CASE("golden file") {
       CHECK(std::get<std::vector<double>>(parsed) == c["values"].get<std::vector<double>>());
     }
     for (Kernel k : {Kernel::Scalar, Kernel::Simd}) {
-      if (c.value("float32", false)) check_case<float>(c, k);
-      else check_case<double>(c, k);
+      if (c.value("float32", false))
+        check_case<float>(c, k);
+      else
+        check_case<double>(c, k);
     }
   }
 }

@@ -1,6 +1,8 @@
 // The SIMD kernels against their scalar twins: bit-identical codes, reconstructions, errors,
 // clip flags and sums, on awkward sizes and on ties, subnormals and values far outside the range.
 // Natively there is no SIMD body and both calls run the twin; the wasm build compares for real.
+#include "kernels.h"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -10,23 +12,32 @@
 #include <string>
 #include <vector>
 
-#include "kernels.h"
-
 using namespace qe;
 
 namespace {
 
-template <class In> std::vector<In> awkward_samples(size_t n, double scale, uint32_t seed) {
+template <class In>
+std::vector<In> awkward_samples(size_t n, double scale, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> normal(0.0, 40 * scale);
   std::vector<In> x(n);
   for (size_t i = 0; i < n; ++i) {
     switch (i % 8) {
-      case 0: x[i] = static_cast<In>(std::round(normal(rng) / scale) * scale + 0.5 * scale); break;  // exact ties (scale 2^-k)
-      case 1: x[i] = std::numeric_limits<In>::denorm_min() * static_cast<In>(i % 5); break;            // subnormals
-      case 2: x[i] = static_cast<In>(normal(rng) * 1e6); break;                                        // far outside
-      case 3: x[i] = static_cast<In>(-0.0); break;
-      default: x[i] = static_cast<In>(normal(rng)); break;
+      case 0:
+        x[i] = static_cast<In>(std::round(normal(rng) / scale) * scale + 0.5 * scale);
+        break;  // exact ties (scale 2^-k)
+      case 1:
+        x[i] = std::numeric_limits<In>::denorm_min() * static_cast<In>(i % 5);
+        break;  // subnormals
+      case 2:
+        x[i] = static_cast<In>(normal(rng) * 1e6);
+        break;  // far outside
+      case 3:
+        x[i] = static_cast<In>(-0.0);
+        break;
+      default:
+        x[i] = static_cast<In>(normal(rng));
+        break;
     }
   }
   return x;
@@ -40,7 +51,8 @@ struct Run {
   ErrorSums sums;
 };
 
-template <class In> Run run(const std::vector<In>& x, const KernelParams& p, Kernel k) {
+template <class In>
+Run run(const std::vector<In>& x, const KernelParams& p, Kernel k) {
   Run r;
   const size_t n = x.size();
   r.codes.assign(n, 0x7eadbeef);
@@ -49,14 +61,16 @@ template <class In> Run run(const std::vector<In>& x, const KernelParams& p, Ker
   r.errors.assign(n, -1.0);
   r.clipped.assign(n, 7);
   SampleOutputs out{r.codes.data(), nullptr, r.errors.data(), r.clipped.data()};
-  out.dequantized = p.arithmetic == Arithmetic::Float32 ? static_cast<void*>(r.deq32.data()) : static_cast<void*>(r.deq64.data());
+  out.dequantized =
+      p.arithmetic == Arithmetic::Float32 ? static_cast<void*>(r.deq32.data()) : static_cast<void*>(r.deq64.data());
   r.sums = quantize_samples(x.data(), n, p, out, k);
   return r;
 }
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-template <class T> bool same_bits_vec(const std::vector<T>& a, const std::vector<T>& b) {
+template <class T>
+bool same_bits_vec(const std::vector<T>& a, const std::vector<T>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
 }
 
@@ -79,8 +93,8 @@ void check_same(const Run& a, const Run& b) {
   CHECK(a.sums.tie_count == b.sums.tie_count);
 }
 
-const Rounding kAllRules[] = {Rounding::HalfEven, Rounding::HalfAway, Rounding::HalfUp, Rounding::Floor,
-                              Rounding::Ceil, Rounding::TowardZero, Rounding::Stochastic};
+const Rounding kAllRules[] = {Rounding::HalfEven, Rounding::HalfAway,   Rounding::HalfUp,    Rounding::Floor,
+                              Rounding::Ceil,     Rounding::TowardZero, Rounding::Stochastic};
 
 }  // namespace
 
@@ -138,7 +152,8 @@ TEST_CASE_TEMPLATE("SIMD scan equals its scalar twin", In, float, double) {
 TEST_CASE_TEMPLATE("scan reports NaN and infinities wherever they sit", In, float, double) {
   for (size_t n : {size_t{1}, size_t{4}, size_t{7}, size_t{33}}) {
     for (size_t at = 0; at < n; ++at) {
-      for (In bad : {std::numeric_limits<In>::quiet_NaN(), std::numeric_limits<In>::infinity(), -std::numeric_limits<In>::infinity()}) {
+      for (In bad : {std::numeric_limits<In>::quiet_NaN(), std::numeric_limits<In>::infinity(),
+                     -std::numeric_limits<In>::infinity()}) {
         std::vector<In> x(n, In(1));
         x[at] = bad;
         CAPTURE(n);
@@ -175,7 +190,8 @@ TEST_CASE("stochastic draws depend on the sample index only, not on where a chun
     const size_t end = begin == 0 ? 333 : (begin == 333 ? 334 : (begin == 334 ? 999 : 1000));
     KernelParams q = p;
     q.index_base = begin;
-    quantize_samples(x.data() + begin, end - begin, q, SampleOutputs{parts.data() + begin, nullptr, nullptr, nullptr}, Kernel::Auto);
+    quantize_samples(x.data() + begin, end - begin, q, SampleOutputs{parts.data() + begin, nullptr, nullptr, nullptr},
+                     Kernel::Auto);
   }
   CHECK(whole == parts);
   p.seed = 43;

@@ -1,9 +1,9 @@
+#include "parse.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
-
-#include "parse.h"
 
 using namespace qe;
 
