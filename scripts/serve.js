@@ -1,30 +1,43 @@
-// Serves web/ on 127.0.0.1 (PORT, default 8080) with the headers a strict deployment uses:
-// Content-Security-Policy without eval (the wasm build needs only 'wasm-unsafe-eval').
+// Serves the built page (dist/) on 127.0.0.1 (PORT, default 8080) with the headers a strict
+// deployment uses: a Content-Security-Policy without eval or inline script ('wasm-unsafe-eval'
+// is all the wasm needs). `node scripts/serve.js` runs it; tests import startServer().
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = new URL('../web/', import.meta.url).pathname;
-const port = Number(process.env.PORT ?? 8080);
-const host = process.env.HOST ?? '127.0.0.1';
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; form-action 'self'";
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png' };
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'";
 
-const server = createServer((req, res) => {
-  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-  let file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
-  if (!file.startsWith(root.endsWith(sep) ? root : root + sep)) file = null;
-  let size = -1;
-  try {
-    if (file && statSync(file).isFile()) size = statSync(file).size;
-  } catch {}
-  if (size < 0) {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
-    return;
-  }
-  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size,
-    'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' });
-  createReadStream(file).pipe(res);
-});
-server.listen(port, host, () => console.log(`Quantization Error Calculator: http://${host}:${port}/  (Ctrl+C stops)`));
+export function startServer({ root = fileURLToPath(new URL('../dist/', import.meta.url)), port = 0, host = '127.0.0.1' } = {}) {
+  const base = root.endsWith(sep) ? root : root + sep;
+  const server = createServer((req, res) => {
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request\n');
+      return;
+    }
+    const file = normalize(join(base, path.endsWith('/') ? `${path}index.html` : path));
+    let size = -1;
+    try {
+      if (file.startsWith(base) && statSync(file).isFile()) size = statSync(file).size;
+    } catch {}
+    if (size < 0) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size,
+      'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const host = process.env.HOST ?? '127.0.0.1';
+  const server = await startServer({ port: Number(process.env.PORT ?? 8080), host });
+  console.log(`Quantization Error Calculator: http://${host}:${server.address().port}/  (Ctrl+C stops)`);
+}

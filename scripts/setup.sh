@@ -29,6 +29,7 @@ needs=(
   "cmd:node|nodejs"
   "cmd:npm|npm"
   "cmd:wasm-objdump|wabt"
+  "cmd:chromium|chromium"
   "hdr:doctest/doctest.h|doctest-dev"
   "hdr:fast_float/fast_float.h|libfast-float-dev"
   "hdr:nlohmann/json.hpp|nlohmann-json3-dev"
@@ -69,6 +70,10 @@ export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 say "Building the WebAssembly core (build/wasm → web/src/wasm/)"
 [ -f build/wasm/build.ninja ] || emcmake cmake -S . -B build/wasm -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 if [ $all = 1 ]; then cmake --build build/wasm; else cmake --build build/wasm --target quant_wasm; fi
+
+say "Building the page (web/ → dist/)"
+[ -d node_modules/vite ] || die "node_modules is missing: run npm ci (or scripts/setup.sh without --build-only)"
+npx --no-install vite build --logLevel warn
 
 if [ $all = 1 ]; then
   say "Building the native core (build/native)"

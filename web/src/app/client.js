@@ -1,0 +1,45 @@
+// Runs calculations in the worker. A new run cancels the one in flight by terminating its
+// worker (the only way to stop wasm mid-loop) and starting a fresh one.
+export class Calculator {
+  #worker = null;
+  #pending = null;
+  #nextId = 1;
+
+  #spawn() {
+    this.#worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module' });
+    this.#worker.onmessage = ({ data }) => {
+      const p = this.#pending;
+      if (!p || data.id !== p.id) return;
+      if (data.phase) return p.onPhase?.(data.phase);
+      this.#pending = null;
+      if (data.error) p.reject(Object.assign(new Error(data.error.message), data.error));
+      else p.resolve(data.result);
+    };
+    this.#worker.onerror = (event) => {
+      const p = this.#pending;
+      this.#pending = null;
+      this.#worker = null;
+      p?.reject(new Error(`The calculator could not start: ${event.message ?? 'worker error'}`));
+    };
+  }
+
+  /** Resolves with the worker's result; rejects with { field, index, message } on bad input. */
+  run(text, options, onPhase) {
+    if (this.#pending) this.cancel();
+    if (!this.#worker) this.#spawn();
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending = { id, resolve, reject, onPhase };
+      this.#worker.postMessage({ id, text, options });
+    });
+  }
+
+  cancel() {
+    if (!this.#pending) return;
+    const p = this.#pending;
+    this.#pending = null;
+    this.#worker.terminate();
+    this.#worker = null;
+    p.reject(Object.assign(new Error('Cancelled'), { cancelled: true }));
+  }
+}

@@ -1,0 +1,119 @@
+// Drawing the results: metric cards, the verdict, the per-sample table (paged), the formulas
+// with the user's numbers. Everything the user typed goes in through textContent.
+export const fmt = (v) => {
+  if (v === null || v === undefined) return 'undefined';
+  if (v === Infinity) return '∞ (lossless)';
+  if (Number.isInteger(v)) return v.toLocaleString('en').replace(/,/g, '\u2009');
+  return String(Number(v.toPrecision(6)));
+};
+
+const el = (tag, props = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'dataset') Object.assign(node.dataset, v);
+    else node[k] = v;
+  }
+  node.append(...children);
+  return node;
+};
+
+// [data-metric name, label, value of a result, shown text (optional)]
+const CARDS = [
+  ['scale', 'Scale', (r) => r.scale],
+  ['zeroPoint', 'Zero point', (r) => r.zeroPoint],
+  ['qRange', 'Code range', (r) => r.qmax - r.qmin + 1, (r) => `[${r.qmin}, ${r.qmax}]`],
+  ['step', 'Step Δ', (r) => r.metrics.step],
+  ['rangeUsed', 'Range used', (r) => r.rangeMax - r.rangeMin, (r) => `[${fmt(r.rangeMin)}, ${fmt(r.rangeMax)}]`],
+  ['mse', 'MSE', (r) => r.metrics.mse],
+  ['rmse', 'RMSE', (r) => r.metrics.rmse],
+  ['mae', 'MAE', (r) => r.metrics.mae],
+  ['maxAbsError', 'Max |error|', (r) => r.metrics.maxAbsError, (r) => `${fmt(r.metrics.maxAbsError)} (sample ${r.metrics.maxAbsErrorIndex + 1})`],
+  ['meanError', 'Bias (mean error)', (r) => r.metrics.meanError],
+  ['errorStd', 'Error std', (r) => r.metrics.errorStd],
+  ['sqnrDb', 'SQNR (dB)', (r) => r.metrics.sqnrDb],
+  ['psnrDb', 'Peak SQNR (dB)', (r) => r.metrics.psnrDb],
+  ['clipCount', 'Clipped samples', (r) => r.metrics.clipCount],
+  ['clipRate', 'Clip rate', (r) => r.metrics.clipRate, (r) => `${(100 * r.metrics.clipRate).toFixed(2)}%`],
+  ['codesUsed', 'Codes used', (r) => r.metrics.codesUsed, (r) => `${fmt(r.metrics.codesUsed)} of ${fmt(r.qmax - r.qmin + 1)}`],
+  ['uniformNoise', 'Δ²/12 (uniform noise)', (r) => r.metrics.uniformNoise],
+  ['medianAbsError', 'Median |error|', (r) => r.metrics.medianAbsError],
+  ['p95AbsError', '95th percentile |error|', (r) => r.metrics.p95AbsError],
+  ['cosine', 'Cosine similarity', (r) => r.metrics.cosine],
+  ['codeEntropyBits', 'Code entropy (bits)', (r) => r.metrics.codeEntropyBits],
+  ['tieCount', 'Exact ties', (r) => r.metrics.tieCount],
+];
+
+export function renderCards(container, r) {
+  container.replaceChildren(
+    ...CARDS.map(([key, label, value, shown]) => {
+      const v = value(r);
+      return el('div', { className: 'card' }, el('dt', { textContent: label }),
+        el('dd', { textContent: shown ? shown(r) : fmt(v), dataset: { metric: key, value: String(v) } }));
+    }),
+  );
+}
+
+/** Plain-language reading of the numbers: [severity, sentence] pairs, most important first. */
+export function verdict(r) {
+  const m = r.metrics;
+  const out = [];
+  const levels = r.qmax - r.qmin + 1;
+  if (m.clipRate > 0.01) {
+    out.push(['warn', `${(100 * m.clipRate).toFixed(1)}% of the samples were clipped: the range is too narrow for this data. Widen it or derive it from the samples.`]);
+  } else if (m.clipCount > 0) {
+    out.push(['note', `${m.clipCount} sample${m.clipCount > 1 ? 's were' : ' was'} clipped (${(100 * m.clipRate).toFixed(2)}%): acceptable for outliers, but check them.`]);
+  }
+  if (m.codesUsed > 0 && m.count >= levels && m.codesUsed < levels / 4) {
+    out.push(['warn', `Only ${m.codesUsed} of ${levels} codes are used: the range is much wider than the data, which wastes resolution. Narrow it.`]);
+  }
+  if (m.sqnrDb === Infinity) out.push(['good', 'Every sample is reconstructed exactly: no quantization error.']);
+  else if (m.sqnrDb === null) out.push(['note', 'The samples are all zero, so SQNR is undefined.']);
+  else if (m.sqnrDb >= 40) out.push(['good', `SQNR ${m.sqnrDb.toFixed(1)} dB: the signal is well preserved (about ${(m.sqnrDb / 6.02).toFixed(1)} effective bits).`]);
+  else if (m.sqnrDb >= 20) out.push(['note', `SQNR ${m.sqnrDb.toFixed(1)} dB: noticeable error; sensitive layers may lose accuracy. Try more bits or a tighter range.`]);
+  else out.push(['warn', `SQNR ${m.sqnrDb.toFixed(1)} dB: the error is large relative to the signal. Use more bits or a better range.`]);
+  if (m.rmse > 0 && Math.abs(m.meanError) > 0.5 * m.rmse) {
+    out.push(['note', `The error has a bias of ${fmt(m.meanError)} (more than half its RMS): the rounding or the range shifts values one way.`]);
+  }
+  return out;
+}
+
+export function renderVerdict(container, r) {
+  container.replaceChildren(...verdict(r).map(([kind, text]) => el('p', { className: `verdict ${kind}`, textContent: text })));
+}
+
+export const PAGE_ROWS = 100;
+
+export function renderTablePage(tbody, status, r, page) {
+  const n = r.values.length;
+  const first = page * PAGE_ROWS;
+  const last = Math.min(n, first + PAGE_ROWS);
+  const rows = [];
+  for (let i = first; i < last; i++) {
+    const x = r.values[i];
+    const cells = [i + 1, x, x / r.scale + r.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i])];
+    const tr = el('tr', { className: r.clipped[i] ? 'clipped' : '' }, ...cells.map((c) => el('td', { textContent: fmt(c) })),
+      el('td', { textContent: r.clipped[i] ? 'yes' : 'no' }));
+    rows.push(tr);
+  }
+  tbody.replaceChildren(...rows);
+  status.textContent = `Samples ${fmt(first + 1)}–${fmt(last)} of ${fmt(n)}`;
+}
+
+/** The formula lines with the result's own numbers substituted. */
+export function formulaLines(r, options) {
+  const m = r.metrics;
+  const lines = {};
+  if (options.mode === 'symmetric') {
+    lines.scale = `scale = max(|${fmt(r.rangeMin)}|, |${fmt(r.rangeMax)}|) / ${r.qmax} = ${fmt(r.scale)}`;
+    lines.zeroPoint = 'zero_point = 0 (symmetric)';
+  } else {
+    lines.scale = `scale = (${fmt(r.rangeMax)} − ${fmt(r.rangeMin)}) / (${r.qmax} − ${r.qmin}) = ${fmt(r.scale)}`;
+    lines.zeroPoint = `zero_point = round(${r.qmin} − ${fmt(r.rangeMin)} / ${fmt(r.scale)}) = ${r.zeroPoint}`;
+  }
+  const i = m.maxAbsErrorIndex;
+  const x = r.values[i];
+  lines.quantize = `sample ${i + 1}: scaled = ${fmt(x)} / ${fmt(r.scale)} + ${r.zeroPoint} = ${fmt(x / r.scale + r.zeroPoint)}; q = clamp(round(…), ${r.qmin}, ${r.qmax}) = ${r.codes[i]}`;
+  lines.dequantize = `x̂ = (${r.codes[i]} − ${r.zeroPoint}) × ${fmt(r.scale)} = ${fmt(r.dequantized[i])}`;
+  lines.metrics = `error = ${fmt(x)} − ${fmt(r.dequantized[i])} = ${fmt(r.errors[i])}; MSE = ${fmt(m.mse)}; RMSE = ${fmt(m.rmse)}; MAE = ${fmt(m.mae)}; SQNR = ${fmt(m.sqnrDb)} dB`;
+  return lines;
+}

@@ -1,0 +1,98 @@
+// The form's state: one object of field texts exactly as typed, mirrored in the URL so a link
+// reproduces the calculation and a reload keeps it. A bad value stays as typed; nothing here
+// ever clears another field.
+export const SEED_EXAMPLE = '-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46';
+
+export const DEFAULTS = Object.freeze({
+  name: 'activations',
+  bits: '8',
+  mode: 'symmetric',
+  rounding: 'half-even',
+  range: 'custom',
+  min: '-1.50',
+  max: '1.50',
+  values: SEED_EXAMPLE,
+});
+
+// Field key → element id. The URL uses the keys.
+export const FIELD_IDS = Object.freeze({
+  name: 'tensor-name',
+  bits: 'bits',
+  mode: 'mode',
+  rounding: 'rounding',
+  range: 'range',
+  min: 'range-min',
+  max: 'range-max',
+  values: 'values',
+});
+
+// Sample texts longer than this stay out of the link (browsers cap URL length); they are kept
+// in this browser's storage instead, so a reload still finds them.
+export const URL_VALUES_LIMIT = 60000;
+const STORED = 'quant-error-calculator:values';
+
+export function readForm(doc) {
+  const state = {};
+  for (const [key, id] of Object.entries(FIELD_IDS)) state[key] = doc.getElementById(id).value;
+  return state;
+}
+
+export function writeForm(doc, state) {
+  for (const [key, id] of Object.entries(FIELD_IDS)) doc.getElementById(id).value = state[key] ?? DEFAULTS[key];
+}
+
+/** The query string for a state; long sample texts are stored locally and marked. */
+export function toQuery(state, storage) {
+  const params = new URLSearchParams();
+  for (const key of Object.keys(FIELD_IDS)) {
+    if (key === 'values' && state.values.length > URL_VALUES_LIMIT) {
+      storage?.setItem(STORED, state.values);
+      params.set('values', '@local');
+    } else {
+      params.set(key, state[key]);
+    }
+  }
+  return params.toString();
+}
+
+/** The state a query string describes, defaults for what it lacks; null when it has nothing. */
+export function fromQuery(query, storage) {
+  const params = new URLSearchParams(query);
+  if (![...params.keys()].some((k) => k in FIELD_IDS)) return null;
+  const state = { ...DEFAULTS };
+  for (const key of Object.keys(FIELD_IDS)) if (params.has(key)) state[key] = params.get(key);
+  if (state.values === '@local') state.values = storage?.getItem(STORED) ?? '';
+  return state;
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * The API options for a state, or the first problem as { field, message } (field: a key of
+ * FIELD_IDS). The samples themselves are parsed by the core, in the worker.
+ */
+export function toOptions(state) {
+  const bitsText = state.bits.trim();
+  if (!/^\d+$/.test(bitsText)) {
+    return { problem: { field: 'bits', message: `Bit depth must be a whole number from 2 to 16 (got "${bitsText}")` } };
+  }
+  const options = { bits: Number(bitsText), mode: state.mode, rounding: state.rounding };
+  if (state.range === 'custom') {
+    const ends = {};
+    for (const [key, label] of [['min', 'Range min'], ['max', 'Range max']]) {
+      const text = state[key].trim();
+      if (text === '') return { problem: { field: key, message: `Enter ${label}, or choose Derive from samples` } };
+      if (!NUMBER.test(text) || !Number.isFinite(Number(text))) {
+        return { problem: { field: key, message: `${label} must be a number (got "${text}")` } };
+      }
+      ends[key] = Number(text);
+    }
+    options.range = ends;
+  }
+  return { options };
+}
+
+/** The API's error field → the form's field key. */
+export function fieldOfError(field) {
+  return { values: 'values', bits: 'bits', mode: 'mode', rounding: 'rounding', 'range.min': 'min', 'range.max': 'max', range: 'min' }[field] ?? 'values';
+}

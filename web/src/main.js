@@ -1,0 +1,169 @@
+// The calculator page: form state (mirrored in the URL) → worker → result → render.
+import { buildCsv, csvFileName } from './app/csv.js';
+import { Calculator } from './app/client.js';
+import { DISTRIBUTIONS, generateSamples } from './app/generate.js';
+import { formulaLines, PAGE_ROWS, renderCards, renderTablePage, renderVerdict } from './app/render.js';
+import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, toOptions, toQuery, URL_VALUES_LIMIT, writeForm } from './app/state.js';
+
+const $ = (id) => document.getElementById(id);
+const calculator = new Calculator();
+let current = null; // { name, options, result } of the last calculation shown
+let page = 0;
+let runs = 0;
+
+const storage = (() => {
+  try {
+    return window.localStorage;
+  } catch {
+    return null; // storage blocked: links still carry short inputs
+  }
+})();
+
+function syncRangeFields() {
+  const custom = $('range').value === 'custom';
+  for (const id of ['range-min', 'range-max']) $(id).disabled = !custom;
+}
+
+function saveToUrl() {
+  const state = readForm(document);
+  history.replaceState(null, '', `?${toQuery(state, storage)}`);
+  $('link-note').hidden = state.values.length <= URL_VALUES_LIMIT;
+}
+
+function clearProblems() {
+  for (const id of Object.values(FIELD_IDS)) {
+    $(id).removeAttribute('aria-invalid');
+    const message = $(`${id}-error`);
+    if (message) message.textContent = '';
+  }
+}
+
+function showProblem(key, message) {
+  const id = FIELD_IDS[key] ?? FIELD_IDS.values;
+  $(id).setAttribute('aria-invalid', 'true');
+  $(`${id}-error`).textContent = message;
+  $(id).focus();
+}
+
+function render() {
+  const { result: r, options } = current;
+  $('results').hidden = false;
+  renderVerdict($('verdict'), r);
+  renderCards($('metrics'), r);
+  renderPage();
+  const lines = formulaLines(r, options);
+  for (const [key, text] of Object.entries(lines)) $(`formula-${key}`).textContent = text;
+  $('formula-numbers').hidden = false;
+  $('results-title').textContent = `Results for ${current.name || 'the tensor'}`;
+}
+
+function renderPage() {
+  const n = current.result.values.length;
+  const pages = Math.ceil(n / PAGE_ROWS);
+  page = Math.max(0, Math.min(page, pages - 1));
+  renderTablePage($('samples-body'), $('page-status'), current.result, page);
+  $('page-prev').disabled = page === 0;
+  $('page-next').disabled = page >= pages - 1;
+}
+
+async function calculate() {
+  clearProblems();
+  saveToUrl();
+  const state = readForm(document);
+  const { options, problem } = toOptions(state);
+  if (problem) return showProblem(problem.field, problem.message);
+  const run = ++runs;
+  const progress = $('progress');
+  const timer = setTimeout(() => {
+    if (run === runs) progress.hidden = false;
+  }, 100);
+  try {
+    const result = await calculator.run(state.values, options, (phase) => {
+      $('progress-text').textContent = `${phase}…`;
+    });
+    current = { name: state.name.trim(), options, result };
+    page = 0;
+    render();
+  } catch (e) {
+    if (e.cancelled) return;
+    showProblem(e.field ? fieldOfError(e.field) : 'values', e.message);
+  } finally {
+    clearTimeout(timer);
+    if (run === runs) progress.hidden = true;
+  }
+}
+
+function loadExample() {
+  writeForm(document, { ...readForm(document), bits: '8', mode: 'symmetric', rounding: 'half-even', range: 'custom', min: '-1.50', max: '1.50', values: DEFAULTS.values });
+  syncRangeFields();
+  calculate();
+}
+
+function downloadCsv() {
+  if (!current) return;
+  const blob = new Blob([buildCsv(current)], { type: 'text/csv;charset=utf-8' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = csvFileName(current.name);
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+function generate() {
+  const count = Number($('gen-count').value);
+  const seed = Number($('gen-seed').value);
+  const problems = [];
+  if (!Number.isInteger(count) || count < 1 || count > 1000000) problems.push(['gen-count', 'Count must be a whole number from 1 to 1,000,000']);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) problems.push(['gen-seed', 'Seed must be a whole number from 0 to 4294967295']);
+  for (const id of ['gen-count', 'gen-seed']) {
+    $(id).removeAttribute('aria-invalid');
+    $(`${id}-error`).textContent = '';
+  }
+  for (const [id, message] of problems) {
+    $(id).setAttribute('aria-invalid', 'true');
+    $(`${id}-error`).textContent = message;
+  }
+  if (problems.length) return $(problems[0][0]).focus();
+  $('values').value = generateSamples($('gen-kind').value, count, seed).join(', ');
+  calculate();
+}
+
+function init() {
+  for (const [value, label] of Object.entries(DISTRIBUTIONS)) $('gen-kind').append(new Option(label, value));
+  const fromUrl = fromQuery(location.search, storage);
+  writeForm(document, fromUrl ?? DEFAULTS);
+  syncRangeFields();
+  $('form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    calculate();
+  });
+  $('form').addEventListener('change', saveToUrl);
+  $('range').addEventListener('change', syncRangeFields);
+  $('load-example').addEventListener('click', loadExample);
+  $('load-example-table').addEventListener('click', loadExample);
+  $('reset').addEventListener('click', () => {
+    calculator.cancel();
+    writeForm(document, DEFAULTS);
+    syncRangeFields();
+    clearProblems();
+    current = null;
+    $('results').hidden = true;
+    $('formula-numbers').hidden = true;
+    saveToUrl();
+  });
+  $('generate').addEventListener('click', generate);
+  $('download-csv').addEventListener('click', downloadCsv);
+  $('page-prev').addEventListener('click', () => {
+    page -= 1;
+    renderPage();
+  });
+  $('page-next').addEventListener('click', () => {
+    page += 1;
+    renderPage();
+  });
+  calculate();
+}
+
+init();
