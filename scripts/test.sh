@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: the doctest suite natively, natively under ASan+UBSan and as wasm under node (all
-# through ctest), then the JS API tests with node --test. Run after scripts/setup.sh.
+# through ctest), then the JS API tests and the page's end-to-end tests in Chromium with
+# node --test. Run after scripts/setup.sh --all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m== %s\033[0m\n' "$*"; }
@@ -14,5 +15,5 @@ for dir in native asan wasm; do
   ctest --test-dir "build/$dir" --output-on-failure
 done
 
-say "node --test: JS API"
-node --test tests/js/
+say "node --test: JS API and the page in Chromium"
+node --test tests/js/ tests/e2e/

@@ -3,13 +3,14 @@ import { buildCsv, csvFileName } from './app/csv.js';
 import { Calculator } from './app/client.js';
 import { DISTRIBUTIONS, generateSamples } from './app/generate.js';
 import { formulaLines, PAGE_ROWS, renderCards, renderTablePage, renderVerdict } from './app/render.js';
-import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, toOptions, toQuery, URL_VALUES_LIMIT, writeForm } from './app/state.js';
+import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, toOptions, toQuery, writeForm } from './app/state.js';
 
 const $ = (id) => document.getElementById(id);
 const calculator = new Calculator();
 let current = null; // { name, options, result } of the last calculation shown
 let page = 0;
 let runs = 0;
+let renders = 0;
 
 const storage = (() => {
   try {
@@ -24,10 +25,16 @@ function syncRangeFields() {
   for (const id of ['range-min', 'range-max']) $(id).disabled = !custom;
 }
 
+const LINK_NOTES = {
+  browser: 'These samples are too long for a shareable link: the link keeps the settings, and this browser keeps the samples.',
+  none: 'These samples are too long for a shareable link or this browser\'s storage: the link keeps the settings only.',
+};
+
 function saveToUrl() {
-  const state = readForm(document);
-  history.replaceState(null, '', `?${toQuery(state, storage)}`);
-  $('link-note').hidden = state.values.length <= URL_VALUES_LIMIT;
+  const { query, kept } = toQuery(readForm(document), storage);
+  history.replaceState(null, '', `?${query}`);
+  $('link-note').hidden = kept === 'link';
+  $('link-note').textContent = LINK_NOTES[kept] ?? '';
 }
 
 function clearProblems() {
@@ -48,6 +55,7 @@ function showProblem(key, message) {
 function render() {
   const { result: r, options } = current;
   $('results').hidden = false;
+  $('results').dataset.render = String(++renders); // lets tests and scripts see a fresh result
   renderVerdict($('verdict'), r);
   renderCards($('metrics'), r);
   renderPage();

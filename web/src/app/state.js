@@ -41,18 +41,27 @@ export function writeForm(doc, state) {
   for (const [key, id] of Object.entries(FIELD_IDS)) doc.getElementById(id).value = state[key] ?? DEFAULTS[key];
 }
 
-/** The query string for a state; long sample texts are stored locally and marked. */
+/**
+ * The query string for a state. A long sample text is stored locally and marked '@local' (or
+ * left out when the browser will not store it): { query, kept: 'link' | 'browser' | 'none' }.
+ */
 export function toQuery(state, storage) {
   const params = new URLSearchParams();
+  let kept = 'link';
   for (const key of Object.keys(FIELD_IDS)) {
     if (key === 'values' && state.values.length > URL_VALUES_LIMIT) {
-      storage?.setItem(STORED, state.values);
-      params.set('values', '@local');
+      try {
+        storage.setItem(STORED, state.values);
+        params.set('values', '@local');
+        kept = 'browser';
+      } catch {
+        kept = 'none'; // no storage, or over its quota
+      }
     } else {
       params.set(key, state[key]);
     }
   }
-  return params.toString();
+  return { query: params.toString(), kept };
 }
 
 /** The state a query string describes, defaults for what it lacks; null when it has nothing. */

@@ -1,0 +1,219 @@
+// The built page (dist/) in Debian's Chromium, served with the production CSP: the form filled
+// by label, every data-metric against the golden file, CSV, layouts, bad input, the URL round
+// trip, and no console error or CSP violation anywhere.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { startServer } from '../../scripts/serve.js';
+import { golden } from '../js/golden.js';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+let server, browser, origin;
+const consoleProblems = [];
+
+before(async () => {
+  server = await startServer();
+  origin = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+  assert.deepEqual(consoleProblems, [], 'no console error, page error or CSP violation in any test');
+});
+
+async function openPage({ width = 1280, query = '' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) consoleProblems.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleProblems.push(e.message));
+  await page.goto(origin + query);
+  await page.locator('[data-metric="mse"]').waitFor();
+  return page;
+}
+
+const golden_ = (name) => golden.cases.find((c) => c.name === name);
+
+async function fillFromCase(page, c) {
+  const o = c.options;
+  await page.getByLabel('Tensor name').fill(c.name);
+  await page.getByLabel('Bit depth').fill(String(o.bits));
+  const modes = { symmetric: 'Symmetric signed', asymmetric: 'Asymmetric signed', 'asymmetric-unsigned': 'Asymmetric unsigned' };
+  await page.getByLabel('Mode').selectOption({ label: modes[o.mode] });
+  await page.getByLabel('Rounding').selectOption(o.rounding ?? 'half-even');
+  if (o.range) {
+    await page.getByLabel('Range', { exact: true }).selectOption({ label: 'Custom range' });
+    await page.getByLabel('Range min').fill(String(o.range.min));
+    await page.getByLabel('Range max').fill(String(o.range.max));
+  } else {
+    await page.getByLabel('Range', { exact: true }).selectOption({ label: 'Derive from samples' });
+  }
+  await page.getByLabel('Sample values').fill(c.valuesText);
+}
+
+async function calculate(page) {
+  const before = await page.locator('#results').getAttribute('data-render');
+  await page.getByRole('button', { name: 'Calculate' }).click();
+  await page.waitForFunction((old) => document.getElementById('results').dataset.render !== old, before);
+}
+
+async function metricValues(page) {
+  return page.$$eval('[data-metric]', (els) => Object.fromEntries(els.map((e) => [e.dataset.metric, e.dataset.value])));
+}
+
+function checkMetrics(shown, c) {
+  const e = c.expected;
+  const expected = { ...e.metrics, scale: e.scale, zeroPoint: e.zeroPoint, qRange: e.qmax - e.qmin + 1, rangeUsed: e.rangeMax - e.rangeMin };
+  for (const key of Object.keys(shown)) {
+    assert.ok(key in expected, `data-metric="${key}" has an expectation`);
+    const want = expected[key] === 'Infinity' ? Infinity : expected[key];
+    const got = shown[key] === 'null' ? null : Number(shown[key]);
+    if (want === null || !Number.isFinite(want)) assert.equal(got, want, key);
+    else assert.ok(Math.abs(got - want) <= 1e-12 * Math.abs(want), `${c.name} ${key}: page ${got}, golden ${want}`);
+  }
+  for (const key of ['scale', 'zeroPoint', 'mse', 'rmse', 'mae', 'maxAbsError', 'meanError', 'errorStd', 'sqnrDb', 'psnrDb',
+    'clipCount', 'clipRate', 'step', 'codesUsed']) {
+    assert.ok(key in shown, `the page shows ${key}`);
+  }
+}
+
+describe('the calculator page', () => {
+  for (const name of ['seed004-symmetric', 'seed004-asymmetric-from-samples', 'clipping-4bit']) {
+    test(`${name}: every data-metric equals the golden file`, async () => {
+      const page = await openPage();
+      await fillFromCase(page, golden_(name));
+      await calculate(page);
+      checkMetrics(await metricValues(page), golden_(name));
+      await page.context().close();
+    });
+  }
+
+  test('the verdict warns about clipping above 1%', async () => {
+    const page = await openPage();
+    await fillFromCase(page, golden_('clipping-4bit'));
+    await calculate(page);
+    assert.match(await page.locator('#verdict').innerText(), /clipped: the range is too narrow/);
+    await page.context().close();
+  });
+
+  test('CSV: settings, metrics and every sample, RFC 4180, formula-safe', async () => {
+    const page = await openPage();
+    await fillFromCase(page, golden_('seed004-symmetric'));
+    await page.getByLabel('Tensor name').fill('=cmd|"evil", layer');
+    await calculate(page);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    assert.equal(download.suggestedFilename(), 'cmd_evil_layer-quantization.csv');
+    const text = readFileSync(await download.path(), 'utf8');
+    const lines = text.split('\r\n');
+    assert.equal(lines.at(-1), '', 'ends with CRLF');
+    assert.equal(lines[1], 'tensor,"\'=cmd|""evil"", layer"', 'the name is quoted, doubled and neutralised');
+    const e = golden_('seed004-symmetric').expected;
+    const metric = (k) => Number(lines.find((l) => l.startsWith(`${k},`)).split(',')[1]);
+    assert.equal(metric('mse'), e.metrics.mse === 0 ? 0 : metric('mse'));
+    assert.ok(Math.abs(metric('mse') - e.metrics.mse) <= 1e-12 * e.metrics.mse);
+    assert.equal(metric('scale'), e.scale);
+    const header = lines.indexOf('index,x,scaled,q,x_hat,error,abs_error,clipped');
+    const rows = lines.slice(header + 1, -1).map((l) => l.split(',').map(Number));
+    assert.equal(rows.length, 10);
+    assert.deepEqual(rows.map((r) => r[3]), e.codes);
+    assert.deepEqual(rows.map((r) => r[4]), e.dequantized, 'x̂ written with round-trip precision');
+    await page.context().close();
+  });
+
+  test('three columns at 1280 px, two at 800, one at 375', async () => {
+    for (const [width, columns] of [[1280, 3], [800, 2], [375, 1]]) {
+      const page = await openPage({ width });
+      const lefts = await page.$$eval('#form .grid > .field', (els) => new Set(els.map((e) => Math.round(e.getBoundingClientRect().left))).size);
+      assert.equal(lefts, columns, `${width} px`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      assert.equal(overflow, false, `no horizontal scroll at ${width} px`);
+      await page.context().close();
+    }
+  });
+
+  test('bad input: a message at the field, focus on it, other fields kept', async () => {
+    const page = await openPage();
+    const cases = [
+      [{ 'Sample values': '1, 2, 3, 4, 5, 6, abc' }, 'values', 'Sample 7: "abc" is not a number'],
+      [{ 'Sample values': '' }, 'values', 'No samples: enter at least one value'],
+      [{ 'Sample values': '1, NaN' }, 'values', 'Sample 2: "NaN" is not a finite number'],
+      [{ 'Range min': '2' }, 'range-min', 'Range min must be below Range max'],
+      [{ 'Range min': '' }, 'range-min', 'Enter Range min, or choose Derive from samples'],
+      [{ 'Range max': '1.2.3' }, 'range-max', 'Range max must be a number (got "1.2.3")'],
+      [{ 'Bit depth': '17' }, 'bits', 'Bit depth must be between 2 and 16 (got 17)'],
+      [{ 'Bit depth': '1' }, 'bits', 'Bit depth must be between 2 and 16 (got 1)'],
+      [{ 'Bit depth': 'eight' }, 'bits', 'Bit depth must be a whole number from 2 to 16 (got "eight")'],
+    ];
+    for (const [fields, id, message] of cases) {
+      await page.getByRole('button', { name: 'Load example' }).click();
+      await page.locator('[data-metric="mse"]').waitFor();
+      for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: true }).fill(value);
+      await page.getByRole('button', { name: 'Calculate' }).click();
+      await page.waitForFunction((i) => document.getElementById(`${i}-error`).textContent !== '', id);
+      assert.equal(await page.locator(`#${id}-error`).textContent(), message);
+      assert.equal(await page.locator(`#${id}`).getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.evaluate(() => document.activeElement.id), id, 'focus moves to the problem');
+      assert.equal(await page.getByLabel('Tensor name').inputValue(), 'activations', 'other fields kept');
+      for (const [label, value] of Object.entries(fields)) assert.equal(await page.getByLabel(label, { exact: true }).inputValue(), value);
+    }
+    await page.context().close();
+  });
+
+  test('the URL holds the state: a reload and a shared link reproduce the calculation', async () => {
+    const page = await openPage();
+    await fillFromCase(page, golden_('clipping-4bit'));
+    await calculate(page);
+    const shown = await metricValues(page);
+    const url = page.url();
+    assert.match(url, /bits=4/);
+    await page.reload();
+    await page.locator('[data-metric="mse"]').waitFor();
+    assert.equal(await page.getByLabel('Bit depth').inputValue(), '4');
+    assert.equal(await page.getByLabel('Tensor name').inputValue(), 'clipping-4bit');
+    assert.deepEqual(await metricValues(page), shown);
+    const other = await openPage({ query: url.slice(origin.length) });
+    assert.deepEqual(await metricValues(other), shown);
+    await other.context().close();
+    await page.context().close();
+  });
+
+  test('Reset, Load example and Generate samples', async () => {
+    const page = await openPage();
+    await page.getByLabel('Bit depth').fill('3');
+    await page.getByRole('button', { name: 'Reset' }).click();
+    assert.equal(await page.getByLabel('Bit depth').inputValue(), '8');
+    await page.getByText('Generate samples').click();
+    await page.getByLabel('Distribution').selectOption('laplace');
+    await page.getByLabel('Count').fill('5000');
+    await page.getByRole('button', { name: 'Generate and calculate' }).click();
+    await page.waitForFunction(() => document.getElementById('page-status').textContent.includes('of 5\u2009000'));
+    const first = await page.getByLabel('Sample values').inputValue();
+    assert.equal(first.split(',').length, 5000);
+    await page.getByRole('button', { name: 'Next' }).click();
+    assert.match(await page.locator('#page-status').textContent(), /^Samples 101–200 of 5\u2009000$/);
+    await page.getByRole('button', { name: 'Generate and calculate' }).click();
+    assert.equal(await page.getByLabel('Sample values').inputValue(), first, 'seeded: the same draws again');
+    await page.context().close();
+  });
+
+  test('1,000,000 samples: results arrive and the page stays responsive', async () => {
+    const page = await openPage();
+    await page.getByText('Generate samples').click();
+    await page.getByLabel('Count').fill('1000000');
+    const t0 = Date.now();
+    await page.getByRole('button', { name: 'Generate and calculate' }).click();
+    await page.waitForFunction(() => document.getElementById('page-status').textContent.endsWith('of 1\u2009000\u2009000'), null, { timeout: 60000 });
+    assert.ok(Date.now() - t0 < 30000);
+    assert.equal(await page.evaluate(() => 1 + 1), 2);
+    await page.context().close();
+  });
+});
