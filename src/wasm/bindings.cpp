@@ -5,11 +5,13 @@
 #include <emscripten/val.h>
 #include <malloc.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <variant>
 
 #include "analyze.h"
+#include "charts.h"
 #include "parse.h"
 
 using namespace emscripten;
@@ -33,6 +35,8 @@ struct JsOptions {
   std::string arithmetic = "float64";
   bool perSample = true;
   std::string kernel = "auto";
+  int chartBuckets = 0;
+  int histogramBins = 0;
 };
 
 struct JsError {
@@ -88,9 +92,14 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   return a;
 }
 
+struct JsHistogramRanges {
+  double valueLo, valueHi, errorLo, errorHi;
+};
+
 class AnalysisResult {
  public:
   explicit AnalysisResult(qe::Result<qe::Analysis> r) : r_(std::move(r)) {}
+  qe::ChartData charts;
   bool ok() const { return std::holds_alternative<qe::Analysis>(r_); }
   JsError error() const { return ok() ? JsError{} : to_js(std::get<qe::Error>(r_)); }
   JsParams params() const {
@@ -127,6 +136,17 @@ class AnalysisResult {
   }
   val errors() const { return view(a().errors); }
   val clipped() const { return view(a().clipped); }
+  val xMin() const { return view(charts.x_min); }
+  val xMax() const { return view(charts.x_max); }
+  val xhatMin() const { return view(charts.xhat_min); }
+  val xhatMax() const { return view(charts.xhat_max); }
+  val errMin() const { return view(charts.err_min); }
+  val errMax() const { return view(charts.err_max); }
+  val valueCounts() const { return view(charts.values.counts); }
+  val errorCounts() const { return view(charts.errors.counts); }
+  JsHistogramRanges histogramRanges() const {
+    return {charts.values.lo, charts.values.hi, charts.errors.lo, charts.errors.hi};
+  }
 
  private:
   template <class T>
@@ -135,6 +155,9 @@ class AnalysisResult {
   }
   const qe::Analysis& a() const { return std::get<qe::Analysis>(r_); }
   qe::Result<qe::Analysis> r_;
+
+ public:
+  const qe::Result<qe::Analysis>& result() const { return r_; }
 };
 
 AnalysisResult* analyze(uintptr_t ptr, double count, bool float32, const JsOptions& o) {
@@ -142,8 +165,16 @@ AnalysisResult* analyze(uintptr_t ptr, double count, bool float32, const JsOptio
   if (auto* e = std::get_if<qe::Error>(&opts)) return new AnalysisResult(*e);
   const auto n = static_cast<size_t>(count);
   const auto& a = std::get<qe::AnalyzeOptions>(opts);
-  if (float32) return new AnalysisResult(qe::analyze(reinterpret_cast<const float*>(ptr), n, a));
-  return new AnalysisResult(qe::analyze(reinterpret_cast<const double*>(ptr), n, a));
+  const auto run = [&](const auto* x) {
+    auto* r = new AnalysisResult(qe::analyze(x, n, a));
+    if (r->ok() && a.per_sample && (o.chartBuckets > 0 || o.histogramBins > 0)) {
+      r->charts = qe::chart_data(x, n, std::get<qe::Analysis>(r->result()), static_cast<size_t>(std::max(0, o.chartBuckets)),
+                                 static_cast<size_t>(std::max(0, o.histogramBins)));
+    }
+    return r;
+  };
+  if (float32) return run(reinterpret_cast<const float*>(ptr));
+  return run(reinterpret_cast<const double*>(ptr));
 }
 
 class ParseResult {
@@ -192,7 +223,14 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("zeroPoint", &JsOptions::zeroPoint)
       .field("arithmetic", &JsOptions::arithmetic)
       .field("perSample", &JsOptions::perSample)
-      .field("kernel", &JsOptions::kernel);
+      .field("kernel", &JsOptions::kernel)
+      .field("chartBuckets", &JsOptions::chartBuckets)
+      .field("histogramBins", &JsOptions::histogramBins);
+  value_object<JsHistogramRanges>("HistogramRanges")
+      .field("valueLo", &JsHistogramRanges::valueLo)
+      .field("valueHi", &JsHistogramRanges::valueHi)
+      .field("errorLo", &JsHistogramRanges::errorLo)
+      .field("errorHi", &JsHistogramRanges::errorHi);
   value_object<JsError>("Error")
       .field("field", &JsError::field)
       .field("index", &JsError::index)
@@ -233,7 +271,16 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .function("codes", &AnalysisResult::codes)
       .function("dequantized", &AnalysisResult::dequantized)
       .function("errors", &AnalysisResult::errors)
-      .function("clipped", &AnalysisResult::clipped);
+      .function("clipped", &AnalysisResult::clipped)
+      .function("xMin", &AnalysisResult::xMin)
+      .function("xMax", &AnalysisResult::xMax)
+      .function("xhatMin", &AnalysisResult::xhatMin)
+      .function("xhatMax", &AnalysisResult::xhatMax)
+      .function("errMin", &AnalysisResult::errMin)
+      .function("errMax", &AnalysisResult::errMax)
+      .function("valueCounts", &AnalysisResult::valueCounts)
+      .function("errorCounts", &AnalysisResult::errorCounts)
+      .function("histogramRanges", &AnalysisResult::histogramRanges);
   class_<ParseResult>("ParseResult")
       .function("ok", &ParseResult::ok)
       .function("error", &ParseResult::error)

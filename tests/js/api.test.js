@@ -255,3 +255,16 @@ test('golden.json is what its generator computes', { skip: !existsSync('/usr/bin
   const out = execFileSync('/usr/bin/python3', [fileURLToPath(new URL('../data/make_golden.py', import.meta.url)), '--check'], { encoding: 'utf8' });
   assert.match(out, /matches/);
 });
+
+test('chart reductions: buckets and histograms', () => {
+  const x = new Float32Array(100000).map((_, i) => Math.sin(i / 1000) * 2);
+  const r = qz.analyze(x, { bits: 4, mode: 'asymmetric', range: { min: -1, max: 1 }, chartBuckets: 640, histogramBins: 64 });
+  const { buckets, valueHistogram, errorHistogram } = r.charts;
+  assert.equal(buckets.xMin.length, 640);
+  for (let b = 0; b < 640; b++) assert.ok(buckets.xMin[b] <= buckets.xMax[b] && buckets.errMin[b] <= buckets.errMax[b]);
+  assert.equal(valueHistogram.counts.reduce((a, b) => a + b, 0), x.length);
+  assert.equal(errorHistogram.counts.reduce((a, b) => a + b, 0), x.length);
+  assert.equal(errorHistogram.hi, r.metrics.maxAbsError);
+  assert.equal(qz.analyze(x).charts, null);
+  assert.throws(() => qz.analyze(x, { chartBuckets: -1 }), /chartBuckets/);
+});

@@ -23,6 +23,8 @@ export const DEFAULT_OPTIONS = Object.freeze({
   arithmetic: 'float64', // 'float64' | 'float32' (x / scale, rounding and x̂ in float32)
   perSample: true, // false: sums-only metrics, no per-sample arrays, percentiles or code histogram
   kernel: 'auto', // 'auto' | 'simd' | 'scalar': which twin runs (for tests and the benchmark)
+  chartBuckets: 0, // > 0: min/max of x, x̂ and error per bucket of consecutive samples (result.charts)
+  histogramBins: 0, // > 0: histograms of the values and the errors (result.charts)
 });
 
 export const MODES = Object.freeze(['symmetric', 'asymmetric', 'asymmetric-unsigned']);
@@ -90,6 +92,9 @@ function normalizeOptions(options) {
   }
   if (o.scale !== null && (typeof o.scale !== 'number' || Number.isNaN(o.scale))) fail('Scale must be a number', 'scale');
   if (typeof o.perSample !== 'boolean') fail('perSample must be true or false', 'perSample');
+  for (const key of ['chartBuckets', 'histogramBins']) {
+    if (!Number.isInteger(o[key]) || o[key] < 0 || o[key] > 100000) fail(`${key} must be a whole number from 0 to 100000`, key);
+  }
   return o;
 }
 
@@ -113,6 +118,8 @@ function toCoreOptions(o) {
     arithmetic: o.arithmetic,
     perSample: o.perSample,
     kernel: o.kernel,
+    chartBuckets: o.chartBuckets,
+    histogramBins: o.histogramBins,
   };
 }
 
@@ -132,6 +139,16 @@ function toSamples(values) {
 }
 
 const nullIfNaN = (v) => (Number.isNaN(v) ? null : v);
+
+function chartsOf(r) {
+  const h = r.histogramRanges();
+  return {
+    buckets: { xMin: r.xMin().slice(), xMax: r.xMax().slice(), xhatMin: r.xhatMin().slice(), xhatMax: r.xhatMax().slice(),
+      errMin: r.errMin().slice(), errMax: r.errMax().slice() },
+    valueHistogram: { lo: h.valueLo, hi: h.valueHi, counts: r.valueCounts().slice() },
+    errorHistogram: { lo: h.errorLo, hi: h.errorHi, counts: r.errorCounts().slice() },
+  };
+}
 
 class Quantizer {
   #mod;
@@ -210,6 +227,7 @@ class Samples {
         errors: o.perSample ? r.errors().slice() : null,
         clipped: o.perSample ? r.clipped().slice() : null,
         metrics: m,
+        charts: o.perSample && (o.chartBuckets > 0 || o.histogramBins > 0) ? chartsOf(r) : null,
       };
     } finally {
       r.delete();

@@ -1,0 +1,30 @@
+// What the charts draw, reduced in the core so a million samples become a few thousand numbers:
+// min/max of x, x_hat and e per bucket of consecutive samples (one bucket ≈ one pixel column),
+// and histograms of the values and of the errors.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "analyze.h"
+
+namespace qe {
+
+struct Histogram {
+  double lo = 0, hi = 0;  // bin i covers [lo + i·w, lo + (i+1)·w), w = (hi − lo) / bins; hi is in the last
+  std::vector<uint32_t> counts;
+};
+
+struct ChartData {
+  std::vector<double> x_min, x_max, xhat_min, xhat_max, err_min, err_max;  // per bucket
+  Histogram values;  // over the samples' range joined with the quantizer's [(qmin−zp)·s, (qmax−zp)·s]
+  Histogram errors;  // over [−m, m], m = max(max |e|, scale / 2)
+};
+
+// Needs the analysis' per-sample outputs. Bucket b holds samples [⌊b·n/B⌋, ⌊(b+1)·n/B⌋), B =
+// min(buckets, n).
+template <class In>
+ChartData chart_data(const In* x, size_t n, const Analysis& a, size_t buckets, size_t bins);
+
+}  // namespace qe
