@@ -97,6 +97,21 @@ describe('the calculator page', () => {
     });
   }
 
+  test('five charts, each with an accessible name and a data table', async () => {
+    const page = await openPage();
+    const figures = page.locator('#charts figure');
+    assert.equal(await figures.count(), 5);
+    for (let i = 0; i < 5; i++) {
+      const f = figures.nth(i);
+      const name = await f.getByRole('img').getAttribute('aria-label');
+      assert.ok(name.length > 30, name);
+      assert.equal(await f.locator('canvas').count(), 1);
+      assert.ok((await f.locator('details table tbody tr').count()) > 0);
+    }
+    assert.match(await page.locator('#chart-transfer [role=img]').getAttribute('aria-label'), /255 levels of step 0\.011811/);
+    await page.context().close();
+  });
+
   test('the verdict warns about clipping above 1%', async () => {
     const page = await openPage();
     await fillFromCase(page, golden_('clipping-4bit'));

@@ -1,5 +1,6 @@
 // The calculator page: form state (mirrored in the URL) → worker → result → render.
 import { buildCsv, csvFileName } from './app/csv.js';
+import { renderCharts } from './charts/charts.js';
 import { Calculator } from './app/client.js';
 import { DISTRIBUTIONS, generateSamples } from './app/generate.js';
 import { formulaLines, PAGE_ROWS, renderCards, renderTablePage, renderVerdict } from './app/render.js';
@@ -11,6 +12,8 @@ let current = null; // { name, options, result } of the last calculation shown
 let page = 0;
 let runs = 0;
 let renders = 0;
+let freeCharts = () => {};
+const CHART_OPTIONS = { chartBuckets: 1200, histogramBins: 100 };
 
 const storage = (() => {
   try {
@@ -59,6 +62,8 @@ function render() {
   renderVerdict($('verdict'), r);
   renderCards($('metrics'), r);
   renderPage();
+  freeCharts();
+  freeCharts = renderCharts($('charts'), r);
   const lines = formulaLines(r, options);
   for (const [key, text] of Object.entries(lines)) $(`formula-${key}`).textContent = text;
   $('formula-numbers').hidden = false;
@@ -86,7 +91,7 @@ async function calculate() {
     if (run === runs) progress.hidden = false;
   }, 100);
   try {
-    const result = await calculator.run(state.values, options, (phase) => {
+    const result = await calculator.run(state.values, { ...options, ...CHART_OPTIONS }, (phase) => {
       $('progress-text').textContent = `${phase}…`;
     });
     current = { name: state.name.trim(), options, result };
@@ -157,6 +162,7 @@ function init() {
     syncRangeFields();
     clearProblems();
     current = null;
+    freeCharts();
     $('results').hidden = true;
     $('formula-numbers').hidden = true;
     saveToUrl();

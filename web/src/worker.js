@@ -13,7 +13,12 @@ self.onmessage = async ({ data: { id, text, options } }) => {
     self.postMessage({ id, phase: `Quantizing ${values.length.toLocaleString('en')} samples` });
     const r = qz.analyze(values, options);
     const result = { ...r, values };
-    self.postMessage({ id, result }, [values.buffer, r.codes.buffer, r.dequantized.buffer, r.errors.buffer, r.clipped.buffer]);
+    const transfer = [values.buffer, r.codes.buffer, r.dequantized.buffer, r.errors.buffer, r.clipped.buffer];
+    if (r.charts) {
+      transfer.push(...Object.values(r.charts.buckets).map((a) => a.buffer), r.charts.valueHistogram.counts.buffer,
+        r.charts.errorHistogram.counts.buffer);
+    }
+    self.postMessage({ id, result }, transfer);
   } catch (e) {
     const error = e instanceof QuantizerError
       ? { field: e.field, index: e.index, message: e.message }

@@ -1,0 +1,198 @@
+// The five charts, drawn with uPlot (small, fast canvas charts) from the core's reductions: a
+// million samples arrive as ~1,200 min/max buckets and two 100-bin histograms. Each chart is a
+// <figure> whose canvas has an accessible name, followed by its numbers as a table.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+import { fmt } from '../app/render.js';
+
+const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+
+function theme() {
+  return { fg: css('--fg'), muted: css('--muted'), line: css('--line'), x: css('--chart-x'), xhat: css('--chart-xhat'),
+    err: css('--chart-err'), clip: css('--bad'), band: css('--chart-band') };
+}
+
+// Whole-number ticks for counts and sample numbers.
+const WHOLE = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7];
+
+const axes = (t, xLabel, yLabel, { wholeX = false, wholeY = false } = {}) => [
+  { stroke: t.muted, grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line }, label: xLabel, ...(wholeX ? { incrs: WHOLE } : {}) },
+  { stroke: t.muted, grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line }, label: yLabel, size: 64, ...(wholeY ? { incrs: WHOLE } : {}) },
+];
+
+// Vertical marks (clip limits, quantization levels) drawn over the plot area.
+function verticalLines(positions, color, width, dash = []) {
+  return (u) => {
+    const { ctx } = u;
+    const { top, height } = u.bbox;
+    ctx.save();
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width * devicePixelRatio;
+    ctx.setLineDash(dash.map((d) => d * devicePixelRatio));
+    for (const v of positions) {
+      const x = Math.round(u.valToPos(v, 'x', true));
+      if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+      ctx.beginPath();
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + height);
+      ctx.stroke();
+    }
+    ctx.restore();
+  };
+}
+
+function table(headers, rows) {
+  const t = document.createElement('table');
+  const head = t.createTHead().insertRow();
+  for (const h of headers) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = h;
+    head.append(th);
+  }
+  const body = t.createTBody();
+  for (const r of rows) {
+    const tr = body.insertRow();
+    for (const c of r) tr.insertCell().textContent = typeof c === 'number' ? fmt(c) : c;
+  }
+  return t;
+}
+
+// At most `limit` evenly spread rows for a table fallback.
+function spread(count, limit) {
+  const step = Math.max(1, Math.ceil(count / limit));
+  const out = [];
+  for (let i = 0; i < count; i += step) out.push(i);
+  return out;
+}
+
+function histogramSeries(h) {
+  const bins = h.counts.length;
+  const w = (h.hi - h.lo) / bins;
+  return { centers: Float64Array.from({ length: bins }, (_, i) => h.lo + (i + 0.5) * w), counts: Float64Array.from(h.counts), w };
+}
+
+/** Draws every chart into `container` (figures are replaced); returns a function that frees them. */
+export function renderCharts(container, r) {
+  const t = theme();
+  const c = r.charts;
+  const n = r.values.length;
+  const width = Math.max(280, Math.min(container.clientWidth || 900, 1100));
+  const height = 260;
+  const plots = [];
+  const figures = [];
+  const b = c.buckets;
+  const nb = b.xMin.length;
+  const index = Float64Array.from({ length: nb }, (_, i) => Math.floor((i * n) / nb) + 1);
+  const clipLo = (r.qmin - r.zeroPoint) * r.scale;
+  const clipHi = (r.qmax - r.zeroPoint) * r.scale;
+  const bars = uPlot.paths.bars({ size: [1, Infinity], gap: 0 });
+  const stepped = uPlot.paths.stepped({ align: 1 });
+
+  function figure(id, title, description, opts, data, tableHeaders, tableRows) {
+    const fig = document.createElement('figure');
+    fig.className = 'chart';
+    fig.id = id;
+    const caption = document.createElement('figcaption');
+    caption.textContent = title;
+    const plotBox = document.createElement('div');
+    plotBox.setAttribute('role', 'img');
+    plotBox.setAttribute('aria-label', `${title}. ${description}`);
+    const details = document.createElement('details');
+    const summary = document.createElement('summary');
+    summary.textContent = 'Data table';
+    details.append(summary, table(tableHeaders, tableRows));
+    fig.append(caption, plotBox, details);
+    figures.push(fig);
+    plots.push(() => new uPlot({ width, height, legend: { show: true }, cursor: { drag: { x: true, y: false } }, ...opts }, data, plotBox));
+  }
+
+  const many = n > nb;
+  const rows = spread(nb, 200);
+  figure('chart-values', 'Original and reconstructed values by sample',
+    many ? `Minimum and maximum per group of ${fmt(Math.round(n / nb))} samples, for ${fmt(n)} samples.` : `${fmt(n)} samples.`,
+    {
+      axes: axes(t, 'sample', 'value', { wholeX: true }),
+      scales: { x: { time: false } },
+      series: [{ label: 'sample' },
+        { label: many ? 'x (max)' : 'x', stroke: t.x, width: 1.5, points: { show: !many } },
+        ...(many ? [{ label: 'x (min)', stroke: t.x, width: 1.5 }] : []),
+        { label: many ? 'x̂ (max)' : 'x̂', stroke: t.xhat, width: 1.5, dash: [4, 3], points: { show: !many } },
+        ...(many ? [{ label: 'x̂ (min)', stroke: t.xhat, width: 1.5, dash: [4, 3] }] : [])],
+    },
+    many ? [index, b.xMax, b.xMin, b.xhatMax, b.xhatMin] : [index, b.xMax, b.xhatMax],
+    ['first sample', 'x min', 'x max', 'x̂ min', 'x̂ max'], rows.map((i) => [index[i], b.xMin[i], b.xMax[i], b.xhatMin[i], b.xhatMax[i]]));
+
+  const half = r.scale / 2;
+  figure('chart-errors', 'Error by sample, with the ±Δ/2 band',
+    `Errors between ${fmt(r.metrics.maxAbsError === 0 ? 0 : Math.min(...b.errMin))} and ${fmt(Math.max(...b.errMax))}; unclipped errors stay within ±${fmt(half)}.`,
+    {
+      axes: axes(t, 'sample', 'error', { wholeX: true }),
+      scales: { x: { time: false } },
+      series: [{ label: 'sample' },
+        { label: many ? 'error (max)' : 'error', stroke: t.err, width: 1.5, points: { show: !many } },
+        ...(many ? [{ label: 'error (min)', stroke: t.err, width: 1.5 }] : []),
+        { label: '+Δ/2', stroke: t.muted, dash: [6, 4], width: 1, points: { show: false } },
+        { label: '−Δ/2', stroke: t.muted, dash: [6, 4], width: 1, points: { show: false } }],
+    },
+    [index, b.errMax, ...(many ? [b.errMin] : []), new Float64Array(nb).fill(half), new Float64Array(nb).fill(-half)],
+    ['first sample', 'error min', 'error max'], rows.map((i) => [index[i], b.errMin[i], b.errMax[i]]));
+
+  // The staircase x̂(x) across the range, the samples on it, and the clip limits.
+  const vh = c.valueHistogram;
+  const levels = r.qmax - r.qmin + 1;
+  const stairs = [];
+  const span = vh.hi - vh.lo;
+  const xs = Float64Array.from({ length: 801 }, (_, i) => vh.lo + (span * i) / 800);
+  for (const x of xs) {
+    const q = Math.min(r.qmax, Math.max(r.qmin, Math.round(x / r.scale + r.zeroPoint)));
+    stairs.push((q - r.zeroPoint) * r.scale);
+  }
+  const picks = spread(n, 400).map((i) => [r.values[i], r.dequantized[i]]).sort((p, q) => p[0] - q[0]);
+  const sx = Float64Array.from(picks, (p) => p[0]);
+  const sy = Float64Array.from(picks, (p) => p[1]);
+  const joined = uPlot.join([[xs, Float64Array.from(stairs)], [sx, sy]]);
+  figure('chart-transfer', 'Quantizer transfer function',
+    `x̂ against x from ${fmt(vh.lo)} to ${fmt(vh.hi)}: ${fmt(levels)} levels of step ${fmt(r.scale)}, clipping below ${fmt(clipLo)} and above ${fmt(clipHi)}; ${fmt(picks.length)} samples marked.`,
+    {
+      axes: axes(t, 'x', 'x̂'),
+      scales: { x: { time: false } },
+      series: [{ label: 'x' },
+        { label: 'x̂(x)', stroke: t.xhat, width: 1.5, paths: stepped, spanGaps: true, points: { show: false } },
+        { label: 'samples', stroke: t.x, width: 0, paths: () => null, points: { show: true, size: 5, fill: t.x } }],
+      hooks: { draw: [verticalLines([clipLo, clipHi], t.clip, 1.5, [5, 4])] },
+    },
+    joined,
+    ['x', 'x̂'], picks.filter((_, i) => i % Math.max(1, Math.ceil(picks.length / 50)) === 0));
+
+  const hv = histogramSeries(vh);
+  const levelMarks = levels <= 256 ? Array.from({ length: levels }, (_, k) => (r.qmin + k - r.zeroPoint) * r.scale) : [];
+  figure('chart-histogram', 'Histogram of the values',
+    `${fmt(n)} samples in ${vh.counts.length} bins from ${fmt(vh.lo)} to ${fmt(vh.hi)}; clip limits at ${fmt(clipLo)} and ${fmt(clipHi)}${levelMarks.length ? `; the ${levels} quantization levels marked` : ''}.`,
+    {
+      axes: axes(t, 'value', 'count', { wholeY: true }),
+      scales: { x: { time: false } },
+      series: [{ label: 'value' }, { label: 'count', stroke: t.x, fill: t.band, paths: bars, points: { show: false } }],
+      hooks: { draw: [verticalLines(levelMarks, t.line, 1), verticalLines([clipLo, clipHi], t.clip, 2, [5, 4])] },
+    },
+    [hv.centers, hv.counts],
+    ['from', 'to', 'count'], Array.from(vh.counts, (k, i) => [vh.lo + i * hv.w, vh.lo + (i + 1) * hv.w, k]));
+
+  const eh = c.errorHistogram;
+  const he = histogramSeries(eh);
+  figure('chart-error-histogram', 'Histogram of the errors',
+    `${fmt(n)} errors in ${eh.counts.length} bins from ${fmt(eh.lo)} to ${fmt(eh.hi)}; half a step is ${fmt(half)}.`,
+    {
+      axes: axes(t, 'error', 'count', { wholeY: true }),
+      scales: { x: { time: false } },
+      series: [{ label: 'error' }, { label: 'count', stroke: t.err, fill: t.band, paths: bars, points: { show: false } }],
+      hooks: { draw: [verticalLines([-half, half], t.muted, 1, [6, 4])] },
+    },
+    [he.centers, he.counts],
+    ['from', 'to', 'count'], Array.from(eh.counts, (k, i) => [eh.lo + i * he.w, eh.lo + (i + 1) * he.w, k]));
+
+  container.replaceChildren(...figures);
+  const made = plots.map((make) => make());
+  return () => made.forEach((p) => p.destroy());
+}
