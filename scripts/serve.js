@@ -29,8 +29,12 @@ export function startServer({ root = fileURLToPath(new URL('../dist/', import.me
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
       return;
     }
+    // Hashed build assets never change: cached for good, so a worker restarted offline (a new
+    // Calculate cancels the old one by replacing the worker) still finds its script and wasm.
+    const immutable = /\/assets\/[^/]+-[A-Za-z0-9_-]{8}\.[a-z]+$/.test(file);
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size,
-      'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' });
+      'content-security-policy': CSP, 'x-content-type-options': 'nosniff',
+      'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' });
     createReadStream(file).pipe(res);
   });
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));

@@ -30,6 +30,7 @@ needs=(
   "cmd:npm|npm"
   "cmd:wasm-objdump|wabt"
   "cmd:chromium|chromium"
+  "cmd:pdftotext|poppler-utils"
   "hdr:doctest/doctest.h|doctest-dev"
   "hdr:fast_float/fast_float.h|libfast-float-dev"
   "hdr:nlohmann/json.hpp|nlohmann-json3-dev"

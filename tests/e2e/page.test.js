@@ -2,6 +2,7 @@
 // by label, every data-metric against the golden file, CSV, layouts, bad input, the URL round
 // trip, and no console error or CSP violation anywhere.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
@@ -141,6 +142,23 @@ describe('the calculator page', () => {
     assert.equal(rows.length, 10);
     assert.deepEqual(rows.map((r) => r[3]), e.codes);
     assert.deepEqual(rows.map((r) => r[4]), e.dequantized, 'x̂ written with round-trip precision');
+    await page.context().close();
+  });
+
+  test('PDF: the text of the report is extractable (pdftotext finds the tensor name and the SQNR)', async () => {
+    const page = await openPage();
+    await fillFromCase(page, golden_('seed004-asymmetric-from-samples'));
+    await page.getByLabel('Tensor name').fill('encoder.layer3.attn');
+    await calculate(page);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download PDF' }).click()]);
+    assert.equal(download.suggestedFilename(), 'encoder.layer3.attn-quantization.pdf');
+    const text = execFileSync('pdftotext', ['-layout', await download.path(), '-'], { encoding: 'utf8' });
+    assert.match(text, /Quantization error report: encoder\.layer3\.attn/);
+    const sqnr = golden_('seed004-asymmetric-from-samples').expected.metrics.sqnrDb;
+    assert.match(text, new RegExp(`SQNR \\(dB\\): ${String(Number(sqnr.toPrecision(6))).replace('.', '\\.')}`));
+    assert.match(text, /zero_point = round\(-128 - -1\.25/);
+    assert.match(text, /Histogram of the errors/);
+    assert.equal((text.match(/^\s+\d+\s+-?[\d.]+/gm) ?? []).length >= 10, true, 'the per-sample rows');
     await page.context().close();
   });
 

@@ -1,5 +1,5 @@
 // The calculator page: form state (mirrored in the URL) → worker → result → render.
-import { buildCsv, csvFileName } from './app/csv.js';
+import { buildCsv, csvFileName } from './export/csv.js';
 import { renderCharts } from './charts/charts.js';
 import { Calculator } from './app/client.js';
 import { DISTRIBUTIONS, generateSamples } from './app/generate.js';
@@ -112,16 +112,35 @@ function loadExample() {
   calculate();
 }
 
-function downloadCsv() {
-  if (!current) return;
-  const blob = new Blob([buildCsv(current)], { type: 'text/csv;charset=utf-8' });
+function save(blob, fileName) {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
-  a.download = csvFileName(current.name);
+  a.download = fileName;
   document.body.append(a);
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+function downloadCsv() {
+  if (current) save(new Blob([buildCsv(current)], { type: 'text/csv;charset=utf-8' }), csvFileName(current.name));
+}
+
+async function downloadPdf() {
+  if (!current) return;
+  const button = $('download-pdf');
+  button.disabled = true;
+  button.textContent = 'Preparing PDF…';
+  try {
+    const { buildPdf } = await import('./export/pdf.js');
+    const metricRows = [...document.querySelectorAll('#metrics .card')].map((c) => [c.querySelector('dt').textContent, c.querySelector('dd').textContent]);
+    const chartCanvases = [...document.querySelectorAll('#charts figure')].map((f) => ({ title: f.querySelector('figcaption').textContent, canvas: f.querySelector('canvas') }));
+    const blob = await buildPdf({ ...current, metricRows, formulaLines: formulaLines(current.result, current.options), chartCanvases });
+    save(blob, csvFileName(current.name).replace(/\.csv$/, '.pdf'));
+  } finally {
+    button.disabled = false;
+    button.textContent = 'Download PDF';
+  }
 }
 
 function generate() {
@@ -169,6 +188,7 @@ function init() {
   });
   $('generate').addEventListener('click', generate);
   $('download-csv').addEventListener('click', downloadCsv);
+  $('download-pdf').addEventListener('click', downloadPdf);
   $('page-prev').addEventListener('click', () => {
     page -= 1;
     renderPage();

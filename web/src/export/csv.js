@@ -43,7 +43,7 @@ export function buildCsv({ name, options, result }) {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-/** A file name from the tensor name: letters, digits, dot, dash and underscore only. */
+/** A file name from the tensor name: letters, digits, dot, dash and underscore only (the PDF swaps the extension). */
 export function csvFileName(name) {
   const base = String(name).trim().replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+|_+$/g, '').slice(0, 80);
   return `${base || 'tensor'}-quantization.csv`;
