@@ -37,6 +37,9 @@ async function openPage({ width = 1280, query = '' } = {}) {
     if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) consoleProblems.push(m.text());
   });
   page.on('pageerror', (e) => consoleProblems.push(e.message));
+  page.on('request', (req) => {
+    if (!req.url().startsWith(origin) && !/^(data|blob):/.test(req.url())) consoleProblems.push(`request left the origin: ${req.url()}`);
+  });
   await page.goto(origin + query);
   await page.locator('[data-metric="mse"]').waitFor();
   return page;
@@ -235,6 +238,18 @@ describe('the calculator page', () => {
     assert.match(await page.locator('#page-status').textContent(), /^Samples 101–200 of 5\u2009000$/);
     await page.getByRole('button', { name: 'Generate and calculate' }).click();
     assert.equal(await page.getByLabel('Sample values').inputValue(), first, 'seeded: the same draws again');
+    await page.context().close();
+  });
+
+  test('offline once loaded: calculations, a cancelled one included, need no network', async () => {
+    const page = await openPage();
+    await page.context().setOffline(true);
+    await page.getByLabel('Sample values').fill('0.5, 1.5, 2.5, -3');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await calculate(page); // the second Calculate cancels the first: a new worker starts, offline
+    // 2.5 and −3 lie outside −1.50..1.50: two clipped, three distinct codes.
+    assert.equal(await page.locator('[data-metric="clipCount"]').getAttribute('data-value'), '2');
+    assert.equal(await page.locator('[data-metric="codesUsed"]').getAttribute('data-value'), '3');
     await page.context().close();
   });
 
