@@ -30,8 +30,8 @@ after(async () => {
   assert.deepEqual(consoleProblems, [], 'no console error, page error or CSP violation in any test');
 });
 
-async function openPage({ width = 1280, query = '' } = {}) {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true });
+async function openPage({ width = 1280, query = '', colorScheme = 'light' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true, colorScheme });
   const page = await context.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) consoleProblems.push(m.text());
@@ -251,6 +251,52 @@ describe('the calculator page', () => {
     assert.equal(await page.locator('[data-metric="clipCount"]').getAttribute('data-value'), '2');
     assert.equal(await page.locator('[data-metric="codesUsed"]').getAttribute('data-value'), '3');
     await page.context().close();
+  });
+
+  test('keyboard only: Tab to a field, type, Tab to Calculate, Enter', async () => {
+    const page = await openPage();
+    await page.getByLabel('Bit depth').focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('4');
+    const before = await page.locator('#results').getAttribute('data-render');
+    let guard = 0;
+    while ((await page.evaluate(() => document.activeElement.textContent)) !== 'Calculate' && guard++ < 20) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((old) => document.getElementById('results').dataset.render !== old, before);
+    assert.equal(await page.locator('[data-metric="qRange"]').textContent(), '[-7, 7]');
+    await page.context().close();
+  });
+
+  test('text contrast meets WCAG AA in the light and the dark theme', async () => {
+    for (const colorScheme of ['light', 'dark']) {
+      const page = await openPage({ colorScheme });
+      await page.getByLabel('Bit depth').fill('99');
+      await page.getByRole('button', { name: 'Calculate' }).click();
+      await page.locator('#bits-error:not(:empty)').waitFor();
+      const low = await page.evaluate(() => {
+        const rgb = (c) => c.match(/[\d.]+/g).slice(0, 4).map(Number);
+        const lum = ([r, g, b]) => [r, g, b].map((v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+          .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+        const background = (el) => {
+          for (let e = el; e; e = e.parentElement) {
+            const c = rgb(getComputedStyle(e).backgroundColor);
+            if (c.length < 4 || c[3] > 0) return c;
+          }
+          return getComputedStyle(document.body).backgroundColor === 'rgba(0, 0, 0, 0)' ? [255, 255, 255] : rgb(getComputedStyle(document.body).backgroundColor);
+        };
+        const out = [];
+        for (const el of document.querySelectorAll('h1, h2, h3, p, label, dt, dd, td, th, summary, button, li, .verdict')) {
+          if (!el.textContent.trim() || el.closest('[hidden]') || el.closest('details:not([open]) > :not(summary)')) continue;
+          const fg = lum(rgb(getComputedStyle(el).color));
+          const bg = lum(background(el));
+          const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+          if (ratio < 4.5) out.push(`${el.tagName}.${el.className} "${el.textContent.trim().slice(0, 30)}": ${ratio.toFixed(2)}`);
+        }
+        return out;
+      });
+      assert.deepEqual(low, [], `${colorScheme} theme`);
+      await page.context().close();
+    }
   });
 
   test('1,000,000 samples: results arrive and the page stays responsive', async () => {
