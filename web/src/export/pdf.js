@@ -12,6 +12,19 @@ export function pdfText(text) {
   return out.replace(/[^\x20-\x7e\xa0-\xff]/g, '?');
 }
 
+// The chart canvases are transparent: paint them on the page's own background, so a dark-theme
+// chart keeps its contrast on white paper.
+function opaque(canvas) {
+  const out = document.createElement('canvas');
+  out.width = canvas.width;
+  out.height = canvas.height;
+  const ctx = out.getContext('2d');
+  ctx.fillStyle = getComputedStyle(document.body).backgroundColor || '#ffffff';
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.drawImage(canvas, 0, 0);
+  return out.toDataURL('image/png');
+}
+
 export async function buildPdf({ name, options, result: r, metricRows, formulaLines, chartCanvases }) {
   const { jsPDF } = await import('jspdf');
   const doc = new jsPDF({ unit: 'pt', format: 'a4', compress: true });
@@ -63,7 +76,7 @@ export async function buildPdf({ name, options, result: r, metricRows, formulaLi
     const h = (canvas.height / canvas.width) * w;
     need(h + 24);
     line(title, { style: 'bold' });
-    doc.addImage(canvas.toDataURL('image/png'), 'PNG', M, y, w, h);
+    doc.addImage(opaque(canvas), 'PNG', M, y, w, h);
     y += h + 10;
   }
 
