@@ -197,6 +197,15 @@ function init() {
     page += 1;
     renderPage();
   });
+  let resizeTimer = 0;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      if (!current) return;
+      freeCharts();
+      freeCharts = renderCharts($('charts'), current.result);
+    }, 200);
+  });
   calculate();
 }
 

@@ -167,7 +167,9 @@ export function renderCharts(container, r) {
     ['x', 'x̂'], picks.filter((_, i) => i % Math.max(1, Math.ceil(picks.length / 50)) === 0));
 
   const hv = histogramSeries(vh);
-  const levelMarks = levels <= 256 ? Array.from({ length: levels }, (_, k) => (r.qmin + k - r.zeroPoint) * r.scale) : [];
+  // Level marks only where they stay apart (at least 4 px each); otherwise they would be a grey wall.
+  const pxPerLevel = (width - 80) / ((vh.hi - vh.lo) / r.scale);
+  const levelMarks = levels <= 256 && pxPerLevel >= 4 ? Array.from({ length: levels }, (_, k) => (r.qmin + k - r.zeroPoint) * r.scale) : [];
   figure('chart-histogram', 'Histogram of the values',
     `${fmt(n)} samples in ${vh.counts.length} bins from ${fmt(vh.lo)} to ${fmt(vh.hi)}; clip limits at ${fmt(clipLo)} and ${fmt(clipHi)}${levelMarks.length ? `; the ${levels} quantization levels marked` : ''}.`,
     {
