@@ -202,7 +202,7 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
                      a.metrics.code_entropy_bits);
     const double ps[2] = {0.5, 0.95};
     double pct[2];
-    abs_percentiles(a.errors.data(), n, ps, pct, 2);
+    quantiles(a.errors.data(), n, true, ps, pct, 2);
     a.metrics.median_abs_error = pct[0];
     a.metrics.p95_abs_error = pct[1];
   }

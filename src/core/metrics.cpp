@@ -77,15 +77,24 @@ double percentile_linear(double* v, size_t n, double p) {
   });
 }
 
-void abs_percentiles(const double* e, size_t n, const double* ps, double* out, size_t count) {
+template <class In>
+void quantiles(const In* x, size_t n, bool absolute, const double* ps, double* out, size_t count) {
   if (n == 0) {
     for (size_t k = 0; k < count; ++k) out[k] = kUndefined;
     return;
   }
-  // Pass 1: histogram of the top 16 bits of |e| (sign, exponent, 4 mantissa bits). For values
-  // ≥ 0 the bit patterns order as the values do, so a rank falls in one known bucket.
+  // Pass 1: histogram of the top 16 bits of an order-preserving key (|v| as it is; a signed v
+  // with its sign bit flipped, or all bits when negative), so each rank falls in a known bucket.
+  const auto value = [&](size_t i) {
+    const double v = static_cast<double>(x[i]);
+    return absolute ? std::fabs(v) : v;
+  };
+  const auto key = [](double v) {
+    const uint64_t u = bits_of(v);
+    return (u >> 63 ? ~u : u | (uint64_t{1} << 63)) >> 48;
+  };
   std::vector<uint64_t> hist(1 << 16, 0);
-  for (size_t i = 0; i < n; ++i) ++hist[bits_of(std::fabs(e[i])) >> 48];
+  for (size_t i = 0; i < n; ++i) ++hist[key(value(i))];
   std::vector<uint64_t> below(hist.size() + 1, 0);  // values in buckets before b
   for (size_t b = 0; b < hist.size(); ++b) below[b + 1] = below[b] + hist[b];
   auto bucket_of = [&](size_t rank) {
@@ -104,10 +113,10 @@ void abs_percentiles(const double* e, size_t n, const double* ps, double* out, s
   std::vector<std::vector<double>> members(wanted.size());
   for (size_t w = 0; w < wanted.size(); ++w) members[w].reserve(hist[wanted[w]]);
   for (size_t i = 0; i < n; ++i) {
-    const double a = std::fabs(e[i]);
-    const size_t b = bits_of(a) >> 48;
+    const double v = value(i);
+    const size_t b = key(v);
     const auto it = std::lower_bound(wanted.begin(), wanted.end(), b);
-    if (it != wanted.end() && *it == b) members[static_cast<size_t>(it - wanted.begin())].push_back(a);
+    if (it != wanted.end() && *it == b) members[static_cast<size_t>(it - wanted.begin())].push_back(v);
   }
   for (size_t k = 0; k < count; ++k) {
     out[k] = lerp_percentile(n, ps[k], [&](size_t rank) {
@@ -119,6 +128,9 @@ void abs_percentiles(const double* e, size_t n, const double* ps, double* out, s
     });
   }
 }
+
+template void quantiles<float>(const float*, size_t, bool, const double*, double*, size_t);
+template void quantiles<double>(const double*, size_t, bool, const double*, double*, size_t);
 
 void code_utilisation(const int32_t* codes, size_t n, int32_t qmin, int32_t qmax, uint64_t& used,
                       double& entropy_bits) {

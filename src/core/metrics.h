@@ -43,9 +43,11 @@ Metrics metrics_from_sums(const ErrorSums& s, double max_abs_x, double scale);
 // ranks). Reorders v.
 double percentile_linear(double* v, size_t n, double p);
 
-// The same percentiles of |e| for each p in ps[0..count), without copying or reordering e: a
-// radix pass finds the bucket of each wanted rank, and selection runs inside those only.
-void abs_percentiles(const double* e, size_t n, const double* ps, double* out, size_t count);
+// The same percentiles of x (or of |x| when `absolute`) for each p in ps[0..count), without
+// copying or reordering x: a radix pass finds the bucket of each wanted rank, and selection runs
+// inside those buckets only.
+template <class In>
+void quantiles(const In* x, size_t n, bool absolute, const double* ps, double* out, size_t count);
 
 // Codes used and their entropy in bits, for codes in [qmin, qmax].
 void code_utilisation(const int32_t* codes, size_t n, int32_t qmin, int32_t qmax, uint64_t& used, double& entropy_bits);

@@ -236,12 +236,15 @@ TEST_CASE("median and 95th percentile of |error| interpolate linearly") {
     for (size_t i = 0; i < e.size(); ++i) a[i] = std::fabs(e[i]);
     const double ps[] = {0, 0.5, 0.95, 0.999, 1};
     double out[5];
-    abs_percentiles(e.data(), e.size(), ps, out, 5);
+    quantiles(e.data(), e.size(), true, ps, out, 5);
+    double signed_out[5];
+    quantiles(e.data(), e.size(), false, ps, signed_out, 5);
     for (int k = 0; k < 5; ++k) {
-      std::vector<double> copy = a;
+      std::vector<double> copy = a, raw = e;
       CAPTURE(kind);
       CAPTURE(k);
       CHECK(out[k] == percentile_linear(copy.data(), copy.size(), ps[k]));
+      CHECK(signed_out[k] == percentile_linear(raw.data(), raw.size(), ps[k]));
     }
   }
   std::vector<double> one = {7};
