@@ -9,6 +9,7 @@
 #include <string>
 #include <tuple>
 
+#include "calibrate.h"
 #include "rounding.h"
 
 namespace qe {
@@ -68,6 +69,8 @@ std::optional<Error> validate_scheme(const QuantScheme& s) {
         return err("scale", "Scale " + num(*s.scale) + " is outside float32's range, needed by float32 arithmetic");
     }
   }
+  if (!(s.percentile > 50 && s.percentile <= 100))
+    return err("percentile", "Percentile must be above 50 and at most 100 (got " + num(s.percentile) + ")");
   if (s.zero_point && (*s.zero_point < qmin || *s.zero_point > qmax))
     return err("zeroPoint",
                "Zero point must lie in [q_min, q_max] = [" + std::to_string(qmin) + ", " + std::to_string(qmax) + "]");
@@ -152,7 +155,20 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
                    static_cast<int64_t>(i));
     }
   }
-  auto derived = derive_params(s, scan);
+  CalibrationReport report;
+  SampleScan used = scan;
+  if (s.range) {
+    report.method = "custom";  // a given range wins over any calibration
+    report.range_min = s.range->min;
+    report.range_max = s.range->max;
+  } else {
+    auto calibrated = calibrate(x, n, s, scan, opt.kernel);
+    if (auto* e = std::get_if<Error>(&calibrated)) return *e;
+    report = std::get<CalibrationReport>(std::move(calibrated));
+    used.min = report.range_min;
+    used.max = report.range_max;
+  }
+  auto derived = derive_params(s, used);
   if (auto* e = std::get_if<Error>(&derived)) return *e;
   if (opt.per_sample) {
     // Codes, x_hat, errors, clip flags, and up to one double per sample for the percentiles.
@@ -170,6 +186,7 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
   }
   Analysis a;
   a.params = std::get<QuantParams>(derived);
+  a.calibration = std::move(report);
 
   KernelParams kp;
   kp.scale = a.params.scale;
@@ -200,6 +217,10 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
   if (opt.per_sample) {
     code_utilisation(a.codes.data(), n, a.params.qmin, a.params.qmax, a.metrics.codes_used,
                      a.metrics.code_entropy_bits);
+    double clipped_sq = 0, rounding_sq = 0;
+    for (size_t i = 0; i < n; ++i) (a.clipped[i] ? clipped_sq : rounding_sq) += a.errors[i] * a.errors[i];
+    a.metrics.mse_clipping = clipped_sq / static_cast<double>(n);
+    a.metrics.mse_rounding = rounding_sq / static_cast<double>(n);
     const double ps[2] = {0.5, 0.95};
     double pct[2];
     quantiles(a.errors.data(), n, true, ps, pct, 2);

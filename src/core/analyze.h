@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -21,8 +22,22 @@ struct AnalyzeOptions {
   Kernel kernel = Kernel::Auto;
 };
 
+// How the range was chosen, and what the method saw.
+struct CalibrationReport {
+  std::string method = "minmax";  // "custom" (a range was given), "minmax", "percentile", "mse", "entropy"
+  double range_min = 0, range_max = 0;
+  double percentile = 0;   // percentile: p
+  double threshold = 0;    // mse, entropy: the clipping threshold (|x| for symmetric modes, or the factor of the
+                           // min-max range for asymmetric ones under mse)
+  double divergence = 0;   // entropy: the KL divergence at the threshold
+  // mse: the estimated MSE at each candidate; entropy: the KL divergence at each candidate threshold.
+  std::vector<double> curve_threshold, curve_value;
+  size_t exact_candidates = 0;  // mse: candidates whose MSE was measured exactly on the samples
+};
+
 struct Analysis {
   QuantParams params;
+  CalibrationReport calibration;
   Metrics metrics;
   // Per-sample outputs (empty when per_sample is false). x_hat is float in float32 arithmetic.
   std::vector<int32_t> codes;

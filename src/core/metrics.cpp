@@ -41,6 +41,7 @@ Metrics metrics_from_sums(const ErrorSums& s, double max_abs_x, double scale) {
   m.cosine = norms == 0 ? kUndefined : s.sum_xxhat / norms;
   m.tie_count = s.tie_count;
   m.median_abs_error = m.p95_abs_error = kUndefined;
+  m.mse_rounding = m.mse_clipping = kUndefined;
   m.code_entropy_bits = kUndefined;
   return m;
 }

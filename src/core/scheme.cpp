@@ -34,6 +34,22 @@ const char* to_string(Rounding r) {
 }
 const char* to_string(Arithmetic a) { return a == Arithmetic::Float32 ? "float32" : "float64"; }
 
+const char* to_string(Calibration c) {
+  switch (c) {
+    case Calibration::MinMax: return "minmax";
+    case Calibration::Percentile: return "percentile";
+    case Calibration::Mse: return "mse";
+    case Calibration::Entropy: return "entropy";
+  }
+  return "";
+}
+
+std::optional<Calibration> parse_calibration(const std::string& s) {
+  for (Calibration c : {Calibration::MinMax, Calibration::Percentile, Calibration::Mse, Calibration::Entropy})
+    if (s == to_string(c)) return c;
+  return std::nullopt;
+}
+
 std::optional<Mode> parse_mode(const std::string& s) {
   for (Mode m : {Mode::Symmetric, Mode::Asymmetric, Mode::AsymmetricUnsigned})
     if (s == to_string(m)) return m;

@@ -22,6 +22,9 @@ enum class Mode {
 // How the quantizer maps `scaled` to an integer; see rounding.h for each rule's definition.
 enum class Rounding { HalfEven, HalfAway, HalfUp, Floor, Ceil, TowardZero, Stochastic };
 
+// How the range is chosen when none is given; see calibrate.h.
+enum class Calibration { MinMax, Percentile, Mse, Entropy };
+
 // The precision of x / scale, the rounding and x_hat. Parameters are always derived in float64
 // and sums are always accumulated in double, whichever is chosen.
 enum class Arithmetic { Float64, Float32 };
@@ -36,7 +39,9 @@ struct QuantScheme {
   Mode mode = Mode::Symmetric;
   Rounding rounding = Rounding::HalfEven;
   uint64_t seed = 0;            // stochastic rounding only
-  std::optional<Range> range;   // absent: [min(x), max(x)] of the samples
+  std::optional<Range> range;   // absent: chosen by `calibration` from the samples
+  Calibration calibration = Calibration::MinMax;
+  double percentile = 99.99;  // Calibration::Percentile (and a candidate of Mse), in (50, 100]
   std::optional<int32_t> qmin;  // override of the mode's code range
   std::optional<int32_t> qmax;
   std::optional<double> scale;  // a deployed model's parameters, used as given
@@ -65,9 +70,11 @@ struct Error {
 const char* to_string(Mode m);
 const char* to_string(Rounding r);
 const char* to_string(Arithmetic a);
+const char* to_string(Calibration c);
 std::optional<Mode> parse_mode(const std::string& s);
 std::optional<Rounding> parse_rounding(const std::string& s);
 std::optional<Arithmetic> parse_arithmetic(const std::string& s);
+std::optional<Calibration> parse_calibration(const std::string& s);
 
 // The code range of a mode at a bit depth, before any qmin/qmax override.
 void mode_code_range(Mode mode, int bits, int32_t& qmin, int32_t& qmax);

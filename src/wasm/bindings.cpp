@@ -37,6 +37,8 @@ struct JsOptions {
   std::string kernel = "auto";
   int chartBuckets = 0;
   int histogramBins = 0;
+  std::string calibration = "minmax";
+  double percentile = 99.99;
 };
 
 struct JsError {
@@ -51,7 +53,13 @@ struct JsParams {
 
 struct JsMetrics {
   double count, mse, rmse, mae, maxAbsError, maxAbsErrorIndex, meanError, errorStd, sqnrDb, psnrDb, clipCount, clipRate,
-      step, uniformNoise, medianAbsError, p95AbsError, cosine, tieCount, codesUsed, codeEntropyBits;
+      step, uniformNoise, medianAbsError, p95AbsError, cosine, tieCount, codesUsed, codeEntropyBits, mseRounding,
+      mseClipping;
+};
+
+struct JsCalibration {
+  std::string method;
+  double rangeMin, rangeMax, percentile, threshold, divergence, exactCandidates;
 };
 
 JsError to_js(const qe::Error& e) { return JsError{e.field, static_cast<double>(e.index), e.message}; }
@@ -75,6 +83,11 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
     return qe::Error{"arithmetic", -1, "Unknown arithmetic \"" + o.arithmetic + "\" (use float64 or float32)"};
   s.arithmetic = *arithmetic;
   s.seed = static_cast<uint64_t>(o.seed);
+  auto calibration = qe::parse_calibration(o.calibration);
+  if (!calibration)
+    return qe::Error{"calibration", -1, "Unknown calibration \"" + o.calibration + "\" (use minmax, percentile, mse or entropy)"};
+  s.calibration = *calibration;
+  s.percentile = o.percentile;
   if (o.hasRange) s.range = qe::Range{o.rangeMin, o.rangeMax};
   if (o.hasQmin) s.qmin = o.qmin;
   if (o.hasQmax) s.qmax = o.qmax;
@@ -127,7 +140,7 @@ class AnalysisResult {
             m.cosine,
             double(m.tie_count),
             double(m.codes_used),
-            m.code_entropy_bits};
+            m.code_entropy_bits, m.mse_rounding, m.mse_clipping};
   }
   // Views into the wasm heap: valid until the next allocation. JS copies them at once.
   val codes() const { return view(a().codes); }
@@ -144,6 +157,12 @@ class AnalysisResult {
   val errMax() const { return view(charts.err_max); }
   val valueCounts() const { return view(charts.values.counts); }
   val errorCounts() const { return view(charts.errors.counts); }
+  JsCalibration calibration() const {
+    const auto& c = a().calibration;
+    return {c.method, c.range_min, c.range_max, c.percentile, c.threshold, c.divergence, double(c.exact_candidates)};
+  }
+  val calibrationCurveThreshold() const { return view(a().calibration.curve_threshold); }
+  val calibrationCurveValue() const { return view(a().calibration.curve_value); }
   JsHistogramRanges histogramRanges() const {
     return {charts.values.lo, charts.values.hi, charts.errors.lo, charts.errors.hi};
   }
@@ -224,6 +243,8 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("arithmetic", &JsOptions::arithmetic)
       .field("perSample", &JsOptions::perSample)
       .field("kernel", &JsOptions::kernel)
+      .field("calibration", &JsOptions::calibration)
+      .field("percentile", &JsOptions::percentile)
       .field("chartBuckets", &JsOptions::chartBuckets)
       .field("histogramBins", &JsOptions::histogramBins);
   value_object<JsHistogramRanges>("HistogramRanges")
@@ -262,7 +283,17 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("cosine", &JsMetrics::cosine)
       .field("tieCount", &JsMetrics::tieCount)
       .field("codesUsed", &JsMetrics::codesUsed)
-      .field("codeEntropyBits", &JsMetrics::codeEntropyBits);
+      .field("codeEntropyBits", &JsMetrics::codeEntropyBits)
+      .field("mseRounding", &JsMetrics::mseRounding)
+      .field("mseClipping", &JsMetrics::mseClipping);
+  value_object<JsCalibration>("Calibration")
+      .field("method", &JsCalibration::method)
+      .field("rangeMin", &JsCalibration::rangeMin)
+      .field("rangeMax", &JsCalibration::rangeMax)
+      .field("percentile", &JsCalibration::percentile)
+      .field("threshold", &JsCalibration::threshold)
+      .field("divergence", &JsCalibration::divergence)
+      .field("exactCandidates", &JsCalibration::exactCandidates);
   class_<AnalysisResult>("AnalysisResult")
       .function("ok", &AnalysisResult::ok)
       .function("error", &AnalysisResult::error)
@@ -280,7 +311,10 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .function("errMax", &AnalysisResult::errMax)
       .function("valueCounts", &AnalysisResult::valueCounts)
       .function("errorCounts", &AnalysisResult::errorCounts)
-      .function("histogramRanges", &AnalysisResult::histogramRanges);
+      .function("histogramRanges", &AnalysisResult::histogramRanges)
+      .function("calibration", &AnalysisResult::calibration)
+      .function("calibrationCurveThreshold", &AnalysisResult::calibrationCurveThreshold)
+      .function("calibrationCurveValue", &AnalysisResult::calibrationCurveValue);
   class_<ParseResult>("ParseResult")
       .function("ok", &ParseResult::ok)
       .function("error", &ParseResult::error)

@@ -15,7 +15,9 @@ export const DEFAULT_OPTIONS = Object.freeze({
   mode: 'symmetric', // 'symmetric' | 'asymmetric' | 'asymmetric-unsigned'
   rounding: 'half-even', // 'half-even' | 'half-away' | 'half-up' | 'floor' | 'ceil' | 'toward-zero' | 'stochastic'
   seed: 0, // stochastic rounding only
-  range: null, // { min, max }; null: the samples' own min and max
+  range: null, // { min, max }; null: chosen from the samples by `calibration`
+  calibration: 'minmax', // 'minmax' | 'percentile' | 'mse' | 'entropy' (see the README)
+  percentile: 99.99, // p for 'percentile' (above 50, at most 100); also a candidate of 'mse'
   qmin: null, // override of the mode's code range
   qmax: null,
   scale: null, // a deployed model's parameters, used as given
@@ -28,6 +30,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
 });
 
 export const MODES = Object.freeze(['symmetric', 'asymmetric', 'asymmetric-unsigned']);
+export const CALIBRATIONS = Object.freeze(['minmax', 'percentile', 'mse', 'entropy']);
 export const ROUNDING_RULES = Object.freeze(['half-even', 'half-away', 'half-up', 'floor', 'ceil', 'toward-zero', 'stochastic']);
 
 export class QuantizerError extends Error {
@@ -76,7 +79,7 @@ function normalizeOptions(options) {
   const o = { ...DEFAULT_OPTIONS };
   for (const [key, value] of Object.entries(options)) if (value !== undefined) o[key] = value;
   if (!Number.isInteger(o.bits)) fail(`Bit depth must be a whole number between 2 and 16 (got ${String(o.bits)})`, 'bits');
-  for (const key of ['mode', 'rounding', 'arithmetic', 'kernel']) {
+  for (const key of ['mode', 'rounding', 'arithmetic', 'kernel', 'calibration']) {
     if (typeof o[key] !== 'string') fail(`${key} must be a string`, key);
   }
   if (!Number.isSafeInteger(o.seed) || o.seed < 0) fail('Seed must be a whole number from 0 to 2^53 − 1', 'seed');
@@ -91,6 +94,7 @@ function normalizeOptions(options) {
     if (o[key] !== null && !isInt(o[key])) fail(`${key} must be a whole number`, key);
   }
   if (o.scale !== null && (typeof o.scale !== 'number' || Number.isNaN(o.scale))) fail('Scale must be a number', 'scale');
+  if (typeof o.percentile !== 'number' || Number.isNaN(o.percentile)) fail('Percentile must be a number', 'percentile');
   if (typeof o.perSample !== 'boolean') fail('perSample must be true or false', 'perSample');
   for (const key of ['chartBuckets', 'histogramBins']) {
     if (!Number.isInteger(o[key]) || o[key] < 0 || o[key] > 100000) fail(`${key} must be a whole number from 0 to 100000`, key);
@@ -120,6 +124,8 @@ function toCoreOptions(o) {
     kernel: o.kernel,
     chartBuckets: o.chartBuckets,
     histogramBins: o.histogramBins,
+    calibration: o.calibration,
+    percentile: o.percentile,
   };
 }
 
@@ -139,6 +145,24 @@ function toSamples(values) {
 }
 
 const nullIfNaN = (v) => (Number.isNaN(v) ? null : v);
+
+// How the range was chosen: { method, rangeMin, rangeMax, … the method's diagnostics }.
+function calibrationOf(r) {
+  const c = r.calibration();
+  const out = { method: c.method, rangeMin: c.rangeMin, rangeMax: c.rangeMax };
+  if (c.method === 'percentile' || c.method === 'mse') out.percentile = c.percentile;
+  if (c.method === 'mse') {
+    out.rangeFactor = c.threshold; // the chosen range as a fraction of the min-max range
+    out.exactCandidates = c.exactCandidates;
+    out.curve = { rangeFactor: r.calibrationCurveThreshold().slice(), estimatedMse: r.calibrationCurveValue().slice() };
+  }
+  if (c.method === 'entropy') {
+    out.threshold = c.threshold;
+    out.divergence = c.divergence;
+    out.curve = { threshold: r.calibrationCurveThreshold().slice(), divergence: r.calibrationCurveValue().slice() };
+  }
+  return out;
+}
 
 function chartsOf(r) {
   const h = r.histogramRanges();
@@ -227,6 +251,7 @@ class Samples {
         errors: o.perSample ? r.errors().slice() : null,
         clipped: o.perSample ? r.clipped().slice() : null,
         metrics: m,
+        calibration: calibrationOf(r),
         charts: o.perSample && (o.chartBuckets > 0 || o.histogramBins > 0) ? chartsOf(r) : null,
       };
     } finally {
