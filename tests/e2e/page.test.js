@@ -47,6 +47,18 @@ async function openPage({ width = 1280, query = '', colorScheme = 'light' } = {}
 
 const golden_ = (name) => golden.cases.find((c) => c.name === name);
 
+// Laplace samples from the calibration reference file, and the JS API's own answer for them.
+const calibrationData = JSON.parse(readFileSync(new URL('../data/calibration.json', import.meta.url), 'utf8'));
+const laplace = calibrationData.data.laplace.values.slice(0, 2000);
+const reference_laplace = () => laplace.join(', ');
+let qzPromise;
+async function qzReference(calibration) {
+  qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer());
+  const qz = await qzPromise;
+  // The page parses the text it shows: feed the API the same decimal strings.
+  return qz.analyze(qz.parseValues(reference_laplace()), { bits: 8, mode: 'symmetric', calibration, percentile: calibration === 'percentile' ? 99 : 99.99 });
+}
+
 async function fillFromCase(page, c) {
   const o = c.options;
   await page.getByLabel('Tensor name').fill(c.name);
@@ -76,13 +88,15 @@ async function metricValues(page) {
 
 function checkMetrics(shown, c) {
   const e = c.expected;
-  const expected = { ...e.metrics, scale: e.scale, zeroPoint: e.zeroPoint, qRange: e.qmax - e.qmin + 1, rangeUsed: e.rangeMax - e.rangeMin };
+  const split = (clipped) => e.errors.reduce((s, v, i) => (e.clipped[i] === clipped ? s + v * v : s), 0) / e.errors.length;
+  const expected = { ...e.metrics, scale: e.scale, zeroPoint: e.zeroPoint, qRange: e.qmax - e.qmin + 1, rangeUsed: e.rangeMax - e.rangeMin,
+    mseRounding: split(false), mseClipping: split(true) };
   for (const key of Object.keys(shown)) {
     assert.ok(key in expected, `data-metric="${key}" has an expectation`);
     const want = expected[key] === 'Infinity' ? Infinity : expected[key];
     const got = shown[key] === 'null' ? null : Number(shown[key]);
     if (want === null || !Number.isFinite(want)) assert.equal(got, want, key);
-    else assert.ok(Math.abs(got - want) <= 1e-12 * Math.abs(want), `${c.name} ${key}: page ${got}, golden ${want}`);
+    else assert.ok(Math.abs(got - want) <= 1e-12 * Math.abs(want) + 1e-300, `${c.name} ${key}: page ${got}, golden ${want}`);
   }
   for (const key of ['scale', 'zeroPoint', 'mse', 'rmse', 'mae', 'maxAbsError', 'meanError', 'errorStd', 'sqnrDb', 'psnrDb',
     'clipCount', 'clipRate', 'step', 'codesUsed']) {
@@ -113,6 +127,27 @@ describe('the calculator page', () => {
       assert.ok((await f.locator('details table tbody tr').count()) > 0);
     }
     assert.match(await page.locator('#chart-transfer [role=img]').getAttribute('aria-label'), /255 levels of step 0\.011811/);
+    await page.context().close();
+  });
+
+  test('calibration on the page: each method, the error split in words, a bad percentile', async () => {
+    const page = await openPage();
+    await page.getByLabel('Sample values').fill(reference_laplace());
+    await page.getByLabel('Range', { exact: true }).selectOption({ label: 'Derive from samples' });
+    for (const [label, method] of [['Min-max', 'minmax'], ['MSE-optimal', 'mse'], ['Entropy (KL)', 'entropy'], ['Percentile', 'percentile']]) {
+      await page.getByLabel('Calibration').selectOption({ label });
+      if (method === 'percentile') await page.getByLabel('Percentile').fill('99');
+      await calculate(page);
+      const api = await qzReference(method);
+      const shown = await metricValues(page);
+      assert.ok(Math.abs(Number(shown.mse) - api.metrics.mse) <= 1e-12 * api.metrics.mse, `${method}: the page's MSE is the API's`);
+      assert.match(await page.locator('#formula-scale').textContent(), method === 'minmax' ? /min-max/ : method === 'mse' ? /MSE-optimal/ : method === 'entropy' ? /entropy threshold/ : /99th percentile/);
+    }
+    assert.match(await page.locator('#verdict').innerText(), /(Clipping causes \d+% of the error: widen the range|Rounding causes \d+% of the error and clipping \d+%)/);
+    await page.getByLabel('Percentile').fill('20');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#percentile-error:not(:empty)').waitFor();
+    assert.equal(await page.locator('#percentile-error').textContent(), 'Percentile must be a number above 50 and at most 100 (got "20")');
     await page.context().close();
   });
 

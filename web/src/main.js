@@ -26,6 +26,8 @@ const storage = (() => {
 function syncRangeFields() {
   const custom = $('range').value === 'custom';
   for (const id of ['range-min', 'range-max']) $(id).disabled = !custom;
+  $('calibration').disabled = custom;
+  $('percentile').disabled = custom || $('calibration').value !== 'percentile';
 }
 
 const LINK_NOTES = {
@@ -173,6 +175,7 @@ function init() {
   });
   $('form').addEventListener('change', saveToUrl);
   $('range').addEventListener('change', syncRangeFields);
+  $('calibration').addEventListener('change', syncRangeFields);
   $('load-example').addEventListener('click', loadExample);
   $('load-example-table').addEventListener('click', loadExample);
   $('reset').addEventListener('click', () => {

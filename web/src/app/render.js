@@ -35,6 +35,8 @@ const CARDS = [
   ['clipCount', 'Clipped samples', (r) => r.metrics.clipCount],
   ['clipRate', 'Clip rate', (r) => r.metrics.clipRate, (r) => `${(100 * r.metrics.clipRate).toFixed(2)}%`],
   ['codesUsed', 'Codes used', (r) => r.metrics.codesUsed, (r) => `${fmt(r.metrics.codesUsed)} of ${fmt(r.qmax - r.qmin + 1)}`],
+  ['mseRounding', 'MSE from rounding', (r) => r.metrics.mseRounding],
+  ['mseClipping', 'MSE from clipping', (r) => r.metrics.mseClipping],
   ['uniformNoise', 'Δ²/12 (uniform noise)', (r) => r.metrics.uniformNoise],
   ['medianAbsError', 'Median |error|', (r) => r.metrics.medianAbsError],
   ['p95AbsError', '95th percentile |error|', (r) => r.metrics.p95AbsError],
@@ -62,6 +64,18 @@ export function verdict(r) {
     out.push(['warn', `${(100 * m.clipRate).toFixed(1)}% of the samples were clipped: the range is too narrow for this data. Widen it or derive it from the samples.`]);
   } else if (m.clipCount > 0) {
     out.push(['note', `${m.clipCount} sample${m.clipCount > 1 ? 's were' : ' was'} clipped (${(100 * m.clipRate).toFixed(2)}%): acceptable for outliers, but check them.`]);
+  }
+  if (m.mse > 0 && m.mseClipping > 0) {
+    const share = m.mseClipping / m.mse;
+    if (share >= 0.5) out.push(['warn', `Clipping causes ${(100 * share).toFixed(0)}% of the error: widen the range.`]);
+    else out.push(['note', `Rounding causes ${(100 * (1 - share)).toFixed(0)}% of the error and clipping ${(100 * share).toFixed(0)}%.`]);
+  }
+  if (m.mseRounding > 0 && m.clipCount < m.count) {
+    const perSample = (m.mseRounding * m.count) / (m.count - m.clipCount);
+    const ratio = perSample / m.uniformNoise;
+    if (ratio > 1.5 || ratio < 0.5) {
+      out.push(['note', `The rounding error of the unclipped samples is ${ratio.toFixed(2)}× the uniform-noise model Δ²/12: the data is too coarse or too regular for that model.`]);
+    }
   }
   if (m.codesUsed > 0 && m.count >= levels && m.codesUsed < levels / 4) {
     out.push(['warn', `Only ${m.codesUsed} of ${levels} codes are used: the range is much wider than the data, which wastes resolution. Narrow it.`]);
@@ -103,11 +117,15 @@ export function renderTablePage(tbody, status, r, page) {
 export function formulaLines(r, options) {
   const m = r.metrics;
   const lines = {};
+  const c = r.calibration;
+  const how = c.method === 'custom' ? '' : c.method === 'minmax' ? ' (range: min-max of the samples)'
+    : c.method === 'percentile' ? ` (range: ${c.percentile}th percentile${options.mode === 'symmetric' ? ' of |x|' : 's'})`
+      : c.method === 'mse' ? ` (range: MSE-optimal, ${fmt(c.rangeFactor)} × min-max)` : ` (range: entropy threshold ${fmt(c.threshold)})`;
   if (options.mode === 'symmetric') {
-    lines.scale = `scale = max(|${fmt(r.rangeMin)}|, |${fmt(r.rangeMax)}|) / ${r.qmax} = ${fmt(r.scale)}`;
+    lines.scale = `scale = max(|${fmt(r.rangeMin)}|, |${fmt(r.rangeMax)}|) / ${r.qmax} = ${fmt(r.scale)}${how}`;
     lines.zeroPoint = 'zero_point = 0 (symmetric)';
   } else {
-    lines.scale = `scale = (${fmt(r.rangeMax)} − ${fmt(r.rangeMin)}) / (${r.qmax} − ${r.qmin}) = ${fmt(r.scale)}`;
+    lines.scale = `scale = (${fmt(r.rangeMax)} − ${fmt(r.rangeMin)}) / (${r.qmax} − ${r.qmin}) = ${fmt(r.scale)}${how}`;
     lines.zeroPoint = `zero_point = round(${r.qmin} − ${fmt(r.rangeMin)} / ${fmt(r.scale)}) = ${r.zeroPoint}`;
   }
   const i = m.maxAbsErrorIndex;

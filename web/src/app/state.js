@@ -9,6 +9,8 @@ export const DEFAULTS = Object.freeze({
   mode: 'symmetric',
   rounding: 'half-even',
   range: 'custom',
+  calibration: 'minmax',
+  percentile: '99.99',
   min: '-1.50',
   max: '1.50',
   values: SEED_EXAMPLE,
@@ -21,6 +23,8 @@ export const FIELD_IDS = Object.freeze({
   mode: 'mode',
   rounding: 'rounding',
   range: 'range',
+  calibration: 'calibration',
+  percentile: 'percentile',
   min: 'range-min',
   max: 'range-max',
   values: 'values',
@@ -97,11 +101,22 @@ export function toOptions(state) {
       ends[key] = Number(text);
     }
     options.range = ends;
+  } else {
+    options.calibration = state.calibration;
+    if (state.calibration === 'percentile') {
+      const text = state.percentile.trim();
+      const p = Number(text);
+      if (!NUMBER.test(text) || !(p > 50 && p <= 100)) {
+        return { problem: { field: 'percentile', message: `Percentile must be a number above 50 and at most 100 (got "${text}")` } };
+      }
+      options.percentile = p;
+    }
   }
   return { options };
 }
 
 /** The API's error field → the form's field key. */
 export function fieldOfError(field) {
-  return { values: 'values', bits: 'bits', mode: 'mode', rounding: 'rounding', 'range.min': 'min', 'range.max': 'max', range: 'min' }[field] ?? 'values';
+  return { values: 'values', bits: 'bits', mode: 'mode', rounding: 'rounding', 'range.min': 'min', 'range.max': 'max', range: 'min',
+    calibration: 'calibration', percentile: 'percentile' }[field] ?? 'values';
 }

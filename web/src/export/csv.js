@@ -24,6 +24,8 @@ export function buildCsv({ name, options, result }) {
     row(['mode', options.mode]),
     row(['rounding', options.rounding]),
     row(['range', options.range ? 'custom' : 'from samples']),
+    row(['calibration', r.calibration.method]),
+    ...(r.calibration.method === 'percentile' ? [row(['percentile', r.calibration.percentile])] : []),
     row(['range_min', r.rangeMin]),
     row(['range_max', r.rangeMax]),
     row(['scale', r.scale]),
