@@ -117,6 +117,12 @@ for (const arithmetic of ['float32', 'float64']) {
     inProcess.push({ name: `wasm ${kernel} ${arithmetic === 'float32' ? 'f32' : 'f64'}`, arithmetic, call: () => samples.analyze(opts).metrics });
   }
 }
+// Calibration adds its own passes: percentile (2 radix passes), mse (histogram, 200-candidate
+// scan, ~11 exact quantize passes), entropy (histogram of |x|, 1,920 KL candidates).
+for (const calibration of ['percentile', 'mse', 'entropy']) {
+  inProcess.push({ name: `wasm simd f32, ${calibration} calibration`, arithmetic: null,
+    call: () => { samples.analyze({ bits: 8, mode: 'asymmetric', arithmetic: 'float32', perSample: false, calibration, percentile: 99.99 }); return null; } });
+}
 inProcess.push({ name: 'wasm simd f32, all outputs', arithmetic: 'float32',
   call: () => samples.analyze({ bits: 8, mode: 'asymmetric', arithmetic: 'float32' }).metrics });
 inProcess.push({ name: 'js', arithmetic: 'float64', call: () => jsAnalyze(x) });
