@@ -217,10 +217,6 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
   if (opt.per_sample) {
     code_utilisation(a.codes.data(), n, a.params.qmin, a.params.qmax, a.metrics.codes_used,
                      a.metrics.code_entropy_bits);
-    double clipped_sq = 0, rounding_sq = 0;
-    for (size_t i = 0; i < n; ++i) (a.clipped[i] ? clipped_sq : rounding_sq) += a.errors[i] * a.errors[i];
-    a.metrics.mse_clipping = clipped_sq / static_cast<double>(n);
-    a.metrics.mse_rounding = rounding_sq / static_cast<double>(n);
     const double ps[2] = {0.5, 0.95};
     double pct[2];
     quantiles(a.errors.data(), n, true, ps, pct, 2);

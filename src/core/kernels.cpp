@@ -22,6 +22,7 @@ constexpr int kLanes = 2;  // sums: sample i goes to lane i % 2, in both twins
 struct LaneSums {
   double x2[kLanes] = {};
   double err2[kLanes] = {};
+  double clip2[kLanes] = {};
   double abs[kLanes] = {};
   double err[kLanes] = {};
   double xhat2[kLanes] = {};
@@ -36,6 +37,7 @@ struct LaneSums {
     s.count = count;
     s.sum_x2 = x2[0] + x2[1];
     s.sum_err2 = err2[0] + err2[1];
+    s.sum_err2_clipped = clip2[0] + clip2[1];
     s.sum_abs = abs[0] + abs[1];
     s.sum_err = err[0] + err[1];
     s.sum_xhat2 = xhat2[0] + xhat2[1];
@@ -110,6 +112,7 @@ inline void step(In xin, size_t i, uint64_t gi, uint32_t key, const Consts<A>& c
   const int l = static_cast<int>(i % kLanes);
   L.x2[l] += static_cast<double>(xin) * static_cast<double>(xin);
   L.err2[l] += o.e * o.e;
+  L.clip2[l] += o.clipped ? o.e * o.e : 0.0;  // the SIMD twin adds e² masked to +0
   L.abs[l] += ae;
   L.err[l] += o.e;
   L.xhat2[l] += static_cast<double>(o.xhat) * static_cast<double>(o.xhat);
@@ -141,7 +144,7 @@ QE_NOINLINE void quantize_scalar_range(const In* x, size_t begin, size_t n, cons
 // terms are summed in four float32 lanes (sample i → lane i % 4) over blocks of 64 samples; each
 // block's lanes are then added to four double lanes. Relative error of a sum: about 1e-7.
 constexpr size_t kFloatBlock = 64;
-enum FloatSum { kX2, kErr2, kAbs, kErr, kXhat2, kXXhat, kFloatSums };
+enum FloatSum { kX2, kErr2, kClip2, kAbs, kErr, kXhat2, kXXhat, kFloatSums };
 
 struct FloatBlockSums {
   float part[kFloatSums][4] = {};
@@ -163,7 +166,7 @@ struct FloatBlockSums {
     fold();
     ErrorSums s;
     s.count = count;
-    double* dst[kFloatSums] = {&s.sum_x2, &s.sum_err2, &s.sum_abs, &s.sum_err, &s.sum_xhat2, &s.sum_xxhat};
+    double* dst[kFloatSums] = {&s.sum_x2, &s.sum_err2, &s.sum_err2_clipped, &s.sum_abs, &s.sum_err, &s.sum_xhat2, &s.sum_xxhat};
     for (int k = 0; k < kFloatSums; ++k) *dst[k] = (acc[k][0] + acc[k][1]) + (acc[k][2] + acc[k][3]);
     s.max_abs = max_abs;
     s.max_abs_index = max_index;
@@ -187,6 +190,7 @@ inline void step_float(float x, size_t i, uint64_t gi, uint32_t key, const Const
   const int l = static_cast<int>(i % 4);
   S.part[kX2][l] += x * x;
   S.part[kErr2][l] += e * e;
+  S.part[kClip2][l] += o.clipped ? e * e : 0.0f;
   S.part[kAbs][l] += ae;
   S.part[kErr][l] += e;
   S.part[kXhat2][l] += o.xhat * o.xhat;
@@ -306,14 +310,17 @@ uint64_t first_index_of(const In* x, size_t begin, size_t end, double target, co
 // 2,3) added one after the other, so lane l holds samples i % 2 == l in index order, exactly as
 // LaneSums does.
 struct DoubleLanes {
-  v128_t x2 = wasm_f64x2_splat(0.0), err2 = x2, abs = x2, err = x2, xhat2 = x2, xxhat = x2;
+  v128_t x2 = wasm_f64x2_splat(0.0), err2 = x2, clip2 = x2, abs = x2, err = x2, xhat2 = x2, xxhat = x2;
   v128_t block_max = wasm_f64x2_splat(-1.0);
-  inline void add(const v128_t x[2], const v128_t xhat[2], double* errors_out) {
+  // clipped: the two halves' clip masks as 64-bit lanes.
+  inline void add(const v128_t x[2], const v128_t xhat[2], const v128_t clipped[2], double* errors_out) {
     for (int h = 0; h < 2; ++h) {
       const v128_t e = wasm_f64x2_sub(x[h], xhat[h]);
       const v128_t ae = wasm_f64x2_abs(e);
+      const v128_t e2 = wasm_f64x2_mul(e, e);
       x2 = wasm_f64x2_add(x2, wasm_f64x2_mul(x[h], x[h]));
-      err2 = wasm_f64x2_add(err2, wasm_f64x2_mul(e, e));
+      err2 = wasm_f64x2_add(err2, e2);
+      clip2 = wasm_f64x2_add(clip2, wasm_v128_and(e2, clipped[h]));
       abs = wasm_f64x2_add(abs, ae);
       err = wasm_f64x2_add(err, e);
       xhat2 = wasm_f64x2_add(xhat2, wasm_f64x2_mul(xhat[h], xhat[h]));
@@ -323,9 +330,9 @@ struct DoubleLanes {
     }
   }
   void store(LaneSums& L) const {
-    const v128_t* src[] = {&x2, &err2, &abs, &err, &xhat2, &xxhat};
-    double* dst[] = {L.x2, L.err2, L.abs, L.err, L.xhat2, L.xxhat};
-    for (int k = 0; k < 6; ++k) {
+    const v128_t* src[] = {&x2, &err2, &clip2, &abs, &err, &xhat2, &xxhat};
+    double* dst[] = {L.x2, L.err2, L.clip2, L.abs, L.err, L.xhat2, L.xxhat};
+    for (int k = 0; k < 7; ++k) {
       dst[k][0] = wasm_f64x2_extract_lane(*src[k], 0);
       dst[k][1] = wasm_f64x2_extract_lane(*src[k], 1);
     }
@@ -440,7 +447,8 @@ QE_NOINLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p,
     quantize(xf, i, q, xhat, clipped);
     const v128_t xh[2] = {wasm_f64x2_promote_low_f32x4(xhat),
                           wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(xhat, xhat, 2, 3, 2, 3))};
-    d.add(xd, xh, kOutputs && out.errors ? out.errors + i : nullptr);
+    const v128_t clip64[2] = {wasm_i64x2_extend_low_i32x4(clipped), wasm_i64x2_extend_high_i32x4(clipped)};
+    d.add(xd, xh, clip64, kOutputs && out.errors ? out.errors + i : nullptr);
     if (kOutputs && out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
     if (kOutputs && out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
     if (kOutputs && out.clipped) store_clipped4(out.clipped + i, clipped);
@@ -477,7 +485,7 @@ QE_NOINLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p,
       clip = wasm_i64x2_sub(clip, clipped[h]);
       xh[h] = wasm_f64x2_mul(wasm_f64x2_sub(q[h], zp), s);
     }
-    d.add(xd, xh, kOutputs && out.errors ? out.errors + i : nullptr);
+    d.add(xd, xh, clipped, kOutputs && out.errors ? out.errors + i : nullptr);
     if (kOutputs && out.codes) {
       const v128_t c =
           wasm_i32x4_shuffle(wasm_i32x4_trunc_sat_f64x2_zero(q[0]), wasm_i32x4_trunc_sat_f64x2_zero(q[1]), 0, 1, 4, 5);
@@ -517,7 +525,9 @@ QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParam
         const v128_t e = wasm_f32x4_sub(xf, xhat);
         const v128_t ae = wasm_f32x4_abs(e);
         part[kX2] = wasm_f32x4_add(part[kX2], wasm_f32x4_mul(xf, xf));
-        part[kErr2] = wasm_f32x4_add(part[kErr2], wasm_f32x4_mul(e, e));
+        const v128_t e2 = wasm_f32x4_mul(e, e);
+        part[kErr2] = wasm_f32x4_add(part[kErr2], e2);
+        part[kClip2] = wasm_f32x4_add(part[kClip2], wasm_v128_and(e2, clipped));
         part[kAbs] = wasm_f32x4_add(part[kAbs], ae);
         part[kErr] = wasm_f32x4_add(part[kErr], e);
         part[kXhat2] = wasm_f32x4_add(part[kXhat2], wasm_f32x4_mul(xhat, xhat));
@@ -736,6 +746,7 @@ void ErrorSums::merge(const ErrorSums& o) {
   count += o.count;
   sum_x2 += o.sum_x2;
   sum_err2 += o.sum_err2;
+  sum_err2_clipped += o.sum_err2_clipped;
   sum_abs += o.sum_abs;
   sum_err += o.sum_err;
   sum_xhat2 += o.sum_xhat2;

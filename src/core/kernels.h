@@ -55,6 +55,7 @@ struct ErrorSums {
   uint64_t count = 0;
   double sum_x2 = 0;           // Σ x²: the signal energy
   double sum_err2 = 0;         // Σ e²
+  double sum_err2_clipped = 0; // Σ e² over the clipped samples: the clipping part of the error
   double sum_abs = 0;          // Σ |e|
   double sum_err = 0;          // Σ e
   double sum_xhat2 = 0;        // Σ x_hat²

@@ -41,7 +41,8 @@ Metrics metrics_from_sums(const ErrorSums& s, double max_abs_x, double scale) {
   m.cosine = norms == 0 ? kUndefined : s.sum_xxhat / norms;
   m.tie_count = s.tie_count;
   m.median_abs_error = m.p95_abs_error = kUndefined;
-  m.mse_rounding = m.mse_clipping = kUndefined;
+  m.mse_clipping = s.sum_err2_clipped / n;
+  m.mse_rounding = std::max(0.0, m.mse - m.mse_clipping);
   m.code_entropy_bits = kUndefined;
   return m;
 }

@@ -31,7 +31,7 @@ struct Metrics {
   double median_abs_error = 0;       // percentiles of |e|, linear between closest ranks (numpy's default)
   double p95_abs_error = 0;
   double cosine = 0;             // Σ x·x̂ / (‖x‖·‖x̂‖): NaN when either is the zero vector
-  double mse_rounding = 0;       // Σ e² over unclipped samples / n: the rounding part of the MSE
+  double mse_rounding = 0;       // MSE − mse_clipping: the rounding part of the MSE (unclipped samples)
   double mse_clipping = 0;       // Σ e² over clipped samples / n: the clipping part (the two add up to MSE)
   uint64_t tie_count = 0;        // samples whose `scaled` was exactly k + 1/2
   uint64_t codes_used = 0;       // distinct codes among the samples

@@ -83,6 +83,7 @@ void check_same(const Run& a, const Run& b) {
   CHECK(a.sums.count == b.sums.count);
   CHECK(same_bits(a.sums.sum_x2, b.sums.sum_x2));
   CHECK(same_bits(a.sums.sum_err2, b.sums.sum_err2));
+  CHECK(same_bits(a.sums.sum_err2_clipped, b.sums.sum_err2_clipped));
   CHECK(same_bits(a.sums.sum_abs, b.sums.sum_abs));
   CHECK(same_bits(a.sums.sum_err, b.sums.sum_err));
   CHECK(same_bits(a.sums.sum_xhat2, b.sums.sum_xhat2));
@@ -125,6 +126,7 @@ TEST_CASE_TEMPLATE("SIMD quantize equals its scalar twin bit for bit", In, float
           const ErrorSums a = quantize_samples(x.data(), n, p, SampleOutputs{}, Kernel::Simd);
           const ErrorSums b = quantize_samples(x.data(), n, p, SampleOutputs{}, Kernel::Scalar);
           CHECK(same_bits(a.sum_err2, b.sum_err2));
+          CHECK(same_bits(a.sum_err2_clipped, b.sum_err2_clipped));
           CHECK(same_bits(a.sum_xxhat, b.sum_xxhat));
           CHECK(same_bits(a.sum_x2, b.sum_x2));
           CHECK(same_bits(a.max_abs, b.max_abs));
