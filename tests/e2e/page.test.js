@@ -61,19 +61,19 @@ async function qzReference(calibration) {
 
 async function fillFromCase(page, c) {
   const o = c.options;
-  await page.getByLabel('Tensor name').fill(c.name);
-  await page.getByLabel('Bit depth').fill(String(o.bits));
+  await page.getByLabel('Tensor name', { exact: true }).fill(c.name);
+  await page.getByLabel('Bit depth', { exact: true }).fill(String(o.bits));
   const modes = { symmetric: 'Symmetric signed', asymmetric: 'Asymmetric signed', 'asymmetric-unsigned': 'Asymmetric unsigned' };
-  await page.getByLabel('Mode').selectOption({ label: modes[o.mode] });
-  await page.getByLabel('Rounding').selectOption(o.rounding ?? 'half-even');
+  await page.getByLabel('Mode', { exact: true }).selectOption({ label: modes[o.mode] });
+  await page.getByLabel('Rounding', { exact: true }).selectOption(o.rounding ?? 'half-even');
   if (o.range) {
     await page.getByLabel('Range', { exact: true }).selectOption({ label: 'Custom range' });
-    await page.getByLabel('Range min').fill(String(o.range.min));
-    await page.getByLabel('Range max').fill(String(o.range.max));
+    await page.getByLabel('Range min', { exact: true }).fill(String(o.range.min));
+    await page.getByLabel('Range max', { exact: true }).fill(String(o.range.max));
   } else {
     await page.getByLabel('Range', { exact: true }).selectOption({ label: 'Derive from samples' });
   }
-  await page.getByLabel('Sample values').fill(c.valuesText);
+  await page.getByLabel('Sample values', { exact: true }).fill(c.valuesText);
 }
 
 async function calculate(page) {
@@ -132,11 +132,11 @@ describe('the calculator page', () => {
 
   test('calibration on the page: each method, the error split in words, a bad percentile', async () => {
     const page = await openPage();
-    await page.getByLabel('Sample values').fill(reference_laplace());
+    await page.getByLabel('Sample values', { exact: true }).fill(reference_laplace());
     await page.getByLabel('Range', { exact: true }).selectOption({ label: 'Derive from samples' });
     for (const [label, method] of [['Min-max', 'minmax'], ['MSE-optimal', 'mse'], ['Entropy (KL)', 'entropy'], ['Percentile', 'percentile']]) {
-      await page.getByLabel('Calibration').selectOption({ label });
-      if (method === 'percentile') await page.getByLabel('Percentile').fill('99');
+      await page.getByLabel('Calibration', { exact: true }).selectOption({ label });
+      if (method === 'percentile') await page.getByLabel('Percentile', { exact: true }).fill('99');
       await calculate(page);
       const api = await qzReference(method);
       const shown = await metricValues(page);
@@ -144,10 +144,31 @@ describe('the calculator page', () => {
       assert.match(await page.locator('#formula-scale').textContent(), method === 'minmax' ? /min-max/ : method === 'mse' ? /MSE-optimal/ : method === 'entropy' ? /entropy threshold/ : /99th percentile/);
     }
     assert.match(await page.locator('#verdict').innerText(), /(Clipping causes \d+% of the error: widen the range|Rounding causes \d+% of the error and clipping \d+%)/);
-    await page.getByLabel('Percentile').fill('20');
+    await page.getByLabel('Percentile', { exact: true }).fill('20');
     await page.getByRole('button', { name: 'Calculate' }).click();
     await page.locator('#percentile-error:not(:empty)').waitFor();
     assert.equal(await page.locator('#percentile-error').textContent(), 'Percentile must be a number above 50 and at most 100 (got "20")');
+    await page.context().close();
+  });
+
+  test('bit-depth sweep and clipping curve: the smallest bit depth for a target SQNR', async () => {
+    const page = await openPage();
+    await page.locator('#chart-bits').waitFor();
+    await page.locator('#chart-clipping').waitFor();
+    const qz = await (qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer()));
+    const x = qz.parseValues(golden_('seed004-symmetric').valuesText);
+    const sqnr = (bits) => qz.analyze(x, { bits, range: { min: -1.5, max: 1.5 } }).metrics.sqnrDb;
+    for (const target of [40, 55]) {
+      let bits = 2;
+      while (sqnr(bits) < target) bits++;
+      await page.getByLabel('Target SQNR (dB)', { exact: true }).fill(String(target));
+      assert.equal(await page.locator('#target-answer').textContent(),
+        `The smallest bit depth that reaches ${target} dB with these settings is ${bits} bits (${sqnr(bits).toFixed(1)} dB).`);
+    }
+    await page.getByLabel('Target SQNR (dB)', { exact: true }).fill('forty');
+    assert.equal(await page.locator('#target-sqnr-error').textContent(), 'Target SQNR must be a number of dB (got "forty")');
+    assert.match(await page.locator('#chart-clipping [role=img]').getAttribute('aria-label'), /Calibration picks: minmax at 1/);
+    assert.equal(await page.locator('#chart-bits details tbody tr').count(), 15);
     await page.context().close();
   });
 
@@ -162,7 +183,7 @@ describe('the calculator page', () => {
   test('CSV: settings, metrics and every sample, RFC 4180, formula-safe', async () => {
     const page = await openPage();
     await fillFromCase(page, golden_('seed004-symmetric'));
-    await page.getByLabel('Tensor name').fill('=cmd|"evil", layer');
+    await page.getByLabel('Tensor name', { exact: true }).fill('=cmd|"evil", layer');
     await calculate(page);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
     assert.equal(download.suggestedFilename(), 'cmd_evil_layer-quantization.csv');
@@ -186,7 +207,7 @@ describe('the calculator page', () => {
   test('PDF: the text of the report is extractable (pdftotext finds the tensor name and the SQNR)', async () => {
     const page = await openPage();
     await fillFromCase(page, golden_('seed004-asymmetric-from-samples'));
-    await page.getByLabel('Tensor name').fill('encoder.layer3.attn');
+    await page.getByLabel('Tensor name', { exact: true }).fill('encoder.layer3.attn');
     await calculate(page);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download PDF' }).click()]);
     assert.equal(download.suggestedFilename(), 'encoder.layer3.attn-quantization.pdf');
@@ -233,7 +254,7 @@ describe('the calculator page', () => {
       assert.equal(await page.locator(`#${id}-error`).textContent(), message);
       assert.equal(await page.locator(`#${id}`).getAttribute('aria-invalid'), 'true');
       assert.equal(await page.evaluate(() => document.activeElement.id), id, 'focus moves to the problem');
-      assert.equal(await page.getByLabel('Tensor name').inputValue(), 'activations', 'other fields kept');
+      assert.equal(await page.getByLabel('Tensor name', { exact: true }).inputValue(), 'activations', 'other fields kept');
       for (const [label, value] of Object.entries(fields)) assert.equal(await page.getByLabel(label, { exact: true }).inputValue(), value);
     }
     await page.context().close();
@@ -248,8 +269,8 @@ describe('the calculator page', () => {
     assert.match(url, /bits=4/);
     await page.reload();
     await page.locator('[data-metric="mse"]').waitFor();
-    assert.equal(await page.getByLabel('Bit depth').inputValue(), '4');
-    assert.equal(await page.getByLabel('Tensor name').inputValue(), 'clipping-4bit');
+    assert.equal(await page.getByLabel('Bit depth', { exact: true }).inputValue(), '4');
+    assert.equal(await page.getByLabel('Tensor name', { exact: true }).inputValue(), 'clipping-4bit');
     assert.deepEqual(await metricValues(page), shown);
     const other = await openPage({ query: url.slice(origin.length) });
     assert.deepEqual(await metricValues(other), shown);
@@ -259,27 +280,27 @@ describe('the calculator page', () => {
 
   test('Reset, Load example and Generate samples', async () => {
     const page = await openPage();
-    await page.getByLabel('Bit depth').fill('3');
+    await page.getByLabel('Bit depth', { exact: true }).fill('3');
     await page.getByRole('button', { name: 'Reset' }).click();
-    assert.equal(await page.getByLabel('Bit depth').inputValue(), '8');
+    assert.equal(await page.getByLabel('Bit depth', { exact: true }).inputValue(), '8');
     await page.getByText('Generate samples').click();
-    await page.getByLabel('Distribution').selectOption('laplace');
-    await page.getByLabel('Count').fill('5000');
+    await page.getByLabel('Distribution', { exact: true }).selectOption('laplace');
+    await page.getByLabel('Count', { exact: true }).fill('5000');
     await page.getByRole('button', { name: 'Generate and calculate' }).click();
     await page.waitForFunction(() => document.getElementById('page-status').textContent.includes('of 5\u2009000'));
-    const first = await page.getByLabel('Sample values').inputValue();
+    const first = await page.getByLabel('Sample values', { exact: true }).inputValue();
     assert.equal(first.split(',').length, 5000);
     await page.getByRole('button', { name: 'Next' }).click();
     assert.match(await page.locator('#page-status').textContent(), /^Samples 101–200 of 5\u2009000$/);
     await page.getByRole('button', { name: 'Generate and calculate' }).click();
-    assert.equal(await page.getByLabel('Sample values').inputValue(), first, 'seeded: the same draws again');
+    assert.equal(await page.getByLabel('Sample values', { exact: true }).inputValue(), first, 'seeded: the same draws again');
     await page.context().close();
   });
 
   test('offline once loaded: calculations, a cancelled one included, need no network', async () => {
     const page = await openPage();
     await page.context().setOffline(true);
-    await page.getByLabel('Sample values').fill('0.5, 1.5, 2.5, -3');
+    await page.getByLabel('Sample values', { exact: true }).fill('0.5, 1.5, 2.5, -3');
     await page.getByRole('button', { name: 'Calculate' }).click();
     await calculate(page); // the second Calculate cancels the first: a new worker starts, offline
     // 2.5 and −3 lie outside −1.50..1.50: two clipped, three distinct codes.
@@ -290,7 +311,7 @@ describe('the calculator page', () => {
 
   test('keyboard only: Tab to a field, type, Tab to Calculate, Enter', async () => {
     const page = await openPage();
-    await page.getByLabel('Bit depth').focus();
+    await page.getByLabel('Bit depth', { exact: true }).focus();
     await page.keyboard.press('Control+A');
     await page.keyboard.type('4');
     const before = await page.locator('#results').getAttribute('data-render');
@@ -305,7 +326,7 @@ describe('the calculator page', () => {
   test('text contrast meets WCAG AA in the light and the dark theme', async () => {
     for (const colorScheme of ['light', 'dark']) {
       const page = await openPage({ colorScheme });
-      await page.getByLabel('Bit depth').fill('99');
+      await page.getByLabel('Bit depth', { exact: true }).fill('99');
       await page.getByRole('button', { name: 'Calculate' }).click();
       await page.locator('#bits-error:not(:empty)').waitFor();
       const low = await page.evaluate(() => {
@@ -337,7 +358,7 @@ describe('the calculator page', () => {
   test('1,000,000 samples: results arrive and the page stays responsive', async () => {
     const page = await openPage();
     await page.getByText('Generate samples').click();
-    await page.getByLabel('Count').fill('1000000');
+    await page.getByLabel('Count', { exact: true }).fill('1000000');
     const t0 = Date.now();
     await page.getByRole('button', { name: 'Generate and calculate' }).click();
     await page.waitForFunction(() => document.getElementById('page-status').textContent.endsWith('of 1\u2009000\u2009000'), null, { timeout: 60000 });

@@ -1,6 +1,7 @@
 // The calculator page: form state (mirrored in the URL) → worker → result → render.
 import { buildCsv, csvFileName } from './export/csv.js';
-import { renderCharts } from './charts/charts.js';
+import { bitsForTarget } from './app/explore.js';
+import { renderCharts, renderExplore } from './charts/charts.js';
 import { Calculator } from './app/client.js';
 import { DISTRIBUTIONS, generateSamples } from './app/generate.js';
 import { formulaLines, PAGE_ROWS, renderCards, renderTablePage, renderVerdict } from './app/render.js';
@@ -13,6 +14,8 @@ let page = 0;
 let runs = 0;
 let renders = 0;
 let freeCharts = () => {};
+let freeExplore = () => {};
+let study = null; // the what-if studies of the current result
 const CHART_OPTIONS = { chartBuckets: 1200, histogramBins: 100 };
 
 const storage = (() => {
@@ -72,6 +75,37 @@ function render() {
   $('results').dataset.render = String(++renders); // last: tests and the page benchmark wait for it
 }
 
+function renderStudy() {
+  freeExplore();
+  freeExplore = () => {};
+  if (!current || !study) return;
+  if (study.error) {
+    $('explore').textContent = `The sweeps could not run: ${study.error}`;
+    return;
+  }
+  freeExplore = renderExplore($('explore'), study, current.result, current.options);
+  renderTarget();
+}
+
+function renderTarget() {
+  const field = $('target-sqnr');
+  const text = field.value.trim();
+  const target = Number(text);
+  field.removeAttribute('aria-invalid');
+  $('target-sqnr-error').textContent = '';
+  if (!study?.bits) return;
+  if (text === '' || !Number.isFinite(target)) {
+    field.setAttribute('aria-invalid', 'true');
+    $('target-sqnr-error').textContent = `Target SQNR must be a number of dB (got "${text}")`;
+    $('target-answer').textContent = '';
+    return;
+  }
+  const hit = bitsForTarget(study.bits, target);
+  $('target-answer').textContent = hit
+    ? `The smallest bit depth that reaches ${target} dB with these settings is ${hit.bits} bits (${hit.sqnrDb === Infinity ? 'lossless' : `${hit.sqnrDb.toFixed(1)} dB`}).`
+    : `No bit depth up to 16 reaches ${target} dB with these settings: change the range or the mode.`;
+}
+
 function renderPage() {
   const n = current.result.values.length;
   const pages = Math.ceil(n / PAGE_ROWS);
@@ -93,12 +127,23 @@ async function calculate() {
     if (run === runs) progress.hidden = false;
   }, 100);
   try {
-    const result = await calculator.run(state.values, { ...options, ...CHART_OPTIONS }, (phase) => {
-      $('progress-text').textContent = `${phase}…`;
-    });
+    study = null;
+    const result = await calculator.run(
+      state.values,
+      { ...options, ...CHART_OPTIONS },
+      (phase) => {
+        $('progress-text').textContent = `${phase}…`;
+      },
+      (explored) => {
+        if (run !== runs) return;
+        study = explored;
+        renderStudy();
+      },
+    );
     current = { name: state.name.trim(), options, result };
     page = 0;
     render();
+    if (study) renderStudy();
   } catch (e) {
     if (e.cancelled) return;
     showProblem(e.field ? fieldOfError(e.field) : 'values', e.message);
@@ -184,7 +229,9 @@ function init() {
     syncRangeFields();
     clearProblems();
     current = null;
+    study = null;
     freeCharts();
+    freeExplore();
     $('results').hidden = true;
     $('formula-numbers').hidden = true;
     saveToUrl();
@@ -192,6 +239,7 @@ function init() {
   $('generate').addEventListener('click', generate);
   $('download-csv').addEventListener('click', downloadCsv);
   $('download-pdf').addEventListener('click', downloadPdf);
+  $('target-sqnr').addEventListener('input', renderTarget);
   $('page-prev').addEventListener('click', () => {
     page -= 1;
     renderPage();
@@ -207,6 +255,7 @@ function init() {
       if (!current) return;
       freeCharts();
       freeCharts = renderCharts($('charts'), current.result);
+      if (study) renderStudy();
     }, 200);
   });
   calculate();

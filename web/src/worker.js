@@ -1,6 +1,7 @@
 // The one module worker that owns the wasm instance. Messages in: { id, text, options };
 // out: { id, phase } while working, then { id, result } with typed arrays transferred, or
 // { id, error: { field, index, message } }. The page cancels by terminating this worker.
+import { explore } from './app/explore.js';
 import { createQuantizer, QuantizerError } from './quantizer.js';
 
 const ready = createQuantizer();
@@ -11,14 +12,31 @@ self.onmessage = async ({ data: { id, text, options } }) => {
     self.postMessage({ id, phase: 'Reading the samples' });
     const values = qz.parseValues(text);
     self.postMessage({ id, phase: `Quantizing ${values.length.toLocaleString('en')} samples` });
-    const r = qz.analyze(values, options);
+    const samples = qz.load(values);
+    let r;
+    try {
+      r = samples.analyze(options);
+    } catch (e) {
+      samples.delete();
+      throw e;
+    }
     const result = { ...r, values };
     const transfer = [values.buffer, r.codes.buffer, r.dequantized.buffer, r.errors.buffer, r.clipped.buffer];
     if (r.charts) {
       transfer.push(...Object.values(r.charts.buckets).map((a) => a.buffer), r.charts.valueHistogram.counts.buffer,
         r.charts.errorHistogram.counts.buffer);
     }
+    // The result goes first; the what-if studies on the same samples follow in a second message.
     self.postMessage({ id, result }, transfer);
+    let studies;
+    try {
+      studies = explore(samples, options);
+    } catch (e) {
+      studies = { error: e?.message ?? String(e) };
+    } finally {
+      samples.delete();
+    }
+    self.postMessage({ id, explore: studies });
   } catch (e) {
     const error = e instanceof QuantizerError
       ? { field: e.field, index: e.index, message: e.message }

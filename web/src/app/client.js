@@ -11,9 +11,16 @@ export class Calculator {
       const p = this.#pending;
       if (!p || data.id !== p.id) return;
       if (data.phase) return p.onPhase?.(data.phase);
-      this.#pending = null;
-      if (data.error) p.reject(Object.assign(new Error(data.error.message), data.error));
-      else p.resolve(data.result);
+      if (data.explore) {
+        this.#pending = null;
+        return p.onExplore?.(data.explore);
+      }
+      if (data.error) {
+        this.#pending = null;
+        p.reject(Object.assign(new Error(data.error.message), data.error));
+      } else {
+        p.resolve(data.result); // stays pending for the what-if studies that follow
+      }
     };
     this.#worker.onerror = (event) => {
       const p = this.#pending;
@@ -23,13 +30,16 @@ export class Calculator {
     };
   }
 
-  /** Resolves with the worker's result; rejects with { field, index, message } on bad input. */
-  run(text, options, onPhase) {
+  /**
+   * Resolves with the worker's result; rejects with { field, index, message } on bad input.
+   * `onExplore` later receives the what-if studies (bit sweep, clipping curve) of the same run.
+   */
+  run(text, options, onPhase, onExplore) {
     if (this.#pending) this.cancel();
     if (!this.#worker) this.#spawn();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending = { id, resolve, reject, onPhase };
+      this.#pending = { id, resolve, reject, onPhase, onExplore };
       this.#worker.postMessage({ id, text, options });
     });
   }
@@ -40,6 +50,6 @@ export class Calculator {
     this.#pending = null;
     this.#worker.terminate();
     this.#worker = null;
-    p.reject(Object.assign(new Error('Cancelled'), { cancelled: true }));
+    p.reject(Object.assign(new Error('Cancelled'), { cancelled: true })); // ignored once resolved
   }
 }

@@ -198,3 +198,71 @@ export function renderCharts(container, r) {
   const made = plots.map((make) => make());
   return () => made.forEach((p) => p.destroy());
 }
+
+/**
+ * The what-if charts: SQNR against bit depth beside the 6.02 dB-per-bit rule, and the MSE
+ * against the clipping threshold split into rounding and clipping, with each calibration's pick.
+ */
+export function renderExplore(container, study, r, options) {
+  const t = theme();
+  const width = Math.max(280, Math.min(container.clientWidth || 900, 1100));
+  const height = 240;
+  const figures = [];
+  const plots = [];
+  function figure(id, title, description, opts, data, headers, rows) {
+    const fig = document.createElement('figure');
+    fig.className = 'chart';
+    fig.id = id;
+    const caption = document.createElement('figcaption');
+    caption.textContent = title;
+    const box = document.createElement('div');
+    box.setAttribute('role', 'img');
+    box.setAttribute('aria-label', `${title}. ${description}`);
+    const details = document.createElement('details');
+    const summary = document.createElement('summary');
+    summary.textContent = 'Data table';
+    details.append(summary, table(headers, rows));
+    fig.append(caption, box, details);
+    figures.push(fig);
+    plots.push(() => new uPlot({ width, height, ...opts }, data, box));
+  }
+
+  const sweep = study.bits.filter((s) => s.sqnrDb !== null && Number.isFinite(s.sqnrDb));
+  const here = study.bits.find((s) => s.bits === options.bits);
+  const anchor = here && Number.isFinite(here.sqnrDb) ? here : sweep[0];
+  const bits = Float64Array.from(sweep, (s) => s.bits);
+  const rule = Float64Array.from(sweep, (s) => (anchor ? anchor.sqnrDb + 6.02 * (s.bits - anchor.bits) : NaN));
+  figure('chart-bits', 'SQNR by bit depth',
+    `SQNR for 2 to 16 bits with these settings, beside the 6.02 dB per bit rule of thumb through the ${anchor?.bits ?? '?'}-bit value.`,
+    {
+      axes: axes(t, 'bits', 'SQNR (dB)', { wholeX: true }),
+      scales: { x: { time: false } },
+      series: [{ label: 'bits' }, { label: 'SQNR (dB)', stroke: t.x, width: 2, points: { show: true, size: 6 } },
+        { label: '6.02 dB/bit', stroke: t.muted, dash: [6, 4], width: 1, points: { show: false } }],
+    },
+    [bits, Float64Array.from(sweep, (s) => s.sqnrDb), rule],
+    ['bits', 'SQNR (dB)', 'MSE'], study.bits.map((s) => [s.bits, s.sqnrDb === null ? 'undefined' : s.sqnrDb, s.mse]));
+
+  const c = study.curve;
+  const f = Float64Array.from(c, (p) => p.factor);
+  const what = options.mode === 'symmetric' ? 'max|x|' : 'the min-max range';
+  const marks = study.markers.map((m) => `${m.calibration} at ${fmt(m.factor)} (MSE ${fmt(m.mse)})`).join('; ');
+  figure('chart-clipping', 'MSE against the clipping threshold',
+    `Threshold from 0.25 to 1 times ${what}: a low threshold clips more, a high one rounds more coarsely. Calibration picks: ${marks}.`,
+    {
+      axes: axes(t, `threshold (× ${what})`, 'MSE (log scale)'),
+      scales: { x: { time: false }, y: { distr: 3 } },
+      series: [{ label: 'threshold' },
+        { label: 'MSE', stroke: t.fg, width: 2, points: { show: false } },
+        { label: 'rounding', stroke: t.x, width: 1.5, points: { show: false } },
+        { label: 'clipping', stroke: t.clip, width: 1.5, points: { show: false } }],
+      hooks: { draw: [verticalLines(study.markers.map((m) => m.factor), t.xhat, 1.5, [3, 3])] },
+    },
+    // A log scale shows both parts across their orders of magnitude; zeros have no place on it.
+    [f, ...['mse', 'rounding', 'clipping'].map((k) => c.map((p) => (p[k] > 0 ? p[k] : null)))],
+    ['threshold factor', 'MSE', 'rounding', 'clipping'], c.map((p) => [p.factor, p.mse, p.rounding, p.clipping]));
+
+  container.replaceChildren(...figures);
+  const made = plots.map((make) => make());
+  return () => made.forEach((p) => p.destroy());
+}

@@ -1,0 +1,39 @@
+// What-if studies run in the worker right after a calculation, on the same samples: SQNR and MSE
+// for every bit depth, and the MSE (split into rounding and clipping) against the clipping
+// threshold, with the range each calibration method would pick marked on it.
+export const SWEEP_BITS = Array.from({ length: 15 }, (_, i) => i + 2);
+export const CLIP_FACTORS = Array.from({ length: 31 }, (_, i) => 0.25 + i * 0.025);
+
+/** `samples` is a loaded Samples handle; `options` the calculation's options (range from samples or custom). */
+export function explore(samples, options) {
+  const base = { ...options, perSample: false, chartBuckets: 0, histogramBins: 0 };
+  const bits = SWEEP_BITS.map((b) => {
+    const m = samples.analyze({ ...base, bits: b }).metrics;
+    return { bits: b, sqnrDb: m.sqnrDb, mse: m.mse };
+  });
+  // Thresholds as fractions of the min-max range (symmetric modes: of max|x|).
+  const full = samples.analyze({ ...base, range: null, calibration: 'minmax' });
+  const lo = full.rangeMin, hi = full.rangeMax;
+  const amax = Math.max(Math.abs(lo), Math.abs(hi));
+  const rangeAt = (f) => (options.mode === 'symmetric' ? { min: -f * amax, max: f * amax } : { min: f * lo, max: f * hi });
+  const curve = [];
+  for (const f of CLIP_FACTORS) {
+    const r = rangeAt(f);
+    if (!(r.min < r.max)) continue;
+    const m = samples.analyze({ ...base, range: r }).metrics;
+    curve.push({ factor: f, mse: m.mse, rounding: m.mseRounding, clipping: m.mseClipping });
+  }
+  const markers = [];
+  for (const calibration of ['minmax', 'percentile', 'mse', 'entropy']) {
+    const r = samples.analyze({ ...base, range: null, calibration, percentile: options.percentile ?? 99.99 });
+    const span = options.mode === 'symmetric' ? Math.max(Math.abs(r.calibration.rangeMin), Math.abs(r.calibration.rangeMax)) / amax
+      : (r.calibration.rangeMax - r.calibration.rangeMin) / (hi - lo);
+    markers.push({ calibration, factor: span, mse: r.metrics.mse });
+  }
+  return { bits, curve, markers };
+}
+
+/** The smallest bit depth whose SQNR reaches `target` dB, or null. */
+export function bitsForTarget(sweep, target) {
+  return sweep.find((s) => s.sqnrDb !== null && s.sqnrDb >= target) ?? null;
+}
