@@ -5,8 +5,10 @@ import { explore } from './app/explore.js';
 import { createQuantizer, QuantizerError } from './quantizer.js';
 
 const ready = createQuantizer();
+let latest = 0; // the newest calculation: older what-if studies stop when it changes
 
 self.onmessage = async ({ data: { id, text, options } }) => {
+  latest = id;
   try {
     const qz = await ready;
     self.postMessage({ id, phase: 'Reading the samples' });
@@ -30,13 +32,13 @@ self.onmessage = async ({ data: { id, text, options } }) => {
     self.postMessage({ id, result }, transfer);
     let studies;
     try {
-      studies = explore(samples, options);
+      studies = await explore(samples, options, () => latest !== id);
     } catch (e) {
       studies = { error: e?.message ?? String(e) };
     } finally {
       samples.delete();
     }
-    self.postMessage({ id, explore: studies });
+    if (studies) self.postMessage({ id, explore: studies });
   } catch (e) {
     const error = e instanceof QuantizerError
       ? { field: e.field, index: e.index, message: e.message }

@@ -19,7 +19,8 @@ export class Calculator {
         this.#pending = null;
         p.reject(Object.assign(new Error(data.error.message), data.error));
       } else {
-        p.resolve(data.result); // stays pending for the what-if studies that follow
+        p.resolved = true; // still pending: the what-if studies follow
+        p.resolve(data.result);
       }
     };
     this.#worker.onerror = (event) => {
@@ -35,7 +36,10 @@ export class Calculator {
    * `onExplore` later receives the what-if studies (bit sweep, clipping curve) of the same run.
    */
   run(text, options, onPhase, onExplore) {
-    if (this.#pending) this.cancel();
+    // A calculation still computing is stopped with its worker; a finished one whose studies are
+    // still running needs no such thing: the worker drops them when the new message arrives.
+    if (this.#pending?.resolved) this.#pending = null;
+    else if (this.#pending) this.cancel();
     if (!this.#worker) this.#spawn();
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {

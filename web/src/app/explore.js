@@ -4,13 +4,25 @@
 export const SWEEP_BITS = Array.from({ length: 15 }, (_, i) => i + 2);
 export const CLIP_FACTORS = Array.from({ length: 31 }, (_, i) => 0.25 + i * 0.025);
 
-/** `samples` is a loaded Samples handle; `options` the calculation's options (range from samples or custom). */
-export function explore(samples, options) {
+const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * `samples` is a loaded Samples handle; `options` the calculation's options (range from samples
+ * or custom). Yields between analyses and gives up (returns null) once `stale()` says a newer
+ * calculation has arrived, so a new Calculate never waits for an old study.
+ */
+export async function explore(samples, options, stale = () => false) {
   const base = { ...options, perSample: false, chartBuckets: 0, histogramBins: 0 };
-  const bits = SWEEP_BITS.map((b) => {
-    const m = samples.analyze({ ...base, bits: b }).metrics;
-    return { bits: b, sqnrDb: m.sqnrDb, mse: m.mse };
-  });
+  const step = async (fn) => {
+    await pause();
+    return stale() ? null : fn();
+  };
+  const bits = [];
+  for (const b of SWEEP_BITS) {
+    const m = await step(() => samples.analyze({ ...base, bits: b }).metrics);
+    if (!m) return null;
+    bits.push({ bits: b, sqnrDb: m.sqnrDb, mse: m.mse });
+  }
   // Thresholds as fractions of the min-max range (symmetric modes: of max|x|).
   const full = samples.analyze({ ...base, range: null, calibration: 'minmax' });
   const lo = full.rangeMin, hi = full.rangeMax;
@@ -20,12 +32,14 @@ export function explore(samples, options) {
   for (const f of CLIP_FACTORS) {
     const r = rangeAt(f);
     if (!(r.min < r.max)) continue;
-    const m = samples.analyze({ ...base, range: r }).metrics;
+    const m = await step(() => samples.analyze({ ...base, range: r }).metrics);
+    if (!m) return null;
     curve.push({ factor: f, mse: m.mse, rounding: m.mseRounding, clipping: m.mseClipping });
   }
   const markers = [];
   for (const calibration of ['minmax', 'percentile', 'mse', 'entropy']) {
-    const r = samples.analyze({ ...base, range: null, calibration, percentile: options.percentile ?? 99.99 });
+    const r = await step(() => samples.analyze({ ...base, range: null, calibration, percentile: options.percentile ?? 99.99 }));
+    if (!r) return null;
     const span = options.mode === 'symmetric' ? Math.max(Math.abs(r.calibration.rangeMin), Math.abs(r.calibration.rangeMax)) / amax
       : (r.calibration.rangeMax - r.calibration.rangeMin) / (hi - lo);
     markers.push({ calibration, factor: span, mse: r.metrics.mse });
