@@ -123,6 +123,9 @@ for (const calibration of ['percentile', 'mse', 'entropy']) {
   inProcess.push({ name: `wasm simd f32, ${calibration} calibration`, arithmetic: null,
     call: () => { samples.analyze({ bits: 8, mode: 'asymmetric', arithmetic: 'float32', perSample: false, calibration, percentile: 99.99 }); return null; } });
 }
+// Per-group: 131,072 groups of 128, each with its own min-max range (issue target: ≤ 1.5× per-tensor).
+inProcess.push({ name: 'wasm simd f32, groups of 128', arithmetic: null,
+  call: () => { samples.analyze({ bits: 8, mode: 'asymmetric', arithmetic: 'float32', perSample: false, granularity: 'group', groupSize: 128 }); return null; } });
 inProcess.push({ name: 'wasm simd f32, all outputs', arithmetic: 'float32',
   call: () => samples.analyze({ bits: 8, mode: 'asymmetric', arithmetic: 'float32' }).metrics });
 inProcess.push({ name: 'js', arithmetic: 'float64', call: () => jsAnalyze(x) });

@@ -133,11 +133,73 @@ Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan) 
   return p;
 }
 
+namespace {
+
+// The runs of consecutive samples that make up each channel or group: groups[g] = {(offset, length)}.
+struct Layout {
+  std::vector<std::vector<std::pair<size_t, size_t>>> groups;
+};
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string t;
+  for (size_t i = 0; i < shape.size(); ++i) t += (i ? "×" : "") + std::to_string(shape[i]);
+  return t;
+}
+
+Result<Layout> layout_of(const QuantScheme& s, size_t n) {
+  Layout l;
+  if (!s.shape.empty()) {
+    double count = 1;
+    for (int64_t d : s.shape) {
+      if (d < 1) return err("shape", "Every dimension of the shape must be at least 1 (got " + shape_text(s.shape) + ")");
+      count *= static_cast<double>(d);
+    }
+    if (count != static_cast<double>(n))
+      return err("shape", "Shape " + shape_text(s.shape) + " holds " + num(count) + " values, but there are " +
+                              std::to_string(n) + " samples");
+  }
+  if (s.granularity == Granularity::Tensor) return l;
+  if (s.range)
+    return err("range.min", std::string("A custom range applies to the whole tensor: derive the ranges from the samples for ") +
+                                (s.granularity == Granularity::Channel ? "per-channel" : "per-group") + " quantization");
+  if (s.calibration != Calibration::MinMax)
+    return err("calibration", "Per-channel and per-group ranges are min-max ranges: choose the minmax calibration");
+  if (s.granularity == Granularity::Channel) {
+    if (s.shape.empty()) return err("shape", "Per-channel quantization needs the tensor's shape, such as 64,3,3,3");
+    const int rank = static_cast<int>(s.shape.size());
+    const int axis = s.axis < 0 ? s.axis + rank : s.axis;
+    if (axis < 0 || axis >= rank)
+      return err("axis", "Axis " + std::to_string(s.axis) + " is outside a shape of " + std::to_string(rank) + " dimensions");
+    size_t outer = 1, inner = 1;
+    for (int i = 0; i < axis; ++i) outer *= static_cast<size_t>(s.shape[static_cast<size_t>(i)]);
+    for (int i = axis + 1; i < rank; ++i) inner *= static_cast<size_t>(s.shape[static_cast<size_t>(i)]);
+    const size_t channels = static_cast<size_t>(s.shape[static_cast<size_t>(axis)]);
+    l.groups.resize(channels);
+    for (size_t c = 0; c < channels; ++c)
+      for (size_t o = 0; o < outer; ++o) l.groups[c].emplace_back((o * channels + c) * inner, inner);
+    return l;
+  }
+  const int64_t last = s.shape.empty() ? static_cast<int64_t>(n) : s.shape.back();
+  if (s.group_size < 1) return err("groupSize", "Group size must be a whole number of at least 1");
+  if (last % s.group_size != 0)
+    return err("groupSize", "Group size " + std::to_string(s.group_size) + " does not divide the last dimension (" +
+                                std::to_string(last) + ")");
+  const size_t g = static_cast<size_t>(s.group_size);
+  l.groups.resize(n / g);
+  for (size_t i = 0; i < l.groups.size(); ++i) l.groups[i].emplace_back(i * g, g);
+  return l;
+}
+
+}  // namespace
+
 template <class In>
 Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
   const QuantScheme& s = opt.scheme;
   if (auto e = validate_scheme(s)) return *e;
   if (n == 0) return err("values", "No samples: enter at least one value");
+  auto layout_result = layout_of(s, n);
+  if (auto* e = std::get_if<Error>(&layout_result)) return *e;
+  const Layout& layout = std::get<Layout>(layout_result);
   const SampleScan scan = scan_samples(x, n, opt.kernel);
   // float32 arithmetic holds the samples as float32, as a runtime's tensor does.
   const double limit = s.arithmetic == Arithmetic::Float32 ? std::numeric_limits<float>::max() : kMaxMagnitude;
@@ -212,8 +274,55 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
       out.dequantized = a.dequantized_f64.data();
     }
   }
-  const ErrorSums sums = quantize_samples(x, n, kp, out, opt.kernel);
-  a.metrics = metrics_from_sums(sums, std::max(std::fabs(scan.min), std::fabs(scan.max)), a.params.scale);
+  const double max_abs_x = std::max(std::fabs(scan.min), std::fabs(scan.max));
+  if (layout.groups.empty()) {
+    const ErrorSums sums = quantize_samples(x, n, kp, out, opt.kernel);
+    a.metrics = metrics_from_sums(sums, max_abs_x, a.params.scale);
+  } else {
+    // Each channel or group: its own min-max range and parameters, quantized run by run (a run
+    // is consecutive samples, so stochastic draws still follow the global sample index).
+    ErrorSums total;
+    double scale_sum = 0, noise_sum = 0;
+    a.groups.reserve(layout.groups.size());
+    for (const auto& runs : layout.groups) {
+      SampleScan g;
+      bool first = true;
+      for (const auto& [offset, length] : runs) {
+        const SampleScan r = scan_samples(x + offset, length, opt.kernel);
+        g.min = first ? r.min : std::min(g.min, r.min);
+        g.max = first ? r.max : std::max(g.max, r.max);
+        first = false;
+      }
+      auto gp = derive_params(s, g);
+      if (auto* e = std::get_if<Error>(&gp)) return *e;
+      GroupResult group;
+      group.params = std::get<QuantParams>(gp);
+      KernelParams gk = kp;
+      gk.scale = group.params.scale;
+      gk.zero_point = group.params.zero_point;
+      for (const auto& [offset, length] : runs) {
+        gk.index_base = offset;
+        SampleOutputs o = out;
+        if (o.codes) o.codes += offset;
+        if (o.errors) o.errors += offset;
+        if (o.clipped) o.clipped += offset;
+        if (o.dequantized) {
+          o.dequantized = s.arithmetic == Arithmetic::Float32 ? static_cast<void*>(a.dequantized_f32.data() + offset)
+                                                              : static_cast<void*>(a.dequantized_f64.data() + offset);
+        }
+        group.sums.merge(quantize_samples(x + offset, length, gk, o, opt.kernel));
+      }
+      total.merge(group.sums);
+      const double count = static_cast<double>(group.sums.count);
+      scale_sum += count * group.params.scale;
+      noise_sum += count * group.params.scale * group.params.scale / 12;
+      a.groups.push_back(std::move(group));
+    }
+    // The tensor's step is the count-weighted mean scale; the uniform-noise reference averages Δ²/12.
+    a.params.scale = scale_sum / static_cast<double>(n);
+    a.metrics = metrics_from_sums(total, max_abs_x, a.params.scale);
+    a.metrics.uniform_noise = noise_sum / static_cast<double>(n);
+  }
   if (opt.per_sample) {
     code_utilisation(a.codes.data(), n, a.params.qmin, a.params.qmax, a.metrics.codes_used,
                      a.metrics.code_entropy_bits);

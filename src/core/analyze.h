@@ -35,9 +35,16 @@ struct CalibrationReport {
   size_t exact_candidates = 0;  // mse: candidates whose MSE was measured exactly on the samples
 };
 
-struct Analysis {
+// One channel's or group's parameters and error sums (Granularity::Channel or Group).
+struct GroupResult {
   QuantParams params;
+  ErrorSums sums;
+};
+
+struct Analysis {
+  QuantParams params;  // per-channel/group: the shared code range, the data's range and the mean scale
   CalibrationReport calibration;
+  std::vector<GroupResult> groups;  // empty for Granularity::Tensor
   Metrics metrics;
   // Per-sample outputs (empty when per_sample is false). x_hat is float in float32 arithmetic.
   std::vector<int32_t> codes;

@@ -751,7 +751,7 @@ void ErrorSums::merge(const ErrorSums& o) {
   sum_err += o.sum_err;
   sum_xhat2 += o.sum_xhat2;
   sum_xxhat += o.sum_xxhat;
-  if (o.max_abs > max_abs) {
+  if (o.max_abs > max_abs || (o.max_abs == max_abs && o.max_abs_index < max_abs_index)) {  // first occurrence
     max_abs = o.max_abs;
     max_abs_index = o.max_abs_index;
   }

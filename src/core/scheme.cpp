@@ -50,6 +50,21 @@ std::optional<Calibration> parse_calibration(const std::string& s) {
   return std::nullopt;
 }
 
+const char* to_string(Granularity g) {
+  switch (g) {
+    case Granularity::Tensor: return "tensor";
+    case Granularity::Channel: return "channel";
+    case Granularity::Group: return "group";
+  }
+  return "";
+}
+
+std::optional<Granularity> parse_granularity(const std::string& s) {
+  for (Granularity g : {Granularity::Tensor, Granularity::Channel, Granularity::Group})
+    if (s == to_string(g)) return g;
+  return std::nullopt;
+}
+
 std::optional<Mode> parse_mode(const std::string& s) {
   for (Mode m : {Mode::Symmetric, Mode::Asymmetric, Mode::AsymmetricUnsigned})
     if (s == to_string(m)) return m;

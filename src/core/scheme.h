@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace qe {
 
@@ -24,6 +25,10 @@ enum class Rounding { HalfEven, HalfAway, HalfUp, Floor, Ceil, TowardZero, Stoch
 
 // How the range is chosen when none is given; see calibrate.h.
 enum class Calibration { MinMax, Percentile, Mse, Entropy };
+
+// One scale and zero point for the whole tensor, per channel (the index along `axis` of
+// `shape`), or per group of `group_size` consecutive values along the last axis.
+enum class Granularity { Tensor, Channel, Group };
 
 // The precision of x / scale, the rounding and x_hat. Parameters are always derived in float64
 // and sums are always accumulated in double, whichever is chosen.
@@ -47,6 +52,10 @@ struct QuantScheme {
   std::optional<double> scale;  // a deployed model's parameters, used as given
   std::optional<int32_t> zero_point;
   Arithmetic arithmetic = Arithmetic::Float64;
+  Granularity granularity = Granularity::Tensor;
+  std::vector<int64_t> shape;  // row-major; empty: one axis holding every sample
+  int axis = 0;                // Granularity::Channel; negative counts from the end
+  int64_t group_size = 0;      // Granularity::Group
 };
 
 // real = scale * (q - zero_point), for q in [qmin, qmax].
@@ -71,10 +80,12 @@ const char* to_string(Mode m);
 const char* to_string(Rounding r);
 const char* to_string(Arithmetic a);
 const char* to_string(Calibration c);
+const char* to_string(Granularity g);
 std::optional<Mode> parse_mode(const std::string& s);
 std::optional<Rounding> parse_rounding(const std::string& s);
 std::optional<Arithmetic> parse_arithmetic(const std::string& s);
 std::optional<Calibration> parse_calibration(const std::string& s);
+std::optional<Granularity> parse_granularity(const std::string& s);
 
 // The code range of a mode at a bit depth, before any qmin/qmax override.
 void mode_code_range(Mode mode, int bits, int32_t& qmin, int32_t& qmax);

@@ -39,6 +39,10 @@ struct JsOptions {
   int histogramBins = 0;
   std::string calibration = "minmax";
   double percentile = 99.99;
+  std::string granularity = "tensor";
+  std::string shape;  // "64,3,3,3" (JS checks and joins the array); "" for none
+  int axis = 0;
+  double groupSize = 0;
 };
 
 struct JsError {
@@ -88,6 +92,17 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
     return qe::Error{"calibration", -1, "Unknown calibration \"" + o.calibration + "\" (use minmax, percentile, mse or entropy)"};
   s.calibration = *calibration;
   s.percentile = o.percentile;
+  auto granularity = qe::parse_granularity(o.granularity);
+  if (!granularity)
+    return qe::Error{"granularity", -1, "Unknown granularity \"" + o.granularity + "\" (use tensor, channel or group)"};
+  s.granularity = *granularity;
+  for (size_t at = 0; at < o.shape.size();) {
+    const size_t comma = std::min(o.shape.find(',', at), o.shape.size());
+    s.shape.push_back(std::stoll(o.shape.substr(at, comma - at)));
+    at = comma + 1;
+  }
+  s.axis = o.axis;
+  s.group_size = static_cast<int64_t>(o.groupSize);
   if (o.hasRange) s.range = qe::Range{o.rangeMin, o.rangeMax};
   if (o.hasQmin) s.qmin = o.qmin;
   if (o.hasQmax) s.qmax = o.qmax;
@@ -157,9 +172,32 @@ class AnalysisResult {
   val errMax() const { return view(charts.err_max); }
   val valueCounts() const { return view(charts.values.counts); }
   val errorCounts() const { return view(charts.errors.counts); }
+  double groupCount() const { return static_cast<double>(a().groups.size()); }
   JsCalibration calibration() const {
     const auto& c = a().calibration;
     return {c.method, c.range_min, c.range_max, c.percentile, c.threshold, c.divergence, double(c.exact_candidates)};
+  }
+  // Per channel or group, in order: one array per field.
+  val groupField(const std::string& field) {
+    const auto& g = a().groups;
+    std::vector<double>& out = group_scratch_;
+    out.resize(g.size());
+    for (size_t i = 0; i < g.size(); ++i) {
+      const auto& p = g[i].params;
+      const auto& t = g[i].sums;
+      const double n = static_cast<double>(t.count);
+      out[i] = field == "scale"         ? p.scale
+               : field == "zeroPoint"   ? p.zero_point
+               : field == "rangeMin"    ? p.range_min
+               : field == "rangeMax"    ? p.range_max
+               : field == "count"       ? n
+               : field == "mse"         ? t.sum_err2 / n
+               : field == "sqnrDb"      ? (t.sum_x2 == 0 ? NAN : t.sum_err2 == 0 ? INFINITY : 10 * std::log10(t.sum_x2 / t.sum_err2))
+               : field == "clipCount"   ? static_cast<double>(t.clip_count)
+               : field == "maxAbsError" ? t.max_abs
+                                        : NAN;
+    }
+    return view(out);
   }
   val calibrationCurveThreshold() const { return view(a().calibration.curve_threshold); }
   val calibrationCurveValue() const { return view(a().calibration.curve_value); }
@@ -174,6 +212,7 @@ class AnalysisResult {
   }
   const qe::Analysis& a() const { return std::get<qe::Analysis>(r_); }
   qe::Result<qe::Analysis> r_;
+  std::vector<double> group_scratch_;
 
  public:
   const qe::Result<qe::Analysis>& result() const { return r_; }
@@ -245,6 +284,10 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("kernel", &JsOptions::kernel)
       .field("calibration", &JsOptions::calibration)
       .field("percentile", &JsOptions::percentile)
+      .field("granularity", &JsOptions::granularity)
+      .field("shape", &JsOptions::shape)
+      .field("axis", &JsOptions::axis)
+      .field("groupSize", &JsOptions::groupSize)
       .field("chartBuckets", &JsOptions::chartBuckets)
       .field("histogramBins", &JsOptions::histogramBins);
   value_object<JsHistogramRanges>("HistogramRanges")
@@ -313,6 +356,8 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .function("errorCounts", &AnalysisResult::errorCounts)
       .function("histogramRanges", &AnalysisResult::histogramRanges)
       .function("calibration", &AnalysisResult::calibration)
+      .function("groupCount", &AnalysisResult::groupCount)
+      .function("groupField", &AnalysisResult::groupField)
       .function("calibrationCurveThreshold", &AnalysisResult::calibrationCurveThreshold)
       .function("calibrationCurveValue", &AnalysisResult::calibrationCurveValue);
   class_<ParseResult>("ParseResult")

@@ -18,6 +18,10 @@ export const DEFAULT_OPTIONS = Object.freeze({
   range: null, // { min, max }; null: chosen from the samples by `calibration`
   calibration: 'minmax', // 'minmax' | 'percentile' | 'mse' | 'entropy' (see the README)
   percentile: 99.99, // p for 'percentile' (above 50, at most 100); also a candidate of 'mse'
+  granularity: 'tensor', // 'tensor' | 'channel' (each index along `axis` of `shape`) | 'group' (`groupSize` along the last axis)
+  shape: null, // the tensor's dimensions, e.g. [64, 3, 3, 3]; null: one axis
+  axis: 0, // 'channel': the channel axis (negative counts from the end)
+  groupSize: null, // 'group': values per group, e.g. 32, 64 or 128
   qmin: null, // override of the mode's code range
   qmax: null,
   scale: null, // a deployed model's parameters, used as given
@@ -79,7 +83,7 @@ function normalizeOptions(options) {
   const o = { ...DEFAULT_OPTIONS };
   for (const [key, value] of Object.entries(options)) if (value !== undefined) o[key] = value;
   if (!Number.isInteger(o.bits)) fail(`Bit depth must be a whole number between 2 and 16 (got ${String(o.bits)})`, 'bits');
-  for (const key of ['mode', 'rounding', 'arithmetic', 'kernel', 'calibration']) {
+  for (const key of ['mode', 'rounding', 'arithmetic', 'kernel', 'calibration', 'granularity']) {
     if (typeof o[key] !== 'string') fail(`${key} must be a string`, key);
   }
   if (!Number.isSafeInteger(o.seed) || o.seed < 0) fail('Seed must be a whole number from 0 to 2^53 − 1', 'seed');
@@ -95,6 +99,11 @@ function normalizeOptions(options) {
   }
   if (o.scale !== null && (typeof o.scale !== 'number' || Number.isNaN(o.scale))) fail('Scale must be a number', 'scale');
   if (typeof o.percentile !== 'number' || Number.isNaN(o.percentile)) fail('Percentile must be a number', 'percentile');
+  if (o.shape !== null && (!Array.isArray(o.shape) || o.shape.length === 0 || !o.shape.every((d) => Number.isSafeInteger(d)))) {
+    fail('Shape must be an array of whole numbers, such as [64, 3, 3, 3]', 'shape');
+  }
+  if (!isInt(o.axis)) fail('Axis must be a whole number', 'axis');
+  if (o.groupSize !== null && !Number.isSafeInteger(o.groupSize)) fail('Group size must be a whole number', 'groupSize');
   if (typeof o.perSample !== 'boolean') fail('perSample must be true or false', 'perSample');
   for (const key of ['chartBuckets', 'histogramBins']) {
     if (!Number.isInteger(o[key]) || o[key] < 0 || o[key] > 100000) fail(`${key} must be a whole number from 0 to 100000`, key);
@@ -126,6 +135,10 @@ function toCoreOptions(o) {
     histogramBins: o.histogramBins,
     calibration: o.calibration,
     percentile: o.percentile,
+    granularity: o.granularity,
+    shape: o.shape === null ? '' : o.shape.join(','),
+    axis: o.axis,
+    groupSize: o.groupSize ?? 0,
   };
 }
 
@@ -162,6 +175,22 @@ function calibrationOf(r) {
     out.curve = { threshold: r.calibrationCurveThreshold().slice(), divergence: r.calibrationCurveValue().slice() };
   }
   return out;
+}
+
+const GROUP_FIELDS = ['scale', 'zeroPoint', 'rangeMin', 'rangeMax', 'count', 'mse', 'sqnrDb', 'clipCount', 'maxAbsError'];
+
+// [{ index, scale, zeroPoint, rangeMin, rangeMax, metrics: { count, mse, sqnrDb, clipCount, clipRate, maxAbsError } }]
+function groupsOf(r) {
+  const f = Object.fromEntries(GROUP_FIELDS.map((k) => [k, r.groupField(k).slice()]));
+  return Array.from({ length: r.groupCount() }, (_, i) => ({
+    index: i,
+    scale: f.scale[i],
+    zeroPoint: f.zeroPoint[i],
+    rangeMin: f.rangeMin[i],
+    rangeMax: f.rangeMax[i],
+    metrics: { count: f.count[i], mse: f.mse[i], sqnrDb: nullIfNaN(f.sqnrDb[i]), clipCount: f.clipCount[i],
+      clipRate: f.clipCount[i] / f.count[i], maxAbsError: f.maxAbsError[i] },
+  }));
 }
 
 function chartsOf(r) {
@@ -243,8 +272,14 @@ class Samples {
       if (!r.ok()) throw fromCoreError(r.error());
       const m = r.metrics();
       for (const key of Object.keys(m)) m[key] = nullIfNaN(m[key]);
+      const params = r.params();
+      const grouped = o.granularity !== 'tensor';
       return {
-        ...r.params(),
+        ...params,
+        // Per channel or group there is no one scale or zero point: see `groups`.
+        scale: grouped ? null : params.scale,
+        zeroPoint: grouped ? null : params.zeroPoint,
+        groups: grouped ? groupsOf(r) : null,
         options: o,
         codes: o.perSample ? r.codes().slice() : null,
         dequantized: o.perSample ? r.dequantized().slice() : null,
