@@ -135,9 +135,17 @@ Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan) 
 
 namespace {
 
-// The runs of consecutive samples that make up each channel or group: groups[g] = {(offset, length)}.
+// The runs of consecutive samples that make up each channel or group. Equal consecutive blocks
+// (groups, or channels on the first axis) are `block` samples each; otherwise runs[g] lists them.
 struct Layout {
-  std::vector<std::vector<std::pair<size_t, size_t>>> groups;
+  size_t count = 0;  // channels or groups; 0 for the whole tensor
+  size_t block = 0;
+  std::vector<std::vector<std::pair<size_t, size_t>>> runs;
+  template <class F> void for_runs(size_t g, F f) const {
+    if (block) f(g * block, block);
+    else
+      for (const auto& [offset, length] : runs[g]) f(offset, length);
+  }
 };
 
 std::string shape_text(const std::vector<int64_t>& shape) {
@@ -174,9 +182,14 @@ Result<Layout> layout_of(const QuantScheme& s, size_t n) {
     for (int i = 0; i < axis; ++i) outer *= static_cast<size_t>(s.shape[static_cast<size_t>(i)]);
     for (int i = axis + 1; i < rank; ++i) inner *= static_cast<size_t>(s.shape[static_cast<size_t>(i)]);
     const size_t channels = static_cast<size_t>(s.shape[static_cast<size_t>(axis)]);
-    l.groups.resize(channels);
+    l.count = channels;
+    if (outer == 1) {
+      l.block = inner;
+      return l;
+    }
+    l.runs.resize(channels);
     for (size_t c = 0; c < channels; ++c)
-      for (size_t o = 0; o < outer; ++o) l.groups[c].emplace_back((o * channels + c) * inner, inner);
+      for (size_t o = 0; o < outer; ++o) l.runs[c].emplace_back((o * channels + c) * inner, inner);
     return l;
   }
   const int64_t last = s.shape.empty() ? static_cast<int64_t>(n) : s.shape.back();
@@ -184,9 +197,8 @@ Result<Layout> layout_of(const QuantScheme& s, size_t n) {
   if (last % s.group_size != 0)
     return err("groupSize", "Group size " + std::to_string(s.group_size) + " does not divide the last dimension (" +
                                 std::to_string(last) + ")");
-  const size_t g = static_cast<size_t>(s.group_size);
-  l.groups.resize(n / g);
-  for (size_t i = 0; i < l.groups.size(); ++i) l.groups[i].emplace_back(i * g, g);
+  l.block = static_cast<size_t>(s.group_size);
+  l.count = n / l.block;
   return l;
 }
 
@@ -275,7 +287,7 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
     }
   }
   const double max_abs_x = std::max(std::fabs(scan.min), std::fabs(scan.max));
-  if (layout.groups.empty()) {
+  if (layout.count == 0) {
     const ErrorSums sums = quantize_samples(x, n, kp, out, opt.kernel);
     a.metrics = metrics_from_sums(sums, max_abs_x, a.params.scale);
   } else {
@@ -283,40 +295,61 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
     // is consecutive samples, so stochastic draws still follow the global sample index).
     ErrorSums total;
     double scale_sum = 0, noise_sum = 0;
-    a.groups.reserve(layout.groups.size());
-    for (const auto& runs : layout.groups) {
+    a.groups.reserve(layout.count);
+    KernelParams gk = kp;
+    gk.max_index = false;  // found once below, for the group that holds the largest error
+    const auto outputs_at = [&](size_t offset) {
+      SampleOutputs o = out;
+      if (o.codes) o.codes += offset;
+      if (o.errors) o.errors += offset;
+      if (o.clipped) o.clipped += offset;
+      if (o.dequantized) {
+        o.dequantized = s.arithmetic == Arithmetic::Float32 ? static_cast<void*>(a.dequantized_f32.data() + offset)
+                                                            : static_cast<void*>(a.dequantized_f64.data() + offset);
+      }
+      return o;
+    };
+    for (size_t gi = 0; gi < layout.count; ++gi) {
       SampleScan g;
       bool first = true;
-      for (const auto& [offset, length] : runs) {
+      layout.for_runs(gi, [&](size_t offset, size_t length) {
         const SampleScan r = scan_samples(x + offset, length, opt.kernel);
         g.min = first ? r.min : std::min(g.min, r.min);
         g.max = first ? r.max : std::max(g.max, r.max);
         first = false;
-      }
+      });
       auto gp = derive_params(s, g);
       if (auto* e = std::get_if<Error>(&gp)) return *e;
       GroupResult group;
       group.params = std::get<QuantParams>(gp);
-      KernelParams gk = kp;
       gk.scale = group.params.scale;
       gk.zero_point = group.params.zero_point;
-      for (const auto& [offset, length] : runs) {
+      layout.for_runs(gi, [&](size_t offset, size_t length) {
         gk.index_base = offset;
-        SampleOutputs o = out;
-        if (o.codes) o.codes += offset;
-        if (o.errors) o.errors += offset;
-        if (o.clipped) o.clipped += offset;
-        if (o.dequantized) {
-          o.dequantized = s.arithmetic == Arithmetic::Float32 ? static_cast<void*>(a.dequantized_f32.data() + offset)
-                                                              : static_cast<void*>(a.dequantized_f64.data() + offset);
-        }
-        group.sums.merge(quantize_samples(x + offset, length, gk, o, opt.kernel));
-      }
+        group.sums.merge(quantize_samples(x + offset, length, gk, outputs_at(offset), opt.kernel));
+      });
       total.merge(group.sums);
       const double count = static_cast<double>(group.sums.count);
       scale_sum += count * group.params.scale;
       noise_sum += count * group.params.scale * group.params.scale / 12;
       a.groups.push_back(std::move(group));
+    }
+    // Where the largest error first occurs: the groups holding it, measured again exactly (for
+    // interleaved channels the first in sample order need not be in the first such group).
+    bool found = false;
+    for (GroupResult& group : a.groups) {
+      if (group.sums.max_abs != total.max_abs) continue;
+      gk.scale = group.params.scale;
+      gk.zero_point = group.params.zero_point;
+      gk.max_index = true;
+      ErrorSums exact;
+      layout.for_runs(static_cast<size_t>(&group - a.groups.data()), [&](size_t offset, size_t length) {
+        gk.index_base = offset;
+        exact.merge(quantize_samples(x + offset, length, gk, SampleOutputs{}, opt.kernel));
+      });
+      group.sums.max_abs_index = exact.max_abs_index;
+      if (!found || exact.max_abs_index < total.max_abs_index) total.max_abs_index = exact.max_abs_index;
+      found = true;
     }
     // The tensor's step is the count-weighted mean scale; the uniform-noise reference averages Δ²/12.
     a.params.scale = scale_sum / static_cast<double>(n);

@@ -383,7 +383,8 @@ void simd_blocks(const In* x, size_t n, const KernelParams& p, uint32_t key, con
   D.store(L);
   if (best >= 0) {
     L.max_abs = best;
-    L.max_index = first_index_of<R, A>(x, best_block, std::min(body_end, best_block + kMaxBlock), best, p, key);
+    L.max_index = p.max_index ? first_index_of<R, A>(x, best_block, std::min(body_end, best_block + kMaxBlock), best, p, key)
+                              : p.index_base + best_block;
   }
   const Consts<A> c(p);
   for (size_t i = body_end; i < n; ++i) step<R, A>(x[i], i, p.index_base + i, key, c, out, L);
@@ -571,7 +572,8 @@ QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParam
   const Consts<float> c(p);
   if (best >= 0) {
     S.max_abs = best;
-    const size_t end = std::min(body_end, best_block + kMaxBlock);
+    S.max_index = p.index_base + best_block;
+    const size_t end = p.max_index ? std::min(body_end, best_block + kMaxBlock) : best_block;
     for (size_t i = best_block; i < end; ++i) {
       if (std::fabs(float_error<R>(x[i], p.index_base + i, key, c)) == best) {
         S.max_index = p.index_base + i;

@@ -39,6 +39,9 @@ struct KernelParams {
   Arithmetic arithmetic = Arithmetic::Float64;
   uint64_t seed = 0;
   uint64_t index_base = 0;  // global index of x[0]: stochastic draws and max-error index use it
+  // false: skip finding where the largest error occurs (the SIMD twin's block re-scan); the
+  // reported index is then only somewhere at or before it. For callers that look it up later.
+  bool max_index = true;
 };
 
 // Per-sample outputs; each pointer may be null to skip it. `dequantized` is float* in float32

@@ -179,25 +179,29 @@ class AnalysisResult {
   }
   // Per channel or group, in order: one array per field.
   val groupField(const std::string& field) {
-    const auto& g = a().groups;
-    std::vector<double>& out = group_scratch_;
-    out.resize(g.size());
-    for (size_t i = 0; i < g.size(); ++i) {
-      const auto& p = g[i].params;
-      const auto& t = g[i].sums;
-      const double n = static_cast<double>(t.count);
-      out[i] = field == "scale"         ? p.scale
-               : field == "zeroPoint"   ? p.zero_point
-               : field == "rangeMin"    ? p.range_min
-               : field == "rangeMax"    ? p.range_max
-               : field == "count"       ? n
-               : field == "mse"         ? t.sum_err2 / n
-               : field == "sqnrDb"      ? (t.sum_x2 == 0 ? NAN : t.sum_err2 == 0 ? INFINITY : 10 * std::log10(t.sum_x2 / t.sum_err2))
-               : field == "clipCount"   ? static_cast<double>(t.clip_count)
-               : field == "maxAbsError" ? t.max_abs
-                                        : NAN;
-    }
-    return view(out);
+    using G = qe::GroupResult;
+    static const std::pair<const char*, double (*)(const G&)> kFields[] = {
+        {"scale", [](const G& g) { return g.params.scale; }},
+        {"zeroPoint", [](const G& g) { return double(g.params.zero_point); }},
+        {"rangeMin", [](const G& g) { return g.params.range_min; }},
+        {"rangeMax", [](const G& g) { return g.params.range_max; }},
+        {"count", [](const G& g) { return double(g.sums.count); }},
+        {"mse", [](const G& g) { return g.sums.sum_err2 / double(g.sums.count); }},
+        {"sqnrDb",
+         [](const G& g) {
+           const auto& t = g.sums;
+           return t.sum_x2 == 0 ? NAN : t.sum_err2 == 0 ? INFINITY : 10 * std::log10(t.sum_x2 / t.sum_err2);
+         }},
+        {"clipCount", [](const G& g) { return double(g.sums.clip_count); }},
+        {"maxAbsError", [](const G& g) { return g.sums.max_abs; }},
+    };
+    double (*get)(const G&) = nullptr;
+    for (const auto& [name, f] : kFields)
+      if (field == name) get = f;
+    const auto& groups = a().groups;
+    group_scratch_.resize(groups.size());
+    for (size_t i = 0; i < groups.size(); ++i) group_scratch_[i] = get ? get(groups[i]) : NAN;
+    return view(group_scratch_);
   }
   val calibrationCurveThreshold() const { return view(a().calibration.curve_threshold); }
   val calibrationCurveValue() const { return view(a().calibration.curve_value); }

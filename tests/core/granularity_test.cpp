@@ -64,6 +64,11 @@ TEST_CASE("per-group: every group as its own per-tensor analysis") {
         sum_err2 += a.groups[g].sums.sum_err2;
       }
       CHECK(a.metrics.mse == doctest::Approx(sum_err2 / 1024).epsilon(1e-12));
+      size_t first_max = 0;
+      for (size_t i = 0; i < a.errors.size(); ++i)
+        if (std::fabs(a.errors[i]) > std::fabs(a.errors[first_max])) first_max = i;
+      CHECK(a.metrics.max_abs_error_index == static_cast<int64_t>(first_max));
+      CHECK(a.metrics.max_abs_error == std::fabs(a.errors[first_max]));
       // Finer groups never lose to one range for the whole tensor.
       AnalyzeOptions whole = o;
       whole.scheme.granularity = Granularity::Tensor;
@@ -102,6 +107,10 @@ TEST_CASE("per-channel along any axis: channel c holds the samples with index c 
       CHECK(a.groups[c].params.range_min == b.params.range_min);
       for (size_t m = 0; m < mine.size(); ++m) CHECK(a.codes[where[m]] == b.codes[m]);
     }
+    size_t first_max = 0;
+    for (size_t i = 0; i < a.errors.size(); ++i)
+      if (std::fabs(a.errors[i]) > std::fabs(a.errors[first_max])) first_max = i;
+    CHECK(a.metrics.max_abs_error_index == static_cast<int64_t>(first_max));
   }
 }
 
