@@ -172,6 +172,47 @@ describe('the calculator page', () => {
     await page.context().close();
   });
 
+  test('per group and per channel: the groups table, the CSV rows, and layout messages', async () => {
+    const page = await openPage();
+    await page.getByLabel('Range', { exact: true }).selectOption({ label: 'Derive from samples' });
+    await page.getByLabel('Mode', { exact: true }).selectOption({ label: 'Asymmetric signed' });
+    await page.getByLabel('Granularity', { exact: true }).selectOption({ label: 'Per group' });
+    await page.getByLabel('Group size', { exact: true }).fill('5');
+    await calculate(page);
+    const qz = await (qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer()));
+    const api = qz.analyze(qz.parseValues(golden_('seed004-symmetric').valuesText), { mode: 'asymmetric', granularity: 'group', groupSize: 5 });
+    const rows = await page.$$eval('#groups-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.equal(rows.length, 2);
+    for (const row of rows) {
+      const g = api.groups[Number(row[0]) - 1];
+      assert.equal(row[1], String(Number(g.scale.toPrecision(6))));
+      assert.equal(row[2], String(g.zeroPoint));
+    }
+    assert.match(await page.locator('#groups-summary').textContent(), /^2 groups, each with its own scale and zero point/);
+    assert.ok(Math.abs(Number(await page.locator('[data-metric="mse"]').getAttribute('data-value')) - api.metrics.mse) <= 1e-12 * api.metrics.mse);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    const lines = readFileSync(await download.path(), 'utf8').split('\r\n');
+    const header = lines.indexOf('group,scale,zero_point,range_min,range_max,count,mse,sqnr_db,clip_rate,max_abs_error');
+    assert.ok(header > 0);
+    assert.equal(Number(lines[header + 1].split(',')[1]), api.groups[0].scale);
+    for (const [fields, id, message] of [
+      [{ 'Group size': '3' }, 'group-size', 'Group size 3 does not divide the last dimension (10)'],
+      [{ 'Group size': '5', Shape: '64,3' }, 'shape', 'Shape 64×3 holds 192 values, but there are 10 samples'],
+      [{ Shape: 'big' }, 'shape', 'Shape must be whole numbers separated by commas, such as 64,3,3,3 (got "big")'],
+    ]) {
+      for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: true }).fill(value);
+      await page.getByRole('button', { name: 'Calculate' }).click();
+      await page.waitForFunction((i) => document.getElementById(`${i}-error`).textContent !== '', id);
+      assert.equal(await page.locator(`#${id}-error`).textContent(), message);
+    }
+    await page.getByLabel('Shape', { exact: true }).fill('2,5');
+    await page.getByLabel('Granularity', { exact: true }).selectOption({ label: 'Per channel' });
+    await page.getByLabel('Axis', { exact: true }).fill('0');
+    await calculate(page);
+    assert.match(await page.locator('#groups-summary').textContent(), /^2 channels/);
+    await page.context().close();
+  });
+
   test('the verdict warns about clipping above 1%', async () => {
     const page = await openPage();
     await fillFromCase(page, golden_('clipping-4bit'));

@@ -1,10 +1,10 @@
 // The calculator page: form state (mirrored in the URL) → worker → result → render.
 import { buildCsv, csvFileName } from './export/csv.js';
 import { bitsForTarget } from './app/explore.js';
-import { renderCharts, renderExplore } from './charts/charts.js';
+import { renderCharts, renderExplore, renderGroupChart } from './charts/charts.js';
 import { Calculator } from './app/client.js';
 import { DISTRIBUTIONS, generateSamples } from './app/generate.js';
-import { formulaLines, PAGE_ROWS, renderCards, renderTablePage, renderVerdict } from './app/render.js';
+import { formulaLines, PAGE_ROWS, renderCards, renderGroups, renderTablePage, renderVerdict } from './app/render.js';
 import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, toOptions, toQuery, writeForm } from './app/state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -15,6 +15,7 @@ let runs = 0;
 let renders = 0;
 let freeCharts = () => {};
 let freeExplore = () => {};
+let freeGroups = () => {};
 let study = null; // the what-if studies of the current result
 const CHART_OPTIONS = { chartBuckets: 1200, histogramBins: 100 };
 
@@ -31,6 +32,10 @@ function syncRangeFields() {
   for (const id of ['range-min', 'range-max']) $(id).disabled = !custom;
   $('calibration').disabled = custom;
   $('percentile').disabled = custom || $('calibration').value !== 'percentile';
+  const granularity = $('granularity').value;
+  $('shape').disabled = granularity === 'tensor';
+  $('axis').disabled = granularity !== 'channel';
+  $('group-size').disabled = granularity !== 'group';
 }
 
 const LINK_NOTES = {
@@ -68,6 +73,13 @@ function render() {
   renderPage();
   freeCharts();
   freeCharts = renderCharts($('charts'), r);
+  freeGroups();
+  freeGroups = () => {};
+  $('groups-section').hidden = !r.groups;
+  if (r.groups) {
+    const order = renderGroups($('groups-summary'), $('groups-table').tBodies[0], r);
+    freeGroups = renderGroupChart($('groups-chart'), r, order);
+  }
   const lines = formulaLines(r, options);
   for (const [key, text] of Object.entries(lines)) $(`formula-${key}`).textContent = text;
   $('formula-numbers').hidden = false;
@@ -221,6 +233,7 @@ function init() {
   $('form').addEventListener('change', saveToUrl);
   $('range').addEventListener('change', syncRangeFields);
   $('calibration').addEventListener('change', syncRangeFields);
+  $('granularity').addEventListener('change', syncRangeFields);
   $('load-example').addEventListener('click', loadExample);
   $('load-example-table').addEventListener('click', loadExample);
   $('reset').addEventListener('click', () => {
@@ -232,6 +245,8 @@ function init() {
     study = null;
     freeCharts();
     freeExplore();
+    freeGroups();
+    $('groups-section').hidden = true;
     $('results').hidden = true;
     $('formula-numbers').hidden = true;
     saveToUrl();

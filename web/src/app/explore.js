@@ -23,8 +23,10 @@ export async function explore(samples, options, stale = () => false) {
     if (!m) return null;
     bits.push({ bits: b, sqnrDb: m.sqnrDb, mse: m.mse });
   }
-  // Thresholds as fractions of the min-max range (symmetric modes: of max|x|).
-  const full = samples.analyze({ ...base, range: null, calibration: 'minmax' });
+  // Thresholds as fractions of the min-max range (symmetric modes: of max|x|), for the tensor as a
+  // whole (calibration methods pick one range per tensor).
+  const tensor = { ...base, granularity: 'tensor', shape: null };
+  const full = samples.analyze({ ...tensor, range: null, calibration: 'minmax' });
   const lo = full.rangeMin, hi = full.rangeMax;
   const amax = Math.max(Math.abs(lo), Math.abs(hi));
   const rangeAt = (f) => (options.mode === 'symmetric' ? { min: -f * amax, max: f * amax } : { min: f * lo, max: f * hi });
@@ -32,13 +34,13 @@ export async function explore(samples, options, stale = () => false) {
   for (const f of CLIP_FACTORS) {
     const r = rangeAt(f);
     if (!(r.min < r.max)) continue;
-    const m = await step(() => samples.analyze({ ...base, range: r }).metrics);
+    const m = await step(() => samples.analyze({ ...tensor, range: r }).metrics);
     if (!m) return null;
     curve.push({ factor: f, mse: m.mse, rounding: m.mseRounding, clipping: m.mseClipping });
   }
   const markers = [];
   for (const calibration of ['minmax', 'percentile', 'mse', 'entropy']) {
-    const r = await step(() => samples.analyze({ ...base, range: null, calibration, percentile: options.percentile ?? 99.99 }));
+    const r = await step(() => samples.analyze({ ...tensor, range: null, calibration, percentile: options.percentile ?? 99.99 }));
     if (!r) return null;
     const span = options.mode === 'symmetric' ? Math.max(Math.abs(r.calibration.rangeMin), Math.abs(r.calibration.rangeMax)) / amax
       : (r.calibration.rangeMax - r.calibration.rangeMin) / (hi - lo);

@@ -1,3 +1,5 @@
+import { groupUnit, paramsOfSample } from './state.js';
+
 // Drawing the results: metric cards, the verdict, the per-sample table (paged), the formulas
 // with the user's numbers. Everything the user typed goes in through textContent.
 export const fmt = (v) => {
@@ -19,8 +21,8 @@ const el = (tag, props = {}, ...children) => {
 
 // [data-metric name, label, value of a result, shown text (optional)]
 const CARDS = [
-  ['scale', 'Scale', (r) => r.scale],
-  ['zeroPoint', 'Zero point', (r) => r.zeroPoint],
+  ['scale', 'Scale', (r) => r.scale, (r) => (r.groups ? `per ${groupUnit(r)}: mean ${fmt(r.metrics.step)}` : fmt(r.scale))],
+  ['zeroPoint', 'Zero point', (r) => r.zeroPoint, (r) => (r.groups ? `per ${groupUnit(r)} (${fmt(r.groups.length)})` : fmt(r.zeroPoint))],
   ['qRange', 'Code range', (r) => r.qmax - r.qmin + 1, (r) => `[${r.qmin}, ${r.qmax}]`],
   ['step', 'Step Δ', (r) => r.metrics.step],
   ['rangeUsed', 'Range used', (r) => r.rangeMax - r.rangeMin, (r) => `[${fmt(r.rangeMin)}, ${fmt(r.rangeMax)}]`],
@@ -102,9 +104,11 @@ export function renderTablePage(tbody, status, r, page) {
   const first = page * PAGE_ROWS;
   const last = Math.min(n, first + PAGE_ROWS);
   const rows = [];
+  const at = paramsOfSample(r);
   for (let i = first; i < last; i++) {
     const x = r.values[i];
-    const cells = [i + 1, x, x / r.scale + r.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i])];
+    const p = at(i);
+    const cells = [i + 1, x, x / p.scale + p.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i])];
     const tr = el('tr', { className: r.clipped[i] ? 'clipped' : '' }, ...cells.map((c) => el('td', { textContent: fmt(c) })),
       el('td', { textContent: r.clipped[i] ? 'yes' : 'no' }));
     rows.push(tr);
@@ -114,24 +118,42 @@ export function renderTablePage(tbody, status, r, page) {
 }
 
 /** The formula lines with the result's own numbers substituted. */
-export function formulaLines(r, options) {
-  const m = r.metrics;
+export function formulaLines(result, options) {
+  const m = result.metrics;
   const lines = {};
+  // Per channel or group, the numbers are those of the one holding the largest error.
+  const i = m.maxAbsErrorIndex;
+  const p = paramsOfSample(result)(i);
+  const r = { ...result, scale: p.scale, zeroPoint: p.zeroPoint, rangeMin: p.rangeMin, rangeMax: p.rangeMax };
+  const where = result.groups ? ` (${groupUnit(result)} ${p.index + 1} of ${result.groups.length})` : '';
   const c = r.calibration;
   const how = c.method === 'custom' ? '' : c.method === 'minmax' ? ' (range: min-max of the samples)'
     : c.method === 'percentile' ? ` (range: ${c.percentile}th percentile${options.mode === 'symmetric' ? ' of |x|' : 's'})`
       : c.method === 'mse' ? ` (range: MSE-optimal, ${fmt(c.rangeFactor)} × min-max)` : ` (range: entropy threshold ${fmt(c.threshold)})`;
   if (options.mode === 'symmetric') {
-    lines.scale = `scale = max(|${fmt(r.rangeMin)}|, |${fmt(r.rangeMax)}|) / ${r.qmax} = ${fmt(r.scale)}${how}`;
+    lines.scale = `scale = max(|${fmt(r.rangeMin)}|, |${fmt(r.rangeMax)}|) / ${r.qmax} = ${fmt(r.scale)}${how}${where}`;
     lines.zeroPoint = 'zero_point = 0 (symmetric)';
   } else {
-    lines.scale = `scale = (${fmt(r.rangeMax)} − ${fmt(r.rangeMin)}) / (${r.qmax} − ${r.qmin}) = ${fmt(r.scale)}${how}`;
+    lines.scale = `scale = (${fmt(r.rangeMax)} − ${fmt(r.rangeMin)}) / (${r.qmax} − ${r.qmin}) = ${fmt(r.scale)}${how}${where}`;
     lines.zeroPoint = `zero_point = round(${r.qmin} − ${fmt(r.rangeMin)} / ${fmt(r.scale)}) = ${r.zeroPoint}`;
   }
-  const i = m.maxAbsErrorIndex;
   const x = r.values[i];
   lines.quantize = `sample ${i + 1}: scaled = ${fmt(x)} / ${fmt(r.scale)} + ${r.zeroPoint} = ${fmt(x / r.scale + r.zeroPoint)}; q = clamp(round(…), ${r.qmin}, ${r.qmax}) = ${r.codes[i]}`;
   lines.dequantize = `x̂ = (${r.codes[i]} − ${r.zeroPoint}) × ${fmt(r.scale)} = ${fmt(r.dequantized[i])}`;
   lines.metrics = `error = ${fmt(x)} − ${fmt(r.dequantized[i])} = ${fmt(r.errors[i])}; MSE = ${fmt(m.mse)}; RMSE = ${fmt(m.rmse)}; MAE = ${fmt(m.mae)}; SQNR = ${fmt(m.sqnrDb)} dB`;
   return lines;
+}
+
+/** Per channel or group: a summary sentence and the table of the worst (lowest SQNR) first. */
+export function renderGroups(summary, tbody, r, limit = 50) {
+  const unit = groupUnit(r);
+  const order = r.groups.map((g) => g).sort((a, b) => (a.metrics.sqnrDb ?? Infinity) - (b.metrics.sqnrDb ?? Infinity));
+  const worst = order[0];
+  const clipped = r.groups.filter((g) => g.metrics.clipCount > 0).length;
+  summary.textContent = `${fmt(r.groups.length)} ${unit}s, each with its own scale and zero point. Lowest SQNR: ${unit} ${worst.index + 1} ` +
+    `(${fmt(worst.metrics.sqnrDb)} dB)${clipped ? `; ${fmt(clipped)} ${unit}s clip` : ''}. The ${Math.min(limit, order.length)} worst are listed; the CSV has them all.`;
+  tbody.replaceChildren(...order.slice(0, limit).map((g) => el('tr', {},
+    ...[g.index + 1, g.scale, g.zeroPoint, `[${fmt(g.rangeMin)}, ${fmt(g.rangeMax)}]`, g.metrics.sqnrDb, `${(100 * g.metrics.clipRate).toFixed(2)}%`,
+      g.metrics.maxAbsError].map((c) => el('td', { textContent: typeof c === 'number' || c === null ? fmt(c) : c })))));
+  return order;
 }

@@ -11,6 +11,10 @@ export const DEFAULTS = Object.freeze({
   range: 'custom',
   calibration: 'minmax',
   percentile: '99.99',
+  granularity: 'tensor',
+  shape: '',
+  axis: '0',
+  groupSize: '128',
   min: '-1.50',
   max: '1.50',
   values: SEED_EXAMPLE,
@@ -25,6 +29,10 @@ export const FIELD_IDS = Object.freeze({
   range: 'range',
   calibration: 'calibration',
   percentile: 'percentile',
+  granularity: 'granularity',
+  shape: 'shape',
+  axis: 'axis',
+  groupSize: 'group-size',
   min: 'range-min',
   max: 'range-max',
   values: 'values',
@@ -112,11 +120,51 @@ export function toOptions(state) {
       options.percentile = p;
     }
   }
+  if (state.granularity !== 'tensor') {
+    options.granularity = state.granularity;
+    const shapeText = state.shape.trim();
+    if (shapeText !== '') {
+      if (!/^\d+(\s*[,×x]\s*\d+)*$/.test(shapeText)) {
+        return { problem: { field: 'shape', message: `Shape must be whole numbers separated by commas, such as 64,3,3,3 (got "${shapeText}")` } };
+      }
+      options.shape = shapeText.split(/\s*[,×x]\s*/).map(Number);
+    }
+    if (state.granularity === 'channel') {
+      if (!/^-?\d+$/.test(state.axis.trim())) return { problem: { field: 'axis', message: `Axis must be a whole number (got "${state.axis.trim()}")` } };
+      options.axis = Number(state.axis.trim());
+    } else {
+      if (!/^\d+$/.test(state.groupSize.trim())) {
+        return { problem: { field: 'groupSize', message: `Group size must be a whole number such as 32, 64 or 128 (got "${state.groupSize.trim()}")` } };
+      }
+      options.groupSize = Number(state.groupSize.trim());
+    }
+  }
   return { options };
 }
 
 /** The API's error field → the form's field key. */
 export function fieldOfError(field) {
   return { values: 'values', bits: 'bits', mode: 'mode', rounding: 'rounding', 'range.min': 'min', 'range.max': 'max', range: 'min',
-    calibration: 'calibration', percentile: 'percentile' }[field] ?? 'values';
+    calibration: 'calibration', percentile: 'percentile', granularity: 'granularity', shape: 'shape', axis: 'axis',
+    groupSize: 'groupSize' }[field] ?? 'values';
 }
+
+/** The channel or group of sample i for a result's options (null per tensor). */
+export function groupIndexer(options) {
+  if (!options.granularity || options.granularity === 'tensor') return null;
+  if (options.granularity === 'group') return (i) => Math.floor(i / options.groupSize);
+  const shape = options.shape;
+  const axis = options.axis < 0 ? options.axis + shape.length : options.axis;
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const channels = shape[axis];
+  return (i) => Math.floor(i / inner) % channels;
+}
+
+/** The scale and zero point that quantized sample i (its channel's or group's, or the tensor's). */
+export function paramsOfSample(r) {
+  const g = r.groups ? groupIndexer(r.options) : null;
+  return g ? (i) => r.groups[g(i)] : () => r;
+}
+
+/** "channel" or "group" for grouped results, else null. */
+export const groupUnit = (r) => (r.groups ? (r.options.granularity === 'channel' ? 'channel' : 'group') : null);

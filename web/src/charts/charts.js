@@ -5,6 +5,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
 import { fmt } from '../app/render.js';
+import { groupUnit, paramsOfSample } from '../app/state.js';
 
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
@@ -74,8 +75,13 @@ function histogramSeries(h) {
 }
 
 /** Draws every chart into `container` (figures are replaced); returns a function that frees them. */
-export function renderCharts(container, r) {
+export function renderCharts(container, result) {
   const t = theme();
+  // Per channel or group, the staircase and the clip limits are those of the one holding the
+  // largest error (named in the chart's description).
+  const own = paramsOfSample(result)(result.metrics.maxAbsErrorIndex);
+  const r = { ...result, scale: own.scale, zeroPoint: own.zeroPoint };
+  const whose = result.groups ? ` (${groupUnit(result)} ${own.index + 1}, which holds the largest error)` : '';
   const c = r.charts;
   const n = r.values.length;
   const width = Math.max(280, Math.min(container.clientWidth || 900, 1100));
@@ -154,7 +160,7 @@ export function renderCharts(container, r) {
   const sy = Float64Array.from(picks, (p) => p[1]);
   const joined = uPlot.join([[xs, Float64Array.from(stairs)], [sx, sy]]);
   figure('chart-transfer', 'Quantizer transfer function',
-    `x̂ against x from ${fmt(vh.lo)} to ${fmt(vh.hi)}: ${fmt(levels)} levels of step ${fmt(r.scale)}, clipping below ${fmt(clipLo)} and above ${fmt(clipHi)}; ${fmt(picks.length)} samples marked.`,
+    `x̂ against x from ${fmt(vh.lo)} to ${fmt(vh.hi)}: ${fmt(levels)} levels of step ${fmt(r.scale)}, clipping below ${fmt(clipLo)} and above ${fmt(clipHi)}${whose}; ${fmt(picks.length)} samples marked.`,
     {
       axes: axes(t, 'x', 'x̂'),
       scales: { x: { time: false } },
@@ -265,4 +271,38 @@ export function renderExplore(container, study, r, options) {
   container.replaceChildren(...figures);
   const made = plots.map((make) => make());
   return () => made.forEach((p) => p.destroy());
+}
+
+/** Per channel or group: SQNR (bars) and clip rate (line, right axis), the worst first. */
+export function renderGroupChart(container, r, order) {
+  const t = theme();
+  const width = Math.max(280, Math.min(container.clientWidth || 900, 1100));
+  const shown = order.slice(0, 400);
+  const rank = Float64Array.from(shown, (_, i) => i + 1);
+  const sqnr = shown.map((g) => (g.metrics.sqnrDb === null || !Number.isFinite(g.metrics.sqnrDb) ? null : g.metrics.sqnrDb));
+  const clip = Float64Array.from(shown, (g) => 100 * g.metrics.clipRate);
+  const unit = groupUnit(r);
+  const fig = document.createElement('figure');
+  fig.className = 'chart';
+  fig.id = 'chart-groups';
+  const caption = document.createElement('figcaption');
+  caption.textContent = `SQNR and clip rate per ${unit}, worst first`;
+  const box = document.createElement('div');
+  box.setAttribute('role', 'img');
+  box.setAttribute('aria-label', `${caption.textContent}. ${shown.length} of ${r.groups.length} ${unit}s, from ${fmt(sqnr[0])} dB up; the table below lists them.`);
+  fig.append(caption, box);
+  container.replaceChildren(fig);
+  const plot = new uPlot({
+    width,
+    height: 240,
+    axes: [
+      { stroke: t.muted, grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line }, label: `${unit}s, lowest SQNR first`, incrs: WHOLE },
+      { stroke: t.muted, grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line }, label: 'SQNR (dB)', size: 64 },
+      { scale: 'pct', side: 1, stroke: t.clip, grid: { show: false }, label: 'clip rate (%)', size: 56 },
+    ],
+    scales: { x: { time: false }, pct: { range: [0, Math.max(1, ...clip)] } },
+    series: [{ label: 'rank' }, { label: 'SQNR (dB)', stroke: t.x, fill: t.band, paths: uPlot.paths.bars({ size: [0.8, 40] }), points: { show: false } },
+      { label: 'clip rate (%)', scale: 'pct', stroke: t.clip, width: 1.5, points: { show: false } }],
+  }, [rank, sqnr, clip], box);
+  return () => plot.destroy();
 }

@@ -1,3 +1,5 @@
+import { paramsOfSample } from '../app/state.js';
+
 // The CSV download. Layout: a header block of "setting,value" and "metric,value" rows, a blank
 // line, then one row per sample with a header row. RFC 4180: fields with a comma, quote or line
 // break are quoted, quotes doubled, CRLF line ends. Text cells (never numbers) that begin with
@@ -14,6 +16,7 @@ export function csvCell(value) {
 const row = (cells) => cells.map(csvCell).join(',');
 
 export const CSV_COLUMNS = ['index', 'x', 'scaled', 'q', 'x_hat', 'error', 'abs_error', 'clipped'];
+export const GROUP_COLUMNS = ['group', 'scale', 'zero_point', 'range_min', 'range_max', 'count', 'mse', 'sqnr_db', 'clip_rate', 'max_abs_error'];
 
 export function buildCsv({ name, options, result }) {
   const r = result;
@@ -28,19 +31,30 @@ export function buildCsv({ name, options, result }) {
     ...(r.calibration.method === 'percentile' ? [row(['percentile', r.calibration.percentile])] : []),
     row(['range_min', r.rangeMin]),
     row(['range_max', r.rangeMax]),
-    row(['scale', r.scale]),
-    row(['zero_point', r.zeroPoint]),
+    row(['granularity', r.groups ? options.granularity : 'tensor']),
+    row(['scale', r.groups ? 'per group' : r.scale]),
+    row(['zero_point', r.groups ? 'per group' : r.zeroPoint]),
     row(['q_min', r.qmin]),
     row(['q_max', r.qmax]),
     row(['metric', 'value']),
     ...Object.entries(r.metrics).map(([k, v]) => row([k, v])),
     '',
-    row(CSV_COLUMNS),
   ];
+  if (r.groups) {
+    lines.push(row(GROUP_COLUMNS));
+    for (const g of r.groups) {
+      lines.push(row([g.index + 1, g.scale, g.zeroPoint, g.rangeMin, g.rangeMax, g.metrics.count, g.metrics.mse, g.metrics.sqnrDb,
+        g.metrics.clipRate, g.metrics.maxAbsError]));
+    }
+    lines.push('');
+  }
+  lines.push(row(CSV_COLUMNS));
   const n = r.values.length;
+  const at = paramsOfSample(r);
   for (let i = 0; i < n; i++) {
     const x = r.values[i];
-    lines.push(row([i + 1, x, x / r.scale + r.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i]), r.clipped[i]]));
+    const p = at(i);
+    lines.push(row([i + 1, x, x / p.scale + p.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i]), r.clipped[i]]));
   }
   return `${lines.join('\r\n')}\r\n`;
 }

@@ -2,6 +2,7 @@
 // metric, the formulas with the numbers, the charts as images and the per-sample table (every
 // row up to 1,000 samples, else the first 1,000). Text stays text, so it can be searched and
 // extracted. The standard PDF fonts cover Latin-1 only: other characters are spelled out.
+import { paramsOfSample } from '../app/state.js';
 import { CSV_COLUMNS } from './csv.js';
 
 const SPELL = { '−': '-', '–': '-', '×': '*', 'Δ': 'Delta', 'x̂': 'x_hat', '̂': '^', '…': '...', '√': 'sqrt', 'Σ': 'sum', '²': '^2', '∞': 'inf', '±': '+/-', '\u2009': ' ' };
@@ -60,7 +61,8 @@ export async function buildPdf({ name, options, result: r, metricRows, formulaLi
   const settings = [
     ['Bit depth', options.bits], ['Mode', options.mode], ['Rounding', options.rounding],
     ['Range', options.range ? `custom [${options.range.min}, ${options.range.max}]` : 'from the samples'],
-    ['Range used', `[${r.rangeMin}, ${r.rangeMax}]`], ['Scale', r.scale], ['Zero point', r.zeroPoint], ['Code range', `[${r.qmin}, ${r.qmax}]`],
+    ['Range used', `[${r.rangeMin}, ${r.rangeMax}]`], ['Scale', r.groups ? `per ${options.granularity} (mean ${r.metrics.step})` : r.scale],
+    ['Zero point', r.groups ? `per ${options.granularity}` : r.zeroPoint], ['Code range', `[${r.qmin}, ${r.qmax}]`],
   ];
   for (const [k, v] of settings) line(`${k}: ${v}`);
 
@@ -87,9 +89,11 @@ export async function buildPdf({ name, options, result: r, metricRows, formulaLi
   const cell = (v) => (typeof v === 'number' ? String(Number(v.toPrecision(8))) : String(v));
   const fit = (s) => (s.length > 11 ? s.slice(0, 11) : s).padStart(11);
   line(cols.map((c) => fit(c)).join(' '), { font: 'courier', size: 7.5, style: 'bold', gap: 2 });
+  const at = paramsOfSample(r);
   for (let i = 0; i < rows; i++) {
     const x = r.values[i];
-    const values = [i + 1, x, x / r.scale + r.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i]), r.clipped[i] ? 'yes' : 'no'];
+    const p = at(i);
+    const values = [i + 1, x, x / p.scale + p.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i]), r.clipped[i] ? 'yes' : 'no'];
     line(values.map((v) => fit(cell(v))).join(' '), { font: 'courier', size: 7.5, gap: 2 });
   }
   const pages = doc.getNumberOfPages();
