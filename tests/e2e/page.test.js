@@ -213,6 +213,22 @@ describe('the calculator page', () => {
     await page.context().close();
   });
 
+  test('stochastic rounding with a seed: the codes the API gives for that seed', async () => {
+    const page = await openPage();
+    await page.getByLabel('Rounding', { exact: true }).selectOption({ label: 'Stochastic (seeded)' });
+    await page.getByLabel('Seed', { exact: true }).fill('7');
+    await calculate(page);
+    const qz = await (qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer()));
+    const api = qz.analyze(qz.parseValues(golden_('seed004-symmetric').valuesText), { rounding: 'stochastic', seed: 7, range: { min: -1.5, max: 1.5 } });
+    const codes = await page.$$eval('#samples-body tr', (trs) => trs.map((tr) => Number(tr.cells[3].textContent)));
+    assert.deepEqual(codes, Array.from(api.codes));
+    await page.getByLabel('Seed', { exact: true }).fill('-1');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    await page.locator('#seed-error:not(:empty)').waitFor();
+    assert.equal(await page.locator('#seed-error').textContent(), 'Seed must be a whole number from 0 to 2^53 − 1 (got "-1")');
+    await page.context().close();
+  });
+
   test('the verdict warns about clipping above 1%', async () => {
     const page = await openPage();
     await fillFromCase(page, golden_('clipping-4bit'));

@@ -32,6 +32,7 @@ function syncRangeFields() {
   for (const id of ['range-min', 'range-max']) $(id).disabled = !custom;
   $('calibration').disabled = custom;
   $('percentile').disabled = custom || $('calibration').value !== 'percentile';
+  $('seed').disabled = $('rounding').value !== 'stochastic';
   const granularity = $('granularity').value;
   $('shape').disabled = granularity === 'tensor';
   $('axis').disabled = granularity !== 'channel';
@@ -207,7 +208,7 @@ function generate() {
   const seed = Number($('gen-seed').value);
   const problems = [];
   if (!Number.isInteger(count) || count < 1 || count > 1000000) problems.push(['gen-count', 'Count must be a whole number from 1 to 1,000,000']);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) problems.push(['gen-seed', 'Seed must be a whole number from 0 to 4294967295']);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) problems.push(['gen-seed', 'Random seed must be a whole number from 0 to 4294967295']);
   for (const id of ['gen-count', 'gen-seed']) {
     $(id).removeAttribute('aria-invalid');
     $(`${id}-error`).textContent = '';
@@ -234,6 +235,7 @@ function init() {
   $('range').addEventListener('change', syncRangeFields);
   $('calibration').addEventListener('change', syncRangeFields);
   $('granularity').addEventListener('change', syncRangeFields);
+  $('rounding').addEventListener('change', syncRangeFields);
   $('load-example').addEventListener('click', loadExample);
   $('load-example-table').addEventListener('click', loadExample);
   $('reset').addEventListener('click', () => {

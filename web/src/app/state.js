@@ -8,6 +8,7 @@ export const DEFAULTS = Object.freeze({
   bits: '8',
   mode: 'symmetric',
   rounding: 'half-even',
+  seed: '0',
   range: 'custom',
   calibration: 'minmax',
   percentile: '99.99',
@@ -26,6 +27,7 @@ export const FIELD_IDS = Object.freeze({
   bits: 'bits',
   mode: 'mode',
   rounding: 'rounding',
+  seed: 'seed',
   range: 'range',
   calibration: 'calibration',
   percentile: 'percentile',
@@ -98,6 +100,13 @@ export function toOptions(state) {
     return { problem: { field: 'bits', message: `Bit depth must be a whole number from 2 to 16 (got "${bitsText}")` } };
   }
   const options = { bits: Number(bitsText), mode: state.mode, rounding: state.rounding };
+  if (state.rounding === 'stochastic') {
+    const seedText = state.seed.trim();
+    if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(Number(seedText))) {
+      return { problem: { field: 'seed', message: `Seed must be a whole number from 0 to 2^53 − 1 (got "${seedText}")` } };
+    }
+    options.seed = Number(seedText);
+  }
   if (state.range === 'custom') {
     const ends = {};
     for (const [key, label] of [['min', 'Range min'], ['max', 'Range max']]) {
@@ -145,7 +154,7 @@ export function toOptions(state) {
 /** The API's error field → the form's field key. */
 export function fieldOfError(field) {
   return { values: 'values', bits: 'bits', mode: 'mode', rounding: 'rounding', 'range.min': 'min', 'range.max': 'max', range: 'min',
-    calibration: 'calibration', percentile: 'percentile', granularity: 'granularity', shape: 'shape', axis: 'axis',
+    calibration: 'calibration', percentile: 'percentile', seed: 'seed', granularity: 'granularity', shape: 'shape', axis: 'axis',
     groupSize: 'groupSize' }[field] ?? 'values';
 }
 
