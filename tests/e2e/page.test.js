@@ -169,6 +169,12 @@ describe('the calculator page', () => {
     assert.equal(await page.locator('#target-sqnr-error').textContent(), 'Target SQNR must be a number of dB (got "forty")');
     assert.match(await page.locator('#chart-clipping [role=img]').getAttribute('aria-label'), /Calibration picks: minmax at 1/);
     assert.equal(await page.locator('#chart-bits details tbody tr').count(), 15);
+    const st = qz.stochasticTrials(x, { range: { min: -1.5, max: 1.5 } }, { trials: 32 });
+    assert.match(await page.locator('#stochastic-summary').textContent(), /^Over 32 seeds, stochastic rounding's bias is /);
+    const rows = await page.$$eval('#stochastic-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.deepEqual(rows.map((r) => r[0]), ['Round half to even', 'Stochastic, 32 seeds (mean ± std)']);
+    assert.equal(rows[0][2], String(Number(st.nearest.mse.toPrecision(6))));
+    assert.equal(rows[1][2], `${Number(st.mse.mean.toPrecision(6))} ± ${Number(st.mse.std.toPrecision(6))}`);
     await page.context().close();
   });
 

@@ -4,7 +4,7 @@ import { bitsForTarget } from './app/explore.js';
 import { renderCharts, renderExplore, renderGroupChart } from './charts/charts.js';
 import { Calculator } from './app/client.js';
 import { DISTRIBUTIONS, generateSamples } from './app/generate.js';
-import { formulaLines, PAGE_ROWS, renderCards, renderGroups, renderTablePage, renderVerdict } from './app/render.js';
+import { formulaLines, PAGE_ROWS, renderCards, renderGroups, renderStochastic, renderTablePage, renderVerdict } from './app/render.js';
 import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, toOptions, toQuery, writeForm } from './app/state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -91,12 +91,15 @@ function render() {
 function renderStudy() {
   freeExplore();
   freeExplore = () => {};
+  $('stochastic-section').hidden = true;
   if (!current || !study) return;
   if (study.error) {
     $('explore').textContent = `The sweeps could not run: ${study.error}`;
     return;
   }
   freeExplore = renderExplore($('explore'), study, current.result, current.options);
+  renderStochastic($('stochastic-summary'), $('stochastic-table').tBodies[0], study.stochastic);
+  $('stochastic-section').hidden = false;
   renderTarget();
 }
 

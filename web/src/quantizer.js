@@ -159,6 +159,29 @@ function toSamples(values) {
 
 const nullIfNaN = (v) => (Number.isNaN(v) ? null : v);
 
+const MAX_COMPARE = 64;
+
+// Runs fn; a QuantizerError from it gains `config` (the configuration's position) and says which.
+function inConfig(i, fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof QuantizerError) {
+      e.message = `Configuration ${i + 1}: ${e.message}`;
+      e.config = i;
+    }
+    throw e;
+  }
+}
+
+// Mean and population standard deviation, accumulated in double; null when any value is null.
+function meanAndStd(v) {
+  if (v.some((x) => x === null || !Number.isFinite(x))) return { mean: null, std: null };
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
+  return { mean, std };
+}
+
 // How the range was chosen: { method, rangeMin, rangeMax, … the method's diagnostics }.
 function calibrationOf(r) {
   const c = r.calibration();
@@ -235,6 +258,40 @@ class Quantizer {
   }
 
   /**
+   * Each configuration on the same samples: one result per entry of `list` (options as for
+   * `analyze`), with every metric but without per-sample arrays or charts. A bad configuration
+   * throws a QuantizerError whose `config` is its 0-based position in `list`.
+   */
+  compare(values, list) {
+    return this.#withSamples(values, (s) => s.compare(list));
+  }
+
+  /**
+   * SQNR, MSE and every other metric at each bit depth from `from` to `to` (default 2..16), the
+   * other options as given: [{ bits, metrics }].
+   */
+  sweepBits(values, options, range) {
+    return this.#withSamples(values, (s) => s.sweepBits(options, range));
+  }
+
+  /**
+   * Stochastic rounding over `trials` seeds (options.seed, options.seed + 1, …) beside
+   * round-half-to-even with the same range: the bias (mean error) of each trial and its spread.
+   */
+  stochasticTrials(values, options, settings) {
+    return this.#withSamples(values, (s) => s.stochasticTrials(options, settings));
+  }
+
+  #withSamples(values, fn) {
+    const samples = this.load(values);
+    try {
+      return fn(samples);
+    } finally {
+      samples.delete();
+    }
+  }
+
+  /**
    * Copies the samples into the wasm heap once, for many analyses of the same tensor (compare,
    * sweeps). Call `.delete()` when done.
    */
@@ -265,8 +322,58 @@ class Samples {
   }
 
   analyze(options) {
-    if (this.#ptr === 0) fail('These samples were deleted', 'values');
+    return this.#run(normalizeOptions(options), true);
+  }
+
+  /** See Quantizer.compare. */
+  compare(list) {
+    if (!Array.isArray(list) || list.length === 0) fail('Compare needs a non-empty array of options', 'options');
+    if (list.length > MAX_COMPARE) fail(`Compare takes at most ${MAX_COMPARE} configurations (got ${list.length})`, 'options');
+    const normalized = list.map((options, i) => inConfig(i, () => normalizeOptions(options)));
+    return normalized.map((o, i) => inConfig(i, () => this.#run(o, false)));
+  }
+
+  /** See Quantizer.sweepBits. */
+  sweepBits(options, { from = 2, to = 16 } = {}) {
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 2 || to > 16 || from > to) {
+      fail(`The bit sweep runs over whole numbers from 2 to 16, from ≤ to (got ${from}..${to})`, 'bits');
+    }
     const o = normalizeOptions(options);
+    const out = [];
+    for (let bits = from; bits <= to; bits++) out.push({ bits, metrics: this.#run({ ...o, bits }, false).metrics });
+    return out;
+  }
+
+  /** See Quantizer.stochasticTrials. */
+  stochasticTrials(options, { trials = 32 } = {}) {
+    if (!Number.isInteger(trials) || trials < 1 || trials > 10000) fail(`Trials must be a whole number from 1 to 10000 (got ${trials})`, 'trials');
+    const o = normalizeOptions(options);
+    const first = this.#run({ ...o, perSample: false, rounding: 'half-even' }, false);
+    const nearest = first.metrics;
+    if (o.granularity === 'tensor' && o.scale === null && o.range === null) {
+      // The range the calibration chose for round-half-to-even serves every trial: the trials
+      // differ in rounding only (and calibration may be costly).
+      o.range = { min: first.calibration.rangeMin, max: first.calibration.rangeMax };
+    }
+    const runs = [];
+    for (let i = 0; i < trials; i++) {
+      const seed = o.seed + i;
+      const m = this.#run({ ...o, perSample: false, rounding: 'stochastic', seed }, false).metrics;
+      runs.push({ seed, meanError: m.meanError, mse: m.mse, sqnrDb: m.sqnrDb, maxAbsError: m.maxAbsError });
+    }
+    const spread = (key) => meanAndStd(runs.map((t) => t[key]));
+    return {
+      trials: runs,
+      meanError: spread('meanError'),
+      mse: spread('mse'),
+      sqnrDb: spread('sqnrDb'),
+      nearest: { meanError: nearest.meanError, mse: nearest.mse, sqnrDb: nearest.sqnrDb, maxAbsError: nearest.maxAbsError },
+    };
+  }
+
+  // arrays: whether the per-sample arrays and charts are copied out (the metrics are the same).
+  #run(o, arrays) {
+    if (this.#ptr === 0) fail('These samples were deleted', 'values');
     const r = this.#mod.analyze(this.#ptr, this.length, this.float32, toCoreOptions(o));
     try {
       if (!r.ok()) throw fromCoreError(r.error());
@@ -274,6 +381,7 @@ class Samples {
       for (const key of Object.keys(m)) m[key] = nullIfNaN(m[key]);
       const params = r.params();
       const grouped = o.granularity !== 'tensor';
+      const keep = arrays && o.perSample;
       return {
         ...params,
         // Per channel or group there is no one scale or zero point: see `groups`.
@@ -281,13 +389,13 @@ class Samples {
         zeroPoint: grouped ? null : params.zeroPoint,
         groups: grouped ? groupsOf(r) : null,
         options: o,
-        codes: o.perSample ? r.codes().slice() : null,
-        dequantized: o.perSample ? r.dequantized().slice() : null,
-        errors: o.perSample ? r.errors().slice() : null,
-        clipped: o.perSample ? r.clipped().slice() : null,
+        codes: keep ? r.codes().slice() : null,
+        dequantized: keep ? r.dequantized().slice() : null,
+        errors: keep ? r.errors().slice() : null,
+        clipped: keep ? r.clipped().slice() : null,
         metrics: m,
         calibration: calibrationOf(r),
-        charts: o.perSample && (o.chartBuckets > 0 || o.histogramBins > 0) ? chartsOf(r) : null,
+        charts: keep && (o.chartBuckets > 0 || o.histogramBins > 0) ? chartsOf(r) : null,
       };
     } finally {
       r.delete();

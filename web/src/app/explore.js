@@ -1,7 +1,9 @@
 // What-if studies run in the worker right after a calculation, on the same samples: SQNR and MSE
 // for every bit depth, and the MSE (split into rounding and clipping) against the clipping
-// threshold, with the range each calibration method would pick marked on it.
+// threshold, with the range each calibration method would pick marked on it; and stochastic
+// rounding over seeded trials beside round-half-to-even.
 export const SWEEP_BITS = Array.from({ length: 15 }, (_, i) => i + 2);
+export const STOCHASTIC_TRIALS = 32;
 export const CLIP_FACTORS = Array.from({ length: 31 }, (_, i) => 0.25 + i * 0.025);
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -19,9 +21,9 @@ export async function explore(samples, options, stale = () => false) {
   };
   const bits = [];
   for (const b of SWEEP_BITS) {
-    const m = await step(() => samples.analyze({ ...base, bits: b }).metrics);
-    if (!m) return null;
-    bits.push({ bits: b, sqnrDb: m.sqnrDb, mse: m.mse });
+    const s = await step(() => samples.sweepBits(base, { from: b, to: b })[0]);
+    if (!s) return null;
+    bits.push({ bits: b, sqnrDb: s.metrics.sqnrDb, mse: s.metrics.mse });
   }
   // Thresholds as fractions of the min-max range (symmetric modes: of max|x|), for the tensor as a
   // whole (calibration methods pick one range per tensor).
@@ -46,7 +48,9 @@ export async function explore(samples, options, stale = () => false) {
       : (r.calibration.rangeMax - r.calibration.rangeMin) / (hi - lo);
     markers.push({ calibration, factor: span, mse: r.metrics.mse });
   }
-  return { bits, curve, markers };
+  const stochastic = await step(() => samples.stochasticTrials(base, { trials: STOCHASTIC_TRIALS }));
+  if (!stochastic) return null;
+  return { bits, curve, markers, stochastic };
 }
 
 /** The smallest bit depth whose SQNR reaches `target` dB, or null. */

@@ -157,3 +157,22 @@ export function renderGroups(summary, tbody, r, limit = 50) {
       g.metrics.maxAbsError].map((c) => el('td', { textContent: typeof c === 'number' || c === null ? fmt(c) : c })))));
   return order;
 }
+
+/**
+ * Stochastic rounding over seeded trials beside round-half-to-even on the same range: a sentence
+ * and a table of bias, MSE and SQNR (mean ± standard deviation across the seeds).
+ */
+export function renderStochastic(summary, tbody, st) {
+  const n = st.trials.length;
+  const ratio = st.nearest.mse > 0 && st.mse.mean !== null ? st.mse.mean / st.nearest.mse : null;
+  const pm = (s) => (s.mean === null ? 'undefined' : `${fmt(s.mean)} ± ${fmt(s.std)}`);
+  summary.textContent = `Over ${n} seeds, stochastic rounding's bias is ${pm(st.meanError)} (round half to even: ${fmt(st.nearest.meanError)}): ` +
+    'it is unbiased on average, since each value rounds up with probability equal to its distance from the code below' +
+    (ratio === null ? '.' : `; the price is ${fmt(ratio)}× the MSE of rounding to nearest.`);
+  tbody.replaceChildren(
+    el('tr', {}, el('th', { scope: 'row', textContent: 'Round half to even' }),
+      ...[st.nearest.meanError, st.nearest.mse, st.nearest.sqnrDb].map((v) => el('td', { textContent: fmt(v) }))),
+    el('tr', {}, el('th', { scope: 'row', textContent: `Stochastic, ${n} seeds (mean ± std)` }),
+      ...[st.meanError, st.mse, st.sqnrDb].map((s) => el('td', { textContent: pm(s) }))),
+  );
+}
