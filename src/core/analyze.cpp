@@ -171,7 +171,7 @@ Result<Layout> layout_of(const QuantScheme& s, size_t n) {
     return err("range.min", std::string("A custom range applies to the whole tensor: derive the ranges from the samples for ") +
                                 (s.granularity == Granularity::Channel ? "per-channel" : "per-group") + " quantization");
   if (s.calibration != Calibration::MinMax)
-    return err("calibration", "Per-channel and per-group ranges are min-max ranges: choose the minmax calibration");
+    return err("calibration", "Each channel or group takes the min-max range of its own samples: choose Min-max calibration");
   if (s.granularity == Granularity::Channel) {
     if (s.shape.empty()) return err("shape", "Per-channel quantization needs the tensor's shape, such as 64,3,3,3");
     const int rank = static_cast<int>(s.shape.size());

@@ -82,6 +82,32 @@ async function calculate(page) {
   await page.waitForFunction((old) => document.getElementById('results').dataset.render !== old, before);
 }
 
+// RFC 4180: quoted fields may hold commas, doubled quotes and line breaks; lines end in CRLF.
+function parseCsv(text) {
+  const rows = [];
+  let row = [], cell = '', quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') cell += text[i++];
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+      i++;
+    } else cell += c;
+  }
+  assert.equal(cell + row.join(''), '', 'the text ends with CRLF');
+  return rows;
+}
+
 async function metricValues(page) {
   return page.$$eval('[data-metric]', (els) => Object.fromEntries(els.map((e) => [e.dataset.metric, e.dataset.value])));
 }
@@ -216,6 +242,93 @@ describe('the calculator page', () => {
     await page.getByLabel('Axis', { exact: true }).fill('0');
     await calculate(page);
     assert.match(await page.locator('#groups-summary').textContent(), /^2 channels/);
+    await page.context().close();
+  });
+
+  test('compare: three configurations edited, duplicated and removed; the table, best values, CSV and the URL', async () => {
+    const page = await openPage();
+    await page.getByLabel('Sample values', { exact: true }).fill(reference_laplace());
+    const field = (label, row) => page.getByLabel(`${label}, configuration ${row}`, { exact: true });
+    const edit = async (label, row, value) => {
+      const f = field(label, row);
+      if ((await f.evaluate((e) => e.tagName)) === 'SELECT') await f.selectOption(value);
+      else {
+        await f.fill(value);
+        await f.dispatchEvent('change');
+      }
+    };
+    // Defaults: 8-bit min-max, 4-bit min-max, 4-bit MSE. Make row 2 asymmetric percentile 99.9,
+    // duplicate row 3 into per-group 4-bit min-max, then remove row 3 (the MSE row).
+    await edit('Mode', 2, 'asymmetric');
+    await edit('Range', 2, 'percentile');
+    await edit('Percentile', 2, '99.9');
+    await page.getByRole('button', { name: 'Duplicate configuration 3' }).click();
+    await edit('Range', 4, 'minmax');
+    await edit('Granularity', 4, 'group');
+    await edit('Group size', 4, '40');
+    await page.getByRole('button', { name: 'Remove configuration 3' }).click();
+    assert.equal(await page.locator('#compare-configs tbody tr').count(), 3);
+    const run = async () => {
+      const before = await page.locator('#compare').getAttribute('data-render');
+      await page.getByRole('button', { name: 'Compare all' }).click();
+      await page.waitForFunction((old) => (document.getElementById('compare').dataset.render ?? null) !== old, before);
+    };
+    await run();
+    const qz = await (qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer()));
+    const x = qz.parseValues(reference_laplace());
+    const list = [{ bits: 8 }, { bits: 4, mode: 'asymmetric', calibration: 'percentile', percentile: 99.9 },
+      { bits: 4, granularity: 'group', groupSize: 40 }];
+    const api = qz.compare(x, list);
+    const shown = await page.$$eval('#compare-table tbody tr', (trs) => trs.map((tr) => Object.fromEntries(
+      [...tr.querySelectorAll('[data-metric]')].map((td) => [td.dataset.metric, { value: Number(td.dataset.value), best: td.classList.contains('best') }]))));
+    assert.equal(shown.length, 3);
+    for (let i = 0; i < 3; i++) {
+      for (const key of ['sqnrDb', 'mse', 'maxAbsError', 'clipRate', 'p95AbsError', 'cosine']) {
+        const want = api[i].metrics[key];
+        assert.ok(Math.abs(shown[i][key].value - want) <= 1e-12 * Math.abs(want), `configuration ${i + 1} ${key}`);
+      }
+    }
+    const bestSqnr = api.reduce((b, r, i) => (r.metrics.sqnrDb > api[b].metrics.sqnrDb ? i : b), 0);
+    assert.deepEqual(shown.map((r) => r.sqnrDb.best), [0, 1, 2].map((i) => i === bestSqnr));
+    const bestMax = api.reduce((b, r, i) => (r.metrics.maxAbsError < api[b].metrics.maxAbsError ? i : b), 0);
+    assert.deepEqual(shown.map((r) => r.maxAbsError.best), [0, 1, 2].map((i) => i === bestMax));
+    assert.match(await page.locator('#compare-table tbody tr:nth-child(3) td.text').textContent(), /^4-bit symmetric, min-max, per group of 40$/);
+    assert.match(await page.locator('#chart-compare [role=img]').getAttribute('aria-label'), /^SQNR and clip rate per configuration\. 3 configurations; the highest SQNR is configuration 1/);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download comparison CSV' }).click()]);
+    assert.equal(download.suggestedFilename(), 'activations-comparison.csv');
+    const rows = parseCsv(readFileSync(await download.path(), 'utf8'));
+    const header = rows[0];
+    assert.deepEqual(header.slice(0, 3), ['configuration', 'description', 'bits']);
+    const sqnrColumn = header.indexOf('sqnrDb');
+    assert.equal(rows.length, 4);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(rows[i + 1][1], ['8-bit symmetric, min-max', '4-bit asymmetric, percentile 99.9', '4-bit symmetric, min-max, per group of 40'][i]);
+      assert.equal(Number(rows[i + 1][sqnrColumn]), api[i].metrics.sqnrDb);
+    }
+
+    // The set is in the URL: a reload shows the same rows.
+
+    await page.reload();
+    await page.locator('[data-metric="mse"]').first().waitFor();
+    assert.match(page.url(), /\?[^#]{0,2000}#values=/, 'the samples travel in the fragment, the settings in a short query');
+    assert.equal(await page.locator('#compare-configs tbody tr').count(), 3);
+    assert.equal(await field('Group size', 3).inputValue(), '40');
+    assert.equal(await field('Percentile', 2).inputValue(), '99.9');
+
+    // Bad rows: a bit depth as text stops the run at its field; a group size the samples refuse
+    // comes back on its row while the other rows still report.
+    await edit('Bits', 2, 'four');
+    await page.getByRole('button', { name: 'Compare all' }).click();
+    await page.locator('#cmp-2-bits-error:not(:empty)').waitFor();
+    assert.equal(await page.locator('#cmp-2-bits-error').textContent(), 'Configuration 2: Bit depth must be a whole number from 2 to 16 (got "four")');
+    assert.equal(await field('Bits', 2).getAttribute('aria-invalid'), 'true');
+    await edit('Bits', 2, '4');
+    await edit('Group size', 3, '7');
+    await run();
+    assert.equal(await page.locator('#cmp-3-groupSize-error').textContent(), 'Group size 7 does not divide the last dimension (2000)');
+    assert.equal(await page.locator('#compare-table tbody tr:nth-child(3) .error-cell').textContent(), 'Group size 7 does not divide the last dimension (2000)');
+    assert.equal(await page.locator('#compare-table tbody tr:nth-child(1) [data-metric]').count(), 12);
     await page.context().close();
   });
 

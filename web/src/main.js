@@ -1,14 +1,21 @@
 // The calculator page: form state (mirrored in the URL) → worker → result → render.
-import { buildCsv, csvFileName } from './export/csv.js';
+import { buildCsv, csvFileName, csvText } from './export/csv.js';
 import { bitsForTarget } from './app/explore.js';
-import { renderCharts, renderExplore, renderGroupChart } from './charts/charts.js';
+import { renderCharts, renderCompareChart, renderExplore, renderGroupChart } from './charts/charts.js';
 import { Calculator } from './app/client.js';
+import { compareCsvRows, DEFAULT_ROWS, describe, fieldId, MAX_ROWS, renderResults, renderRows, ROW_FIELDS, rowFromForm, rowsFromParam, rowsToOptions,
+  rowsToParam } from './app/compare.js';
 import { DISTRIBUTIONS, generateSamples } from './app/generate.js';
 import { formulaLines, PAGE_ROWS, renderCards, renderGroups, renderStochastic, renderTablePage, renderVerdict } from './app/render.js';
 import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, toOptions, toQuery, writeForm } from './app/state.js';
 
 const $ = (id) => document.getElementById(id);
 const calculator = new Calculator();
+const comparer = new Calculator(); // its own worker: comparing never cancels a calculation
+let compareRows = DEFAULT_ROWS.map((r) => ({ ...r }));
+let compared = null; // { name, results } of the last comparison
+let freeCompare = () => {};
+let compares = 0;
 let current = null; // { name, options, result } of the last calculation shown
 let page = 0;
 let runs = 0;
@@ -45,18 +52,15 @@ const LINK_NOTES = {
 };
 
 function saveToUrl() {
-  const { query, kept } = toQuery(readForm(document), storage);
-  history.replaceState(null, '', `?${query}`);
+  const { query, fragment, kept } = toQuery(readForm(document), storage);
+  history.replaceState(null, '', `?${query}&compare=${encodeURIComponent(rowsToParam(compareRows))}#${fragment}`);
   $('link-note').hidden = kept === 'link';
   $('link-note').textContent = LINK_NOTES[kept] ?? '';
 }
 
 function clearProblems() {
-  for (const id of Object.values(FIELD_IDS)) {
-    $(id).removeAttribute('aria-invalid');
-    const message = $(`${id}-error`);
-    if (message) message.textContent = '';
-  }
+  for (const node of document.querySelectorAll('[aria-invalid]')) node.removeAttribute('aria-invalid');
+  for (const node of document.querySelectorAll('#form .error, #compare-configs .error')) node.textContent = '';
 }
 
 function showProblem(key, message) {
@@ -169,6 +173,85 @@ async function calculate() {
   }
 }
 
+// The compare view: rows edited in place (kept in the URL), all run in the comparer's worker.
+function drawCompareRows() {
+  renderRows($('compare-configs').tBodies[0], compareRows, {
+    change(i, key, value) {
+      compareRows[i][key] = value;
+      if (key === 'calibration' || key === 'granularity') drawCompareRows();
+      saveToUrl();
+    },
+    duplicate(i) {
+      compareRows.splice(i + 1, 0, { ...compareRows[i] });
+      drawCompareRows();
+      saveToUrl();
+      $(fieldId(i + 1, 'bits')).focus();
+    },
+    remove(i) {
+      compareRows.splice(i, 1);
+      drawCompareRows();
+      saveToUrl();
+      $(compareRows.length ? fieldId(Math.min(i, compareRows.length - 1), 'bits') : 'compare-add').focus();
+    },
+  });
+  $('compare-add').disabled = compareRows.length >= MAX_ROWS;
+  $('compare-run').disabled = compareRows.length === 0;
+  $('compare-error').textContent = compareRows.length ? '' : 'Add a configuration to compare.';
+}
+
+async function runCompare() {
+  clearProblems();
+  $('compare-error').textContent = '';
+  saveToUrl();
+  const state = readForm(document);
+  const { list, problem } = rowsToOptions(compareRows, state);
+  if (problem) {
+    if (problem.row === null) return showProblem(problem.field, problem.message);
+    const id = fieldId(problem.row, problem.field);
+    $(id).setAttribute('aria-invalid', 'true');
+    $(`${id}-error`).textContent = problem.message;
+    $('compare-error').textContent = problem.message;
+    return $(id).focus();
+  }
+  const run = ++compares;
+  const timer = setTimeout(() => {
+    if (run === compares) $('compare-progress').hidden = false;
+  }, 100);
+  try {
+    const results = await comparer.compare(state.values, list, (phase) => {
+      $('compare-progress-text').textContent = `${phase}…`;
+    });
+    if (run !== compares) return;
+    compared = { name: state.name.trim(), results: results.map((r, i) => ({ ...r, options: r.options ?? list[i], description: describe(list[i]) })) };
+    $('compare-results').hidden = false;
+    renderResults($('compare-table').tHead, $('compare-table').tBodies[0], compared.results);
+    freeCompare();
+    freeCompare = renderCompareChart($('compare-chart'), compared.results);
+    // A configuration the core refused also marks the row's field the message is about.
+    compared.results.forEach((r, i) => {
+      if (!r.error || !ROW_FIELDS.includes(fieldOfError(r.field))) return;
+      const id = fieldId(i, fieldOfError(r.field));
+      $(id).setAttribute('aria-invalid', 'true');
+      $(`${id}-error`).textContent = r.error;
+    });
+    $('compare-csv').disabled = false;
+    $('compare').dataset.render = String(run);
+  } catch (e) {
+    if (e.cancelled) return;
+    showProblem(e.field ? fieldOfError(e.field) : 'values', e.message);
+    $('compare-error').textContent = `The comparison could not run: ${e.message}`;
+  } finally {
+    clearTimeout(timer);
+    if (run === compares) $('compare-progress').hidden = true;
+  }
+}
+
+function downloadCompareCsv() {
+  if (!compared) return;
+  save(new Blob([csvText(compareCsvRows(compared.results))], { type: 'text/csv;charset=utf-8' }),
+    csvFileName(compared.name).replace(/-quantization\.csv$/, '-comparison.csv'));
+}
+
 function loadExample() {
   writeForm(document, { ...readForm(document), bits: '8', mode: 'symmetric', rounding: 'half-even', range: 'custom', min: '-1.50', max: '1.50', values: DEFAULTS.values });
   syncRangeFields();
@@ -227,7 +310,17 @@ function generate() {
 
 function init() {
   for (const [value, label] of Object.entries(DISTRIBUTIONS)) $('gen-kind').append(new Option(label, value));
-  const fromUrl = fromQuery(location.search, storage);
+  const fromUrl = fromQuery(location.search, storage, location.hash.slice(1));
+  compareRows = rowsFromParam(new URLSearchParams(location.search).get('compare')) ?? compareRows;
+  drawCompareRows();
+  $('compare-run').addEventListener('click', runCompare);
+  $('compare-add').addEventListener('click', () => {
+    compareRows.push(rowFromForm(readForm(document)));
+    drawCompareRows();
+    saveToUrl();
+    $(fieldId(compareRows.length - 1, 'bits')).focus();
+  });
+  $('compare-csv').addEventListener('click', downloadCompareCsv);
   writeForm(document, fromUrl ?? DEFAULTS);
   syncRangeFields();
   $('form').addEventListener('submit', (event) => {
@@ -272,10 +365,15 @@ function init() {
   window.addEventListener('resize', () => {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => {
-      if (!current) return;
-      freeCharts();
-      freeCharts = renderCharts($('charts'), current.result);
-      if (study) renderStudy();
+      if (current) {
+        freeCharts();
+        freeCharts = renderCharts($('charts'), current.result);
+        if (study) renderStudy();
+      }
+      if (compared) {
+        freeCompare();
+        freeCompare = renderCompareChart($('compare-chart'), compared.results);
+      }
     }, 200);
   });
   calculate();

@@ -1,16 +1,19 @@
-// The one module worker that owns the wasm instance. Messages in: { id, text, options };
-// out: { id, phase } while working, then { id, result } with typed arrays transferred, or
-// { id, error: { field, index, message } }. The page cancels by terminating this worker.
+// The module worker that owns a wasm instance. Messages in: { id, text, options } for one
+// calculation, or { id, text, compare: [options, …] } for the compare view; out: { id, phase }
+// while working, then { id, result } with typed arrays transferred (then { id, explore }), or
+// { id, compared: [result | { error }] }, or { id, error: { field, index, message } }. The page
+// cancels by terminating the worker.
 import { explore } from './app/explore.js';
 import { createQuantizer, QuantizerError } from './quantizer.js';
 
 const ready = createQuantizer();
 let latest = 0; // the newest calculation: older what-if studies stop when it changes
 
-self.onmessage = async ({ data: { id, text, options } }) => {
+self.onmessage = async ({ data: { id, text, options, compare } }) => {
   latest = id;
   try {
     const qz = await ready;
+    if (compare) return runCompare(qz, id, text, compare);
     self.postMessage({ id, phase: 'Reading the samples' });
     const values = qz.parseValues(text);
     self.postMessage({ id, phase: `Quantizing ${values.length.toLocaleString('en')} samples` });
@@ -46,3 +49,26 @@ self.onmessage = async ({ data: { id, text, options } }) => {
     self.postMessage({ id, error });
   }
 };
+
+// Each configuration on one copy of the samples; a bad one reports its own message and the others
+// still run. Groups are summarised (a comparison shows the tensor's metrics).
+function runCompare(qz, id, text, list) {
+  self.postMessage({ id, phase: 'Reading the samples' });
+  const values = qz.parseValues(text);
+  const samples = qz.load(values);
+  try {
+    const compared = list.map((options, i) => {
+      self.postMessage({ id, phase: `Configuration ${i + 1} of ${list.length}` });
+      try {
+        const { groups, ...r } = samples.compare([options])[0];
+        return { ...r, groupCount: groups?.length ?? null };
+      } catch (e) {
+        if (!(e instanceof QuantizerError)) throw e;
+        return { options, error: e.message.replace(/^Configuration \d+: /, ''), field: e.field };
+      }
+    });
+    self.postMessage({ id, compared });
+  } finally {
+    samples.delete();
+  }
+}

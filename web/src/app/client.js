@@ -15,6 +15,10 @@ export class Calculator {
         this.#pending = null;
         return p.onExplore?.(data.explore);
       }
+      if (data.compared) {
+        this.#pending = null;
+        return p.resolve(data.compared);
+      }
       if (data.error) {
         this.#pending = null;
         p.reject(Object.assign(new Error(data.error.message), data.error));
@@ -36,6 +40,15 @@ export class Calculator {
    * `onExplore` later receives the what-if studies (bit sweep, clipping curve) of the same run.
    */
   run(text, options, onPhase, onExplore) {
+    return this.#start({ text, options }, onPhase, onExplore);
+  }
+
+  /** Resolves with one entry per options object: a result without per-sample arrays, or { options, error, field }. */
+  compare(text, list, onPhase) {
+    return this.#start({ text, compare: list }, onPhase);
+  }
+
+  #start(message, onPhase, onExplore) {
     // A calculation still computing is stopped with its worker; a finished one whose studies are
     // still running needs no such thing: the worker drops them when the new message arrives.
     if (this.#pending?.resolved) this.#pending = null;
@@ -44,7 +57,7 @@ export class Calculator {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending = { id, resolve, reject, onPhase, onExplore };
-      this.#worker.postMessage({ id, text, options });
+      this.#worker.postMessage({ id, ...message });
     });
   }
 

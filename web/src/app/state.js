@@ -40,8 +40,10 @@ export const FIELD_IDS = Object.freeze({
   values: 'values',
 });
 
-// Sample texts longer than this stay out of the link (browsers cap URL length); they are kept
-// in this browser's storage instead, so a reload still finds them.
+// The samples travel in the URL's fragment (#values=…), which browsers never send to a server:
+// static hosts refuse long request lines (431 or 414 beyond 8–16 KB), fragments have no such
+// limit. Texts longer than this stay out of the link; this browser's storage keeps them instead,
+// so a reload still finds them.
 export const URL_VALUES_LIMIT = 60000;
 const STORED = 'quant-error-calculator:values';
 
@@ -56,31 +58,39 @@ export function writeForm(doc, state) {
 }
 
 /**
- * The query string for a state. A long sample text is stored locally and marked '@local' (or
- * left out when the browser will not store it): { query, kept: 'link' | 'browser' | 'none' }.
+ * The query string (settings) and fragment (samples) for a state. A long sample text is stored
+ * locally and marked '@local' (or left out when the browser will not store it):
+ * { query, fragment, kept: 'link' | 'browser' | 'none' }.
  */
 export function toQuery(state, storage) {
   const params = new URLSearchParams();
+  const fragment = new URLSearchParams();
   let kept = 'link';
   for (const key of Object.keys(FIELD_IDS)) {
-    if (key === 'values' && state.values.length > URL_VALUES_LIMIT) {
+    if (key !== 'values') {
+      params.set(key, state[key]);
+    } else if (state.values.length <= URL_VALUES_LIMIT) {
+      fragment.set('values', state.values);
+    } else {
       try {
         storage.setItem(STORED, state.values);
-        params.set('values', '@local');
+        fragment.set('values', '@local');
         kept = 'browser';
       } catch {
         kept = 'none'; // no storage, or over its quota
       }
-    } else {
-      params.set(key, state[key]);
     }
   }
-  return { query: params.toString(), kept };
+  return { query: params.toString(), fragment: fragment.toString(), kept };
 }
 
-/** The state a query string describes, defaults for what it lacks; null when it has nothing. */
-export function fromQuery(query, storage) {
+/**
+ * The state a query string and fragment describe, defaults for what they lack; null when they
+ * have nothing. (Links from before the fragment carried `values` in the query; they still work.)
+ */
+export function fromQuery(query, storage, fragment = '') {
   const params = new URLSearchParams(query);
+  for (const [key, value] of new URLSearchParams(fragment)) if (key === 'values') params.set(key, value);
   if (![...params.keys()].some((k) => k in FIELD_IDS)) return null;
   const state = { ...DEFAULTS };
   for (const key of Object.keys(FIELD_IDS)) if (params.has(key)) state[key] = params.get(key);

@@ -275,34 +275,58 @@ export function renderExplore(container, study, r, options) {
 
 /** Per channel or group: SQNR (bars) and clip rate (line, right axis), the worst first. */
 export function renderGroupChart(container, r, order) {
+  const shown = order.slice(0, 400);
+  const unit = groupUnit(r);
+  const caption = `SQNR and clip rate per ${unit}, worst first`;
+  const sqnr = shown.map((g) => g.metrics.sqnrDb);
+  return barsWithRate(container, {
+    id: 'chart-groups', caption, xLabel: `${unit}s, lowest SQNR first`, sqnr, clip: shown.map((g) => g.metrics.clipRate),
+    description: `${shown.length} of ${r.groups.length} ${unit}s, from ${fmt(sqnr[0])} dB up; the table below lists them.`,
+  });
+}
+
+/** The compare view: SQNR (bars) and clip rate (line) for each configuration, in row order. */
+export function renderCompareChart(container, results) {
+  const ok = results.map((r) => (r.error ? null : r));
+  const best = ok.filter(Boolean).reduce((a, r) => ((r.metrics.sqnrDb ?? -Infinity) > (a?.metrics.sqnrDb ?? -Infinity) ? r : a), null);
+  return barsWithRate(container, {
+    id: 'chart-compare', caption: 'SQNR and clip rate per configuration', xLabel: 'configuration',
+    sqnr: ok.map((r) => r?.metrics.sqnrDb ?? null), clip: ok.map((r) => r?.metrics.clipRate ?? null),
+    description: best ? `${results.length} configurations; the highest SQNR is configuration ${results.indexOf(best) + 1} (${fmt(best.metrics.sqnrDb)} dB). The table above lists every metric.`
+      : `${results.length} configurations, none with a result.`,
+  });
+}
+
+// Bars of SQNR (dB) at x = 1, 2, … with the clip rate (fractions, shown in %) as a line on a right axis.
+function barsWithRate(container, { id, caption, description, xLabel, sqnr, clip }) {
   const t = theme();
   const width = Math.max(280, Math.min(container.clientWidth || 900, 1100));
-  const shown = order.slice(0, 400);
-  const rank = Float64Array.from(shown, (_, i) => i + 1);
-  const sqnr = shown.map((g) => (g.metrics.sqnrDb === null || !Number.isFinite(g.metrics.sqnrDb) ? null : g.metrics.sqnrDb));
-  const clip = Float64Array.from(shown, (g) => 100 * g.metrics.clipRate);
-  const unit = groupUnit(r);
+  const x = Float64Array.from(sqnr, (_, i) => i + 1);
+  const dB = sqnr.map((v) => (v === null || !Number.isFinite(v) ? null : v));
+  const pct = clip.map((v) => (v === null ? null : 100 * v));
   const fig = document.createElement('figure');
   fig.className = 'chart';
-  fig.id = 'chart-groups';
-  const caption = document.createElement('figcaption');
-  caption.textContent = `SQNR and clip rate per ${unit}, worst first`;
+  fig.id = id;
+  const title = document.createElement('figcaption');
+  title.textContent = caption;
   const box = document.createElement('div');
   box.setAttribute('role', 'img');
-  box.setAttribute('aria-label', `${caption.textContent}. ${shown.length} of ${r.groups.length} ${unit}s, from ${fmt(sqnr[0])} dB up; the table below lists them.`);
-  fig.append(caption, box);
+  box.setAttribute('aria-label', `${caption}. ${description}`);
+  fig.append(title, box);
   container.replaceChildren(fig);
   const plot = new uPlot({
     width,
     height: 240,
     axes: [
-      { stroke: t.muted, grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line }, label: `${unit}s, lowest SQNR first`, incrs: WHOLE },
+      { stroke: t.muted, grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line }, label: xLabel, incrs: WHOLE },
       { stroke: t.muted, grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line }, label: 'SQNR (dB)', size: 64 },
       { scale: 'pct', side: 1, stroke: t.clip, grid: { show: false }, label: 'clip rate (%)', size: 56 },
     ],
-    scales: { x: { time: false }, pct: { range: [0, Math.max(1, ...clip)] } },
-    series: [{ label: 'rank' }, { label: 'SQNR (dB)', stroke: t.x, fill: t.band, paths: uPlot.paths.bars({ size: [0.8, 40] }), points: { show: false } },
-      { label: 'clip rate (%)', scale: 'pct', stroke: t.clip, width: 1.5, points: { show: false } }],
-  }, [rank, sqnr, clip], box);
+    // Bars stand on 0 dB (or below it, when an SQNR is negative).
+    scales: { x: { time: false, range: [0.4, x.length + 0.6] }, y: { range: (u, lo, hi) => [Math.min(0, lo), hi > 0 ? hi * 1.05 : 1] },
+      pct: { range: [0, Math.max(1, ...pct.filter((v) => v !== null))] } },
+    series: [{ label: xLabel }, { label: 'SQNR (dB)', stroke: t.x, fill: t.band, paths: uPlot.paths.bars({ size: [0.8, 40] }), points: { show: false } },
+      { label: 'clip rate (%)', scale: 'pct', stroke: t.clip, width: 1.5, points: { show: x.length < 40, size: 6 } }],
+  }, [x, dB, pct], box);
   return () => plot.destroy();
 }

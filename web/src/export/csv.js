@@ -15,6 +15,9 @@ export function csvCell(value) {
 
 const row = (cells) => cells.map(csvCell).join(',');
 
+/** Rows of cells → CSV text with CRLF line ends. */
+export const csvText = (rows) => `${rows.map(row).join('\r\n')}\r\n`;
+
 export const CSV_COLUMNS = ['index', 'x', 'scaled', 'q', 'x_hat', 'error', 'abs_error', 'clipped'];
 export const GROUP_COLUMNS = ['group', 'scale', 'zero_point', 'range_min', 'range_max', 'count', 'mse', 'sqnr_db', 'clip_rate', 'max_abs_error'];
 
