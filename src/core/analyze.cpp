@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -135,6 +136,33 @@ Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan) 
 
 namespace {
 
+// derive_params for a channel's or group's own min-max range [lo, hi] when no scale or zero point
+// is given: the same arithmetic without the checks' strings, for 100k groups. False when the scale
+// is unusable (derive_params then says why).
+bool min_max_params(const QuantScheme& s, int32_t qmin, int32_t qmax, double lo, double hi, QuantParams& p) {
+  p.qmin = qmin;
+  p.qmax = qmax;
+  if (lo == hi) lo = std::min(lo, 0.0), hi = std::max(hi, 0.0);
+  p.range_min = lo;
+  p.range_max = hi;
+  if (lo == 0 && hi == 0) p.scale = 1;
+  else if (s.mode == Mode::Symmetric) p.scale = std::max(std::fabs(lo), std::fabs(hi)) / qmax;
+  else p.scale = (hi - lo) / (static_cast<double>(qmax) - qmin);
+  if (!(p.scale > 0) || !std::isfinite(p.scale)) return false;
+  if (s.mode == Mode::Symmetric) {
+    p.zero_point = 0;
+  } else {
+    const double z = round_half_even(static_cast<double>(qmin) - lo / p.scale);
+    p.zero_point = static_cast<int32_t>(std::clamp(z, static_cast<double>(qmin), static_cast<double>(qmax)));
+  }
+  if (s.arithmetic == Arithmetic::Float32) {
+    const float f = static_cast<float>(p.scale);
+    if (f == 0 || std::isinf(f)) return false;
+    p.scale = f;
+  }
+  return true;
+}
+
 // The runs of consecutive samples that make up each channel or group. Equal consecutive blocks
 // (groups, or channels on the first axis) are `block` samples each; otherwise runs[g] lists them.
 struct Layout {
@@ -202,6 +230,85 @@ Result<Layout> layout_of(const QuantScheme& s, size_t n) {
   return l;
 }
 
+// The first sample that is NaN, infinite or beyond `limit`, as an error; nullopt when there is
+// none (a scan's "maybe not finite" can come from an overflowing running sum).
+template <class In>
+std::optional<Error> bad_sample(const In* x, size_t n, double limit) {
+  for (size_t i = 0; i < n; ++i) {
+    const double v = static_cast<double>(x[i]);
+    const std::string where = "Sample " + std::to_string(i + 1);
+    if (std::isnan(v)) return err("values", where + " is NaN", static_cast<int64_t>(i));
+    if (std::isinf(v)) return err("values", where + " is infinite", static_cast<int64_t>(i));
+    if (std::fabs(v) > kMaxMagnitude)
+      return err("values", where + " (" + num(v) + ") is too large: magnitudes up to 1e100 are supported",
+                 static_cast<int64_t>(i));
+    if (std::fabs(v) > limit)
+      return err("values", where + " (" + num(v) + ") is outside float32's range, needed by float32 arithmetic",
+                 static_cast<int64_t>(i));
+  }
+  return std::nullopt;
+}
+
+// Per-sample outputs sized for n samples, or an error when memory is short. Allocation failure
+// would abort the module (no exceptions in the web build): ask first.
+std::optional<Error> allocate_outputs(Analysis& a, size_t n, Arithmetic arithmetic, SampleOutputs& out) {
+  // Codes, x_hat, errors, clip flags, and up to one double per sample for the percentiles.
+  const size_t deq = arithmetic == Arithmetic::Float32 ? sizeof(float) : sizeof(double);
+  const double need = static_cast<double>(n) * static_cast<double>(sizeof(int32_t) + deq + 2 * sizeof(double) + 1);
+  void* probe = need < static_cast<double>(SIZE_MAX) ? std::malloc(static_cast<size_t>(need)) : nullptr;
+  if (!probe) {
+    char gb[32];
+    std::snprintf(gb, sizeof gb, "%.1f", need / 1e9);
+    return err("values", "Not enough memory for the per-sample results of " + std::to_string(n) + " samples (about " + gb +
+                             " GB): use perSample: false for the metrics alone");
+  }
+  std::free(probe);
+  a.codes.resize(n);
+  a.errors.resize(n);
+  a.clipped.resize(n);
+  out.codes = a.codes.data();
+  out.errors = a.errors.data();
+  out.clipped = a.clipped.data();
+  if (arithmetic == Arithmetic::Float32) {
+    a.dequantized_f32.resize(n);
+    out.dequantized = a.dequantized_f32.data();
+  } else {
+    a.dequantized_f64.resize(n);
+    out.dequantized = a.dequantized_f64.data();
+  }
+  return std::nullopt;
+}
+
+// Per-group min-max quantization of equal consecutive blocks in one read (quantize_groups): what
+// each block's scan tells becomes its parameters here, and the blocks' extremes the tensor's.
+struct GroupPass {
+  const QuantScheme* scheme;
+  int32_t qmin, qmax;
+  double limit;
+  std::vector<GroupResult>* groups;
+  SampleScan all;             // the samples' min and max, block by block
+  bool bad_samples = false;   // a block may hold NaN, ±Inf or too large a value
+  size_t refused = SIZE_MAX;  // the block whose range gives no usable scale
+  static bool make(void* ctx, size_t g, const SampleScan& range, KernelParams& p) {
+    auto& pass = *static_cast<GroupPass*>(ctx);
+    if (!range.finite || std::max(std::fabs(range.min), std::fabs(range.max)) > pass.limit) {
+      pass.bad_samples = true;
+      return false;
+    }
+    if (g == 0 || range.min < pass.all.min) pass.all.min = range.min;
+    if (g == 0 || range.max > pass.all.max) pass.all.max = range.max;
+    // Built in order as the pass reaches each group (in cache, with its sums right after).
+    QuantParams& q = pass.groups->emplace_back().params;
+    if (!min_max_params(*pass.scheme, pass.qmin, pass.qmax, range.min, range.max, q)) {
+      pass.refused = g;
+      return false;
+    }
+    p.scale = q.scale;
+    p.zero_point = q.zero_point;
+    return true;
+  }
+};
+
 }  // namespace
 
 template <class In>
@@ -212,22 +319,53 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
   auto layout_result = layout_of(s, n);
   if (auto* e = std::get_if<Error>(&layout_result)) return *e;
   const Layout& layout = std::get<Layout>(layout_result);
-  const SampleScan scan = scan_samples(x, n, opt.kernel);
   // float32 arithmetic holds the samples as float32, as a runtime's tensor does.
   const double limit = s.arithmetic == Arithmetic::Float32 ? std::numeric_limits<float>::max() : kMaxMagnitude;
-  if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit) {
-    for (size_t i = 0; i < n; ++i) {
-      const double v = static_cast<double>(x[i]);
-      const std::string where = "Sample " + std::to_string(i + 1);
-      if (std::isnan(v)) return err("values", where + " is NaN", static_cast<int64_t>(i));
-      if (std::isinf(v)) return err("values", where + " is infinite", static_cast<int64_t>(i));
-      if (std::fabs(v) > kMaxMagnitude)
-        return err("values", where + " (" + num(v) + ") is too large: magnitudes up to 1e100 are supported",
-                   static_cast<int64_t>(i));
-      if (std::fabs(v) > limit)
-        return err("values", where + " (" + num(v) + ") is outside float32's range, needed by float32 arithmetic",
-                   static_cast<int64_t>(i));
+  Analysis a;
+  KernelParams kp;
+  kp.rounding = s.rounding;
+  kp.arithmetic = s.arithmetic;
+  kp.seed = s.seed;
+  SampleOutputs out;
+
+  // Equal consecutive blocks (groups, or channels on the first axis) with their own min-max
+  // ranges: each block is scanned and quantized while it is in cache, and the tensor's range
+  // follows from the blocks'. Anything unusual goes the general way below.
+  bool blocks_done = false;
+  SampleScan scan;
+  if (layout.block && !s.scale && !s.zero_point) {
+    if (opt.per_sample)
+      if (auto e = allocate_outputs(a, n, s.arithmetic, out)) return *e;
+    GroupPass pass{&s, 0, 0, limit, &a.groups, {}};
+    mode_code_range(s.mode, s.bits, pass.qmin, pass.qmax);
+    pass.qmin = s.qmin.value_or(pass.qmin);
+    pass.qmax = s.qmax.value_or(pass.qmax);
+    a.groups.reserve(layout.count);  // no reallocation: the kernel writes each group's sums in place
+    KernelParams gk = kp;
+    gk.qmin = pass.qmin;
+    gk.qmax = pass.qmax;
+    gk.max_index = false;  // found once below, for the group that holds the largest error
+    // Group g's sums land in a.groups[g], which make() has just added.
+    ErrorSums* sums = reinterpret_cast<ErrorSums*>(reinterpret_cast<char*>(a.groups.data()) + offsetof(GroupResult, sums));
+    blocks_done = quantize_groups(x, layout.count, layout.block, gk, &GroupPass::make, &pass, out, opt.kernel, sums,
+                                  sizeof(GroupResult));
+    if (blocks_done) {
+      scan = pass.all;
+    } else {
+      if (pass.bad_samples) {
+        if (auto e = bad_sample(x, n, limit)) return *e;
+      } else {
+        const SampleScan r = scan_samples(x + pass.refused * layout.block, layout.block, opt.kernel);
+        auto d = derive_params(s, r);
+        if (auto* e = std::get_if<Error>(&d)) return *e;
+      }
+      a.groups.clear();  // a false alarm: the general way
     }
+  }
+  if (!blocks_done) {
+    scan = scan_samples(x, n, opt.kernel);
+    if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)
+      if (auto e = bad_sample(x, n, limit)) return *e;
   }
   CalibrationReport report;
   SampleScan used = scan;
@@ -244,48 +382,14 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
   }
   auto derived = derive_params(s, used);
   if (auto* e = std::get_if<Error>(&derived)) return *e;
-  if (opt.per_sample) {
-    // Codes, x_hat, errors, clip flags, and up to one double per sample for the percentiles.
-    // Allocation failure would abort the module (no exceptions in the web build): ask first.
-    const size_t deq = s.arithmetic == Arithmetic::Float32 ? sizeof(float) : sizeof(double);
-    const double need = static_cast<double>(n) * static_cast<double>(sizeof(int32_t) + deq + 2 * sizeof(double) + 1);
-    void* probe = need < static_cast<double>(SIZE_MAX) ? std::malloc(static_cast<size_t>(need)) : nullptr;
-    if (!probe) {
-      char gb[32];
-      std::snprintf(gb, sizeof gb, "%.1f", need / 1e9);
-      return err("values", "Not enough memory for the per-sample results of " + std::to_string(n) + " samples (about " +
-                               gb + " GB): use perSample: false for the metrics alone");
-    }
-    std::free(probe);
-  }
-  Analysis a;
+  if (opt.per_sample && !out.codes)
+    if (auto e = allocate_outputs(a, n, s.arithmetic, out)) return *e;
   a.params = std::get<QuantParams>(derived);
   a.calibration = std::move(report);
-
-  KernelParams kp;
   kp.scale = a.params.scale;
   kp.zero_point = a.params.zero_point;
   kp.qmin = a.params.qmin;
   kp.qmax = a.params.qmax;
-  kp.rounding = s.rounding;
-  kp.arithmetic = s.arithmetic;
-  kp.seed = s.seed;
-  SampleOutputs out;
-  if (opt.per_sample) {
-    a.codes.resize(n);
-    a.errors.resize(n);
-    a.clipped.resize(n);
-    out.codes = a.codes.data();
-    out.errors = a.errors.data();
-    out.clipped = a.clipped.data();
-    if (s.arithmetic == Arithmetic::Float32) {
-      a.dequantized_f32.resize(n);
-      out.dequantized = a.dequantized_f32.data();
-    } else {
-      a.dequantized_f64.resize(n);
-      out.dequantized = a.dequantized_f64.data();
-    }
-  }
   const double max_abs_x = std::max(std::fabs(scan.min), std::fabs(scan.max));
   if (layout.count == 0) {
     const ErrorSums sums = quantize_samples(x, n, kp, out, opt.kernel);
@@ -295,7 +399,6 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
     // is consecutive samples, so stochastic draws still follow the global sample index).
     ErrorSums total;
     double scale_sum = 0, noise_sum = 0;
-    a.groups.reserve(layout.count);
     KernelParams gk = kp;
     gk.max_index = false;  // found once below, for the group that holds the largest error
     const auto outputs_at = [&](size_t offset) {
@@ -309,7 +412,7 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
       }
       return o;
     };
-    for (size_t gi = 0; gi < layout.count; ++gi) {
+    for (size_t gi = 0; gi < layout.count && !blocks_done; ++gi) {
       SampleScan g;
       bool first = true;
       layout.for_runs(gi, [&](size_t offset, size_t length) {
@@ -328,11 +431,13 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
         gk.index_base = offset;
         group.sums.merge(quantize_samples(x + offset, length, gk, outputs_at(offset), opt.kernel));
       });
+      a.groups.push_back(std::move(group));
+    }
+    for (const GroupResult& group : a.groups) {
       total.merge(group.sums);
       const double count = static_cast<double>(group.sums.count);
       scale_sum += count * group.params.scale;
       noise_sum += count * group.params.scale * group.params.scale / 12;
-      a.groups.push_back(std::move(group));
     }
     // Where the largest error first occurs: the groups holding it, measured again exactly (for
     // interleaved channels the first in sample order need not be in the first such group).

@@ -32,6 +32,7 @@ struct LaneSums {
   uint64_t clip = 0;
   uint64_t tie = 0;
 
+  void reset() { *this = LaneSums{}; }
   ErrorSums finish(uint64_t count) const {
     ErrorSums s;
     s.count = count;
@@ -128,8 +129,10 @@ inline void step(In xin, size_t i, uint64_t gi, uint32_t key, const Consts<A>& c
 }
 
 // Each kernel instance stays its own function: one giant inlined dispatcher compiles badly in
-// the engines' register allocators.
+// the engines' register allocators. The kernel bodies are inlined into `runs` (below), one
+// function per kernel instance that loops over runs of samples.
 #define QE_NOINLINE __attribute__((noinline))
+#define QE_INLINE inline __attribute__((always_inline))
 
 template <Rounding R, class A, class In>
 QE_NOINLINE void quantize_scalar_range(const In* x, size_t begin, size_t n, const KernelParams& p, uint32_t key,
@@ -153,6 +156,10 @@ struct FloatBlockSums {
   uint64_t max_index = 0;
   uint64_t clip = 0;
   uint64_t tie = 0;
+  // The SIMD kernel's shortcut for runs of whole blocks: the finished sums, filled directly.
+  bool fresh = true;
+  bool has_direct = false;
+  ErrorSums direct;
 
   void fold() {
     for (int k = 0; k < kFloatSums; ++k) {
@@ -162,7 +169,16 @@ struct FloatBlockSums {
       }
     }
   }
+  // Ready for the next run: a shortcut run left the accumulators untouched.
+  void reset() {
+    if (has_direct) fresh = true, has_direct = false;
+    else *this = FloatBlockSums{};
+  }
   ErrorSums finish(uint64_t count) {
+    if (has_direct) {
+      direct.count = count;
+      return direct;
+    }
     fold();
     ErrorSums s;
     s.count = count;
@@ -438,7 +454,7 @@ struct QuantizeF32x4 {
 
 // float32 arithmetic: four samples per step in f32x4.
 template <Rounding R, bool kOutputs, class In>
-QE_NOINLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
+QE_INLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                                    LaneSums& L) {
   QuantizeF32x4<R> quantize(p, key);
   DoubleLanes D;
@@ -459,7 +475,7 @@ QE_NOINLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p,
 
 // float64 arithmetic: four samples per step as two f64x2 halves.
 template <Rounding R, bool kOutputs, class In>
-QE_NOINLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
+QE_INLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                                    LaneSums& L) {
   const v128_t s = wasm_f64x2_splat(p.scale);
   const v128_t zp = wasm_f64x2_splat(static_cast<double>(p.zero_point));
@@ -506,7 +522,7 @@ QE_NOINLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p,
 
 // float32 samples in float32 arithmetic: the SIMD twin of quantize_scalar_float.
 template <Rounding R, bool kOutputs>
-QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParams& p, uint32_t key,
+QE_INLINE void quantize_simd_float(const float* x, size_t n, const KernelParams& p, uint32_t key,
                                      const SampleOutputs& out, FloatBlockSums& S) {
   QuantizeF32x4<R> quantize(p, key);
   v128_t part[kFloatSums], acc[kFloatSums][2];
@@ -556,6 +572,23 @@ QE_NOINLINE void quantize_simd_float(const float* x, size_t n, const KernelParam
     const float m = wasm_f32x4_extract_lane(block_max, 0);
     block_max = wasm_f32x4_splat(-1.0f);
     if (m > best) best = m, best_block = start;
+  }
+  if (body_end == n && n % kFloatBlock == 0 && !p.max_index && S.fresh) {
+    // Whole blocks only (a quantization group of 64 or 128): the sums straight from the double
+    // lanes, in FloatBlockSums::finish's order ((l0 + l1) + (l2 + l3); the float lanes hold 0).
+    double* dst[kFloatSums] = {&S.direct.sum_x2, &S.direct.sum_err2, &S.direct.sum_err2_clipped, &S.direct.sum_abs,
+                               &S.direct.sum_err, &S.direct.sum_xhat2, &S.direct.sum_xxhat};
+    for (int k = 0; k < kFloatSums; ++k) {
+      *dst[k] = (wasm_f64x2_extract_lane(acc[k][0], 0) + wasm_f64x2_extract_lane(acc[k][0], 1)) +
+                (wasm_f64x2_extract_lane(acc[k][1], 0) + wasm_f64x2_extract_lane(acc[k][1], 1));
+    }
+    S.direct.clip_count = S.direct.tie_count = 0;
+    quantize.add_counts(S.direct.clip_count, S.direct.tie_count);
+    S.direct.max_abs = best;  // no samples: -1, as finish() leaves it
+    S.direct.max_abs_index = best >= 0 ? p.index_base + best_block : 0;
+    S.fresh = false;
+    S.has_direct = true;
+    return;
   }
   // Hand the lanes to the scalar tail, which goes on adding to the unfinished block.
   for (int k = 0; k < kFloatSums; ++k) {
@@ -675,63 +708,130 @@ SampleScan scan_scalar(const In* x, size_t n) {
   return r;
 }
 
+// The scalar twins over a whole run, in the kernels' signature.
+template <Rounding R, class A, class In>
+QE_INLINE void scalar_run(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out, LaneSums& L) {
+  quantize_scalar_range<R, A>(x, 0, n, p, key, out, L);
+}
+template <Rounding R>
+QE_INLINE void scalar_float_run(const float* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
+                                FloatBlockSums& S) {
+  quantize_scalar_float<R>(x, 0, n, p, key, out, S);
+}
+
+SampleOutputs outputs_at(const SampleOutputs& out, size_t offset, Arithmetic arithmetic) {
+  SampleOutputs o = out;
+  if (o.codes) o.codes += offset;
+  if (o.dequantized) {
+    o.dequantized = arithmetic == Arithmetic::Float32 ? static_cast<void*>(static_cast<float*>(o.dequantized) + offset)
+                                                      : static_cast<void*>(static_cast<double*>(o.dequantized) + offset);
+  }
+  if (o.errors) o.errors += offset;
+  if (o.clipped) o.clipped += offset;
+  return o;
+}
+
+SampleScan scan_run(const float* x, size_t n, bool simd);
+SampleScan scan_run(const double* x, size_t n, bool simd);
+
+// `count` runs of `block` consecutive samples. Run g's parameters are params[g], or, when `make`
+// is set, whatever make() derives from the run's own scan (per-group min-max: the scan and the
+// quantization then read the run while it is in cache).
+template <class In>
+struct RunSet {
+  const In* x;
+  size_t count, block;
+  const KernelParams* params;  // fixed parameters per run, or null with `make`
+  KernelParams base;           // with `make`: the fields every run shares
+  GroupParamsFn make;
+  void* ctx;
+  bool simd_scan;
+  uint32_t key;
+  SampleOutputs out;
+  ErrorSums* sums;  // run g's sums at sums + g·stride bytes (inside the caller's per-group records)
+  size_t stride;
+};
+
+// One kernel body inlined into one loop over the runs, so a run of 128 samples (a quantization
+// group) costs no dispatch. A single run is count 1. False when make() refused a run.
+template <class Sums, class In, auto kKernel>
+QE_NOINLINE bool runs(const RunSet<In>& r) {
+  Sums S;
+  KernelParams p = r.base;
+  for (size_t g = 0; g < r.count; ++g) {
+    const In* x = r.x + g * r.block;
+    if (r.make) {
+      if (!r.make(r.ctx, g, scan_run(x, r.block, r.simd_scan), p)) return false;
+      p.index_base = r.base.index_base + g * r.block;
+    } else {
+      p = r.params[g];
+    }
+    kKernel(x, r.block, p, r.key, outputs_at(r.out, g * r.block, p.arithmetic), S);
+    *reinterpret_cast<ErrorSums*>(reinterpret_cast<char*>(r.sums) + g * r.stride) = S.finish(r.block);
+    S.reset();
+  }
+  return true;
+}
+
 template <Rounding R, class In>
-ErrorSums quantize_dispatch_arith(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
-                                  Kernel k) {
+bool quantize_dispatch_arith(const RunSet<In>& r, Kernel k) {
   [[maybe_unused]] const bool simd = use_simd(k);
   // The SIMD loops come in two builds, so the sums-only one tests no output pointer per step.
-  [[maybe_unused]] const bool outputs = out.codes || out.dequantized || out.errors || out.clipped;
+  [[maybe_unused]] const bool outputs = r.out.codes || r.out.dequantized || r.out.errors || r.out.clipped;
+  const Arithmetic arithmetic = r.base.arithmetic;
   if constexpr (std::is_same_v<In, float>) {
-    if (p.arithmetic == Arithmetic::Float32) {
-      FloatBlockSums S;
+    if (arithmetic == Arithmetic::Float32) {
 #ifdef __wasm_simd128__
       if (simd)
-        outputs ? quantize_simd_float<R, true>(x, n, p, key, out, S)
-                : quantize_simd_float<R, false>(x, n, p, key, out, S);
-      else
+        return outputs ? runs<FloatBlockSums, float, quantize_simd_float<R, true>>(r)
+                       : runs<FloatBlockSums, float, quantize_simd_float<R, false>>(r);
 #endif
-        quantize_scalar_float<R>(x, 0, n, p, key, out, S);
-      return S.finish(n);
+      return runs<FloatBlockSums, float, scalar_float_run<R>>(r);
     }
   }
-  LaneSums L;
 #ifdef __wasm_simd128__
   if (simd) {
-    if (p.arithmetic == Arithmetic::Float32) {
-      outputs ? quantize_simd_f32<R, true>(x, n, p, key, out, L) : quantize_simd_f32<R, false>(x, n, p, key, out, L);
-    } else {
-      outputs ? quantize_simd_f64<R, true>(x, n, p, key, out, L) : quantize_simd_f64<R, false>(x, n, p, key, out, L);
-    }
-    return L.finish(n);
+    if (arithmetic == Arithmetic::Float32)
+      return outputs ? runs<LaneSums, In, quantize_simd_f32<R, true, In>>(r) : runs<LaneSums, In, quantize_simd_f32<R, false, In>>(r);
+    return outputs ? runs<LaneSums, In, quantize_simd_f64<R, true, In>>(r) : runs<LaneSums, In, quantize_simd_f64<R, false, In>>(r);
   }
 #endif
-  if (p.arithmetic == Arithmetic::Float32)
-    quantize_scalar_range<R, float>(x, 0, n, p, key, out, L);
-  else
-    quantize_scalar_range<R, double>(x, 0, n, p, key, out, L);
-  return L.finish(n);
+  if (arithmetic == Arithmetic::Float32) return runs<LaneSums, In, scalar_run<R, float, In>>(r);
+  return runs<LaneSums, In, scalar_run<R, double, In>>(r);
 }
 
 template <class In>
-ErrorSums quantize_dispatch(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
-                            Kernel k) {
-  switch (p.rounding) {
+bool quantize_dispatch(const RunSet<In>& r, Kernel k) {
+  switch (r.base.rounding) {
     case Rounding::HalfEven:
-      return quantize_dispatch_arith<Rounding::HalfEven>(x, n, p, key, out, k);
+      return quantize_dispatch_arith<Rounding::HalfEven>(r, k);
     case Rounding::HalfAway:
-      return quantize_dispatch_arith<Rounding::HalfAway>(x, n, p, key, out, k);
+      return quantize_dispatch_arith<Rounding::HalfAway>(r, k);
     case Rounding::HalfUp:
-      return quantize_dispatch_arith<Rounding::HalfUp>(x, n, p, key, out, k);
+      return quantize_dispatch_arith<Rounding::HalfUp>(r, k);
     case Rounding::Floor:
-      return quantize_dispatch_arith<Rounding::Floor>(x, n, p, key, out, k);
+      return quantize_dispatch_arith<Rounding::Floor>(r, k);
     case Rounding::Ceil:
-      return quantize_dispatch_arith<Rounding::Ceil>(x, n, p, key, out, k);
+      return quantize_dispatch_arith<Rounding::Ceil>(r, k);
     case Rounding::TowardZero:
-      return quantize_dispatch_arith<Rounding::TowardZero>(x, n, p, key, out, k);
+      return quantize_dispatch_arith<Rounding::TowardZero>(r, k);
     case Rounding::Stochastic:
-      return quantize_dispatch_arith<Rounding::Stochastic>(x, n, p, key, out, k);
+      return quantize_dispatch_arith<Rounding::Stochastic>(r, k);
   }
-  return {};
+  return false;
+}
+
+SampleScan scan_run(const float* x, size_t n, [[maybe_unused]] bool simd) {
+#ifdef __wasm_simd128__
+  if (simd) return scan_simd(x, n);
+#endif
+  return scan_scalar(x, n);
+}
+SampleScan scan_run(const double* x, size_t n, [[maybe_unused]] bool simd) {
+#ifdef __wasm_simd128__
+  if (simd) return scan_simd(x, n);
+#endif
+  return scan_scalar(x, n);
 }
 
 }  // namespace
@@ -790,21 +890,37 @@ ErrorSums quantize_samples(const In* x, size_t n, const KernelParams& params, co
     p.index_base = params.index_base + done;
     const uint64_t to_boundary = (uint64_t{1} << 32) - (p.index_base & 0xffffffffu);
     const size_t len = static_cast<size_t>(std::min<uint64_t>(n - done, to_boundary));
-    SampleOutputs o = out;
-    if (o.codes) o.codes += done;
-    if (o.dequantized) {
-      o.dequantized = p.arithmetic == Arithmetic::Float32
-                          ? static_cast<void*>(static_cast<float*>(o.dequantized) + done)
-                          : static_cast<void*>(static_cast<double*>(o.dequantized) + done);
-    }
-    if (o.errors) o.errors += done;
-    if (o.clipped) o.clipped += done;
-    total.merge(
-        quantize_dispatch(x + done, len, p, stochastic_key(p.seed, static_cast<uint32_t>(p.index_base >> 32)), o, k));
+    ErrorSums piece;
+    const RunSet<In> r{x + done, 1, len, &p, p, nullptr, nullptr, false,
+                       stochastic_key(p.seed, static_cast<uint32_t>(p.index_base >> 32)), outputs_at(out, done, p.arithmetic),
+                       &piece, sizeof piece};
+    quantize_dispatch(r, k);
+    total.merge(piece);
     done += len;
     if (n == 0) break;
   }
   return total;
+}
+
+template <class In>
+bool quantize_groups(const In* x, size_t count, size_t block, const KernelParams& base, GroupParamsFn make, void* ctx,
+                     const SampleOutputs& out, Kernel k, ErrorSums* sums, size_t stride) {
+  if (count == 0) return true;
+  const uint64_t first = base.index_base, last = first + count * block - 1;
+  if (first >> 32 == last >> 32) {
+    // One stochastic key for every run (quantize_samples splits where the key changes).
+    const RunSet<In> r{x, count, block, nullptr, base, make, ctx, use_simd(k),
+                       stochastic_key(base.seed, static_cast<uint32_t>(first >> 32)), out, sums, stride};
+    return quantize_dispatch(r, k);
+  }
+  KernelParams p = base;
+  for (size_t g = 0; g < count; ++g) {
+    if (!make(ctx, g, scan_samples(x + g * block, block, k), p)) return false;
+    p.index_base = base.index_base + g * block;
+    *reinterpret_cast<ErrorSums*>(reinterpret_cast<char*>(sums) + g * stride) =
+        quantize_samples(x + g * block, block, p, outputs_at(out, g * block, p.arithmetic), k);
+  }
+  return true;
 }
 
 template SampleScan scan_samples<float>(const float*, size_t, Kernel);
@@ -813,5 +929,8 @@ template double read_floor<float>(const float*, size_t, Kernel);
 template double read_floor<double>(const double*, size_t, Kernel);
 template ErrorSums quantize_samples<float>(const float*, size_t, const KernelParams&, const SampleOutputs&, Kernel);
 template ErrorSums quantize_samples<double>(const double*, size_t, const KernelParams&, const SampleOutputs&, Kernel);
-
+template bool quantize_groups<float>(const float*, size_t, size_t, const KernelParams&, GroupParamsFn, void*,
+                                     const SampleOutputs&, Kernel, ErrorSums*, size_t);
+template bool quantize_groups<double>(const double*, size_t, size_t, const KernelParams&, GroupParamsFn, void*,
+                                      const SampleOutputs&, Kernel, ErrorSums*, size_t);
 }  // namespace qe

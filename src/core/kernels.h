@@ -81,4 +81,18 @@ double read_floor(const In* x, size_t n, Kernel k);
 template <class In>
 ErrorSums quantize_samples(const In* x, size_t n, const KernelParams& p, const SampleOutputs& out, Kernel k);
 
+// Derives run g's parameters from its range (SampleScan of the run: min, max, maybe-finite) into
+// p.scale and p.zero_point; false stops the pass (a bad range, or samples that are not finite).
+using GroupParamsFn = bool (*)(void* ctx, size_t g, const SampleScan& range, KernelParams& p);
+
+// Per-group quantization in one pass: for each of `count` runs of `block` consecutive samples,
+// its range as scan_samples finds it, then make(ctx, g, range, p), then the run quantized as
+// quantize_samples would with p (index_base = base.index_base + g·block; the other fields as
+// `base`). Run g's sums go to the ErrorSums at `sums` + g·stride bytes (inside the caller's
+// per-group records); `out` points at the first run's outputs. Scanning each run just before
+// quantizing it reads the samples from memory once. False when make() stopped the pass.
+template <class In>
+bool quantize_groups(const In* x, size_t count, size_t block, const KernelParams& base, GroupParamsFn make, void* ctx,
+                     const SampleOutputs& out, Kernel k, ErrorSums* sums, size_t stride);
+
 }  // namespace qe

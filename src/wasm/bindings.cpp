@@ -177,30 +177,26 @@ class AnalysisResult {
     const auto& c = a().calibration;
     return {c.method, c.range_min, c.range_max, c.percentile, c.threshold, c.divergence, double(c.exact_candidates)};
   }
-  // Per channel or group, in order: one array per field.
-  val groupField(const std::string& field) {
-    using G = qe::GroupResult;
-    static const std::pair<const char*, double (*)(const G&)> kFields[] = {
-        {"scale", [](const G& g) { return g.params.scale; }},
-        {"zeroPoint", [](const G& g) { return double(g.params.zero_point); }},
-        {"rangeMin", [](const G& g) { return g.params.range_min; }},
-        {"rangeMax", [](const G& g) { return g.params.range_max; }},
-        {"count", [](const G& g) { return double(g.sums.count); }},
-        {"mse", [](const G& g) { return g.sums.sum_err2 / double(g.sums.count); }},
-        {"sqnrDb",
-         [](const G& g) {
-           const auto& t = g.sums;
-           return t.sum_x2 == 0 ? NAN : t.sum_err2 == 0 ? INFINITY : 10 * std::log10(t.sum_x2 / t.sum_err2);
-         }},
-        {"clipCount", [](const G& g) { return double(g.sums.clip_count); }},
-        {"maxAbsError", [](const G& g) { return g.sums.max_abs; }},
-    };
-    double (*get)(const G&) = nullptr;
-    for (const auto& [name, f] : kFields)
-      if (field == name) get = f;
+  // Per channel or group: scale, zero point, range min and max, Σe², Σx², clip count and max |e|,
+  // each as `count` consecutive doubles, in one buffer filled in one pass (100k groups cost one
+  // copy, not one call per field and group). Every channel or group holds n / count samples.
+  val groupColumns() {
     const auto& groups = a().groups;
-    group_scratch_.resize(groups.size());
-    for (size_t i = 0; i < groups.size(); ++i) group_scratch_[i] = get ? get(groups[i]) : NAN;
+    const size_t n = groups.size();
+    group_scratch_.resize(n * 8);
+    double* col[8];
+    for (size_t f = 0; f < 8; ++f) col[f] = group_scratch_.data() + f * n;
+    for (size_t i = 0; i < n; ++i) {
+      const qe::GroupResult& g = groups[i];
+      col[0][i] = g.params.scale;
+      col[1][i] = g.params.zero_point;
+      col[2][i] = g.params.range_min;
+      col[3][i] = g.params.range_max;
+      col[4][i] = g.sums.sum_err2;
+      col[5][i] = g.sums.sum_x2;
+      col[6][i] = static_cast<double>(g.sums.clip_count);
+      col[7][i] = g.sums.max_abs;
+    }
     return view(group_scratch_);
   }
   val calibrationCurveThreshold() const { return view(a().calibration.curve_threshold); }
@@ -361,7 +357,7 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .function("histogramRanges", &AnalysisResult::histogramRanges)
       .function("calibration", &AnalysisResult::calibration)
       .function("groupCount", &AnalysisResult::groupCount)
-      .function("groupField", &AnalysisResult::groupField)
+      .function("groupColumns", &AnalysisResult::groupColumns)
       .function("calibrationCurveThreshold", &AnalysisResult::calibrationCurveThreshold)
       .function("calibrationCurveValue", &AnalysisResult::calibrationCurveValue);
   class_<ParseResult>("ParseResult")

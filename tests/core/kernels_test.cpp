@@ -201,3 +201,120 @@ TEST_CASE("stochastic draws depend on the sample index only, not on where a chun
   quantize_samples(x.data(), 1000, p, SampleOutputs{other.data(), nullptr, nullptr, nullptr}, Kernel::Auto);
   CHECK(whole != other);
 }
+
+namespace {
+
+// The parameters of run g for quantize_groups: a min-max asymmetric scale from the run's range.
+struct FromRange {
+  std::vector<SampleScan> seen;
+  static bool make(void* ctx, size_t g, const SampleScan& r, KernelParams& p) {
+    auto& self = *static_cast<FromRange*>(ctx);
+    if (self.seen.size() != g) return false;  // runs come in order
+    self.seen.push_back(r);
+    const double lo = std::min(r.min, 0.0), hi = std::max(r.max, 0.0);
+    p.scale = hi > lo ? (hi - lo) / 15 : 1;
+    p.zero_point = static_cast<int32_t>(std::nearbyint(-8 - lo / p.scale));
+    p.zero_point = std::max(-8, std::min(7, p.zero_point));
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("quantize_groups: each run scanned and quantized as scan_samples and quantize_samples do", In, float,
+                   double) {
+  for (size_t block : {size_t{1}, size_t{3}, size_t{4}, size_t{32}, size_t{64}, size_t{128}, size_t{130}}) {
+    const size_t count = 37, n = count * block;
+    const auto x = awkward_samples<In>(n, 1.0 / 64, static_cast<uint32_t>(block));
+    for (Kernel k : {Kernel::Scalar, Kernel::Simd}) {
+      for (Arithmetic arith : {Arithmetic::Float32, Arithmetic::Float64}) {
+        for (Rounding rule : {Rounding::HalfEven, Rounding::Stochastic}) {
+          for (bool outputs : {false, true}) {
+            KernelParams base;
+            base.qmin = -8;
+            base.qmax = 7;
+            base.rounding = rule;
+            base.arithmetic = arith;
+            base.seed = 99;
+            base.index_base = 10;
+            base.max_index = false;
+            std::vector<int32_t> codes(n, -99), want_codes(n, -99);
+            std::vector<double> errors(n), want_errors(n), deq64(n), want_deq64(n);
+            std::vector<float> deq32(n), want_deq32(n);
+            const auto outs = [&](std::vector<int32_t>& c, std::vector<double>& e, std::vector<float>& d32,
+                                  std::vector<double>& d64) {
+              if (!outputs) return SampleOutputs{};
+              return SampleOutputs{c.data(),
+                                   arith == Arithmetic::Float32 ? static_cast<void*>(d32.data()) : static_cast<void*>(d64.data()),
+                                   e.data(), nullptr};
+            };
+            FromRange from;
+            std::vector<ErrorSums> sums(count);
+            REQUIRE(quantize_groups(x.data(), count, block, base, &FromRange::make, &from,
+                                    outs(codes, errors, deq32, deq64), k, sums.data(), sizeof(ErrorSums)));
+            REQUIRE(from.seen.size() == count);
+            const SampleOutputs want_out = outs(want_codes, want_errors, want_deq32, want_deq64);
+            for (size_t g = 0; g < count; ++g) {
+              CAPTURE(block);
+              CAPTURE(g);
+              const SampleScan r = scan_samples(x.data() + g * block, block, k);
+              CHECK(same_bits(from.seen[g].min, r.min));
+              CHECK(same_bits(from.seen[g].max, r.max));
+              KernelParams p = base;
+              FromRange one;
+              one.seen.resize(0);
+              FromRange::make(&one, 0, r, p);
+              p.index_base = base.index_base + g * block;
+              SampleOutputs o = want_out;
+              if (outputs) {
+                o.codes += g * block;
+                o.errors += g * block;
+                o.dequantized = arith == Arithmetic::Float32 ? static_cast<void*>(want_deq32.data() + g * block)
+                                                             : static_cast<void*>(want_deq64.data() + g * block);
+              }
+              const ErrorSums want = quantize_samples(x.data() + g * block, block, p, o, k);
+              const ErrorSums& got = sums[g];
+              CHECK(got.count == want.count);
+              CHECK(same_bits(got.sum_x2, want.sum_x2));
+              CHECK(same_bits(got.sum_err2, want.sum_err2));
+              CHECK(same_bits(got.sum_err2_clipped, want.sum_err2_clipped));
+              CHECK(same_bits(got.sum_abs, want.sum_abs));
+              CHECK(same_bits(got.sum_err, want.sum_err));
+              CHECK(same_bits(got.sum_xhat2, want.sum_xhat2));
+              CHECK(same_bits(got.sum_xxhat, want.sum_xxhat));
+              CHECK(same_bits(got.max_abs, want.max_abs));
+              CHECK(got.max_abs_index == want.max_abs_index);
+              CHECK(got.clip_count == want.clip_count);
+              CHECK(got.tie_count == want.tie_count);
+            }
+            CHECK(codes == want_codes);
+            CHECK(same_bits_vec(errors, want_errors));
+            CHECK(same_bits_vec(deq32, want_deq32));
+            CHECK(same_bits_vec(deq64, want_deq64));
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("quantize_groups stops where make() refuses a run") {
+  const std::vector<double> x(64, 1.0);
+  struct Refuse {
+    static bool make(void* ctx, size_t g, const SampleScan&, KernelParams& p) {
+      *static_cast<size_t*>(ctx) = g;
+      p.scale = 1;
+      return g < 2;
+    }
+  };
+  size_t last = 0;
+  std::vector<ErrorSums> sums(8);
+  KernelParams base;
+  base.qmin = -8;
+  base.qmax = 7;
+  CHECK_FALSE(quantize_groups(x.data(), 8, 8, base, &Refuse::make, &last, SampleOutputs{}, Kernel::Auto, sums.data(),
+                              sizeof(ErrorSums)));
+  CHECK(last == 2);
+  CHECK(sums[1].count == 8);
+  CHECK(sums[2].count == 0);
+}

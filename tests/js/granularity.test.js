@@ -25,6 +25,17 @@ test('per-group: one scale and zero point per group, each as its own per-tensor 
     assert.equal(g.metrics.count, 128);
     assert.deepEqual(r.codes.subarray(g.index * 128, (g.index + 1) * 128), alone.codes);
   }
+  // The same numbers as typed-array columns.
+  const c = r.groupColumns;
+  assert.equal(c.count, 128);
+  for (const g of [r.groups[0], r.groups[31]]) {
+    assert.equal(c.scale[g.index], g.scale);
+    assert.equal(c.zeroPoint[g.index], g.zeroPoint);
+    assert.equal(c.sumSquaredError[g.index] / 128, g.metrics.mse);
+    assert.equal(10 * Math.log10(c.sumSquaredSignal[g.index] / c.sumSquaredError[g.index]), g.metrics.sqnrDb);
+    assert.equal(c.maxAbsError[g.index], g.metrics.maxAbsError);
+  }
+  assert.equal(qz.analyze(x, { bits: 4 }).groupColumns, null);
   const tensor = qz.analyze(x, { bits: 4, mode: 'asymmetric' });
   assert.ok(r.metrics.mse < tensor.metrics.mse, 'groups fit the data better than one range');
 });

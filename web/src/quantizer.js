@@ -200,19 +200,34 @@ function calibrationOf(r) {
   return out;
 }
 
-const GROUP_FIELDS = ['scale', 'zeroPoint', 'rangeMin', 'rangeMax', 'count', 'mse', 'sqnrDb', 'clipCount', 'maxAbsError'];
+const GROUP_FIELDS = ['scale', 'zeroPoint', 'rangeMin', 'rangeMax', 'sumSquaredError', 'sumSquaredSignal', 'clipCount', 'maxAbsError'];
+
+// { scale, zeroPoint, rangeMin, rangeMax, sumSquaredError, sumSquaredSignal, clipCount, maxAbsError }:
+// Float64Arrays over one copied buffer, in the core's order, and `count`, the samples in each
+// channel or group (all hold the same number).
+function groupColumnsOf(r, samples) {
+  const n = r.groupCount();
+  const all = r.groupColumns().slice();
+  const columns = { count: samples / n };
+  GROUP_FIELDS.forEach((k, f) => {
+    columns[k] = all.subarray(f * n, (f + 1) * n);
+  });
+  return columns;
+}
+
+// SQNR in dB from the sums, as the core computes it for the tensor (null for a zero signal).
+const sqnrOf = (x2, e2) => (x2 === 0 ? null : e2 === 0 ? Infinity : 10 * Math.log10(x2 / e2));
 
 // [{ index, scale, zeroPoint, rangeMin, rangeMax, metrics: { count, mse, sqnrDb, clipCount, clipRate, maxAbsError } }]
-function groupsOf(r) {
-  const f = Object.fromEntries(GROUP_FIELDS.map((k) => [k, r.groupField(k).slice()]));
-  return Array.from({ length: r.groupCount() }, (_, i) => ({
+function groupsFromColumns(f) {
+  return Array.from({ length: f.scale.length }, (_, i) => ({
     index: i,
     scale: f.scale[i],
     zeroPoint: f.zeroPoint[i],
     rangeMin: f.rangeMin[i],
     rangeMax: f.rangeMax[i],
-    metrics: { count: f.count[i], mse: f.mse[i], sqnrDb: nullIfNaN(f.sqnrDb[i]), clipCount: f.clipCount[i],
-      clipRate: f.clipCount[i] / f.count[i], maxAbsError: f.maxAbsError[i] },
+    metrics: { count: f.count, mse: f.sumSquaredError[i] / f.count, sqnrDb: sqnrOf(f.sumSquaredSignal[i], f.sumSquaredError[i]),
+      clipCount: f.clipCount[i], clipRate: f.clipCount[i] / f.count, maxAbsError: f.maxAbsError[i] },
   }));
 }
 
@@ -382,12 +397,20 @@ class Samples {
       const params = r.params();
       const grouped = o.granularity !== 'tensor';
       const keep = arrays && o.perSample;
+      const columns = grouped ? groupColumnsOf(r, this.length) : null;
+      let groups = null;
       return {
         ...params,
         // Per channel or group there is no one scale or zero point: see `groups`.
         scale: grouped ? null : params.scale,
         zeroPoint: grouped ? null : params.zeroPoint,
-        groups: grouped ? groupsOf(r) : null,
+        // The same numbers as typed arrays, one entry per channel or group (cheap for 100k groups).
+        groupColumns: columns,
+        // As objects, built on first read (a copy of the result built by spreading reads it too).
+        get groups() {
+          if (columns && !groups) groups = groupsFromColumns(columns);
+          return groups;
+        },
         options: o,
         codes: keep ? r.codes().slice() : null,
         dequantized: keep ? r.dequantized().slice() : null,
