@@ -46,6 +46,15 @@ for entry in "${needs[@]}"; do
   esac
 done
 
+# The tests also regenerate the PyTorch reference file (tests/data/make_torch_golden.py) to
+# prove it is what torch computes: Debian's python3-torch, without its recommendations.
+if [ $all = 1 ] && [ $install = 1 ] && [ "$(id -u)" = 0 ] && ! /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then
+  say "Installing python3-torch (for the PyTorch reference check)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || die "apt-get update failed: is the Debian mirror reachable?"
+  apt-get install -y -qq --no-install-recommends python3-torch >/dev/null || die "apt-get install python3-torch failed"
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
   if [ $install = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "Installing Debian packages: ${missing[*]}"
