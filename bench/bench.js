@@ -180,6 +180,7 @@ console.table(table);
 const ratio = (a, b) => median(rows.find((r) => r.name === b)?.ms ?? [NaN]) / median(rows.find((r) => r.name === a).ms);
 console.log(`wasm simd f32: ${(median(rows.find((r) => r.name === 'wasm simd f32').ms) / (2 * floorMs)).toFixed(2)}× two floor passes, ` +
   `${ratio('wasm simd f32', 'numpy f32').toFixed(1)}× numpy f32, ${ratio('wasm simd f32', 'wasm scalar f32').toFixed(1)}× wasm scalar f32; ` +
-  `wasm simd f64: ${ratio('wasm simd f64', 'numpy f64').toFixed(1)}× numpy f64`);
+  `wasm simd f64: ${ratio('wasm simd f64', 'numpy f64').toFixed(1)}× numpy f64; ` +
+  `groups of 128: ${ratio('wasm simd f32', 'wasm simd f32, groups of 128').toFixed(2)}× per tensor`);
 writeFileSync(`${root}build/bench.json`, JSON.stringify(rows.map((r) => ({ name: r.name, n: N, median_ms: median(r.ms) })), null, 1));
 console.log('rows written to build/bench.json');
