@@ -1,6 +1,8 @@
 """Writes tests/data/torch_per_channel.json: per-channel 8-bit quantization as PyTorch does it,
 with torch.ao.quantization.observer.PerChannelMinMaxObserver (per_channel_affine, qint8) and
-torch.fake_quantize_per_channel_affine / torch.quantize_per_channel, for seeded float32 tensors.
+torch.fake_quantize_per_channel_affine / torch.quantize_per_channel, for seeded float32 tensors;
+and per tensor with MinMaxObserver (per_tensor_affine, qint8) and the per-tensor functions
+(cases with "axis": null).
 
 Run with Debian's python3 and python3-torch (1.13):
     /usr/bin/python3 tests/data/make_torch_golden.py           # rewrite torch_per_channel.json
@@ -25,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.ao.quantization.observer import PerChannelMinMaxObserver
+from torch.ao.quantization.observer import MinMaxObserver, PerChannelMinMaxObserver
 
 QMIN, QMAX = -128, 127
 
@@ -63,6 +65,17 @@ def torch_reference(x, axis):
     return scale.numpy(), zero_point.numpy(), codes.numpy().astype(np.int32), xhat.numpy()
 
 
+def torch_per_tensor(x):
+    t = torch.from_numpy(x)
+    obs = MinMaxObserver(dtype=torch.qint8, qscheme=torch.per_tensor_affine)
+    obs(t)
+    scale, zero_point = obs.calculate_qparams()
+    s, z = float(scale), int(zero_point)
+    xhat = torch.fake_quantize_per_tensor_affine(t, s, z, QMIN, QMAX)
+    codes = torch.quantize_per_tensor(t, s, z, torch.qint8).int_repr()
+    return np.array([s], dtype=np.float32), np.array([z]), codes.numpy().astype(np.int32), xhat.numpy()
+
+
 def near_ties(x, scale, axis):
     shape = [1] * x.ndim
     shape[axis] = -1
@@ -79,9 +92,15 @@ def build():
         ("power-of-two, axis 1", [4, 5, 6], 1, None),
         ("power-of-two, last axis", [16, 7], -1, None),
         ("normal, axis 0", [8, 64], 0, rng.normal(0.0, 1.0, (8, 64)).astype(np.float32) * np.linspace(0.2, 3, 8, dtype=np.float32)[:, None]),
+        ("per tensor (MinMaxObserver), power-of-two", [300], None, None),
+        ("per tensor (MinMaxObserver), normal", [1000], None, rng.normal(0.5, 2.0, 1000).astype(np.float32)),
     ]:
-        x = values if values is not None else pow2_channels(rng, shape, axis % len(shape))
-        scale, zero_point, codes, xhat = torch_reference(x, axis % len(shape))
+        if axis is None:  # per tensor: MinMaxObserver
+            x = values if values is not None else pow2_channels(rng, [1] + shape, 0).reshape(shape)
+            scale, zero_point, codes, xhat = torch_per_tensor(x)
+        else:
+            x = values if values is not None else pow2_channels(rng, shape, axis % len(shape))
+            scale, zero_point, codes, xhat = torch_reference(x, axis % len(shape))
         cases.append({
             "name": name,
             "shape": shape,
@@ -92,7 +111,7 @@ def build():
             "zero_point": [int(v) for v in zero_point],
             "codes": [int(v) for v in codes.reshape(-1)],
             "dequantized": [float(v) for v in xhat.reshape(-1)],
-            "near_ties": [] if values is None else near_ties(x, scale, axis % len(shape)),
+            "near_ties": [] if values is None else near_ties(x, scale, 0 if axis is None else axis % len(shape)),
         })
     return {
         "generator": "tests/data/make_torch_golden.py",
