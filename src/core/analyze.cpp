@@ -311,11 +311,86 @@ struct GroupPass {
 
 }  // namespace
 
+namespace {
+
+// The metrics that need every sample: codes used, their entropy, and percentiles of |e|.
+void percentile_metrics(Analysis& a, size_t n) {
+  code_utilisation(a.codes.data(), n, a.params.qmin, a.params.qmax, a.metrics.codes_used, a.metrics.code_entropy_bits);
+  const double ps[2] = {0.5, 0.95};
+  double pct[2];
+  quantiles(a.errors.data(), n, true, ps, pct, 2);
+  a.metrics.median_abs_error = pct[0];
+  a.metrics.p95_abs_error = pct[1];
+}
+
+// What a format other than the integers allows (formats.h, format_quant.h).
+std::optional<Error> validate_format(const QuantScheme& s) {
+  const bool block = is_block_format(s.format);
+  if (s.format == NumberFormat::Custom)
+    if (auto m = check_minifloat(s.custom_format)) return err("customFormat", *m);
+  if (s.granularity != Granularity::Tensor)
+    return err("granularity", std::string("Per-channel and per-group scales are for integer formats") +
+                                  (block ? ": " + std::string(to_string(s.format)) + " scales its own blocks" : ""));
+  if (s.range) return err("range.min", "A float format has no range to choose: its values are fixed (use Scale for a per-tensor scale)");
+  if (s.calibration != Calibration::MinMax)
+    return err("calibration", "Calibration chooses integer ranges: float formats take min-max (amax) scales");
+  if (s.rounding != Rounding::HalfEven)
+    return err("rounding", "Float formats round to nearest, ties to even");
+  if (s.qmin || s.qmax) return err(s.qmin ? "qmin" : "qmax", "q_min and q_max are for integer formats");
+  if (s.zero_point) return err("zeroPoint", "Float formats have no zero point");
+  if (s.scale && block) return err("scale", std::string(to_string(s.format)) + " scales its own blocks: a tensor scale cannot be given");
+  if (s.scale && s.format_scale == QuantScheme::FormatScale::Amax)
+    return err("scale", "Give a scale or choose the amax scale, not both");
+  return std::nullopt;
+}
+
+template <class In>
+Result<Analysis> analyze_format(const In* x, size_t n, const AnalyzeOptions& opt, const SampleScan& scan) {
+  const QuantScheme& s = opt.scheme;
+  Analysis a;
+  SampleOutputs out;
+  if (opt.per_sample)
+    if (auto e = allocate_outputs(a, n, s.arithmetic, out)) return *e;
+  const double max_abs_x = std::max(std::fabs(scan.min), std::fabs(scan.max));
+  FormatResult r = quantize_format(x, n, s, max_abs_x, out);
+  const Minifloat& f = element_format(s);
+  a.params.scale = r.tensor_scale;
+  a.params.zero_point = 0;
+  a.params.qmin = 0;  // codes are bit patterns (NF4: level indices)
+  a.params.qmax = s.format == NumberFormat::Nf4 ? 15 : s.format == NumberFormat::Mxint8 ? 255 : (1 << f.bits()) - 1;
+  a.params.range_min = scan.min;
+  a.params.range_max = scan.max;
+  a.calibration.method = "minmax";
+  a.calibration.range_min = scan.min;
+  a.calibration.range_max = scan.max;
+  a.metrics = metrics_from_sums(r.sums, max_abs_x, r.tensor_scale);
+  a.metrics.step = a.metrics.uniform_noise = std::numeric_limits<double>::quiet_NaN();  // no one step
+  a.format_counts = r.counts;
+  a.block_scales = std::move(r.block_scales);
+  a.block_codes = std::move(r.block_codes);
+  return a;
+}
+
+}  // namespace
+
 template <class In>
 Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
   const QuantScheme& s = opt.scheme;
   if (auto e = validate_scheme(s)) return *e;
+  if (s.format != NumberFormat::Int)
+    if (auto e = validate_format(s)) return *e;
   if (n == 0) return err("values", "No samples: enter at least one value");
+  if (s.format != NumberFormat::Int) {
+    const double limit = s.arithmetic == Arithmetic::Float32 ? std::numeric_limits<float>::max() : kMaxMagnitude;
+    const SampleScan scan = scan_samples(x, n, opt.kernel);
+    if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)
+      if (auto e = bad_sample(x, n, limit)) return *e;
+    auto r = analyze_format(x, n, opt, scan);
+    if (auto* e = std::get_if<Error>(&r)) return *e;
+    Analysis a = std::get<Analysis>(std::move(r));
+    if (opt.per_sample) percentile_metrics(a, n);
+    return a;
+  }
   auto layout_result = layout_of(s, n);
   if (auto* e = std::get_if<Error>(&layout_result)) return *e;
   const Layout& layout = std::get<Layout>(layout_result);
@@ -461,17 +536,10 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
     a.metrics = metrics_from_sums(total, max_abs_x, a.params.scale);
     a.metrics.uniform_noise = noise_sum / static_cast<double>(n);
   }
-  if (opt.per_sample) {
-    code_utilisation(a.codes.data(), n, a.params.qmin, a.params.qmax, a.metrics.codes_used,
-                     a.metrics.code_entropy_bits);
-    const double ps[2] = {0.5, 0.95};
-    double pct[2];
-    quantiles(a.errors.data(), n, true, ps, pct, 2);
-    a.metrics.median_abs_error = pct[0];
-    a.metrics.p95_abs_error = pct[1];
-  }
+  if (opt.per_sample) percentile_metrics(a, n);
   return a;
 }
+
 
 template Result<Analysis> analyze<float>(const float*, size_t, const AnalyzeOptions&);
 template Result<Analysis> analyze<double>(const double*, size_t, const AnalyzeOptions&);

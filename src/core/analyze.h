@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "format_quant.h"
 #include "kernels.h"
 #include "metrics.h"
 #include "scheme.h"
@@ -52,6 +53,11 @@ struct Analysis {
   std::vector<double> dequantized_f64;
   std::vector<double> errors;
   std::vector<uint8_t> clipped;
+  // Another format than the integers (scheme.format): its counts, and for block formats each
+  // block's decoded scale and the scale's code.
+  FormatCounts format_counts;
+  std::vector<double> block_scales;
+  std::vector<uint32_t> block_codes;
 };
 
 template <class T>

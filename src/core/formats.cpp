@@ -75,11 +75,14 @@ double Minifloat::decode(uint32_t code) const {
   return negative ? -v : v;
 }
 
-uint32_t Minifloat::encode(double v, Overflow overflow) const {
+uint32_t Minifloat::encode(double v, Overflow overflow, bool* overflowed, bool* tie) const {
   const uint32_t sign = std::signbit(v) ? 1u << (ebits + mbits) : 0u;
+  if (overflowed) *overflowed = false;
+  if (tie) *tie = false;
   if (std::isnan(v)) return nan_code().value_or(0);
   const uint32_t max = max_code();
   const auto beyond = [&]() -> uint32_t {
+    if (overflowed) *overflowed = true;
     if (overflow == Overflow::InfNan && specials == Specials::Ieee) return sign | *inf_code();
     if (overflow == Overflow::InfNan && specials == Specials::FiniteNan) return sign | *nan_code();
     return sign | max;
@@ -96,7 +99,9 @@ uint32_t Minifloat::encode(double v, Overflow overflow) const {
   const int quantum = std::max(binade, emin) - mbits;
   // a / 2^quantum is exact (a power-of-two scaling of a double), and nearbyint rounds it to
   // nearest even: r counts quanta, at most 2^(M+1).
-  const double r = std::nearbyint(std::ldexp(a, -quantum));
+  const double quanta = std::ldexp(a, -quantum);
+  const double r = std::nearbyint(quanta);
+  if (tie) *tie = quanta - std::floor(quanta) == 0.5;
   uint32_t mag;
   if (binade < emin) {
     mag = static_cast<uint32_t>(r);  // r = 2^M is the smallest normal: e = 1, m = 0, the same code

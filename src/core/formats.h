@@ -51,7 +51,9 @@ struct Minifloat {
   double decode(uint32_t code) const;
   // The code of v, rounded to nearest even. NaN gives the NaN code (None formats: +0's code);
   // ±Inf and values beyond the largest finite follow `overflow` (None formats saturate).
-  uint32_t encode(double v, Overflow overflow) const;
+  // `overflowed`: v rounded past the largest finite value; `tie`: v lay exactly halfway between
+  // two neighbours.
+  uint32_t encode(double v, Overflow overflow, bool* overflowed = nullptr, bool* tie = nullptr) const;
 };
 
 // Checks a custom minifloat: 1 ≤ E ≤ 8, 0 ≤ M ≤ 10 with E + M ≤ 15, |B| ≤ 200, and formats with

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "formats.h"
+
 namespace qe {
 
 enum class Mode {
@@ -56,6 +58,13 @@ struct QuantScheme {
   std::vector<int64_t> shape;  // row-major; empty: one axis holding every sample
   int axis = 0;                // Granularity::Channel; negative counts from the end
   int64_t group_size = 0;      // Granularity::Group
+  // Another number format than the integers above (formats.h): the value's code in that format,
+  // x_hat its value. Element formats divide by `scale` first when one is given, or by
+  // amax / (the format's largest value) with FormatScale::Amax; block formats scale each block.
+  NumberFormat format = NumberFormat::Int;
+  Minifloat custom_format;  // NumberFormat::Custom
+  Overflow overflow = Overflow::Saturate;
+  enum class FormatScale { None, Amax } format_scale = FormatScale::None;
 };
 
 // real = scale * (q - zero_point), for q in [qmin, qmax].

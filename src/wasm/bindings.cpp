@@ -43,7 +43,45 @@ struct JsOptions {
   std::string shape;  // "64,3,3,3" (JS checks and joins the array); "" for none
   int axis = 0;
   double groupSize = 0;
+  std::string format = "int";
+  std::string overflow = "saturate";
+  std::string formatScale = "none";
+  int customExponentBits = 4, customMantissaBits = 3, customBias = 7;
+  std::string customSpecials = "finite-nan";
 };
+
+// A format's definition and, after an analysis, its counts.
+struct JsFormat {
+  std::string name, label, specials, source;
+  double bits, exponentBits, mantissaBits, bias, max, minNormal, minSubnormal, nanCode, infCode, block;
+  double tensorScale, overflowCount, underflowCount, subnormalCount;
+};
+
+const char* specials_name(qe::Specials s) {
+  return s == qe::Specials::Ieee ? "ieee" : s == qe::Specials::FiniteNan ? "finite-nan" : "none";
+}
+
+JsFormat describe(qe::NumberFormat f, const qe::Minifloat& m) {
+  const qe::FormatInfo& i = qe::format_info(f);
+  JsFormat j{i.name, i.label, specials_name(m.specials), i.source, double(m.bits()), double(m.ebits), double(m.mbits),
+             double(m.bias), m.max_finite(), m.min_normal(), m.min_subnormal(), NAN, NAN, double(i.block), 1, 0, 0, 0};
+  if (auto c = m.nan_code()) j.nanCode = *c;
+  if (auto c = m.inf_code()) j.infCode = *c;
+  if (f == qe::NumberFormat::Nf4) {
+    j.specials = "none";
+    j.bits = 4;
+    j.exponentBits = j.mantissaBits = j.bias = NAN;
+    j.max = 1;
+    j.minNormal = j.minSubnormal = NAN;
+  } else if (f == qe::NumberFormat::Mxint8) {
+    j.specials = "none";
+    j.bits = 8;
+    j.exponentBits = j.mantissaBits = j.bias = NAN;
+    j.max = 127.0 / 64;
+    j.minNormal = j.minSubnormal = 1.0 / 64;
+  }
+  return j;
+}
 
 struct JsError {
   std::string field;
@@ -108,6 +146,24 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   if (o.hasQmax) s.qmax = o.qmax;
   if (o.hasScale) s.scale = o.scale;
   if (o.hasZeroPoint) s.zero_point = o.zeroPoint;
+  auto format = qe::parse_format(o.format);
+  if (!format)
+    return qe::Error{"format", -1, "Unknown format \"" + o.format + "\" (use int, fp16, bf16, fp8-e4m3, fp8-e5m2, fp6-e3m2, "
+                                   "fp6-e2m3, fp4-e2m1, custom, mxfp8-e4m3, mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, mxfp4, mxint8, nvfp4 or nf4)"};
+  s.format = *format;
+  auto overflow = qe::parse_overflow(o.overflow);
+  if (!overflow) return qe::Error{"overflow", -1, "Unknown overflow \"" + o.overflow + "\" (use saturate or inf-nan)"};
+  s.overflow = *overflow;
+  if (o.formatScale == "amax") s.format_scale = qe::QuantScheme::FormatScale::Amax;
+  else if (o.formatScale != "none")
+    return qe::Error{"formatScale", -1, "Unknown format scale \"" + o.formatScale + "\" (use none or amax)"};
+  s.custom_format.ebits = o.customExponentBits;
+  s.custom_format.mbits = o.customMantissaBits;
+  s.custom_format.bias = o.customBias;
+  if (o.customSpecials == "ieee") s.custom_format.specials = qe::Specials::Ieee;
+  else if (o.customSpecials == "finite-nan") s.custom_format.specials = qe::Specials::FiniteNan;
+  else if (o.customSpecials == "none") s.custom_format.specials = qe::Specials::None;
+  else return qe::Error{"customFormat", -1, "Unknown specials \"" + o.customSpecials + "\" (use ieee, finite-nan or none)"};
   a.per_sample = o.perSample;
   if (o.kernel == "scalar")
     a.kernel = qe::Kernel::Scalar;
@@ -173,6 +229,19 @@ class AnalysisResult {
   val valueCounts() const { return view(charts.values.counts); }
   val errorCounts() const { return view(charts.errors.counts); }
   double groupCount() const { return static_cast<double>(a().groups.size()); }
+  JsFormat format(const JsOptions& o) const {
+    auto opts = from_js(o);
+    const qe::QuantScheme& s = std::get<qe::AnalyzeOptions>(opts).scheme;
+    JsFormat j = describe(s.format, qe::element_format(s));
+    const auto& c = a().format_counts;
+    j.tensorScale = a().params.scale;
+    j.overflowCount = double(c.overflow);
+    j.underflowCount = double(c.underflow);
+    j.subnormalCount = double(c.subnormal);
+    return j;
+  }
+  val blockScales() const { return view(a().block_scales); }
+  val blockCodes() const { return view(a().block_codes); }
   JsCalibration calibration() const {
     const auto& c = a().calibration;
     return {c.method, c.range_min, c.range_max, c.percentile, c.threshold, c.divergence, double(c.exact_candidates)};
@@ -262,6 +331,38 @@ double heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
 
 }  // namespace
 
+// Every code's value of an element format (at most 2^16 codes), for the format explorer: a view
+// valid until the next call; JS copies it. Empty for formats that are not minifloats or are
+// refused (the error says why).
+std::vector<double> format_values_;
+struct JsFormatTable {
+  bool ok;
+  JsError error;
+  JsFormat format;
+};
+JsFormatTable describe_format(const JsOptions& o) {
+  auto opts = from_js(o);
+  if (auto* e = std::get_if<qe::Error>(&opts)) return {false, to_js(*e), {}};
+  const qe::QuantScheme& s = std::get<qe::AnalyzeOptions>(opts).scheme;
+  if (s.format == qe::NumberFormat::Custom)
+    if (auto m = qe::check_minifloat(s.custom_format)) return {false, JsError{"customFormat", -1, *m}, {}};
+  return {true, {}, describe(s.format, qe::element_format(s))};
+}
+val format_values(const JsOptions& o) {
+  format_values_.clear();
+  auto opts = from_js(o);
+  if (std::holds_alternative<qe::AnalyzeOptions>(opts)) {
+    const qe::QuantScheme& s = std::get<qe::AnalyzeOptions>(opts).scheme;
+    const qe::Minifloat& m = qe::element_format(s);
+    if (s.format == qe::NumberFormat::Nf4) {
+      for (float v : qe::kNf4Levels) format_values_.push_back(v);
+    } else if (s.format != qe::NumberFormat::Int && s.format != qe::NumberFormat::Mxint8 && !qe::check_minifloat(m)) {
+      for (uint32_t c = 0; c < (1u << m.bits()); ++c) format_values_.push_back(m.decode(c));
+    }
+  }
+  return val(typed_memory_view(format_values_.size(), format_values_.data()));
+}
+
 EMSCRIPTEN_BINDINGS(quant_core) {
   value_object<JsOptions>("Options")
       .field("bits", &JsOptions::bits)
@@ -288,6 +389,13 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("shape", &JsOptions::shape)
       .field("axis", &JsOptions::axis)
       .field("groupSize", &JsOptions::groupSize)
+      .field("format", &JsOptions::format)
+      .field("overflow", &JsOptions::overflow)
+      .field("formatScale", &JsOptions::formatScale)
+      .field("customExponentBits", &JsOptions::customExponentBits)
+      .field("customMantissaBits", &JsOptions::customMantissaBits)
+      .field("customBias", &JsOptions::customBias)
+      .field("customSpecials", &JsOptions::customSpecials)
       .field("chartBuckets", &JsOptions::chartBuckets)
       .field("histogramBins", &JsOptions::histogramBins);
   value_object<JsHistogramRanges>("HistogramRanges")
@@ -329,6 +437,25 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("codeEntropyBits", &JsMetrics::codeEntropyBits)
       .field("mseRounding", &JsMetrics::mseRounding)
       .field("mseClipping", &JsMetrics::mseClipping);
+  value_object<JsFormat>("Format")
+      .field("name", &JsFormat::name)
+      .field("label", &JsFormat::label)
+      .field("specials", &JsFormat::specials)
+      .field("source", &JsFormat::source)
+      .field("bits", &JsFormat::bits)
+      .field("exponentBits", &JsFormat::exponentBits)
+      .field("mantissaBits", &JsFormat::mantissaBits)
+      .field("bias", &JsFormat::bias)
+      .field("max", &JsFormat::max)
+      .field("minNormal", &JsFormat::minNormal)
+      .field("minSubnormal", &JsFormat::minSubnormal)
+      .field("nanCode", &JsFormat::nanCode)
+      .field("infCode", &JsFormat::infCode)
+      .field("block", &JsFormat::block)
+      .field("tensorScale", &JsFormat::tensorScale)
+      .field("overflowCount", &JsFormat::overflowCount)
+      .field("underflowCount", &JsFormat::underflowCount)
+      .field("subnormalCount", &JsFormat::subnormalCount);
   value_object<JsCalibration>("Calibration")
       .field("method", &JsCalibration::method)
       .field("rangeMin", &JsCalibration::rangeMin)
@@ -357,6 +484,9 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .function("histogramRanges", &AnalysisResult::histogramRanges)
       .function("calibration", &AnalysisResult::calibration)
       .function("groupCount", &AnalysisResult::groupCount)
+      .function("format", &AnalysisResult::format)
+      .function("blockScales", &AnalysisResult::blockScales)
+      .function("blockCodes", &AnalysisResult::blockCodes)
       .function("groupColumns", &AnalysisResult::groupColumns)
       .function("calibrationCurveThreshold", &AnalysisResult::calibrationCurveThreshold)
       .function("calibrationCurveValue", &AnalysisResult::calibrationCurveValue);
@@ -364,6 +494,12 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .function("ok", &ParseResult::ok)
       .function("error", &ParseResult::error)
       .function("values", &ParseResult::values);
+  value_object<JsFormatTable>("FormatTable")
+      .field("ok", &JsFormatTable::ok)
+      .field("error", &JsFormatTable::error)
+      .field("format", &JsFormatTable::format);
+  function("describeFormat", &describe_format);
+  function("formatValues", &format_values);
   function("analyze", &analyze, allow_raw_pointers());
   function("parseValues", &parse_values, allow_raw_pointers());
   function("heapInUse", &heap_in_use);

@@ -182,7 +182,9 @@ TEST_CASE("the reference file: numpy float16, torch bfloat16, brute-force OCP en
     CHECK(bf16.encode(x, Overflow::InfNan) == c[1].get<uint32_t>());
   }
   size_t checked = 0;
-  for (const auto& [name, data] : ref["minifloats"].items()) {
+  for (const auto& item : ref["minifloats"].items()) {
+    const std::string name = item.key();
+    const auto& data = item.value();
     const auto format = parse_format(name);
     REQUIRE(format);
     const Minifloat& f = element(*format);

@@ -31,7 +31,15 @@ export const DEFAULT_OPTIONS = Object.freeze({
   kernel: 'auto', // 'auto' | 'simd' | 'scalar': which twin runs (for tests and the benchmark)
   chartBuckets: 0, // > 0: min/max of x, x̂ and error per bucket of consecutive samples (result.charts)
   histogramBins: 0, // > 0: histograms of the values and the errors (result.charts)
+  format: 'int', // 'int' (the integer options above) or a float / block format of FORMATS
+  overflow: 'saturate', // 'saturate' | 'inf-nan': element formats, past the largest finite value
+  formatScale: 'none', // 'none' | 'amax': element formats divide by amax / (format max) first
+  customFormat: null, // format 'custom': { exponentBits, mantissaBits, bias, specials: 'ieee' | 'finite-nan' | 'none' }
 });
+
+/** The number formats: element formats (one value per code), then block formats (a shared scale per block). */
+export const FORMATS = Object.freeze(['int', 'fp16', 'bf16', 'fp8-e4m3', 'fp8-e5m2', 'fp6-e3m2', 'fp6-e2m3', 'fp4-e2m1', 'custom',
+  'mxfp8-e4m3', 'mxfp8-e5m2', 'mxfp6-e3m2', 'mxfp6-e2m3', 'mxfp4', 'mxint8', 'nvfp4', 'nf4']);
 
 export const MODES = Object.freeze(['symmetric', 'asymmetric', 'asymmetric-unsigned']);
 export const CALIBRATIONS = Object.freeze(['minmax', 'percentile', 'mse', 'entropy']);
@@ -83,7 +91,7 @@ function normalizeOptions(options) {
   const o = { ...DEFAULT_OPTIONS };
   for (const [key, value] of Object.entries(options)) if (value !== undefined) o[key] = value;
   if (!Number.isInteger(o.bits)) fail(`Bit depth must be a whole number between 2 and 16 (got ${String(o.bits)})`, 'bits');
-  for (const key of ['mode', 'rounding', 'arithmetic', 'kernel', 'calibration', 'granularity']) {
+  for (const key of ['mode', 'rounding', 'arithmetic', 'kernel', 'calibration', 'granularity', 'format', 'overflow', 'formatScale']) {
     if (typeof o[key] !== 'string') fail(`${key} must be a string`, key);
   }
   if (!Number.isSafeInteger(o.seed) || o.seed < 0) fail('Seed must be a whole number from 0 to 2^53 − 1', 'seed');
@@ -104,6 +112,16 @@ function normalizeOptions(options) {
   }
   if (!isInt(o.axis)) fail('Axis must be a whole number', 'axis');
   if (o.groupSize !== null && !Number.isSafeInteger(o.groupSize)) fail('Group size must be a whole number', 'groupSize');
+  if (o.customFormat !== null) {
+    const c = o.customFormat;
+    if (typeof c !== 'object') fail('customFormat must be { exponentBits, mantissaBits, bias, specials }', 'customFormat');
+    for (const key of ['exponentBits', 'mantissaBits', 'bias']) {
+      if (!isInt(c[key])) fail(`customFormat.${key} must be a whole number`, 'customFormat');
+    }
+    if (typeof c.specials !== 'string') fail('customFormat.specials must be "ieee", "finite-nan" or "none"', 'customFormat');
+  } else if (o.format === 'custom') {
+    fail('Format custom needs customFormat: { exponentBits, mantissaBits, bias, specials }', 'customFormat');
+  }
   if (typeof o.perSample !== 'boolean') fail('perSample must be true or false', 'perSample');
   for (const key of ['chartBuckets', 'histogramBins']) {
     if (!Number.isInteger(o[key]) || o[key] < 0 || o[key] > 100000) fail(`${key} must be a whole number from 0 to 100000`, key);
@@ -139,6 +157,13 @@ function toCoreOptions(o) {
     shape: o.shape === null ? '' : o.shape.join(','),
     axis: o.axis,
     groupSize: o.groupSize ?? 0,
+    format: o.format,
+    overflow: o.overflow,
+    formatScale: o.formatScale,
+    customExponentBits: o.customFormat?.exponentBits ?? 4,
+    customMantissaBits: o.customFormat?.mantissaBits ?? 3,
+    customBias: o.customFormat?.bias ?? 7,
+    customSpecials: o.customFormat?.specials ?? 'finite-nan',
   };
 }
 
@@ -198,6 +223,22 @@ function calibrationOf(r) {
     out.curve = { threshold: r.calibrationCurveThreshold().slice(), divergence: r.calibrationCurveValue().slice() };
   }
   return out;
+}
+
+// { name, label, bits, exponentBits, mantissaBits, bias, specials, max, minNormal, minSubnormal,
+// nanCode, infCode, block, source } (null where the format has no such thing), plus after an
+// analysis tensorScale, overflowCount, underflowCount and subnormalCount.
+function formatOf(f) {
+  const out = {};
+  for (const [k, v] of Object.entries(f)) out[k] = nullIfNaN(v);
+  if (out.block === 0) out.block = null;
+  return out;
+}
+
+function blocksOf(r) {
+  const scale = r.blockScales().slice();
+  if (scale.length === 0) return null;
+  return { scale, code: r.blockCodes().slice() };
 }
 
 const GROUP_FIELDS = ['scale', 'zeroPoint', 'rangeMin', 'rangeMax', 'sumSquaredError', 'sumSquaredSignal', 'clipCount', 'maxAbsError'];
@@ -314,6 +355,19 @@ class Quantizer {
     return new Samples(this.#mod, toSamples(values));
   }
 
+  /**
+   * A format's definition ({ name, label, bits, exponentBits, mantissaBits, bias, specials, max,
+   * minNormal, minSubnormal, nanCode, infCode, block, source }) and, for formats with at most
+   * 2^16 codes, `values`: every code's value (a Float64Array indexed by code; NaN for NaN codes).
+   */
+  describeFormat(options) {
+    const o = normalizeOptions(options);
+    const d = this.#mod.describeFormat(toCoreOptions(o));
+    if (!d.ok) throw fromCoreError(d.error);
+    const values = this.#mod.formatValues(toCoreOptions(o)).slice();
+    return { ...formatOf(d.format), values: values.length ? values : null };
+  }
+
   /** Bytes the wasm allocator holds for live objects (a leak shows as growth). */
   heapInUse() {
     return this.#mod.heapInUse();
@@ -389,7 +443,8 @@ class Samples {
   // arrays: whether the per-sample arrays and charts are copied out (the metrics are the same).
   #run(o, arrays) {
     if (this.#ptr === 0) fail('These samples were deleted', 'values');
-    const r = this.#mod.analyze(this.#ptr, this.length, this.float32, toCoreOptions(o));
+    const core = toCoreOptions(o);
+    const r = this.#mod.analyze(this.#ptr, this.length, this.float32, core);
     try {
       if (!r.ok()) throw fromCoreError(r.error());
       const m = r.metrics();
@@ -418,6 +473,9 @@ class Samples {
         clipped: keep ? r.clipped().slice() : null,
         metrics: m,
         calibration: calibrationOf(r),
+        // Float and block formats: the format's definition and counts; each block's scale.
+        format: o.format === 'int' ? null : formatOf(r.format(core)),
+        blocks: o.format === 'int' ? null : blocksOf(r),
         charts: keep && (o.chartBuckets > 0 || o.histogramBins > 0) ? chartsOf(r) : null,
       };
     } finally {
