@@ -126,6 +126,11 @@ for (const calibration of ['percentile', 'mse', 'entropy']) {
 // Per-group: 131,072 groups of 128, each with its own min-max range (issue target: ≤ 1.5× per-tensor).
 inProcess.push({ name: 'wasm simd f32, groups of 128', arithmetic: null,
   call: () => { samples.analyze({ bits: 8, mode: 'asymmetric', arithmetic: 'float32', perSample: false, granularity: 'group', groupSize: 128 }); return null; } });
+// Float and block formats (sums only): FP8 E4M3 per element, MXFP4 (blocks of 32), NF4 (blocks of 64).
+for (const format of ['fp8-e4m3', 'mxfp4', 'nf4']) {
+  inProcess.push({ name: `wasm simd, ${format}`, arithmetic: null,
+    call: () => { samples.analyze({ format, arithmetic: 'float32', perSample: false }); return null; } });
+}
 inProcess.push({ name: 'wasm simd f32, all outputs', arithmetic: 'float32',
   call: () => samples.analyze({ bits: 8, mode: 'asymmetric', arithmetic: 'float32' }).metrics });
 inProcess.push({ name: 'js', arithmetic: 'float64', call: () => jsAnalyze(x) });

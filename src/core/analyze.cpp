@@ -352,7 +352,7 @@ Result<Analysis> analyze_format(const In* x, size_t n, const AnalyzeOptions& opt
   if (opt.per_sample)
     if (auto e = allocate_outputs(a, n, s.arithmetic, out)) return *e;
   const double max_abs_x = std::max(std::fabs(scan.min), std::fabs(scan.max));
-  FormatResult r = quantize_format(x, n, s, max_abs_x, out);
+  FormatResult r = quantize_format(x, n, s, max_abs_x, out, opt.kernel);
   const Minifloat& f = element_format(s);
   a.params.scale = r.tensor_scale;
   a.params.zero_point = 0;

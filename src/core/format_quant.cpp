@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
+
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
 
 namespace qe {
 
@@ -58,15 +63,11 @@ struct Arith {
   double scale(double s) const { return f32 ? static_cast<double>(static_cast<float>(s)) : s; }
 };
 
-// One sample through a minifloat with the scale s: its outputs, sums and counts.
+// One sample's code and x_hat into the outputs, sums and counts (both twins).
 template <class In>
-void element(const In* x, size_t i, double s, const Minifloat& f, Overflow overflow, const Arith& a, const SampleOutputs& out,
-             Sums& S, FormatCounts& counts) {
+void record(const In* x, size_t i, uint32_t code, double xhat, bool over, bool tie, const Minifloat& f, const Arith& a,
+            const SampleOutputs& out, Sums& S, FormatCounts& counts) {
   const double xi = static_cast<double>(x[i]);
-  bool over = false, tie = false;
-  // s = 0 only for a block whose scale underflowed: its elements are zeros.
-  const uint32_t code = f.encode(s == 0 ? std::copysign(0.0, xi) : a.div(xi, s), overflow, &over, &tie);
-  const double xhat = a.mul(f.decode(code), s);
   S.add(i, xi, xhat, over, tie);
   counts.overflow += over;
   counts.underflow += xi != 0 && xhat == 0;
@@ -78,6 +79,106 @@ void element(const In* x, size_t i, double s, const Minifloat& f, Overflow overf
   }
   if (out.errors) out.errors[i] = xi - xhat;
   if (out.clipped) out.clipped[i] = over;
+}
+
+// One sample through a minifloat with the scale s, scalar.
+template <class In>
+void element(const In* x, size_t i, double s, const Minifloat& f, Overflow overflow, const Arith& a, const SampleOutputs& out,
+             Sums& S, FormatCounts& counts) {
+  const double xi = static_cast<double>(x[i]);
+  bool over = false, tie = false;
+  // s = 0 only for a block whose scale underflowed: its elements are zeros.
+  const uint32_t code = f.encode(s == 0 ? std::copysign(0.0, xi) : a.div(xi, s), overflow, &over, &tie);
+  record(x, i, code, a.mul(f.decode(code), s), over, tie, f, a, out, S, counts);
+}
+
+#ifdef __wasm_simd128__
+// Minifloat::encode and decode on two lanes of f64x2, exactly: the binade from the exponent
+// field, the quantum 2^(max(binade, emin) − M) as a double, nearest-even rounding of a / quantum
+// (wasm's f64x2.nearest), then the code from the rounded value's fields. Scaled values whose
+// magnitude is Inf count as overflow.
+struct MinifloatF64x2 {
+  const Minifloat& f;
+  Overflow overflow;
+  v128_t emin, max, min_normal, min_subnormal, inf;
+  int32_t max_code, special;  // the code past the top under `overflow` (sign clear), or max_code
+  double past;                // its value: Inf, NaN or max
+
+  MinifloatF64x2(const Minifloat& fmt, Overflow o)
+      : f(fmt),
+        overflow(o),
+        emin(wasm_i64x2_splat(1 - fmt.bias)),
+        max(wasm_f64x2_splat(fmt.max_finite())),
+        min_normal(wasm_f64x2_splat(fmt.min_normal())),
+        min_subnormal(wasm_f64x2_splat(fmt.min_subnormal())),
+        inf(wasm_f64x2_splat(INFINITY)),
+        max_code(static_cast<int32_t>(fmt.max_code())) {
+    const uint32_t beyond = fmt.encode(INFINITY, o);
+    special = static_cast<int32_t>(beyond);
+    past = fmt.decode(beyond);
+  }
+
+  // codes: i32 lanes 0 and 1; value: the signed decoded value; over, tie: i64 masks.
+  void encode(v128_t scaled, v128_t& codes, v128_t& value, v128_t& over, v128_t& tie) const {
+    const v128_t sign = wasm_v128_and(scaled, wasm_i64x2_splat(INT64_MIN));
+    const v128_t a = wasm_f64x2_abs(scaled);
+    const v128_t e = wasm_i64x2_sub(wasm_u64x2_shr(a, 52), wasm_i64x2_splat(1023));
+    const v128_t binade = wasm_v128_bitselect(e, emin, wasm_i64x2_gt(e, emin));
+    const v128_t quantum = wasm_i64x2_shl(wasm_i64x2_add(wasm_i64x2_sub(binade, wasm_i64x2_splat(f.mbits)), wasm_i64x2_splat(1023)), 52);
+    const v128_t quanta = wasm_f64x2_div(a, quantum);
+    const v128_t r = wasm_f64x2_nearest(quanta);
+    tie = wasm_f64x2_eq(wasm_f64x2_sub(quanta, wasm_f64x2_floor(quanta)), wasm_f64x2_splat(0.5));
+    v128_t v = wasm_f64x2_mul(r, quantum);
+    over = wasm_v128_or(wasm_f64x2_gt(v, max), wasm_f64x2_eq(a, inf));
+    v = wasm_v128_bitselect(max, v, over);  // the largest finite value; the special code below
+    // Normal values: e and the top M mantissa bits, from the high 32 bits of each double.
+    const v128_t hi = wasm_i32x4_shuffle(v, v, 1, 3, 1, 3);
+    const v128_t ev = wasm_i32x4_sub(wasm_u32x4_shr(hi, 20), wasm_i32x4_splat(1023 - f.bias));
+    const v128_t m = wasm_v128_and(wasm_u32x4_shr(hi, 20 - f.mbits), wasm_i32x4_splat((1 << f.mbits) - 1));
+    const v128_t normal = wasm_v128_or(wasm_i32x4_shl(ev, f.mbits), m);
+    const v128_t sub = wasm_i32x4_trunc_sat_f64x2_zero(wasm_f64x2_div(v, min_subnormal));
+    const v128_t is_sub = wasm_f64x2_lt(v, min_normal);
+    v128_t code = wasm_v128_bitselect(sub, normal, wasm_i32x4_shuffle(is_sub, is_sub, 0, 2, 0, 2));
+    const v128_t over32 = wasm_i32x4_shuffle(over, over, 0, 2, 0, 2);
+    code = wasm_v128_bitselect(wasm_i32x4_splat(special), code, over32);
+    const v128_t sign32 = wasm_i32x4_shuffle(sign, sign, 1, 3, 1, 3);
+    codes = wasm_v128_or(code, wasm_u32x4_shr(sign32, 31 - f.ebits - f.mbits));
+    value = wasm_v128_bitselect(wasm_f64x2_splat(past), v, over);
+    value = wasm_v128_or(value, sign);
+  }
+};
+#endif
+
+// Samples [begin, end) with the scale s: the SIMD twin encodes two at a time, then both twins
+// do the same per-sample bookkeeping in index order.
+template <class In>
+void element_run(const In* x, size_t begin, size_t end, double s, const Minifloat& f, Overflow overflow, const Arith& a,
+                 const SampleOutputs& out, Sums& S, FormatCounts& counts, [[maybe_unused]] bool simd) {
+  size_t i = begin;
+#ifdef __wasm_simd128__
+  if (simd && s != 0) {
+    const MinifloatF64x2 enc(f, overflow);
+    const v128_t sd = wasm_f64x2_splat(s), sf = wasm_f32x4_splat(static_cast<float>(s));
+    for (; i + 2 <= end; i += 2) {
+      v128_t xd;
+      if constexpr (std::is_same_v<In, float>) xd = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(x + i));
+      else xd = wasm_v128_load(x + i);
+      const v128_t scaled = a.f32 ? wasm_f64x2_promote_low_f32x4(wasm_f32x4_div(wasm_f32x4_demote_f64x2_zero(xd), sf))
+                                  : wasm_f64x2_div(xd, sd);
+      v128_t codes, value, over, tie;
+      enc.encode(scaled, codes, value, over, tie);
+      const v128_t xhat = a.f32 ? wasm_f64x2_promote_low_f32x4(wasm_f32x4_mul(wasm_f32x4_demote_f64x2_zero(value), sf))
+                                : wasm_f64x2_mul(value, sd);
+      const uint32_t code[2] = {static_cast<uint32_t>(wasm_i32x4_extract_lane(codes, 0)),
+                                static_cast<uint32_t>(wasm_i32x4_extract_lane(codes, 1))};
+      const double xh[2] = {wasm_f64x2_extract_lane(xhat, 0), wasm_f64x2_extract_lane(xhat, 1)};
+      const bool ov[2] = {wasm_i64x2_extract_lane(over, 0) != 0, wasm_i64x2_extract_lane(over, 1) != 0};
+      const bool ti[2] = {wasm_i64x2_extract_lane(tie, 0) != 0, wasm_i64x2_extract_lane(tie, 1) != 0};
+      for (int l = 0; l < 2; ++l) record(x, i + static_cast<size_t>(l), code[l], xh[l], ov[l], ti[l], f, a, out, S, counts);
+    }
+  }
+#endif
+  for (; i < end; ++i) element(x, i, s, f, overflow, a, out, S, counts);
 }
 
 template <class In>
@@ -101,8 +202,10 @@ const Minifloat& element_format(const QuantScheme& s) {
 }
 
 template <class In>
-FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double max_abs_x, const SampleOutputs& out) {
+FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double max_abs_x, const SampleOutputs& out,
+                             Kernel k) {
   FormatResult r;
+  const bool simd = use_simd(k);
   Sums S;
   const Arith a{s.arithmetic == Arithmetic::Float32};
   const FormatInfo& info = format_info(s.format);
@@ -115,7 +218,7 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
     else if (s.format_scale == QuantScheme::FormatScale::Amax && max_abs_x > 0) scale = max_abs_x / f.max_finite();
     scale = a.scale(scale);
     r.tensor_scale = scale;
-    for (size_t i = 0; i < n; ++i) element(x, i, scale, f, s.overflow, a, out, S, r.counts);
+    element_run(x, 0, n, scale, f, s.overflow, a, out, S, r.counts, simd);
     r.sums = S.finish(n);
     return r;
   }
@@ -140,7 +243,7 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
         r.block_codes[b] = code;
         r.block_scales[b] = d;
         // A block scale of 0 (an all-zero block, or one below E4M3's range) makes every element 0.
-        for (size_t i = begin; i < end; ++i) element(x, i, d, f, Overflow::Saturate, a, out, S, r.counts);
+        element_run(x, begin, end, d, f, Overflow::Saturate, a, out, S, r.counts, simd);
         break;
       }
       case NumberFormat::Nf4: {
@@ -174,8 +277,8 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
         r.block_scales[b] = X;
         for (size_t i = begin; i < end; ++i) {
           if (!mxint) {
-            element(x, i, X, f, Overflow::Saturate, a, out, S, r.counts);
-            continue;
+            element_run(x, begin, end, X, f, Overflow::Saturate, a, out, S, r.counts, simd);
+            break;
           }
           // int8 elements with the implied scale 2^−6: round half to even, saturate at ±127.
           const double xi = static_cast<double>(x[i]);
@@ -203,7 +306,7 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
   return r;
 }
 
-template FormatResult quantize_format<float>(const float*, size_t, const QuantScheme&, double, const SampleOutputs&);
-template FormatResult quantize_format<double>(const double*, size_t, const QuantScheme&, double, const SampleOutputs&);
+template FormatResult quantize_format<float>(const float*, size_t, const QuantScheme&, double, const SampleOutputs&, Kernel);
+template FormatResult quantize_format<double>(const double*, size_t, const QuantScheme&, double, const SampleOutputs&, Kernel);
 
 }  // namespace qe

@@ -41,8 +41,10 @@ struct FormatResult {
 // The element format of a scheme (the custom one, or the named format's).
 const Minifloat& element_format(const QuantScheme& s);
 
-// `max_abs_x` is max |x| over the samples (from the scan). Samples must be finite.
+// `max_abs_x` is max |x| over the samples (from the scan). Samples must be finite. The SIMD twin
+// encodes element formats two values at a time (exactly: the same codes, x_hat and sums).
 template <class In>
-FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double max_abs_x, const SampleOutputs& out);
+FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double max_abs_x, const SampleOutputs& out,
+                             Kernel k);
 
 }  // namespace qe

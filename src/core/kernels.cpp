@@ -231,16 +231,6 @@ QE_NOINLINE void quantize_scalar_float(const float* x, size_t begin, size_t n, c
   for (size_t i = begin; i < n; ++i) step_float<R>(x[i], i, p.index_base + i, key, c, out, S);
 }
 
-// Whether to run the SIMD twin: always, unless asked for the scalar one or built without SIMD.
-bool use_simd(Kernel k) {
-#ifdef __wasm_simd128__
-  return k != Kernel::Scalar;
-#else
-  (void)k;
-  return false;
-#endif
-}
-
 #ifdef __wasm_simd128__
 
 // ---- SIMD building blocks ------------------------------------------------------------------
@@ -835,6 +825,15 @@ SampleScan scan_run(const double* x, size_t n, [[maybe_unused]] bool simd) {
 }
 
 }  // namespace
+
+bool use_simd(Kernel k) {
+#ifdef __wasm_simd128__
+  return k != Kernel::Scalar;
+#else
+  (void)k;
+  return false;
+#endif
+}
 
 bool simd_available() {
 #ifdef __wasm_simd128__

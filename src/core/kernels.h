@@ -16,6 +16,8 @@ enum class Kernel { Auto, Scalar, Simd };
 
 // True when this build has the wasm_simd128 bodies (otherwise Simd runs the scalar twin).
 bool simd_available();
+// Whether to run the SIMD twin: always, unless asked for the scalar one or built without SIMD.
+bool use_simd(Kernel k);
 
 // What one read of the samples tells: their range, and whether they may hold a NaN or ±Inf.
 // `finite` false means "look closer": it is certain to be false when one is there, and may also

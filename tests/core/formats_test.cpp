@@ -2,14 +2,18 @@
 // neighbours, overflow and underflow boundaries, NaN and Inf inputs, and the reference file
 // (tests/data/formats.json: numpy float16, torch bfloat16, brute-force OCP encodings).
 #include "formats.h"
+#include "format_quant.h"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 using json = nlohmann::json;
 using namespace qe;
@@ -215,4 +219,72 @@ TEST_CASE("the reference file: numpy float16, torch bfloat16, brute-force OCP en
     else CHECK(E8M0::decode(code) == c[1].get<double>());
   }
   for (size_t i = 0; i < 16; ++i) CHECK(kNf4Levels[i] == static_cast<float>(ref["nf4"][i].get<double>()));
+}
+
+TEST_CASE_TEMPLATE("format quantization: the SIMD twin equals the scalar one bit for bit", In, float, double) {
+  // Ties of every format's grid, subnormals, values past the top, zeros of both signs.
+  std::vector<In> x;
+  for (int i = 0; i < 2001; ++i) {
+    const double t = std::sin(i * 0.61) * std::pow(2.0, (i % 40) - 20);
+    x.push_back(static_cast<In>(i % 11 == 0 ? std::ldexp(std::round(t * 64) + 0.5, -6) : i % 17 == 0 ? -0.0 : t));
+  }
+  x.push_back(static_cast<In>(1e30));
+  x.push_back(static_cast<In>(-3e-30));
+  const NumberFormat all[] = {NumberFormat::Fp16,      NumberFormat::Bf16,      NumberFormat::Fp8E4m3,   NumberFormat::Fp8E5m2,
+                              NumberFormat::Fp6E3m2,   NumberFormat::Fp6E2m3,   NumberFormat::Fp4E2m1,   NumberFormat::Custom,
+                              NumberFormat::Mxfp8E4m3, NumberFormat::Mxfp8E5m2, NumberFormat::Mxfp6E3m2, NumberFormat::Mxfp6E2m3,
+                              NumberFormat::Mxfp4,     NumberFormat::Mxint8,    NumberFormat::Nvfp4,     NumberFormat::Nf4};
+  for (NumberFormat format : all) {
+    for (Arithmetic arith : {Arithmetic::Float64, Arithmetic::Float32}) {
+      for (Overflow overflow : {Overflow::Saturate, Overflow::InfNan}) {
+        for (bool amax : {false, true}) {
+          QuantScheme s;
+          s.format = format;
+          s.custom_format = Minifloat{3, 4, 5, Specials::Ieee};
+          s.arithmetic = arith;
+          s.overflow = overflow;
+          s.format_scale = amax ? QuantScheme::FormatScale::Amax : QuantScheme::FormatScale::None;
+          const size_t n = x.size();
+          double max_abs = 0;
+          for (In v : x) max_abs = std::max(max_abs, std::fabs(static_cast<double>(v)));
+          struct Out {
+            std::vector<int32_t> codes;
+            std::vector<float> d32;
+            std::vector<double> d64, errors;
+            std::vector<uint8_t> clipped;
+          } o[2];
+          FormatResult r[2];
+          for (int t = 0; t < 2; ++t) {
+            o[t].codes.assign(n, -1);
+            o[t].d32.assign(n, -1);
+            o[t].d64.assign(n, -1);
+            o[t].errors.assign(n, -1);
+            o[t].clipped.assign(n, 9);
+            SampleOutputs out{o[t].codes.data(), nullptr, o[t].errors.data(), o[t].clipped.data()};
+            out.dequantized = arith == Arithmetic::Float32 ? static_cast<void*>(o[t].d32.data()) : static_cast<void*>(o[t].d64.data());
+            r[t] = quantize_format(x.data(), n, s, max_abs, out, t ? Kernel::Simd : Kernel::Scalar);
+          }
+          const std::string name = to_string(format);
+          CAPTURE(name);
+          CAPTURE(static_cast<int>(arith));
+          CAPTURE(static_cast<int>(overflow));
+          CAPTURE(amax);
+          CHECK(o[0].codes == o[1].codes);
+          CHECK(std::memcmp(o[0].d32.data(), o[1].d32.data(), n * sizeof(float)) == 0);
+          CHECK(std::memcmp(o[0].d64.data(), o[1].d64.data(), n * sizeof(double)) == 0);
+          CHECK(std::memcmp(o[0].errors.data(), o[1].errors.data(), n * sizeof(double)) == 0);
+          CHECK(o[0].clipped == o[1].clipped);
+          CHECK(same(r[0].sums.sum_err2, r[1].sums.sum_err2));
+          CHECK(same(r[0].sums.sum_xxhat, r[1].sums.sum_xxhat));
+          CHECK(same(r[0].sums.max_abs, r[1].sums.max_abs));
+          CHECK(r[0].sums.max_abs_index == r[1].sums.max_abs_index);
+          CHECK(r[0].sums.tie_count == r[1].sums.tie_count);
+          CHECK(r[0].counts.overflow == r[1].counts.overflow);
+          CHECK(r[0].counts.underflow == r[1].counts.underflow);
+          CHECK(r[0].counts.subnormal == r[1].counts.subnormal);
+          CHECK(r[0].block_scales == r[1].block_scales);
+        }
+      }
+    }
+  }
 }
