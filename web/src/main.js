@@ -6,7 +6,7 @@ import { Calculator } from './app/client.js';
 import { compareCsvRows, DEFAULT_ROWS, describe, fieldId, MAX_ROWS, renderResults, renderRows, ROW_FIELDS, rowFromForm, rowsFromParam, rowsToOptions,
   rowsToParam } from './app/compare.js';
 import { DISTRIBUTIONS, generateSamples } from './app/generate.js';
-import { formulaLines, PAGE_ROWS, renderCards, renderGroups, renderStochastic, renderTablePage, renderVerdict } from './app/render.js';
+import { formatSummary, formulaLines, PAGE_ROWS, renderCards, renderGroups, renderStochastic, renderTablePage, renderVerdict } from './app/render.js';
 import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, toOptions, toQuery, writeForm } from './app/state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -34,7 +34,43 @@ const storage = (() => {
   }
 })();
 
+const INTEGER_FIELDS = ['bits', 'mode', 'rounding', 'seed', 'range', 'calibration', 'percentile', 'granularity', 'shape', 'axis', 'group-size',
+  'range-min', 'range-max'];
+let describing = 0;
+
+// The format's definition under the Format field, from the worker's core (the limits live there).
+async function describeFormat() {
+  const state = readForm(document);
+  const run = ++describing;
+  const info = $('format-info');
+  if (state.format === 'int') return;
+  const { options, problem } = toOptions(state);
+  if (problem) {
+    info.textContent = '';
+    return;
+  }
+  try {
+    const f = await calculator.describe(options);
+    if (run === describing) info.textContent = formatSummary(f);
+  } catch (e) {
+    if (!e.cancelled && run === describing) info.textContent = e.message;
+  }
+}
+
 function syncRangeFields() {
+  const format = $('format').value;
+  const integer = format === 'int';
+  const block = /^(mx|nvfp4|nf4)/.test(format);
+  $('format-details').hidden = integer;
+  for (const node of document.querySelectorAll('.custom-only')) node.hidden = format !== 'custom';
+  $('overflow').disabled = block;
+  $('format-scale').disabled = block;
+  syncIntegerFields();
+  if (!integer) for (const id of INTEGER_FIELDS) $(id).disabled = true;
+  describeFormat();
+}
+
+function syncIntegerFields() {
   const custom = $('range').value === 'custom';
   for (const id of ['range-min', 'range-max']) $(id).disabled = !custom;
   $('calibration').disabled = custom;
@@ -97,8 +133,10 @@ function renderStudy() {
   freeExplore = () => {};
   $('stochastic-section').hidden = true;
   if (!current || !study) return;
-  if (study.error) {
-    $('explore').textContent = `The sweeps could not run: ${study.error}`;
+  $('target-field').hidden = Boolean(study.skipped);
+  if (study.error || study.skipped) {
+    $('explore').textContent = study.skipped ?? `The sweeps could not run: ${study.error}`;
+    $('target-answer').textContent = '';
     return;
   }
   freeExplore = renderExplore($('explore'), study, current.result, current.options);
@@ -331,6 +369,8 @@ function init() {
   $('range').addEventListener('change', syncRangeFields);
   $('calibration').addEventListener('change', syncRangeFields);
   $('granularity').addEventListener('change', syncRangeFields);
+  $('format').addEventListener('change', syncRangeFields);
+  for (const id of ['custom-ebits', 'custom-mbits', 'custom-bias', 'custom-specials']) $(id).addEventListener('change', describeFormat);
   $('rounding').addEventListener('change', syncRangeFields);
   $('load-example').addEventListener('click', loadExample);
   $('load-example-table').addEventListener('click', loadExample);

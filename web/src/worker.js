@@ -1,5 +1,6 @@
 // The module worker that owns a wasm instance. Messages in: { id, text, options } for one
-// calculation, or { id, text, compare: [options, …] } for the compare view; out: { id, phase }
+// calculation, { id, text, compare: [options, …] } for the compare view, or { id, describe:
+// options } for a format's definition; out: { id, phase }
 // while working, then { id, result } with typed arrays transferred (then { id, explore }), or
 // { id, compared: [result | { error }] }, or { id, error: { field, index, message } }. The page
 // cancels by terminating the worker.
@@ -9,7 +10,17 @@ import { createQuantizer, QuantizerError } from './quantizer.js';
 const ready = createQuantizer();
 let latest = 0; // the newest calculation: older what-if studies stop when it changes
 
-self.onmessage = async ({ data: { id, text, options, compare } }) => {
+self.onmessage = async ({ data: { id, text, options, compare, describe } }) => {
+  if (describe) {
+    // A format's definition and values for the form; answered between calculations' steps.
+    const qz = await ready;
+    try {
+      self.postMessage({ id, described: qz.describeFormat(describe) });
+    } catch (e) {
+      self.postMessage({ id, described: null, error: { field: e.field ?? null, index: null, message: e.message } });
+    }
+    return;
+  }
   latest = id;
   try {
     const qz = await ready;
@@ -25,7 +36,9 @@ self.onmessage = async ({ data: { id, text, options, compare } }) => {
       samples.delete();
       throw e;
     }
-    const result = { ...r, values };
+    // A float or block format's values (unscaled, sorted, finite) for the charts' staircase.
+    const grid = r.format ? gridOf(qz, options) : null;
+    const result = { ...r, values, grid };
     const transfer = [values.buffer, r.codes.buffer, r.dequantized.buffer, r.errors.buffer, r.clipped.buffer];
     if (r.charts) {
       transfer.push(...Object.values(r.charts.buckets).map((a) => a.buffer), r.charts.valueHistogram.counts.buffer,
@@ -35,7 +48,9 @@ self.onmessage = async ({ data: { id, text, options, compare } }) => {
     self.postMessage({ id, result }, transfer);
     let studies;
     try {
-      studies = await explore(samples, options, () => latest !== id);
+      studies = r.format
+        ? { skipped: 'The bit-depth sweep, the clipping curve and stochastic rounding are studies of integer quantization.' }
+        : await explore(samples, options, () => latest !== id);
     } catch (e) {
       studies = { error: e?.message ?? String(e) };
     } finally {
@@ -71,4 +86,9 @@ function runCompare(qz, id, text, list) {
   } finally {
     samples.delete();
   }
+}
+
+function gridOf(qz, options) {
+  const values = qz.describeFormat(options).values ?? Float64Array.from({ length: 255 }, (_, k) => (k - 127) * 2 ** -6); // MXINT8
+  return Float64Array.from(new Set(Array.from(values).filter(Number.isFinite).map((v) => (v === 0 ? 0 : v)))).sort();
 }

@@ -5,9 +5,18 @@ export class Calculator {
   #pending = null;
   #nextId = 1;
 
+  #describing = new Map();
+
   #spawn() {
     this.#worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module' });
     this.#worker.onmessage = ({ data }) => {
+      if ('described' in data) {
+        const d = this.#describing.get(data.id);
+        this.#describing.delete(data.id);
+        if (data.error) d?.reject(Object.assign(new Error(data.error.message), data.error));
+        else d?.resolve(data.described);
+        return;
+      }
       const p = this.#pending;
       if (!p || data.id !== p.id) return;
       if (data.phase) return p.onPhase?.(data.phase);
@@ -61,12 +70,24 @@ export class Calculator {
     });
   }
 
+  /** A format's definition (qz.describeFormat) from the worker, without disturbing a calculation. */
+  describe(options) {
+    if (!this.#worker) this.#spawn();
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#describing.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, describe: options });
+    });
+  }
+
   cancel() {
     if (!this.#pending) return;
     const p = this.#pending;
     this.#pending = null;
     this.#worker.terminate();
     this.#worker = null;
+    for (const d of this.#describing.values()) d.reject(Object.assign(new Error('Cancelled'), { cancelled: true }));
+    this.#describing.clear();
     p.reject(Object.assign(new Error('Cancelled'), { cancelled: true })); // ignored once resolved
   }
 }

@@ -47,9 +47,22 @@ const CARDS = [
   ['tieCount', 'Exact ties', (r) => r.metrics.tieCount],
 ];
 
+// Float and block formats: their own parameters, then the metrics that apply to any format.
+const FORMAT_CARDS = [
+  ['format', 'Format', (r) => r.format.name, (r) => r.format.label],
+  ['tensorScale', 'Tensor scale', (r) => r.format.tensorScale],
+  ['blockScales', 'Block scales', (r) => r.blocks?.scale.length ?? 0,
+    (r) => (r.blocks ? `${fmt(r.blocks.scale.length)} blocks of ${r.format.block}, ${fmt(Math.min(...r.blocks.scale))} … ${fmt(Math.max(...r.blocks.scale))}` : 'none')],
+  ['overflowCount', 'Overflowed', (r) => r.format.overflowCount],
+  ['underflowCount', 'Underflowed to 0', (r) => r.format.underflowCount],
+  ['subnormalCount', 'Subnormal codes', (r) => r.format.subnormalCount],
+];
+const INTEGER_ONLY = new Set(['scale', 'zeroPoint', 'qRange', 'step', 'rangeUsed', 'uniformNoise', 'tieCount']);
+
 export function renderCards(container, r) {
+  const cards = r.format ? [...FORMAT_CARDS, ...CARDS.filter(([key]) => !INTEGER_ONLY.has(key))] : CARDS;
   container.replaceChildren(
-    ...CARDS.map(([key, label, value, shown]) => {
+    ...cards.map(([key, label, value, shown]) => {
       const v = value(r);
       return el('div', { className: 'card' }, el('dt', { textContent: label }),
         el('dd', { textContent: shown ? shown(r) : fmt(v), dataset: { metric: key, value: String(v) } }));
@@ -61,6 +74,7 @@ export function renderCards(container, r) {
 export function verdict(r) {
   const m = r.metrics;
   const out = [];
+  if (r.format) return formatVerdict(r, out);
   const levels = r.qmax - r.qmin + 1;
   if (m.clipRate > 0.01) {
     out.push(['warn', `${(100 * m.clipRate).toFixed(1)}% of the samples were clipped: the range is too narrow for this data. Widen it or derive it from the samples.`]);
@@ -93,6 +107,33 @@ export function verdict(r) {
   return out;
 }
 
+function sqnrSentence(m, out, advice) {
+  if (m.sqnrDb === Infinity) out.push(['good', 'Every sample is reconstructed exactly: no quantization error.']);
+  else if (m.sqnrDb === null) out.push(['note', 'SQNR is undefined: the samples are all zero, or a value overflowed to NaN.']);
+  else if (m.sqnrDb >= 40) out.push(['good', `SQNR ${m.sqnrDb.toFixed(1)} dB: the signal is well preserved (about ${(m.sqnrDb / 6.02).toFixed(1)} effective bits).`]);
+  else if (m.sqnrDb >= 20) out.push(['note', `SQNR ${m.sqnrDb.toFixed(1)} dB: noticeable error; sensitive layers may lose accuracy. ${advice}`]);
+  else out.push(['warn', `SQNR ${m.sqnrDb.toFixed(1)} dB: the error is large relative to the signal. ${advice}`]);
+}
+
+function formatVerdict(r, out) {
+  const m = r.metrics;
+  const f = r.format;
+  const share = (k) => `${(100 * k / m.count).toFixed(k / m.count < 0.01 ? 2 : 1)}%`;
+  if (f.overflowCount > 0) {
+    const where = r.blocks ? 'the block scale leaves no headroom for them' : `they lie beyond ±${fmt(f.max * f.tensorScale)}`;
+    const fix = r.blocks ? 'this is how the format behaves' : f.tensorScale === 1 ? 'use Tensor scale: amax, or a format with more range' : 'use a format with more range';
+    out.push([f.overflowCount / m.count > 0.01 ? 'warn' : 'note',
+      `${fmt(f.overflowCount)} value${f.overflowCount > 1 ? 's' : ''} (${share(f.overflowCount)}) overflowed: ${where}; ${fix}.`]);
+  }
+  if (f.underflowCount > 0) {
+    out.push([f.underflowCount / m.count > 0.01 ? 'warn' : 'note',
+      `${fmt(f.underflowCount)} nonzero value${f.underflowCount > 1 ? 's' : ''} (${share(f.underflowCount)}) became 0: they are below half the smallest subnormal. A tensor scale or a format with a wider exponent keeps them.`]);
+  }
+  if (f.subnormalCount > 0) out.push(['note', `${fmt(f.subnormalCount)} value${f.subnormalCount > 1 ? 's are' : ' is'} subnormal (${share(f.subnormalCount)}), with fewer significant bits than the rest.`]);
+  sqnrSentence(m, out, 'Try a format with more mantissa bits, or smaller blocks.');
+  return out;
+}
+
 export function renderVerdict(container, r) {
   container.replaceChildren(...verdict(r).map(([kind, text]) => el('p', { className: `verdict ${kind}`, textContent: text })));
 }
@@ -108,8 +149,9 @@ export function renderTablePage(tbody, status, r, page) {
   for (let i = first; i < last; i++) {
     const x = r.values[i];
     const p = at(i);
-    const cells = [i + 1, x, x / p.scale + p.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i])];
-    const tr = el('tr', { className: r.clipped[i] ? 'clipped' : '' }, ...cells.map((c) => el('td', { textContent: fmt(c) })),
+    const code = r.format && r.format.name !== 'nf4' ? hex(r.codes[i], r.format.bits ?? 8) : r.codes[i];
+    const cells = [i + 1, x, x / p.scale + p.zeroPoint, code, r.dequantized[i], r.errors[i], Math.abs(r.errors[i])];
+    const tr = el('tr', { className: r.clipped[i] ? 'clipped' : '' }, ...cells.map((c) => el('td', { textContent: typeof c === 'string' ? c : fmt(c) })),
       el('td', { textContent: r.clipped[i] ? 'yes' : 'no' }));
     rows.push(tr);
   }
@@ -119,6 +161,7 @@ export function renderTablePage(tbody, status, r, page) {
 
 /** The formula lines with the result's own numbers substituted. */
 export function formulaLines(result, options) {
+  if (result.format) return formatFormulaLines(result);
   const m = result.metrics;
   const lines = {};
   // Per channel or group, the numbers are those of the one holding the largest error.
@@ -175,4 +218,57 @@ export function renderStochastic(summary, tbody, st) {
     el('tr', {}, el('th', { scope: 'row', textContent: `Stochastic, ${n} seeds (mean ± std)` }),
       ...[st.meanError, st.mse, st.sqnrDb].map((s) => el('td', { textContent: pm(s) }))),
   );
+}
+
+export const hex = (code, bits) => `0x${code.toString(16).toUpperCase().padStart(Math.ceil(bits / 4), '0')}`;
+
+const BLOCK_RULES = {
+  mx: (b) => `Each block of ${b} values shares a power-of-two scale (E8M0) 2^(floor(log2 amax) − emax); elements saturate.`,
+  nvfp4: () => 'Each block of 16 values shares an FP8 E4M3 scale (amax / 6, under a float32 tensor scale amax / (448·6)); elements saturate.',
+  nf4: () => 'Each block of 64 values is scaled by its absmax (float32) to [−1, 1] and rounded to the nearest of 16 NormalFloat levels.',
+};
+
+/** One paragraph of a format's definition and limits, from qz.describeFormat. */
+export function formatSummary(f) {
+  if (f.name === 'nf4') return `${f.label}: 4-bit codes. ${BLOCK_RULES.nf4()} Source: ${f.source}.`;
+  if (f.name === 'mxint8') {
+    return `${f.label}: 8-bit two's-complement elements times 2^−6 (−1.984375 … 1.984375, saturating at ±127). ${BLOCK_RULES.mx(f.block)} Source: ${f.source}.`;
+  }
+  const nan = f.nanCode === null ? 'no NaN' : `NaN ${hex(f.nanCode, f.bits)}${f.specials === 'ieee' ? ' (and the other codes with an all-ones exponent)' : ''}`;
+  const inf = f.infCode === null ? 'no Inf' : `Inf ${hex(f.infCode, f.bits)}`;
+  const block = f.block === null ? '' : ` ${f.name === 'nvfp4' ? BLOCK_RULES.nvfp4() : BLOCK_RULES.mx(f.block)}`;
+  return `${f.label}: ${f.bits} bits — 1 sign, ${f.exponentBits} exponent, ${f.mantissaBits} mantissa, bias ${f.bias}. ` +
+    `Largest ${fmt(f.max)}; smallest normal ${fmt(f.minNormal)}; smallest subnormal ${fmt(f.minSubnormal)}; ${nan}; ${inf}. ` +
+    `Rounding to nearest, ties to even.${block} Source: ${f.source}.`;
+}
+
+const EMAX = { 'mxfp8-e4m3': 8, 'mxfp8-e5m2': 15, 'mxfp6-e3m2': 4, 'mxfp6-e2m3': 2, mxfp4: 2, mxint8: 0 };
+
+// The formula lines for a float or block format, with the numbers of the sample holding the
+// largest error (and its block).
+function formatFormulaLines(r) {
+  const f = r.format;
+  const m = r.metrics;
+  const i = m.maxAbsErrorIndex;
+  const p = paramsOfSample(r)(i);
+  const x = r.values[i];
+  const code = f.name === 'nf4' ? String(r.codes[i]) : hex(r.codes[i], f.bits ?? 8);
+  const lines = {};
+  const b = f.block ? Math.floor(i / f.block) : null;
+  if (f.name.startsWith('mx')) {
+    lines.scale = `X = 2^(floor(log2 amax) − ${EMAX[f.name]}) = ${fmt(p.scale)} for block ${b + 1} (samples ${b * f.block + 1}–${Math.min(r.values.length, (b + 1) * f.block)}), E8M0 code ${r.blocks.code[b]}`;
+  } else if (f.name === 'nvfp4') {
+    lines.scale = `s₂ = amax / (448 × 6) = ${fmt(f.tensorScale)}; block ${b + 1}: d = E4M3(amax_block / (6 s₂)) × s₂ = ${fmt(p.scale)}`;
+  } else if (f.name === 'nf4') {
+    lines.scale = `a = absmax of block ${b + 1} (samples ${b * f.block + 1}–${Math.min(r.values.length, (b + 1) * f.block)}) = ${fmt(p.scale)}`;
+  } else {
+    lines.scale = f.tensorScale === 1 ? 's = 1 (no tensor scale)' : `s = ${r.options.scale !== null ? 'the given scale' : `amax / ${fmt(f.max)}`} = ${fmt(f.tensorScale)}`;
+  }
+  lines.zeroPoint = 'zero_point: none (the format is symmetric about 0)';
+  lines.quantize = f.name === 'nf4'
+    ? `sample ${i + 1}: x / a = ${fmt(x / p.scale)}; code = the nearest NF4 level = ${code}`
+    : `sample ${i + 1}: x / s = ${fmt(x / p.scale)}; code = ${f.label}(…) rounded to nearest even${f.overflowCount ? ', saturating' : ''} = ${code}`;
+  lines.dequantize = `x̂ = value(${code}) × ${fmt(p.scale)} = ${fmt(r.dequantized[i])}`;
+  lines.metrics = `error = ${fmt(x)} − ${fmt(r.dequantized[i])} = ${fmt(r.errors[i])}; MSE = ${fmt(m.mse)}; RMSE = ${fmt(m.rmse)}; MAE = ${fmt(m.mae)}; SQNR = ${fmt(m.sqnrDb)} dB`;
+  return lines;
 }

@@ -5,6 +5,13 @@ export const SEED_EXAMPLE = '-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.
 
 export const DEFAULTS = Object.freeze({
   name: 'activations',
+  format: 'int',
+  overflow: 'saturate',
+  formatScale: 'none',
+  customExponentBits: '4',
+  customMantissaBits: '3',
+  customBias: '7',
+  customSpecials: 'finite-nan',
   bits: '8',
   mode: 'symmetric',
   rounding: 'half-even',
@@ -24,6 +31,13 @@ export const DEFAULTS = Object.freeze({
 // Field key → element id. The URL uses the keys.
 export const FIELD_IDS = Object.freeze({
   name: 'tensor-name',
+  format: 'format',
+  overflow: 'overflow',
+  formatScale: 'format-scale',
+  customExponentBits: 'custom-ebits',
+  customMantissaBits: 'custom-mbits',
+  customBias: 'custom-bias',
+  customSpecials: 'custom-specials',
   bits: 'bits',
   mode: 'mode',
   rounding: 'rounding',
@@ -105,6 +119,7 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
  * FIELD_IDS). The samples themselves are parsed by the core, in the worker.
  */
 export function toOptions(state) {
+  if (state.format && state.format !== 'int') return formatOptions(state);
   const bitsText = state.bits.trim();
   if (!/^\d+$/.test(bitsText)) {
     return { problem: { field: 'bits', message: `Bit depth must be a whole number from 2 to 16 (got "${bitsText}")` } };
@@ -161,11 +176,32 @@ export function toOptions(state) {
   return { options };
 }
 
+// A float or block format: the integer fields do not apply.
+function formatOptions(state) {
+  const options = { format: state.format };
+  if (!state.format.startsWith('mx') && state.format !== 'nvfp4' && state.format !== 'nf4') {
+    options.overflow = state.overflow;
+    options.formatScale = state.formatScale;
+  }
+  if (state.format === 'custom') {
+    const c = {};
+    for (const [key, field, label] of [['exponentBits', 'customExponentBits', 'Exponent bits'], ['mantissaBits', 'customMantissaBits', 'Mantissa bits'],
+      ['bias', 'customBias', 'Exponent bias']]) {
+      const text = state[field].trim();
+      if (!/^-?\d+$/.test(text)) return { problem: { field, message: `${label} must be a whole number (got "${text}")` } };
+      c[key] = Number(text);
+    }
+    c.specials = state.customSpecials;
+    options.customFormat = c;
+  }
+  return { options };
+}
+
 /** The API's error field → the form's field key. */
 export function fieldOfError(field) {
   return { values: 'values', bits: 'bits', mode: 'mode', rounding: 'rounding', 'range.min': 'min', 'range.max': 'max', range: 'min',
     calibration: 'calibration', percentile: 'percentile', seed: 'seed', granularity: 'granularity', shape: 'shape', axis: 'axis',
-    groupSize: 'groupSize' }[field] ?? 'values';
+    groupSize: 'groupSize', format: 'format', overflow: 'overflow', formatScale: 'formatScale', customFormat: 'customExponentBits' }[field] ?? 'values';
 }
 
 /** The channel or group of sample i for a result's options (null per tensor). */
@@ -179,8 +215,13 @@ export function groupIndexer(options) {
   return (i) => Math.floor(i / inner) % channels;
 }
 
-/** The scale and zero point that quantized sample i (its channel's or group's, or the tensor's). */
+/** The scale and zero point that quantized sample i (its channel's, group's or block's, or the tensor's). */
 export function paramsOfSample(r) {
+  if (r.format) {
+    if (!r.blocks) return () => ({ scale: r.format.tensorScale, zeroPoint: 0, index: 0 });
+    const b = r.format.block;
+    return (i) => ({ scale: r.blocks.scale[Math.floor(i / b)], zeroPoint: 0, index: Math.floor(i / b) });
+  }
   const g = r.groups ? groupIndexer(r.options) : null;
   return g ? (i) => r.groups[g(i)] : () => r;
 }

@@ -74,6 +74,24 @@ function histogramSeries(h) {
   return { centers: Float64Array.from({ length: bins }, (_, i) => h.lo + (i + 0.5) * w), counts: Float64Array.from(h.counts), w };
 }
 
+// The value of sorted `grid` nearest to x.
+function nearest(grid, x) {
+  let lo = 0, hi = grid.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (grid[mid] <= x) lo = mid;
+    else hi = mid;
+  }
+  return Math.abs(x - grid[lo]) <= Math.abs(grid[hi] - x) ? grid[lo] : grid[hi];
+}
+
+// The smallest spacing of sorted `grid` inside [lo, hi] (Infinity when fewer than two values).
+function minGap(grid, lo, hi) {
+  let gap = Infinity;
+  for (let k = 1; k < grid.length; k++) if (grid[k] >= lo && grid[k - 1] <= hi) gap = Math.min(gap, grid[k] - grid[k - 1]);
+  return gap;
+}
+
 /** Draws every chart into `container` (figures are replaced); returns a function that frees them. */
 export function renderCharts(container, result) {
   const t = theme();
@@ -81,7 +99,8 @@ export function renderCharts(container, result) {
   // largest error (named in the chart's description).
   const own = paramsOfSample(result)(result.metrics.maxAbsErrorIndex);
   const r = { ...result, scale: own.scale, zeroPoint: own.zeroPoint };
-  const whose = result.groups ? ` (${groupUnit(result)} ${own.index + 1}, which holds the largest error)` : '';
+  const whose = result.groups ? ` (${groupUnit(result)} ${own.index + 1}, which holds the largest error)`
+    : result.blocks ? ` (block ${own.index + 1}, which holds the largest error)` : '';
   const c = r.charts;
   const n = r.values.length;
   const width = Math.max(280, Math.min(container.clientWidth || 900, 1100));
@@ -91,8 +110,11 @@ export function renderCharts(container, result) {
   const b = c.buckets;
   const nb = b.xMin.length;
   const index = Float64Array.from({ length: nb }, (_, i) => Math.floor((i * n) / nb) + 1);
-  const clipLo = (r.qmin - r.zeroPoint) * r.scale;
-  const clipHi = (r.qmax - r.zeroPoint) * r.scale;
+  // A float or block format: its values (times the scale of that sample's block) instead of a
+  // uniform staircase.
+  const grid = r.format ? Float64Array.from(r.grid, (v) => v * own.scale) : null;
+  const clipLo = grid ? grid[0] : (r.qmin - r.zeroPoint) * r.scale;
+  const clipHi = grid ? grid[grid.length - 1] : (r.qmax - r.zeroPoint) * r.scale;
   const bars = uPlot.paths.bars({ size: [1, Infinity], gap: 0 });
   const stepped = uPlot.paths.stepped({ align: 1 });
 
@@ -130,37 +152,46 @@ export function renderCharts(container, result) {
     many ? [index, b.xMax, b.xMin, b.xhatMax, b.xhatMin] : [index, b.xMax, b.xhatMax],
     ['first sample', 'x min', 'x max', 'x̂ min', 'x̂ max'], rows.map((i) => [index[i], b.xMin[i], b.xMax[i], b.xhatMin[i], b.xhatMax[i]]));
 
-  const half = r.scale / 2;
-  figure('chart-errors', 'Error by sample, with the ±Δ/2 band',
-    `Errors between ${fmt(r.metrics.maxAbsError === 0 ? 0 : Math.min(...b.errMin))} and ${fmt(Math.max(...b.errMax))}; unclipped errors stay within ±${fmt(half)}.`,
+  // Float formats have no one step: their spacing grows with the magnitude, so no band.
+  const half = grid ? NaN : r.scale / 2;
+  figure('chart-errors', grid ? 'Error by sample' : 'Error by sample, with the ±Δ/2 band',
+    `Errors between ${fmt(r.metrics.maxAbsError === 0 ? 0 : Math.min(...b.errMin))} and ${fmt(Math.max(...b.errMax))}` +
+      (grid ? '; the spacing of a float format grows with the magnitude, and so does the error.' : `; unclipped errors stay within ±${fmt(half)}.`),
     {
       axes: axes(t, 'sample', 'error', { wholeX: true }),
       scales: { x: { time: false } },
       series: [{ label: 'sample' },
         { label: many ? 'error (max)' : 'error', stroke: t.err, width: 1.5, points: { show: !many } },
         ...(many ? [{ label: 'error (min)', stroke: t.err, width: 1.5 }] : []),
-        { label: '+Δ/2', stroke: t.muted, dash: [6, 4], width: 1, points: { show: false } },
-        { label: '−Δ/2', stroke: t.muted, dash: [6, 4], width: 1, points: { show: false } }],
+        ...(grid ? [] : [{ label: '+Δ/2', stroke: t.muted, dash: [6, 4], width: 1, points: { show: false } },
+          { label: '−Δ/2', stroke: t.muted, dash: [6, 4], width: 1, points: { show: false } }])],
     },
-    [index, b.errMax, ...(many ? [b.errMin] : []), new Float64Array(nb).fill(half), new Float64Array(nb).fill(-half)],
+    [index, b.errMax, ...(many ? [b.errMin] : []), ...(grid ? [] : [new Float64Array(nb).fill(half), new Float64Array(nb).fill(-half)])],
     ['first sample', 'error min', 'error max'], rows.map((i) => [index[i], b.errMin[i], b.errMax[i]]));
 
   // The staircase x̂(x) across the range, the samples on it, and the clip limits.
   const vh = c.valueHistogram;
-  const levels = r.qmax - r.qmin + 1;
+  const levels = grid ? grid.length : r.qmax - r.qmin + 1;
   const stairs = [];
   const span = vh.hi - vh.lo;
   const xs = Float64Array.from({ length: 801 }, (_, i) => vh.lo + (span * i) / 800);
   for (const x of xs) {
+    if (grid) {
+      stairs.push(nearest(grid, x));
+      continue;
+    }
     const q = Math.min(r.qmax, Math.max(r.qmin, Math.round(x / r.scale + r.zeroPoint)));
     stairs.push((q - r.zeroPoint) * r.scale);
   }
-  const picks = spread(n, 400).map((i) => [r.values[i], r.dequantized[i]]).sort((p, q) => p[0] - q[0]);
+  // Block formats: the staircase is one block's, so are the samples on it.
+  const marked = r.blocks ? Array.from({ length: Math.min(n, (own.index + 1) * r.format.block) - own.index * r.format.block }, (_, k) => own.index * r.format.block + k)
+    : spread(n, 400);
+  const picks = marked.map((i) => [r.values[i], r.dequantized[i]]).sort((p, q) => p[0] - q[0]);
   const sx = Float64Array.from(picks, (p) => p[0]);
   const sy = Float64Array.from(picks, (p) => p[1]);
   const joined = uPlot.join([[xs, Float64Array.from(stairs)], [sx, sy]]);
   figure('chart-transfer', 'Quantizer transfer function',
-    `x̂ against x from ${fmt(vh.lo)} to ${fmt(vh.hi)}: ${fmt(levels)} levels of step ${fmt(r.scale)}, clipping below ${fmt(clipLo)} and above ${fmt(clipHi)}${whose}; ${fmt(picks.length)} samples marked.`,
+    `x̂ against x from ${fmt(vh.lo)} to ${fmt(vh.hi)}: ${grid ? `${fmt(levels)} values of ${r.format.label}` : `${fmt(levels)} levels of step ${fmt(r.scale)}`}, clipping below ${fmt(clipLo)} and above ${fmt(clipHi)}${whose}; ${fmt(picks.length)} samples marked.`,
     {
       axes: axes(t, 'x', 'x̂'),
       scales: { x: { time: false } },
@@ -174,8 +205,9 @@ export function renderCharts(container, result) {
 
   const hv = histogramSeries(vh);
   // Level marks only where they stay apart (at least 4 px each); otherwise they would be a grey wall.
-  const pxPerLevel = (width - 80) / ((vh.hi - vh.lo) / r.scale);
-  const levelMarks = levels <= 256 && pxPerLevel >= 4 ? Array.from({ length: levels }, (_, k) => (r.qmin + k - r.zeroPoint) * r.scale) : [];
+  const pxPerLevel = (width - 80) / ((vh.hi - vh.lo) / (grid ? minGap(grid, vh.lo, vh.hi) : r.scale));
+  const levelMarks = levels > 256 || pxPerLevel < 4 ? []
+    : grid ? Array.from(grid) : Array.from({ length: levels }, (_, k) => (r.qmin + k - r.zeroPoint) * r.scale);
   figure('chart-histogram', 'Histogram of the values',
     `${fmt(n)} samples in ${vh.counts.length} bins from ${fmt(vh.lo)} to ${fmt(vh.hi)}; clip limits at ${fmt(clipLo)} and ${fmt(clipHi)}${levelMarks.length ? `; the ${levels} quantization levels marked` : ''}.`,
     {
@@ -190,12 +222,12 @@ export function renderCharts(container, result) {
   const eh = c.errorHistogram;
   const he = histogramSeries(eh);
   figure('chart-error-histogram', 'Histogram of the errors',
-    `${fmt(n)} errors in ${eh.counts.length} bins from ${fmt(eh.lo)} to ${fmt(eh.hi)}; half a step is ${fmt(half)}.`,
+    `${fmt(n)} errors in ${eh.counts.length} bins from ${fmt(eh.lo)} to ${fmt(eh.hi)}${grid ? '' : `; half a step is ${fmt(half)}`}.`,
     {
       axes: axes(t, 'error', 'count', { wholeY: true }),
       scales: { x: { time: false } },
       series: [{ label: 'error' }, { label: 'count', stroke: t.err, fill: t.band, paths: bars, points: { show: false } }],
-      hooks: { draw: [verticalLines([-half, half], t.muted, 1, [6, 4])] },
+      hooks: { draw: [verticalLines(grid ? [] : [-half, half], t.muted, 1, [6, 4])] },
     },
     [he.centers, he.counts],
     ['from', 'to', 'count'], Array.from(eh.counts, (k, i) => [eh.lo + i * he.w, eh.lo + (i + 1) * he.w, k]));

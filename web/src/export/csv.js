@@ -21,8 +21,11 @@ export const csvText = (rows) => `${rows.map(row).join('\r\n')}\r\n`;
 export const CSV_COLUMNS = ['index', 'x', 'scaled', 'q', 'x_hat', 'error', 'abs_error', 'clipped'];
 export const GROUP_COLUMNS = ['group', 'scale', 'zero_point', 'range_min', 'range_max', 'count', 'mse', 'sqnr_db', 'clip_rate', 'max_abs_error'];
 
+export const BLOCK_COLUMNS = ['block', 'scale', 'scale_code'];
+
 export function buildCsv({ name, options, result }) {
   const r = result;
+  if (r.format) return formatCsv(name, options, r);
   const lines = [
     row(['setting', 'value']),
     row(['tensor', name]),
@@ -51,6 +54,38 @@ export function buildCsv({ name, options, result }) {
     }
     lines.push('');
   }
+  sampleRows(lines, r);
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+// A float or block format: its settings and counts, the metrics, each block's scale, the samples.
+function formatCsv(name, options, r) {
+  const f = r.format;
+  const lines = [
+    row(['setting', 'value']),
+    row(['tensor', name]),
+    row(['format', f.name]),
+    ...(f.block ? [row(['block_size', f.block])] : [row(['overflow', options.overflow ?? 'saturate']), row(['tensor_scale_rule', options.formatScale ?? 'none'])]),
+    row(['tensor_scale', f.tensorScale]),
+    row(['arithmetic', options.arithmetic ?? 'float64']),
+    row(['format_max', f.max]),
+    row(['overflow_count', f.overflowCount]),
+    row(['underflow_count', f.underflowCount]),
+    row(['subnormal_count', f.subnormalCount]),
+    row(['metric', 'value']),
+    ...Object.entries(r.metrics).map(([k, v]) => row([k, v])),
+    '',
+  ];
+  if (r.blocks) {
+    lines.push(row(BLOCK_COLUMNS));
+    for (let b = 0; b < r.blocks.scale.length; b++) lines.push(row([b + 1, r.blocks.scale[b], r.blocks.code[b]]));
+    lines.push('');
+  }
+  sampleRows(lines, r);
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+function sampleRows(lines, r) {
   lines.push(row(CSV_COLUMNS));
   const n = r.values.length;
   const at = paramsOfSample(r);
@@ -59,7 +94,6 @@ export function buildCsv({ name, options, result }) {
     const p = at(i);
     lines.push(row([i + 1, x, x / p.scale + p.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i]), r.clipped[i]]));
   }
-  return `${lines.join('\r\n')}\r\n`;
 }
 
 /** A file name from the tensor name: letters, digits, dot, dash and underscore only (the PDF swaps the extension). */
