@@ -332,6 +332,61 @@ describe('the calculator page', () => {
     await page.context().close();
   });
 
+  test('float and block formats: the API\'s numbers, the format\'s limits, the CSV, and bad custom fields', async () => {
+    const page = await openPage();
+    await page.getByLabel('Sample values', { exact: true }).fill(reference_laplace());
+    await page.getByLabel('Format', { exact: true }).selectOption('fp8-e4m3');
+    await page.locator('#format-info:not(:empty)').waitFor();
+    assert.match(await page.locator('#format-info').textContent(), /^FP8 E4M3 \(E4M3FN\): 8 bits — 1 sign, 4 exponent, 3 mantissa, bias 7\. Largest 448; smallest normal 0\.015625; smallest subnormal 0\.00195313; NaN 0x7F; no Inf\./);
+    assert.equal(await page.getByLabel('Bit depth', { exact: true }).isDisabled(), true, 'integer fields do not apply');
+    await page.getByLabel('Tensor scale', { exact: true }).selectOption('amax');
+    await calculate(page);
+    const qz = await (qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer()));
+    const x = qz.parseValues(reference_laplace());
+    const api = qz.analyze(x, { format: 'fp8-e4m3', formatScale: 'amax' });
+    const shown = await metricValues(page);
+    assert.equal(shown.format, 'fp8-e4m3');
+    assert.equal(Number(shown.tensorScale), api.format.tensorScale);
+    assert.equal(Number(shown.overflowCount), api.format.overflowCount);
+    assert.equal(Number(shown.subnormalCount), api.format.subnormalCount);
+    assert.ok(Math.abs(Number(shown.mse) - api.metrics.mse) <= 1e-12 * api.metrics.mse);
+    assert.equal(await page.locator('#samples-body tr:first-child td:nth-child(4)').textContent(), `0x${api.codes[0].toString(16).toUpperCase().padStart(2, '0')}`);
+    assert.match(await page.locator('#chart-transfer [role=img]').getAttribute('aria-label'), /values of FP8 E4M3/);
+    assert.match(await page.locator('#explore').textContent(), /studies of integer quantization/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    const rows = parseCsv(readFileSync(await download.path(), 'utf8'));
+    assert.deepEqual(rows[2], ['format', 'fp8-e4m3']);
+    assert.equal(Number(rows.find((r) => r[0] === 'tensor_scale')[1]), api.format.tensorScale);
+
+    // A block format: each block's scale in the table of cards and in the CSV.
+    await page.getByLabel('Format', { exact: true }).selectOption('nf4');
+    await calculate(page);
+    const nf4 = qz.analyze(x, { format: 'nf4' });
+    assert.ok(Math.abs(Number((await metricValues(page)).mse) - nf4.metrics.mse) <= 1e-12 * nf4.metrics.mse);
+    assert.match(await page.locator('[data-metric="blockScales"]').textContent(), /^32 blocks of 64/);
+    assert.match(await page.locator('#formula-scale').textContent(), /^a = absmax of block \d+/);
+
+    // A custom minifloat: its fields, and a message at the field that is wrong.
+    await page.getByLabel('Format', { exact: true }).selectOption('custom');
+    await page.getByLabel('Exponent bits', { exact: true }).fill('3');
+    await page.getByLabel('Mantissa bits', { exact: true }).fill('4');
+    await page.getByLabel('Exponent bias', { exact: true }).fill('3');
+    await page.getByLabel('Inf and NaN', { exact: true }).selectOption('none');
+    await calculate(page);
+    // The tensor scale chosen above still applies.
+    const e3m4 = qz.analyze(x, { format: 'custom', formatScale: 'amax', customFormat: { exponentBits: 3, mantissaBits: 4, bias: 3, specials: 'none' } });
+    assert.ok(Math.abs(Number((await metricValues(page)).mse) - e3m4.metrics.mse) <= 1e-12 * e3m4.metrics.mse);
+    await page.getByLabel('Exponent bits', { exact: true }).fill('9');
+    await page.getByRole('button', { name: 'Calculate', exact: true }).click();
+    await page.locator('#custom-ebits-error:not(:empty)').waitFor();
+    assert.equal(await page.locator('#custom-ebits-error').textContent(), 'Exponent bits must be from 1 to 8 (got 9)');
+    await page.getByLabel('Exponent bits', { exact: true }).fill('three');
+    await page.getByRole('button', { name: 'Calculate', exact: true }).click();
+    await page.waitForFunction(() => document.getElementById('custom-ebits-error').textContent.includes('whole number'));
+    assert.equal(await page.locator('#custom-ebits-error').textContent(), 'Exponent bits must be a whole number (got "three")');
+    await page.context().close();
+  });
+
   test('stochastic rounding with a seed: the codes the API gives for that seed', async () => {
     const page = await openPage();
     await page.getByLabel('Rounding', { exact: true }).selectOption({ label: 'Stochastic (seeded)' });
