@@ -332,6 +332,26 @@ describe('the calculator page', () => {
     await page.context().close();
   });
 
+  test('compare: INT8 against FP8 E4M3, MXFP4 and NF4 in one table', async () => {
+    const page = await openPage();
+    await page.getByLabel('Sample values', { exact: true }).fill(reference_laplace());
+    const field = (label, row) => page.getByLabel(`${label}, configuration ${row}`, { exact: true });
+    await field('Format', 2).selectOption('fp8-e4m3');
+    await field('Format', 3).selectOption('mxfp4');
+    await page.getByRole('button', { name: 'Duplicate configuration 3' }).click();
+    await field('Format', 4).selectOption('nf4');
+    assert.equal(await field('Bits', 4).isDisabled(), true, 'integer fields do not apply to a format row');
+    await page.getByRole('button', { name: 'Compare all' }).click();
+    await page.waitForFunction(() => document.getElementById('compare').dataset.render !== undefined);
+    const qz = await (qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer()));
+    const api = qz.compare(qz.parseValues(reference_laplace()), [{ bits: 8 }, { format: 'fp8-e4m3' }, { format: 'mxfp4' }, { format: 'nf4' }]);
+    const rows = await page.$$eval('#compare-table tbody tr', (trs) => trs.map((tr) => ({
+      description: tr.querySelector('td.text').textContent, sqnr: Number(tr.querySelector('[data-metric="sqnrDb"]').dataset.value) })));
+    assert.deepEqual(rows.map((r) => r.description), ['8-bit symmetric, min-max', 'FP8 E4M3', 'MXFP4', 'NF4']);
+    rows.forEach((r, i) => assert.ok(Math.abs(r.sqnr - api[i].metrics.sqnrDb) <= 1e-9, `row ${i + 1}`));
+    await page.context().close();
+  });
+
   test('float and block formats: the API\'s numbers, the format\'s limits, the CSV, and bad custom fields', async () => {
     const page = await openPage();
     await page.getByLabel('Sample values', { exact: true }).fill(reference_laplace());

@@ -8,8 +8,12 @@ import { DEFAULTS } from '../../web/src/app/state.js';
 
 test('rows survive the URL; unreadable parameters give null (the defaults), not a broken row', () => {
   const rows = [...DEFAULTS_ROWS(), { bits: '3', mode: 'asymmetric-unsigned', rounding: 'stochastic', calibration: 'custom', percentile: '99.5',
-    granularity: 'group', groupSize: '32' }];
+    granularity: 'group', groupSize: '32', format: 'int' }, { ...DEFAULT_ROWS[0], format: 'mxfp4' }];
   assert.deepEqual(rowsFromParam(rowsToParam(rows)), rows);
+  // Links from before the Format column read as integer rows.
+  assert.deepEqual(rowsFromParam('4,asymmetric,half-even,mse,99.99,tensor,128'), [{ bits: '4', mode: 'asymmetric', rounding: 'half-even',
+    calibration: 'mse', percentile: '99.99', granularity: 'tensor', groupSize: '128', format: 'int' }]);
+  assert.equal(rowsFromParam('8,symmetric,half-even,minmax,99.99,tensor,128,fp9'), null);
   // Typed text keeps its characters except the separators.
   assert.deepEqual(rowsFromParam(rowsToParam([{ ...rows[0], bits: '8,5;x' }]))[0].bits, '8 5 x');
   for (const bad of [null, '', '8,symmetric', '8,sym,half-even,minmax,99.99,tensor,128', '8,symmetric,half-even,kl,99.99,tensor,128',
@@ -38,6 +42,11 @@ test('rows become API options with the form\'s shape, axis, seed and custom rang
   assert.equal(describe(list[1]), '4-bit symmetric, min-max, stochastic (seed 9), per channel (axis 1)');
   assert.equal(describe(list[2]), '4-bit symmetric, percentile 99.9, per group of 4');
 
+  const formats = rowsToOptions([{ ...rows[0], format: 'fp8-e4m3', bits: 'ignored' }, { ...rows[0], format: 'nf4' }],
+    { ...state, formatScale: 'amax', overflow: 'saturate' });
+  assert.deepEqual(formats.list, [{ format: 'fp8-e4m3', overflow: 'saturate', formatScale: 'amax' }, { format: 'nf4' }]);
+  assert.equal(describe(formats.list[0]), 'FP8 E4M3, amax scale');
+  assert.equal(describe(formats.list[1]), 'NF4');
   assert.deepEqual(rowsToOptions([rows[0], { ...rows[1], bits: '99x' }], state).problem,
     { row: 1, field: 'bits', message: 'Configuration 2: Bit depth must be a whole number from 2 to 16 (got "99x")' });
   assert.deepEqual(rowsToOptions(rows, { ...state, max: 'big' }).problem, { row: null, field: 'max', message: 'Range max must be a number (got "big")' });

@@ -216,7 +216,7 @@ function drawCompareRows() {
   renderRows($('compare-configs').tBodies[0], compareRows, {
     change(i, key, value) {
       compareRows[i][key] = value;
-      if (key === 'calibration' || key === 'granularity') drawCompareRows();
+      if (key === 'calibration' || key === 'granularity' || key === 'format') drawCompareRows();
       saveToUrl();
     },
     duplicate(i) {

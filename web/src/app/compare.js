@@ -5,7 +5,8 @@
 import { fmt } from './render.js';
 import { toOptions } from './state.js';
 
-export const ROW_FIELDS = ['bits', 'mode', 'rounding', 'calibration', 'percentile', 'granularity', 'groupSize'];
+export const ROW_FIELDS = ['bits', 'mode', 'rounding', 'calibration', 'percentile', 'granularity', 'groupSize', 'format'];
+const INTEGER_ROW_FIELDS = new Set(['bits', 'mode', 'rounding', 'calibration', 'percentile', 'granularity', 'groupSize']);
 export const MAX_ROWS = 12;
 
 const CHOICES = {
@@ -15,20 +16,24 @@ const CHOICES = {
   calibration: [['minmax', 'Min-max'], ['percentile', 'Percentile'], ['mse', 'MSE-optimal'], ['entropy', 'Entropy (KL)'],
     ['custom', 'Custom range (form)']],
   granularity: [['tensor', 'Per tensor'], ['channel', 'Per channel'], ['group', 'Per group']],
+  format: [['int', 'Integer'], ['fp16', 'FP16'], ['bf16', 'BF16'], ['fp8-e4m3', 'FP8 E4M3'], ['fp8-e5m2', 'FP8 E5M2'], ['fp6-e3m2', 'FP6 E3M2'],
+    ['fp6-e2m3', 'FP6 E2M3'], ['fp4-e2m1', 'FP4 E2M1'], ['custom', 'Custom (form)'], ['mxfp8-e4m3', 'MXFP8 E4M3'], ['mxfp8-e5m2', 'MXFP8 E5M2'],
+    ['mxfp6-e3m2', 'MXFP6 E3M2'], ['mxfp6-e2m3', 'MXFP6 E2M3'], ['mxfp4', 'MXFP4'], ['mxint8', 'MXINT8'], ['nvfp4', 'NVFP4'], ['nf4', 'NF4']],
 };
+const FORMAT_LABELS = Object.fromEntries(CHOICES.format);
 const LABELS = { bits: 'Bits', mode: 'Mode', rounding: 'Rounding', calibration: 'Range', percentile: 'Percentile', granularity: 'Granularity',
-  groupSize: 'Group size' };
+  groupSize: 'Group size', format: 'Format' };
 
 export const DEFAULT_ROWS = Object.freeze([
-  { bits: '8', mode: 'symmetric', rounding: 'half-even', calibration: 'minmax', percentile: '99.99', granularity: 'tensor', groupSize: '128' },
-  { bits: '4', mode: 'symmetric', rounding: 'half-even', calibration: 'minmax', percentile: '99.99', granularity: 'tensor', groupSize: '128' },
-  { bits: '4', mode: 'symmetric', rounding: 'half-even', calibration: 'mse', percentile: '99.99', granularity: 'tensor', groupSize: '128' },
+  { bits: '8', mode: 'symmetric', rounding: 'half-even', calibration: 'minmax', percentile: '99.99', granularity: 'tensor', groupSize: '128', format: 'int' },
+  { bits: '4', mode: 'symmetric', rounding: 'half-even', calibration: 'minmax', percentile: '99.99', granularity: 'tensor', groupSize: '128', format: 'int' },
+  { bits: '4', mode: 'symmetric', rounding: 'half-even', calibration: 'mse', percentile: '99.99', granularity: 'tensor', groupSize: '128', format: 'int' },
 ]);
 
 /** The form's current settings as a compare row. */
 export function rowFromForm(state) {
   return { bits: state.bits, mode: state.mode, rounding: state.rounding, calibration: state.range === 'custom' ? 'custom' : state.calibration,
-    percentile: state.percentile, granularity: state.granularity, groupSize: state.groupSize };
+    percentile: state.percentile, granularity: state.granularity, groupSize: state.groupSize, format: state.format ?? 'int' };
 }
 
 export function rowsToParam(rows) {
@@ -41,6 +46,7 @@ export function rowsFromParam(text) {
   const rows = [];
   for (const part of text.split(';').slice(0, MAX_ROWS)) {
     const cells = part.split(',');
+    if (cells.length === ROW_FIELDS.length - 1) cells.push('int'); // links from before the Format column
     if (cells.length !== ROW_FIELDS.length) return null;
     const row = Object.fromEntries(ROW_FIELDS.map((k, i) => [k, cells[i]]));
     for (const [k, choices] of Object.entries(CHOICES)) if (!choices.some(([v]) => v === row[k])) return null;
@@ -59,7 +65,7 @@ export function rowsToOptions(rows, state) {
     const r = rows[i];
     const merged = { ...state, bits: r.bits, mode: r.mode, rounding: r.rounding, range: r.calibration === 'custom' ? 'custom' : 'samples',
       calibration: r.calibration === 'custom' ? state.calibration : r.calibration, percentile: r.percentile, granularity: r.granularity,
-      groupSize: r.groupSize };
+      groupSize: r.groupSize, format: r.format };
     const { options, problem } = toOptions(merged);
     if (problem) {
       const own = ROW_FIELDS.includes(problem.field);
@@ -72,6 +78,12 @@ export function rowsToOptions(rows, state) {
 
 /** A short description of a configuration, such as "4-bit asymmetric, MSE-optimal, per group of 32". */
 export function describe(options) {
+  if (options.format && options.format !== 'int') {
+    const label = FORMAT_LABELS[options.format] ?? options.format;
+    const c = options.customFormat;
+    const custom = c ? ` E${c.exponentBits}M${c.mantissaBits} bias ${c.bias}` : '';
+    return `${label}${custom}${options.formatScale === 'amax' ? ', amax scale' : ''}${options.overflow === 'inf-nan' ? ', overflow to Inf/NaN' : ''}`;
+  }
   const mode = { symmetric: 'symmetric', asymmetric: 'asymmetric', 'asymmetric-unsigned': 'unsigned' }[options.mode];
   const range = options.range ? `range [${fmt(options.range.min)}, ${fmt(options.range.max)}]`
     : { minmax: 'min-max', percentile: `percentile ${options.percentile}`, mse: 'MSE-optimal', entropy: 'entropy' }[options.calibration];
@@ -109,7 +121,8 @@ export function renderRows(tbody, rows, on) {
         : el('input', { id, type: 'text', autocomplete: 'off', inputMode: key === 'percentile' ? 'decimal' : 'numeric',
           attrs: { 'aria-label': label, 'aria-describedby': `${id}-error` } });
       input.value = r[key];
-      input.disabled = (key === 'percentile' && r.calibration !== 'percentile') || (key === 'groupSize' && r.granularity !== 'group');
+      input.disabled = (key === 'percentile' && r.calibration !== 'percentile') || (key === 'groupSize' && r.granularity !== 'group')
+        || (r.format !== 'int' && INTEGER_ROW_FIELDS.has(key));
       input.addEventListener('change', () => on.change(i, key, input.value));
       return el('td', { dataset: { label: LABELS[key] } }, input, el('p', { className: 'error', id: `${id}-error`, attrs: { role: 'alert' } }));
     });
@@ -172,16 +185,19 @@ export function renderResults(thead, tbody, results) {
 }
 
 // The comparison as CSV: settings and every metric per configuration, one row each.
-export const COMPARE_CSV_COLUMNS = ['configuration', 'description', 'bits', 'mode', 'rounding', 'calibration', 'percentile', 'granularity',
-  'group_size', 'range_min', 'range_max', 'scale', 'zero_point', 'error'];
+export const COMPARE_CSV_COLUMNS = ['configuration', 'description', 'format', 'bits', 'mode', 'rounding', 'calibration', 'percentile',
+  'granularity', 'group_size', 'range_min', 'range_max', 'scale', 'zero_point', 'error'];
 
 export function compareCsvRows(results) {
   const metricKeys = Object.keys(results.find((r) => !r.error)?.metrics ?? {});
   const header = [...COMPARE_CSV_COLUMNS, ...metricKeys];
   const rows = results.map((r, i) => {
     const o = r.options;
-    const settings = [i + 1, r.description, o.bits, o.mode, o.rounding, o.range ? 'custom' : o.calibration,
-      o.calibration === 'percentile' && !o.range ? o.percentile : null, o.granularity ?? 'tensor', o.granularity === 'group' ? o.groupSize : null];
+    const integer = !o.format || o.format === 'int';
+    const settings = integer
+      ? [i + 1, r.description, 'int', o.bits, o.mode, o.rounding, o.range ? 'custom' : o.calibration,
+        o.calibration === 'percentile' && !o.range ? o.percentile : null, o.granularity ?? 'tensor', o.granularity === 'group' ? o.groupSize : null]
+      : [i + 1, r.description, o.format, null, null, 'half-even', null, null, 'tensor', null];
     if (r.error) return [...settings, null, null, null, null, r.error];
     return [...settings, r.calibration.rangeMin, r.calibration.rangeMax, r.scale, r.zeroPoint, null, ...metricKeys.map((k) => r.metrics[k])];
   });
