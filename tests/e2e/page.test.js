@@ -299,7 +299,7 @@ describe('the calculator page', () => {
     assert.equal(download.suggestedFilename(), 'activations-comparison.csv');
     const rows = parseCsv(readFileSync(await download.path(), 'utf8'));
     const header = rows[0];
-    assert.deepEqual(header.slice(0, 3), ['configuration', 'description', 'bits']);
+    assert.deepEqual(header.slice(0, 4), ['configuration', 'description', 'format', 'bits']);
     const sqnrColumn = header.indexOf('sqnrDb');
     assert.equal(rows.length, 4);
     for (let i = 0; i < 3; i++) {
