@@ -3,7 +3,9 @@
 // name their field. The encodings themselves are checked against numpy, torch and the OCP tables
 // in the C++ suite (tests/core/formats_test.cpp).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 import { createQuantizer, FORMATS, QuantizerError } from '../../web/src/quantizer.js';
 
@@ -134,3 +136,17 @@ test('every named format runs, SIMD and scalar agree, and bad combinations name 
     assert.throws(() => qz.analyze(x, options), (e) => e instanceof QuantizerError && e.field === field, JSON.stringify(options));
   }
 });
+
+test('the formats reference file is what its generator computes', { skip: !hasTorch() && 'no python3-torch here' }, () => {
+  const script = fileURLToPath(new URL('../data/make_format_golden.py', import.meta.url));
+  assert.match(execFileSync('/usr/bin/python3', [script, '--check'], { encoding: 'utf8' }), /is what/);
+});
+
+function hasTorch() {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
