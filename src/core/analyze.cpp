@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "calibrate.h"
+#include "profiles.h"
 #include "rounding.h"
 
 namespace qe {
@@ -371,11 +372,83 @@ Result<Analysis> analyze_format(const In* x, size_t n, const AnalyzeOptions& opt
   return a;
 }
 
+// A runtime profile (profiles.h): the runtime's parameters per tensor or per channel, and its
+// kernel's codes; outputs are float32, as the runtime's are.
+template <class In>
+Result<Analysis> analyze_profile(const In* x, size_t n, const AnalyzeOptions& opt, const Layout& layout, const SampleScan& scan) {
+  const QuantScheme& s = opt.scheme;
+  Analysis a;
+  SampleOutputs out;
+  if (opt.per_sample)
+    if (auto e = allocate_outputs(a, n, Arithmetic::Float32, out)) return *e;
+  const double max_abs_x = std::max(std::fabs(scan.min), std::fabs(scan.max));
+  const double lo = s.range ? s.range->min : scan.min, hi = s.range ? s.range->max : scan.max;
+  a.params = profile_params(s, lo, hi);
+  a.calibration.method = s.range ? "custom" : "minmax";
+  a.calibration.range_min = a.params.range_min;
+  a.calibration.range_max = a.params.range_max;
+  if (layout.count == 0) {
+    a.metrics = metrics_from_sums(quantize_profile(x, n, s.profile, a.params, 0, out), max_abs_x, a.params.scale);
+    return a;
+  }
+  ErrorSums total;
+  double scale_sum = 0, noise_sum = 0;
+  for (size_t c = 0; c < layout.count; ++c) {
+    SampleScan g;
+    bool first = true;
+    layout.for_runs(c, [&](size_t offset, size_t length) {
+      const SampleScan r = scan_samples(x + offset, length, opt.kernel);
+      g.min = first ? r.min : std::min(g.min, r.min);
+      g.max = first ? r.max : std::max(g.max, r.max);
+      first = false;
+    });
+    GroupResult group;
+    group.params = profile_params(s, g.min, g.max);
+    layout.for_runs(c, [&](size_t offset, size_t length) {
+      SampleOutputs o = out;
+      if (o.codes) {
+        o.codes += offset, o.errors += offset, o.clipped += offset;
+        o.dequantized = a.dequantized_f32.data() + offset;
+      }
+      group.sums.merge(quantize_profile(x + offset, length, s.profile, group.params, offset, o));
+    });
+    total.merge(group.sums);
+    scale_sum += static_cast<double>(group.sums.count) * group.params.scale;
+    noise_sum += static_cast<double>(group.sums.count) * group.params.scale * group.params.scale / 12;
+    a.groups.push_back(group);
+  }
+  a.params.scale = scale_sum / static_cast<double>(n);
+  a.params.range_min = scan.min;
+  a.params.range_max = scan.max;
+  a.metrics = metrics_from_sums(total, max_abs_x, a.params.scale);
+  a.metrics.uniform_noise = noise_sum / static_cast<double>(n);
+  return a;
+}
+
 }  // namespace
 
 template <class In>
 Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
   const QuantScheme& s = opt.scheme;
+  if (s.profile != Profile::Formula) {
+    // The runtime's own rules for q_min, q_max and the zero point (profiles.h); the rest as usual.
+    QuantScheme plain = s;
+    plain.qmin.reset(), plain.qmax.reset(), plain.zero_point.reset();
+    if (auto e = validate_scheme(plain)) return *e;
+    if (auto e = validate_profile(s)) return *e;
+    if (n == 0) return err("values", "No samples: enter at least one value");
+    auto layout_result = layout_of(s, n);
+    if (auto* e = std::get_if<Error>(&layout_result)) return *e;
+    const SampleScan scan = scan_samples(x, n, opt.kernel);
+    const double limit = std::numeric_limits<float>::max();  // the runtimes hold float32 tensors
+    if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)
+      if (auto e = bad_sample(x, n, limit)) return *e;
+    auto r = analyze_profile(x, n, opt, std::get<Layout>(layout_result), scan);
+    if (auto* e = std::get_if<Error>(&r)) return *e;
+    Analysis a = std::get<Analysis>(std::move(r));
+    if (opt.per_sample) percentile_metrics(a, n);
+    return a;
+  }
   if (auto e = validate_scheme(s)) return *e;
   if (s.format != NumberFormat::Int)
     if (auto e = validate_format(s)) return *e;

@@ -97,4 +97,30 @@ void mode_code_range(Mode mode, int bits, int32_t& qmin, int32_t& qmax) {
   }
 }
 
+const char* to_string(Profile p) {
+  return p == Profile::PyTorch ? "pytorch" : p == Profile::Onnx ? "onnx" : "formula";
+}
+
+const char* to_string(QDtype d) {
+  switch (d) {
+    case QDtype::Int8: return "int8";
+    case QDtype::UInt8: return "uint8";
+    case QDtype::Int4: return "int4";
+    case QDtype::UInt4: return "uint4";
+  }
+  return "int8";
+}
+
+std::optional<Profile> parse_profile(const std::string& s) {
+  for (Profile p : {Profile::Formula, Profile::PyTorch, Profile::Onnx})
+    if (s == to_string(p)) return p;
+  return std::nullopt;
+}
+
+std::optional<QDtype> parse_dtype(const std::string& s) {
+  for (QDtype d : {QDtype::Int8, QDtype::UInt8, QDtype::Int4, QDtype::UInt4})
+    if (s == to_string(d)) return d;
+  return std::nullopt;
+}
+
 }  // namespace qe

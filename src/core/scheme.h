@@ -28,6 +28,13 @@ enum class Rounding { HalfEven, HalfAway, HalfUp, Floor, Ceil, TowardZero, Stoch
 // How the range is chosen when none is given; see calibrate.h.
 enum class Calibration { MinMax, Percentile, Mse, Entropy };
 
+// Whose conventions make the parameters and codes: the seed's formulas, or a runtime's, bit for
+// bit (profiles.h).
+enum class Profile { Formula, PyTorch, Onnx };
+
+// A runtime's integer type (profiles): PyTorch qint8/quint8; ONNX int8/uint8/int4/uint4.
+enum class QDtype { Int8, UInt8, Int4, UInt4 };
+
 // One scale and zero point for the whole tensor, per channel (the index along `axis` of
 // `shape`), or per group of `group_size` consecutive values along the last axis.
 enum class Granularity { Tensor, Channel, Group };
@@ -61,6 +68,9 @@ struct QuantScheme {
   // Another number format than the integers above (formats.h): the value's code in that format,
   // x_hat its value. Element formats divide by `scale` first when one is given, or by
   // amax / (the format's largest value) with FormatScale::Amax; block formats scale each block.
+  Profile profile = Profile::Formula;
+  QDtype dtype = QDtype::Int8;  // profiles only
+  bool reduce_range = false;    // profiles only
   NumberFormat format = NumberFormat::Int;
   Minifloat custom_format;  // NumberFormat::Custom
   Overflow overflow = Overflow::Saturate;
@@ -90,6 +100,10 @@ const char* to_string(Rounding r);
 const char* to_string(Arithmetic a);
 const char* to_string(Calibration c);
 const char* to_string(Granularity g);
+const char* to_string(Profile p);
+const char* to_string(QDtype d);
+std::optional<Profile> parse_profile(const std::string& s);
+std::optional<QDtype> parse_dtype(const std::string& s);
 std::optional<Mode> parse_mode(const std::string& s);
 std::optional<Rounding> parse_rounding(const std::string& s);
 std::optional<Arithmetic> parse_arithmetic(const std::string& s);

@@ -48,6 +48,9 @@ struct JsOptions {
   std::string formatScale = "none";
   int customExponentBits = 4, customMantissaBits = 3, customBias = 7;
   std::string customSpecials = "finite-nan";
+  std::string profile = "formula";
+  std::string dtype = "int8";
+  bool reduceRange = false;
 };
 
 // A format's definition and, after an analysis, its counts.
@@ -164,6 +167,13 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   else if (o.customSpecials == "finite-nan") s.custom_format.specials = qe::Specials::FiniteNan;
   else if (o.customSpecials == "none") s.custom_format.specials = qe::Specials::None;
   else return qe::Error{"customFormat", -1, "Unknown specials \"" + o.customSpecials + "\" (use ieee, finite-nan or none)"};
+  auto profile = qe::parse_profile(o.profile);
+  if (!profile) return qe::Error{"profile", -1, "Unknown profile \"" + o.profile + "\" (use formula, pytorch or onnx)"};
+  s.profile = *profile;
+  auto dtype = qe::parse_dtype(o.dtype);
+  if (!dtype) return qe::Error{"dtype", -1, "Unknown dtype \"" + o.dtype + "\" (use int8, uint8, int4 or uint4)"};
+  s.dtype = *dtype;
+  s.reduce_range = o.reduceRange;
   a.per_sample = o.perSample;
   if (o.kernel == "scalar")
     a.kernel = qe::Kernel::Scalar;
@@ -396,6 +406,9 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("customMantissaBits", &JsOptions::customMantissaBits)
       .field("customBias", &JsOptions::customBias)
       .field("customSpecials", &JsOptions::customSpecials)
+      .field("profile", &JsOptions::profile)
+      .field("dtype", &JsOptions::dtype)
+      .field("reduceRange", &JsOptions::reduceRange)
       .field("chartBuckets", &JsOptions::chartBuckets)
       .field("histogramBins", &JsOptions::histogramBins);
   value_object<JsHistogramRanges>("HistogramRanges")

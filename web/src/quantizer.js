@@ -35,7 +35,12 @@ export const DEFAULT_OPTIONS = Object.freeze({
   overflow: 'saturate', // 'saturate' | 'inf-nan': element formats, past the largest finite value
   formatScale: 'none', // 'none' | 'amax': element formats divide by amax / (format max) first
   customFormat: null, // format 'custom': { exponentBits, mantissaBits, bias, specials: 'ieee' | 'finite-nan' | 'none' }
+  profile: 'formula', // 'formula' (seed 004) | 'pytorch' | 'onnx': a runtime's parameters and codes, bit for bit
+  dtype: 'int8', // profiles: 'int8' | 'uint8' (PyTorch qint8 / quint8) | 'int4' | 'uint4' (ONNX)
+  reduceRange: false, // profiles: the runtimes' reduce_range
 });
+
+export const PROFILES = Object.freeze(['formula', 'pytorch', 'onnx']);
 
 /** The number formats: element formats (one value per code), then block formats (a shared scale per block). */
 export const FORMATS = Object.freeze(['int', 'fp16', 'bf16', 'fp8-e4m3', 'fp8-e5m2', 'fp6-e3m2', 'fp6-e2m3', 'fp4-e2m1', 'custom',
@@ -91,7 +96,8 @@ function normalizeOptions(options) {
   const o = { ...DEFAULT_OPTIONS };
   for (const [key, value] of Object.entries(options)) if (value !== undefined) o[key] = value;
   if (!Number.isInteger(o.bits)) fail(`Bit depth must be a whole number between 2 and 16 (got ${String(o.bits)})`, 'bits');
-  for (const key of ['mode', 'rounding', 'arithmetic', 'kernel', 'calibration', 'granularity', 'format', 'overflow', 'formatScale']) {
+  for (const key of ['mode', 'rounding', 'arithmetic', 'kernel', 'calibration', 'granularity', 'format', 'overflow', 'formatScale', 'profile',
+    'dtype']) {
     if (typeof o[key] !== 'string') fail(`${key} must be a string`, key);
   }
   if (!Number.isSafeInteger(o.seed) || o.seed < 0) fail('Seed must be a whole number from 0 to 2^53 − 1', 'seed');
@@ -123,6 +129,7 @@ function normalizeOptions(options) {
     fail('Format custom needs customFormat: { exponentBits, mantissaBits, bias, specials }', 'customFormat');
   }
   if (typeof o.perSample !== 'boolean') fail('perSample must be true or false', 'perSample');
+  if (typeof o.reduceRange !== 'boolean') fail('reduceRange must be true or false', 'reduceRange');
   for (const key of ['chartBuckets', 'histogramBins']) {
     if (!Number.isInteger(o[key]) || o[key] < 0 || o[key] > 100000) fail(`${key} must be a whole number from 0 to 100000`, key);
   }
@@ -164,6 +171,9 @@ function toCoreOptions(o) {
     customMantissaBits: o.customFormat?.mantissaBits ?? 3,
     customBias: o.customFormat?.bias ?? 7,
     customSpecials: o.customFormat?.specials ?? 'finite-nan',
+    profile: o.profile,
+    dtype: o.dtype,
+    reduceRange: o.reduceRange,
   };
 }
 
