@@ -47,6 +47,15 @@ async function openPage({ width = 1280, query = '', colorScheme = 'light' } = {}
 
 const golden_ = (name) => golden.cases.find((c) => c.name === name);
 
+function hasTorch() {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // Laplace samples from the calibration reference file, and the JS API's own answer for them.
 const calibrationData = JSON.parse(readFileSync(new URL('../data/calibration.json', import.meta.url), 'utf8'));
 const laplace = calibrationData.data.laplace.values.slice(0, 2000);
@@ -404,6 +413,35 @@ describe('the calculator page', () => {
     await page.getByRole('button', { name: 'Calculate', exact: true }).click();
     await page.waitForFunction(() => document.getElementById('custom-ebits-error').textContent.includes('whole number'));
     assert.equal(await page.locator('#custom-ebits-error').textContent(), 'Exponent bits must be a whole number (got "three")');
+    await page.context().close();
+  });
+
+  test('runtime profiles on the page: PyTorch\'s numbers, and a snippet that PyTorch runs to the same codes', async () => {
+    const page = await openPage();
+    await page.getByLabel('Profile', { exact: true }).selectOption('pytorch');
+    assert.equal(await page.getByLabel('Bit depth', { exact: true }).isDisabled(), true);
+    await page.getByLabel('Integer type', { exact: true }).selectOption('uint8');
+    await page.getByLabel('Mode', { exact: true }).selectOption({ label: 'Asymmetric signed' });
+    await page.getByLabel('Range', { exact: true }).selectOption({ label: 'Derive from samples' });
+    await calculate(page);
+    const qz = await (qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer()));
+    const api = qz.analyze(Float32Array.from(qz.parseValues(golden_('seed004-symmetric').valuesText)), { profile: 'pytorch', dtype: 'uint8', mode: 'asymmetric' });
+    const shown = await metricValues(page);
+    assert.equal(Number(shown.scale), api.scale);
+    assert.equal(Number(shown.zeroPoint), api.zeroPoint);
+    const code = await page.locator('#snippet').textContent();
+    assert.match(code, /MinMaxObserver\(dtype=torch\.quint8, qscheme=torch\.per_tensor_affine\)/);
+    if (hasTorch()) {
+      const out = execFileSync('/usr/bin/python3', ['-W', 'ignore', '-c', code], { encoding: 'utf8' }).trim().split('\n');
+      assert.equal(out[0], `${api.scale} ${api.zeroPoint}`, 'PyTorch prints the same scale and zero point');
+      assert.deepEqual(out[1].replace(/dtype=.*$/, '').match(/-?\d+/g).map(Number), Array.from(api.codes.slice(0, 8)), 'and the same codes');
+    }
+    await page.getByLabel('Profile', { exact: true }).selectOption('onnx');
+    await page.getByLabel('Integer type', { exact: true }).selectOption('int4');
+    await calculate(page);
+    const onnx = qz.analyze(Float32Array.from(qz.parseValues(golden_('seed004-symmetric').valuesText)), { profile: 'onnx', dtype: 'int4', mode: 'asymmetric' });
+    assert.equal(Number((await metricValues(page)).scale), onnx.scale);
+    assert.match(await page.locator('#snippet').textContent(), /QuantizeLinear[\s\S]*TensorProto\.INT4[\s\S]*make_opsetid\("", 21\)/);
     await page.context().close();
   });
 

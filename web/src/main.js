@@ -3,6 +3,7 @@ import { buildCsv, csvFileName, csvText } from './export/csv.js';
 import { bitsForTarget } from './app/explore.js';
 import { renderCharts, renderCompareChart, renderExplore, renderGroupChart } from './charts/charts.js';
 import { Calculator } from './app/client.js';
+import { snippet } from './app/snippet.js';
 import { compareCsvRows, DEFAULT_ROWS, describe, fieldId, MAX_ROWS, renderResults, renderRows, ROW_FIELDS, rowFromForm, rowsFromParam, rowsToOptions,
   rowsToParam } from './app/compare.js';
 import { DISTRIBUTIONS, generateSamples } from './app/generate.js';
@@ -59,6 +60,11 @@ async function describeFormat() {
 
 function syncRangeFields() {
   const format = $('format').value;
+  const profile = $('profile').value;
+  // A runtime profile quantizes to integers with the runtime's own rules.
+  $('profile').disabled = format !== 'int';
+  for (const id of ['dtype', 'reduce-range']) $(id).disabled = profile === 'formula' || format !== 'int';
+  for (const option of $('dtype').options) option.disabled = profile === 'pytorch' && option.value.endsWith('4');
   const integer = format === 'int';
   const block = /^(mx|nvfp4|nf4)/.test(format);
   $('format-details').hidden = integer;
@@ -67,6 +73,12 @@ function syncRangeFields() {
   $('format-scale').disabled = block;
   syncIntegerFields();
   if (!integer) for (const id of INTEGER_FIELDS) $(id).disabled = true;
+  if (integer && profile !== 'formula') {
+    for (const id of ['bits', 'rounding', 'seed', 'calibration', 'percentile']) $(id).disabled = true;
+    $('format').disabled = true;
+  } else {
+    $('format').disabled = false;
+  }
   describeFormat();
 }
 
@@ -120,6 +132,13 @@ function render() {
   if (r.groups) {
     const order = renderGroups($('groups-summary'), $('groups-table').tBodies[0], r);
     freeGroups = renderGroupChart($('groups-chart'), r, order);
+  }
+  const code = snippet(r, options);
+  $('snippet-section').hidden = !code;
+  if (code) {
+    $('snippet').textContent = code.text;
+    $('snippet-hint').textContent = code.note;
+    $('copy-status').textContent = '';
   }
   const lines = formulaLines(r, options);
   for (const [key, text] of Object.entries(lines)) $(`formula-${key}`).textContent = text;
@@ -370,6 +389,17 @@ function init() {
   $('calibration').addEventListener('change', syncRangeFields);
   $('granularity').addEventListener('change', syncRangeFields);
   $('format').addEventListener('change', syncRangeFields);
+  $('profile').addEventListener('change', syncRangeFields);
+  $('copy-snippet').addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText($('snippet').textContent);
+      $('copy-status').textContent = 'Copied.';
+    } catch {
+      // No clipboard permission (an embedded or insecure page): select the text for the user.
+      getSelection().selectAllChildren($('snippet'));
+      $('copy-status').textContent = 'Selected: press Ctrl+C (⌘C) to copy.';
+    }
+  });
   for (const id of ['custom-ebits', 'custom-mbits', 'custom-bias', 'custom-specials']) $(id).addEventListener('change', describeFormat);
   $('rounding').addEventListener('change', syncRangeFields);
   $('load-example').addEventListener('click', loadExample);

@@ -12,6 +12,9 @@ export const DEFAULTS = Object.freeze({
   customMantissaBits: '3',
   customBias: '7',
   customSpecials: 'finite-nan',
+  profile: 'formula',
+  dtype: 'int8',
+  reduceRange: 'false',
   bits: '8',
   mode: 'symmetric',
   rounding: 'half-even',
@@ -38,6 +41,9 @@ export const FIELD_IDS = Object.freeze({
   customMantissaBits: 'custom-mbits',
   customBias: 'custom-bias',
   customSpecials: 'custom-specials',
+  profile: 'profile',
+  dtype: 'dtype',
+  reduceRange: 'reduce-range',
   bits: 'bits',
   mode: 'mode',
   rounding: 'rounding',
@@ -120,6 +126,7 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
  */
 export function toOptions(state) {
   if (state.format && state.format !== 'int') return formatOptions(state);
+  if (state.profile && state.profile !== 'formula') return profileOptions(state);
   const bitsText = state.bits.trim();
   if (!/^\d+$/.test(bitsText)) {
     return { problem: { field: 'bits', message: `Bit depth must be a whole number from 2 to 16 (got "${bitsText}")` } };
@@ -176,6 +183,19 @@ export function toOptions(state) {
   return { options };
 }
 
+// A runtime profile: the runtime's integer type decides the code range, it rounds half to even
+// and calibrates min-max; the range (as the observer's min and max) and per-channel still apply.
+function profileOptions(state) {
+  const options = { profile: state.profile, dtype: state.dtype, reduceRange: state.reduceRange === 'true',
+    mode: state.mode === 'symmetric' ? 'symmetric' : 'asymmetric' };
+  const { options: base, problem } = toOptions({ ...state, profile: 'formula', bits: '8', rounding: 'half-even', calibration: 'minmax' });
+  if (problem) return { problem };
+  if (base.range) options.range = base.range;
+  for (const key of ['granularity', 'shape', 'axis']) if (key in base) options[key] = base[key];
+  if (options.granularity === 'group') return { problem: { field: 'granularity', message: 'Runtime profiles quantize per tensor or per channel' } };
+  return { options };
+}
+
 // A float or block format: the integer fields do not apply.
 function formatOptions(state) {
   const options = { format: state.format };
@@ -201,7 +221,8 @@ function formatOptions(state) {
 export function fieldOfError(field) {
   return { values: 'values', bits: 'bits', mode: 'mode', rounding: 'rounding', 'range.min': 'min', 'range.max': 'max', range: 'min',
     calibration: 'calibration', percentile: 'percentile', seed: 'seed', granularity: 'granularity', shape: 'shape', axis: 'axis',
-    groupSize: 'groupSize', format: 'format', overflow: 'overflow', formatScale: 'formatScale', customFormat: 'customExponentBits' }[field] ?? 'values';
+    groupSize: 'groupSize', format: 'format', overflow: 'overflow', formatScale: 'formatScale', customFormat: 'customExponentBits', profile: 'profile', dtype: 'dtype', reduceRange: 'reduceRange', qmin: 'dtype', qmax: 'dtype',
+    zeroPoint: 'values', scale: 'values' }[field] ?? 'values';
 }
 
 /** The channel or group of sample i for a result's options (null per tensor). */
