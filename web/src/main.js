@@ -400,7 +400,15 @@ function init() {
       $('copy-status').textContent = 'Selected: press Ctrl+C (⌘C) to copy.';
     }
   });
-  for (const id of ['custom-ebits', 'custom-mbits', 'custom-bias', 'custom-specials']) $(id).addEventListener('change', describeFormat);
+  // The definition follows typing after a pause; on `change` (blur) its new height would move the
+  // Calculate button under a click that is already on its way.
+  let describeTimer = 0;
+  for (const id of ['custom-ebits', 'custom-mbits', 'custom-bias', 'custom-specials']) {
+    $(id).addEventListener('input', () => {
+      clearTimeout(describeTimer);
+      describeTimer = setTimeout(describeFormat, 400);
+    });
+  }
   $('rounding').addEventListener('change', syncRangeFields);
   $('load-example').addEventListener('click', loadExample);
   $('load-example-table').addEventListener('click', loadExample);
