@@ -382,6 +382,15 @@ describe('the calculator page', () => {
     assert.equal(await page.locator('#samples-body tr:first-child td:nth-child(4)').textContent(), `0x${api.codes[0].toString(16).toUpperCase().padStart(2, '0')}`);
     assert.match(await page.locator('#chart-transfer [role=img]').getAttribute('aria-label'), /values of FP8 E4M3/);
     assert.match(await page.locator('#explore').textContent(), /studies of integer quantization/);
+    // The format explorer: every code, and a code's bit fields.
+    assert.equal(await page.locator('#explorer-code option').count(), 256);
+    await page.getByLabel('Code', { exact: true }).selectOption('90'); // 0x5A
+    assert.equal(await page.locator('#explorer-bits').textContent(), '0x5A = 0 | 1011 | 010  (sign | exponent | mantissa): +2^(11−7) × (1 + 2/8) = 20.');
+    await page.getByLabel('Code', { exact: true }).selectOption('129'); // 0x81: the smallest negative subnormal
+    assert.equal(await page.locator('#explorer-bits').textContent(), '0x81 = 1 | 0000 | 001  (sign | exponent | mantissa): subnormal: −2^(1−7) × 1/8 = -0.00195313.');
+    await page.getByLabel('Code', { exact: true }).selectOption('127');
+    assert.match(await page.locator('#explorer-bits').textContent(), /NaN\.$/);
+    assert.match(await page.locator('#chart-explorer [role=img]').getAttribute('aria-label'), /253 distinct values from -448 to 448/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
     const rows = parseCsv(readFileSync(await download.path(), 'utf8'));
     assert.deepEqual(rows[2], ['format', 'fp8-e4m3']);

@@ -1,13 +1,14 @@
 // The calculator page: form state (mirrored in the URL) → worker → result → render.
 import { buildCsv, csvFileName, csvText } from './export/csv.js';
 import { bitsForTarget } from './app/explore.js';
-import { renderCharts, renderCompareChart, renderExplore, renderGroupChart } from './charts/charts.js';
+import { renderCharts, renderCompareChart, renderExplore, renderExplorer, renderGroupChart } from './charts/charts.js';
+import { bitFields, codeTable } from './app/explorer.js';
 import { Calculator } from './app/client.js';
 import { snippet } from './app/snippet.js';
 import { compareCsvRows, DEFAULT_ROWS, describe, fieldId, MAX_ROWS, renderResults, renderRows, ROW_FIELDS, rowFromForm, rowsFromParam, rowsToOptions,
   rowsToParam } from './app/compare.js';
 import { DISTRIBUTIONS, generateSamples } from './app/generate.js';
-import { formatSummary, formulaLines, PAGE_ROWS, renderCards, renderGroups, renderStochastic, renderTablePage, renderVerdict } from './app/render.js';
+import { fmt, formatSummary, formulaLines, hex, PAGE_ROWS, renderCards, renderGroups, renderStochastic, renderTablePage, renderVerdict } from './app/render.js';
 import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, toOptions, toQuery, writeForm } from './app/state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -24,6 +25,7 @@ let renders = 0;
 let freeCharts = () => {};
 let freeExplore = () => {};
 let freeGroups = () => {};
+let freeExplorer = () => {};
 let study = null; // the what-if studies of the current result
 const CHART_OPTIONS = { chartBuckets: 1200, histogramBins: 100 };
 
@@ -133,6 +135,7 @@ function render() {
     const order = renderGroups($('groups-summary'), $('groups-table').tBodies[0], r);
     freeGroups = renderGroupChart($('groups-chart'), r, order);
   }
+  renderFormatExplorer(r);
   const code = snippet(r, options);
   $('snippet-section').hidden = !code;
   if (code) {
@@ -145,6 +148,29 @@ function render() {
   $('formula-numbers').hidden = false;
   $('results-title').textContent = `Results for ${current.name || 'the tensor'}`;
   $('results').dataset.render = String(++renders); // last: tests and the page benchmark wait for it
+}
+
+// Formats of at most 8 bits (and NF4): every value, the samples on each, and a code's bit fields.
+function renderFormatExplorer(r) {
+  freeExplorer();
+  freeExplorer = () => {};
+  $('explorer-section').hidden = !r.codeValues;
+  if (!r.codeValues) return;
+  const rows = codeTable(r);
+  const f = r.format;
+  const select = $('explorer-code');
+  const label = (row) => `${f.name === 'nf4' ? row.code : hex(row.code, f.bits)} → ${Number.isNaN(row.value) ? 'NaN' : fmt(row.value)}${row.count ? ` (${fmt(row.count)} sample${row.count > 1 ? 's' : ''})` : ''}`;
+  select.replaceChildren(...rows.map((row) => new Option(label(row), String(row.code))));
+  const pick = (code) => {
+    select.value = String(code);
+    $('explorer-bits').textContent = bitFields(f, r.codeValues, code);
+  };
+  select.onchange = () => pick(Number(select.value));
+  const busiest = rows.reduce((a, b) => (b.count > a.count ? b : a));
+  pick(busiest.code);
+  const finite = rows.filter((row) => Number.isFinite(row.value));
+  $('explorer-summary').textContent = `${f.label} has ${rows.length} codes, ${finite.length} of them finite numbers; the samples (divided by ${r.blocks ? 'their block\'s scale' : 'the tensor scale'}) use ${rows.filter((row) => row.count > 0).length}. Click the chart or choose a code for its bit fields.`;
+  freeExplorer = renderExplorer($('explorer-chart'), rows, f.label, pick);
 }
 
 function renderStudy() {
@@ -422,7 +448,9 @@ function init() {
     freeCharts();
     freeExplore();
     freeGroups();
+    freeExplorer();
     $('groups-section').hidden = true;
+    $('explorer-section').hidden = true;
     $('results').hidden = true;
     $('formula-numbers').hidden = true;
     saveToUrl();

@@ -38,7 +38,9 @@ self.onmessage = async ({ data: { id, text, options, compare, describe } }) => {
     }
     // A float or block format's values (unscaled, sorted, finite) for the charts' staircase.
     const grid = r.format ? gridOf(qz, options) : null;
-    const result = { ...r, values, grid };
+    // Every code's value for the format explorer (formats of at most 8 bits, and NF4).
+    const codeValues = r.format && r.format.bits <= 8 ? qz.describeFormat(options).values : null;
+    const result = { ...r, values, grid, codeValues };
     const transfer = [values.buffer, r.codes.buffer, r.dequantized.buffer, r.errors.buffer, r.clipped.buffer];
     if (r.charts) {
       transfer.push(...Object.values(r.charts.buckets).map((a) => a.buffer), r.charts.valueHistogram.counts.buffer,

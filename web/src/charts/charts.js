@@ -362,3 +362,43 @@ function barsWithRate(container, { id, caption, description, xLabel, sqnr, clip 
   }, [x, dB, pct], box);
   return () => plot.destroy();
 }
+
+/**
+ * The format explorer's number line: every finite value of the format (an asinh axis, so both
+ * the values near 0 and the largest show) with the count of samples on each as a bar. Clicking
+ * picks the nearest value: onPick(code).
+ */
+export function renderExplorer(container, rows, label, onPick) {
+  const t = theme();
+  const width = Math.max(280, Math.min(container.clientWidth || 900, 1100));
+  const shown = rows.filter((r) => Number.isFinite(r.value) && !Object.is(r.value, -0)).sort((a, b) => a.value - b.value);
+  const fig = document.createElement('figure');
+  fig.className = 'chart';
+  fig.id = 'chart-explorer';
+  const caption = document.createElement('figcaption');
+  caption.textContent = `Every value of ${label}, and the samples on each`;
+  const box = document.createElement('div');
+  box.setAttribute('role', 'img');
+  const used = shown.filter((r) => r.count > 0).length;
+  box.setAttribute('aria-label', `${caption.textContent}. ${shown.length} distinct values from ${fmt(shown[0].value)} to ${fmt(shown.at(-1).value)} (after the scale); ${used} of them hold samples. Choose a code below for its bit fields.`);
+  fig.append(caption, box);
+  container.replaceChildren(fig);
+  const bars = uPlot.paths.bars({ size: [0.6, 12], align: 0 });
+  const plot = new uPlot({
+    width,
+    height: 220,
+    axes: [{ stroke: t.muted, grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line }, label: 'value (x / scale)' },
+      { stroke: t.muted, grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line }, label: 'samples', size: 64, incrs: WHOLE }],
+    // asinh: linear within the smallest positive value, logarithmic beyond it.
+    scales: { x: { time: false, distr: 4, asinh: shown.find((r) => r.value > 0)?.value ?? 1 }, y: { range: (u, lo, hi) => [0, Math.max(1, hi)] } },
+    series: [{ label: 'value' }, { label: 'samples', stroke: t.x, fill: t.band, paths: bars, points: { show: false } },
+      { label: 'format value', stroke: t.muted, width: 0, paths: () => null, points: { show: true, size: 4, fill: t.muted } }],
+    hooks: {
+      ready: [(u) => u.over.addEventListener('click', () => {
+        const i = u.cursor.idx;
+        if (i !== null && i !== undefined) onPick(shown[i].code);
+      })],
+    },
+  }, [Float64Array.from(shown, (r) => r.value), Float64Array.from(shown, (r) => r.count), new Float64Array(shown.length)], box);
+  return () => plot.destroy();
+}
