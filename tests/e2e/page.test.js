@@ -381,7 +381,11 @@ describe('the calculator page', () => {
     assert.ok(Math.abs(Number(shown.mse) - api.metrics.mse) <= 1e-12 * api.metrics.mse);
     assert.equal(await page.locator('#samples-body tr:first-child td:nth-child(4)').textContent(), `0x${api.codes[0].toString(16).toUpperCase().padStart(2, '0')}`);
     assert.match(await page.locator('#chart-transfer [role=img]').getAttribute('aria-label'), /values of FP8 E4M3/);
-    assert.match(await page.locator('#explore').textContent(), /studies of integer quantization/);
+    await page.locator('#chart-bits').waitFor();
+    const ladder = await page.locator('#chart-bits [role=img]').getAttribute('aria-label');
+    assert.match(ladder, /^SQNR by bit width: integers and float formats\./);
+    const e4m3 = qz.analyze(x, { format: 'fp8-e4m3', formatScale: 'amax', perSample: false }).metrics.sqnrDb;
+    assert.ok(ladder.includes(`fp8-e4m3 ${Number(e4m3.toPrecision(6))} dB`), ladder);
     // The format explorer: every code, and a code's bit fields.
     assert.equal(await page.locator('#explorer-code option').count(), 256);
     await page.getByLabel('Code', { exact: true }).selectOption('90'); // 0x5A

@@ -135,6 +135,7 @@ test('every named format runs, SIMD and scalar agree, and bad combinations name 
   for (const [options, field] of cases) {
     assert.throws(() => qz.analyze(x, options), (e) => e instanceof QuantizerError && e.field === field, JSON.stringify(options));
   }
+  assert.throws(() => qz.sweepBits(x, { format: 'nf4' }), (e) => e instanceof QuantizerError && e.field === 'format');
 });
 
 test('the formats reference file is what its generator computes', { skip: !hasTorch() && 'no python3-torch here' }, () => {

@@ -178,16 +178,19 @@ function renderStudy() {
   freeExplore = () => {};
   $('stochastic-section').hidden = true;
   if (!current || !study) return;
-  $('target-field').hidden = Boolean(study.skipped);
+  $('target-field').hidden = Boolean(study.skipped || study.formats);
   if (study.error || study.skipped) {
     $('explore').textContent = study.skipped ?? `The sweeps could not run: ${study.error}`;
     $('target-answer').textContent = '';
     return;
   }
   freeExplore = renderExplore($('explore'), study, current.result, current.options);
-  renderStochastic($('stochastic-summary'), $('stochastic-table').tBodies[0], study.stochastic);
-  $('stochastic-section').hidden = false;
-  renderTarget();
+  if (study.stochastic) {
+    renderStochastic($('stochastic-summary'), $('stochastic-table').tBodies[0], study.stochastic);
+    $('stochastic-section').hidden = false;
+  }
+  if (study.formats) $('target-answer').textContent = '';
+  else renderTarget();
 }
 
 function renderTarget() {

@@ -418,6 +418,7 @@ class Samples {
       fail(`The bit sweep runs over whole numbers from 2 to 16, from ≤ to (got ${from}..${to})`, 'bits');
     }
     const o = normalizeOptions(options);
+    if (o.format !== 'int') fail(`The bit sweep varies the integer bit depth: ${o.format} has a fixed width (compare formats with qz.compare)`, 'format');
     const out = [];
     for (let bits = from; bits <= to; bits++) out.push({ bits, metrics: this.#run({ ...o, bits }, false).metrics });
     return out;

@@ -4,7 +4,7 @@
 // while working, then { id, result } with typed arrays transferred (then { id, explore }), or
 // { id, compared: [result | { error }] }, or { id, error: { field, index, message } }. The page
 // cancels by terminating the worker.
-import { explore } from './app/explore.js';
+import { explore, exploreFormats } from './app/explore.js';
 import { createQuantizer, QuantizerError } from './quantizer.js';
 
 const ready = createQuantizer();
@@ -50,9 +50,7 @@ self.onmessage = async ({ data: { id, text, options, compare, describe } }) => {
     self.postMessage({ id, result }, transfer);
     let studies;
     try {
-      studies = r.format
-        ? { skipped: 'The bit-depth sweep, the clipping curve and stochastic rounding are studies of integer quantization.' }
-        : await explore(samples, options, () => latest !== id);
+      studies = r.format ? await exploreFormats(samples, options, () => latest !== id) : await explore(samples, options, () => latest !== id);
     } catch (e) {
       studies = { error: e?.message ?? String(e) };
     } finally {

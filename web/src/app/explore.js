@@ -57,3 +57,27 @@ export async function explore(samples, options, stale = () => false) {
 export function bitsForTarget(sweep, target) {
   return sweep.find((s) => s.sqnrDb !== null && s.sqnrDb >= target) ?? null;
 }
+
+// Float formats against integers of the same width: the integer sweep (symmetric, min-max, per
+// tensor) and each element format's SQNR at its width, with the tensor scale chosen on the form.
+export const LADDER = ['fp4-e2m1', 'fp6-e2m3', 'fp6-e3m2', 'fp8-e4m3', 'fp8-e5m2', 'bf16', 'fp16'];
+const WIDTH = { 'fp4-e2m1': 4, 'fp6-e2m3': 6, 'fp6-e3m2': 6, 'fp8-e4m3': 8, 'fp8-e5m2': 8, bf16: 16, fp16: 16 };
+
+export async function exploreFormats(samples, options, stale = () => false) {
+  const base = { perSample: false, chartBuckets: 0, histogramBins: 0 };
+  const bits = [];
+  for (const b of SWEEP_BITS) {
+    await pause();
+    if (stale()) return null;
+    const m = samples.analyze({ ...base, bits: b, mode: 'symmetric' }).metrics;
+    bits.push({ bits: b, sqnrDb: m.sqnrDb, mse: m.mse });
+  }
+  const formats = [];
+  for (const format of LADDER) {
+    await pause();
+    if (stale()) return null;
+    const m = samples.analyze({ ...base, format, formatScale: options.formatScale ?? 'none', overflow: options.overflow ?? 'saturate' }).metrics;
+    formats.push({ format, bits: WIDTH[format], sqnrDb: m.sqnrDb, mse: m.mse });
+  }
+  return { bits, formats, formatScale: options.formatScale ?? 'none' };
+}

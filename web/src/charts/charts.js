@@ -265,41 +265,45 @@ export function renderExplore(container, study, r, options) {
     plots.push(() => new uPlot({ width, height, ...opts }, data, box));
   }
 
-  const sweep = study.bits.filter((s) => s.sqnrDb !== null && Number.isFinite(s.sqnrDb));
-  const here = study.bits.find((s) => s.bits === options.bits);
-  const anchor = here && Number.isFinite(here.sqnrDb) ? here : sweep[0];
-  const bits = Float64Array.from(sweep, (s) => s.bits);
-  const rule = Float64Array.from(sweep, (s) => (anchor ? anchor.sqnrDb + 6.02 * (s.bits - anchor.bits) : NaN));
-  figure('chart-bits', 'SQNR by bit depth',
-    `SQNR for 2 to 16 bits with these settings, beside the 6.02 dB per bit rule of thumb through the ${anchor?.bits ?? '?'}-bit value.`,
-    {
-      axes: axes(t, 'bits', 'SQNR (dB)', { wholeX: true }),
-      scales: { x: { time: false } },
-      series: [{ label: 'bits' }, { label: 'SQNR (dB)', stroke: t.x, width: 2, points: { show: true, size: 6 } },
-        { label: '6.02 dB/bit', stroke: t.muted, dash: [6, 4], width: 1, points: { show: false } }],
-    },
-    [bits, Float64Array.from(sweep, (s) => s.sqnrDb), rule],
-    ['bits', 'SQNR (dB)', 'MSE'], study.bits.map((s) => [s.bits, s.sqnrDb === null ? 'undefined' : s.sqnrDb, s.mse]));
+  if (study.formats) {
+    formatLadder(figure, study, t);
+  } else {
+    const sweep = study.bits.filter((s) => s.sqnrDb !== null && Number.isFinite(s.sqnrDb));
+    const here = study.bits.find((s) => s.bits === options.bits);
+    const anchor = here && Number.isFinite(here.sqnrDb) ? here : sweep[0];
+    const bits = Float64Array.from(sweep, (s) => s.bits);
+    const rule = Float64Array.from(sweep, (s) => (anchor ? anchor.sqnrDb + 6.02 * (s.bits - anchor.bits) : NaN));
+    figure('chart-bits', 'SQNR by bit depth',
+      `SQNR for 2 to 16 bits with these settings, beside the 6.02 dB per bit rule of thumb through the ${anchor?.bits ?? '?'}-bit value.`,
+      {
+        axes: axes(t, 'bits', 'SQNR (dB)', { wholeX: true }),
+        scales: { x: { time: false } },
+        series: [{ label: 'bits' }, { label: 'SQNR (dB)', stroke: t.x, width: 2, points: { show: true, size: 6 } },
+          { label: '6.02 dB/bit', stroke: t.muted, dash: [6, 4], width: 1, points: { show: false } }],
+      },
+      [bits, Float64Array.from(sweep, (s) => s.sqnrDb), rule],
+      ['bits', 'SQNR (dB)', 'MSE'], study.bits.map((s) => [s.bits, s.sqnrDb === null ? 'undefined' : s.sqnrDb, s.mse]));
 
-  const c = study.curve;
-  const f = Float64Array.from(c, (p) => p.factor);
-  const what = options.mode === 'symmetric' ? 'max|x|' : 'the min-max range';
-  const marks = study.markers.map((m) => `${m.calibration} at ${fmt(m.factor)} (MSE ${fmt(m.mse)})`).join('; ');
-  figure('chart-clipping', 'MSE against the clipping threshold',
-    `Threshold from 0.25 to 1 times ${what}: a low threshold clips more, a high one rounds more coarsely. Calibration picks: ${marks}.`,
-    {
-      axes: axes(t, `threshold (× ${what})`, 'MSE (log scale)'),
-      scales: { x: { time: false }, y: { distr: 3 } },
-      series: [{ label: 'threshold' },
-        { label: 'MSE', stroke: t.fg, width: 2, points: { show: false } },
-        { label: 'rounding', stroke: t.x, width: 1.5, points: { show: false } },
-        { label: 'clipping', stroke: t.clip, width: 1.5, points: { show: false } }],
-      hooks: { draw: [verticalLines(study.markers.map((m) => m.factor), t.xhat, 1.5, [3, 3])] },
-    },
-    // A log scale shows both parts across their orders of magnitude; zeros have no place on it.
-    [f, ...['mse', 'rounding', 'clipping'].map((k) => c.map((p) => (p[k] > 0 ? p[k] : null)))],
-    ['threshold factor', 'MSE', 'rounding', 'clipping'], c.map((p) => [p.factor, p.mse, p.rounding, p.clipping]));
+    const c = study.curve;
+    const f = Float64Array.from(c, (p) => p.factor);
+    const what = options.mode === 'symmetric' ? 'max|x|' : 'the min-max range';
+    const marks = study.markers.map((m) => `${m.calibration} at ${fmt(m.factor)} (MSE ${fmt(m.mse)})`).join('; ');
+    figure('chart-clipping', 'MSE against the clipping threshold',
+      `Threshold from 0.25 to 1 times ${what}: a low threshold clips more, a high one rounds more coarsely. Calibration picks: ${marks}.`,
+      {
+        axes: axes(t, `threshold (× ${what})`, 'MSE (log scale)'),
+        scales: { x: { time: false }, y: { distr: 3 } },
+        series: [{ label: 'threshold' },
+          { label: 'MSE', stroke: t.fg, width: 2, points: { show: false } },
+          { label: 'rounding', stroke: t.x, width: 1.5, points: { show: false } },
+          { label: 'clipping', stroke: t.clip, width: 1.5, points: { show: false } }],
+        hooks: { draw: [verticalLines(study.markers.map((m) => m.factor), t.xhat, 1.5, [3, 3])] },
+      },
+      // A log scale shows both parts across their orders of magnitude; zeros have no place on it.
+      [f, ...['mse', 'rounding', 'clipping'].map((k) => c.map((p) => (p[k] > 0 ? p[k] : null)))],
+      ['threshold factor', 'MSE', 'rounding', 'clipping'], c.map((p) => [p.factor, p.mse, p.rounding, p.clipping]));
 
+  }
   container.replaceChildren(...figures);
   const made = plots.map((make) => make());
   return () => made.forEach((p) => p.destroy());
@@ -401,4 +405,29 @@ export function renderExplorer(container, rows, label, onPick) {
     },
   }, [Float64Array.from(shown, (r) => r.value), Float64Array.from(shown, (r) => r.count), new Float64Array(shown.length)], box);
   return () => plot.destroy();
+}
+
+// Float formats beside integers of the same width: SQNR of the integer sweep as a line, each
+// element format as a point at its width.
+function formatLadder(figure, study, t) {
+  const sweep = study.bits.filter((s) => s.sqnrDb !== null && Number.isFinite(s.sqnrDb));
+  const fmts = study.formats.filter((f) => f.sqnrDb !== null && Number.isFinite(f.sqnrDb));
+  const xs = Array.from(new Set([...sweep.map((s) => s.bits), ...fmts.map((f) => f.bits)])).sort((a, b) => a - b);
+  const intAt = new Map(sweep.map((s) => [s.bits, s.sqnrDb]));
+  // Two formats share a width (FP6, FP8, 16-bit): the better one is the point, both are in the table.
+  const best = new Map();
+  for (const f of fmts) if (!best.has(f.bits) || f.sqnrDb > best.get(f.bits).sqnrDb) best.set(f.bits, f);
+  const words = study.formats.map((f) => `${f.format} ${fmt(f.sqnrDb)} dB`).join(', ');
+  figure('chart-bits', 'SQNR by bit width: integers and float formats',
+    `Integers (symmetric, min-max) for 2 to 16 bits as a line; float formats${study.formatScale === 'amax' ? ' with the amax tensor scale' : ''} as points at their widths: ${words}.`,
+    {
+      axes: axes(t, 'bits', 'SQNR (dB)', { wholeX: true }),
+      scales: { x: { time: false } },
+      series: [{ label: 'bits' }, { label: 'integer', stroke: t.x, width: 2, points: { show: true, size: 5 } },
+        { label: 'best float format', stroke: t.xhat, width: 0, paths: () => null, points: { show: true, size: 9, fill: t.xhat } }],
+    },
+    [Float64Array.from(xs), xs.map((b) => intAt.get(b) ?? null), xs.map((b) => best.get(b)?.sqnrDb ?? null)],
+    ['format', 'bits', 'SQNR (dB)', 'MSE'],
+    [...study.formats.map((f) => [f.format, f.bits, f.sqnrDb === null ? 'undefined' : f.sqnrDb, f.mse]),
+      ...study.bits.map((s) => [`int${s.bits}`, s.bits, s.sqnrDb === null ? 'undefined' : s.sqnrDb, s.mse])]);
 }
