@@ -252,9 +252,8 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
         std::memcpy(&bits, &absmax, sizeof bits);
         r.block_codes[b] = bits;
         r.block_scales[b] = absmax;
-        for (size_t i = begin; i < end; ++i) {
+        const auto put = [&](size_t i, uint32_t code) {
           const double xi = static_cast<double>(x[i]);
-          const uint32_t code = absmax == 0 ? 7 : nf4_encode(a.div(xi, absmax));
           const double xhat = a.mul(kNf4Levels[code], absmax);
           S.add(i, xi, xhat, false, false);
           r.counts.underflow += xi != 0 && xhat == 0;
@@ -265,7 +264,26 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
           }
           if (out.errors) out.errors[i] = xi - xhat;
           if (out.clipped) out.clipped[i] = 0;
+        };
+        size_t i = begin;
+#ifdef __wasm_simd128__
+        // The SIMD twin finds two levels at a time: a level's index is the number of midpoints
+        // below x / a (15 compares), as nf4_encode counts them.
+        if (simd && absmax != 0) {
+          for (; i + 2 <= end; i += 2) {
+            v128_t xd;
+            if constexpr (std::is_same_v<In, float>) xd = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(x + i));
+            else xd = wasm_v128_load(x + i);
+            const v128_t v = a.f32 ? wasm_f64x2_promote_low_f32x4(wasm_f32x4_div(wasm_f32x4_demote_f64x2_zero(xd), wasm_f32x4_splat(absmax)))
+                                   : wasm_f64x2_div(xd, wasm_f64x2_splat(absmax));
+            v128_t count = wasm_i64x2_splat(0);
+            for (size_t m = 0; m < 15; ++m) count = wasm_i64x2_sub(count, wasm_f64x2_gt(v, wasm_f64x2_splat(kNf4Midpoints[m])));
+            put(i, static_cast<uint32_t>(wasm_i64x2_extract_lane(count, 0)));
+            put(i + 1, static_cast<uint32_t>(wasm_i64x2_extract_lane(count, 1)));
+          }
         }
+#endif
+        for (; i < end; ++i) put(i, absmax == 0 ? 7 : nf4_encode(a.div(static_cast<double>(x[i]), absmax)));
         break;
       }
       default: {  // OCP MX

@@ -158,10 +158,16 @@ const std::array<float, 16> kNf4Levels = {
     1.0f,
 };
 
+const std::array<double, 15> kNf4Midpoints = [] {
+  std::array<double, 15> m{};
+  for (size_t k = 0; k < 15; ++k) m[k] = (static_cast<double>(kNf4Levels[k]) + static_cast<double>(kNf4Levels[k + 1])) / 2;
+  return m;
+}();
+
 uint32_t nf4_encode(double v) {
   // Levels ascend: the answer is the number of midpoints strictly below v.
   uint32_t i = 0;
-  while (i < 15 && v > (static_cast<double>(kNf4Levels[i]) + static_cast<double>(kNf4Levels[i + 1])) / 2) ++i;
+  while (i < 15 && v > kNf4Midpoints[i]) ++i;
   return i;
 }
 

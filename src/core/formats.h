@@ -70,6 +70,8 @@ struct E8M0 {
 // The 16 NormalFloat levels of QLoRA (Dettmers et al., 2023), as bitsandbytes stores them
 // (float32), from −1 to 1; level 7 is 0.
 extern const std::array<float, 16> kNf4Levels;
+// The midpoints between neighbouring levels, in double: (level[k] + level[k + 1]) / 2.
+extern const std::array<double, 15> kNf4Midpoints;
 // The index of the level nearest to v (v in [−1, 1] after the absmax scale); a value exactly
 // halfway between two levels takes the lower one, as bitsandbytes' thresholds do.
 uint32_t nf4_encode(double v);
