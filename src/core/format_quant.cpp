@@ -13,43 +13,7 @@ namespace qe {
 
 namespace {
 
-// Sums in two double lanes (sample i to lane i % 2), as the integer kernels keep them.
-struct Sums {
-  double x2[2] = {}, err2[2] = {}, clip2[2] = {}, abs[2] = {}, err[2] = {}, xhat2[2] = {}, xxhat[2] = {};
-  double max_abs = -1;
-  uint64_t max_index = 0, clip = 0, tie = 0;
-
-  void add(size_t i, double x, double xhat, bool clipped, bool tie_) {
-    const double e = x - xhat, ae = std::fabs(e);
-    const int l = static_cast<int>(i % 2);
-    x2[l] += x * x;
-    err2[l] += e * e;
-    clip2[l] += clipped ? e * e : 0.0;
-    abs[l] += ae;
-    err[l] += e;
-    xhat2[l] += xhat * xhat;
-    xxhat[l] += x * xhat;
-    if (ae > max_abs || (std::isnan(ae) && !std::isnan(max_abs))) max_abs = ae, max_index = i;
-    clip += clipped;
-    tie += tie_;
-  }
-  ErrorSums finish(uint64_t n) const {
-    ErrorSums s;
-    s.count = n;
-    s.sum_x2 = x2[0] + x2[1];
-    s.sum_err2 = err2[0] + err2[1];
-    s.sum_err2_clipped = clip2[0] + clip2[1];
-    s.sum_abs = abs[0] + abs[1];
-    s.sum_err = err[0] + err[1];
-    s.sum_xhat2 = xhat2[0] + xhat2[1];
-    s.sum_xxhat = xxhat[0] + xxhat[1];
-    s.max_abs = max_abs;
-    s.max_abs_index = max_index;
-    s.clip_count = clip;
-    s.tie_count = tie;
-    return s;
-  }
-};
+using Sums = LaneSums;
 
 // x / s and v · s in the scheme's arithmetic.
 struct Arith {
@@ -68,7 +32,7 @@ template <class In>
 void record(const In* x, size_t i, uint32_t code, double xhat, bool over, bool tie, const Minifloat& f, const Arith& a,
             const SampleOutputs& out, Sums& S, FormatCounts& counts) {
   const double xi = static_cast<double>(x[i]);
-  S.add(i, xi, xhat, over, tie);
+  S.add(i, i, xi, xhat, over, tie);
   counts.overflow += over;
   counts.underflow += xi != 0 && xhat == 0;
   counts.subnormal += f.is_subnormal(code);
@@ -255,7 +219,7 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
         const auto put = [&](size_t i, uint32_t code) {
           const double xi = static_cast<double>(x[i]);
           const double xhat = a.mul(kNf4Levels[code], absmax);
-          S.add(i, xi, xhat, false, false);
+          S.add(i, i, xi, xhat, false, false);
           r.counts.underflow += xi != 0 && xhat == 0;
           if (out.codes) out.codes[i] = static_cast<int32_t>(code);
           if (out.dequantized) {
@@ -305,7 +269,7 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
           const bool over = std::fabs(rq) > 127;
           const double c = std::clamp(rq, -127.0, 127.0);
           const double xhat = a.mul(a.mul(c, 0x1p-6), X);
-          S.add(i, xi, xhat, over, q - std::floor(q) == 0.5);
+          S.add(i, i, xi, xhat, over, q - std::floor(q) == 0.5);
           r.counts.overflow += over;
           r.counts.underflow += xi != 0 && xhat == 0;
           if (out.codes) out.codes[i] = static_cast<int32_t>(static_cast<uint8_t>(static_cast<int8_t>(c)));

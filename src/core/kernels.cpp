@@ -15,41 +15,7 @@ namespace qe {
 
 namespace {
 
-constexpr int kLanes = 2;  // sums: sample i goes to lane i % 2, in both twins
-
-// Per-lane accumulators shared by the SIMD body (after it stores its vectors) and the scalar
-// code (twin and tail), so both add each sample to the same lane in the same order.
-struct LaneSums {
-  double x2[kLanes] = {};
-  double err2[kLanes] = {};
-  double clip2[kLanes] = {};
-  double abs[kLanes] = {};
-  double err[kLanes] = {};
-  double xhat2[kLanes] = {};
-  double xxhat[kLanes] = {};
-  double max_abs = -1;
-  uint64_t max_index = 0;  // first index where max_abs occurs
-  uint64_t clip = 0;
-  uint64_t tie = 0;
-
-  void reset() { *this = LaneSums{}; }
-  ErrorSums finish(uint64_t count) const {
-    ErrorSums s;
-    s.count = count;
-    s.sum_x2 = x2[0] + x2[1];
-    s.sum_err2 = err2[0] + err2[1];
-    s.sum_err2_clipped = clip2[0] + clip2[1];
-    s.sum_abs = abs[0] + abs[1];
-    s.sum_err = err[0] + err[1];
-    s.sum_xhat2 = xhat2[0] + xhat2[1];
-    s.sum_xxhat = xxhat[0] + xxhat[1];
-    s.max_abs = max_abs;
-    s.max_abs_index = max_index;
-    s.clip_count = clip;
-    s.tie_count = tie;
-    return s;
-  }
-};
+constexpr int kLanes = LaneSums::kLanes;  // sums: sample i goes to lane i % 2, in both twins
 
 // The quantizer's constants in the arithmetic's precision A.
 template <class A>
@@ -833,6 +799,23 @@ bool use_simd(Kernel k) {
   (void)k;
   return false;
 #endif
+}
+
+ErrorSums LaneSums::finish(uint64_t count) const {
+  ErrorSums s;
+  s.count = count;
+  s.sum_x2 = x2[0] + x2[1];
+  s.sum_err2 = err2[0] + err2[1];
+  s.sum_err2_clipped = clip2[0] + clip2[1];
+  s.sum_abs = abs[0] + abs[1];
+  s.sum_err = err[0] + err[1];
+  s.sum_xhat2 = xhat2[0] + xhat2[1];
+  s.sum_xxhat = xxhat[0] + xxhat[1];
+  s.max_abs = max_abs;
+  s.max_abs_index = max_index;
+  s.clip_count = clip;
+  s.tie_count = tie;
+  return s;
 }
 
 bool simd_available() {

@@ -73,6 +73,43 @@ struct ErrorSums {
   void merge(const ErrorSums& o);
 };
 
+// Sums in two double lanes, sample i to lane i % 2, finished in one fixed order: what the SIMD
+// bodies store their vectors into and the scalar twins, tails, format and profile kernels add to,
+// so every kernel sums alike.
+struct LaneSums {
+  static constexpr int kLanes = 2;
+  double x2[kLanes] = {};
+  double err2[kLanes] = {};
+  double clip2[kLanes] = {};
+  double abs[kLanes] = {};
+  double err[kLanes] = {};
+  double xhat2[kLanes] = {};
+  double xxhat[kLanes] = {};
+  double max_abs = -1;
+  uint64_t max_index = 0;  // first index where max_abs occurs
+  uint64_t clip = 0;
+  uint64_t tie = 0;
+
+  // Sample i (lane i % 2; `index` is its global index) with reconstruction xhat; a NaN error
+  // (x_hat NaN) becomes the maximum.
+  void add(size_t i, uint64_t index, double x, double xhat, bool clipped, bool is_tie) {
+    const double e = x - xhat, ae = e < 0 ? -e : e;
+    const size_t l = i % kLanes;
+    x2[l] += x * x;
+    err2[l] += e * e;
+    clip2[l] += clipped ? e * e : 0.0;
+    abs[l] += ae;
+    err[l] += e;
+    xhat2[l] += xhat * xhat;
+    xxhat[l] += x * xhat;
+    if (ae > max_abs || (ae != ae && max_abs == max_abs)) max_abs = ae, max_index = index;
+    clip += clipped;
+    tie += is_tie;
+  }
+  void reset() { *this = LaneSums{}; }
+  ErrorSums finish(uint64_t count) const;
+};
+
 // Σ x in four float lanes: one plain read of the samples, the memory floor the benchmark
 // measures the other kernels against. Not a metric.
 template <class In>

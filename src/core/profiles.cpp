@@ -135,9 +135,7 @@ QuantParams profile_params(const QuantScheme& s, double lo, double hi) {
 template <class In>
 ErrorSums quantize_profile(const In* x, size_t n, Profile profile, const QuantParams& p, uint64_t index_base,
                            const SampleOutputs& out) {
-  double x2[2] = {}, err2[2] = {}, clip2[2] = {}, sabs[2] = {}, serr[2] = {}, xhat2[2] = {}, xxhat[2] = {};
-  ErrorSums s;
-  s.count = n;
+  LaneSums S;
   const float scale = static_cast<float>(p.scale), inv = 1.0f / scale;
   const float zp = static_cast<float>(p.zero_point), lo = static_cast<float>(p.qmin), hi = static_cast<float>(p.qmax);
   for (size_t i = 0; i < n; ++i) {
@@ -153,31 +151,13 @@ ErrorSums quantize_profile(const In* x, size_t n, Profile profile, const QuantPa
     const float c = std::clamp(q, lo, hi);
     const bool clipped = c != q;
     const float xhat = static_cast<float>(static_cast<int32_t>(c) - p.zero_point) * scale;
-    const double xd = static_cast<double>(x[i]), e = xd - static_cast<double>(xhat), ae = std::fabs(e);
-    const int l = static_cast<int>(i % 2);
-    x2[l] += xd * xd;
-    err2[l] += e * e;
-    clip2[l] += clipped ? e * e : 0.0;
-    sabs[l] += ae;
-    serr[l] += e;
-    xhat2[l] += static_cast<double>(xhat) * xhat;
-    xxhat[l] += xd * xhat;
-    if (ae > s.max_abs) s.max_abs = ae, s.max_abs_index = index_base + i;
-    s.clip_count += clipped;
-    s.tie_count += scaled - std::floor(scaled) == 0.5f;
+    S.add(i, index_base + i, static_cast<double>(x[i]), xhat, clipped, scaled - std::floor(scaled) == 0.5f);
     if (out.codes) out.codes[i] = static_cast<int32_t>(c);
     if (out.dequantized) static_cast<float*>(out.dequantized)[i] = xhat;
-    if (out.errors) out.errors[i] = e;
+    if (out.errors) out.errors[i] = static_cast<double>(x[i]) - static_cast<double>(xhat);
     if (out.clipped) out.clipped[i] = clipped;
   }
-  s.sum_x2 = x2[0] + x2[1];
-  s.sum_err2 = err2[0] + err2[1];
-  s.sum_err2_clipped = clip2[0] + clip2[1];
-  s.sum_abs = sabs[0] + sabs[1];
-  s.sum_err = serr[0] + serr[1];
-  s.sum_xhat2 = xhat2[0] + xhat2[1];
-  s.sum_xxhat = xxhat[0] + xxhat[1];
-  return s;
+  return S.finish(n);
 }
 
 template ErrorSums quantize_profile<float>(const float*, size_t, Profile, const QuantParams&, uint64_t, const SampleOutputs&);

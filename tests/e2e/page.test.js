@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import { startServer } from '../../scripts/serve.js';
-import { golden } from '../js/golden.js';
+import { golden, hasTorch } from '../js/golden.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 let server, browser, origin;
@@ -47,14 +47,6 @@ async function openPage({ width = 1280, query = '', colorScheme = 'light' } = {}
 
 const golden_ = (name) => golden.cases.find((c) => c.name === name);
 
-function hasTorch() {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // Laplace samples from the calibration reference file, and the JS API's own answer for them.
 const calibrationData = JSON.parse(readFileSync(new URL('../data/calibration.json', import.meta.url), 'utf8'));

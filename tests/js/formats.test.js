@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { hasTorch } from './golden.js';
 import { createQuantizer, FORMATS, QuantizerError } from '../../web/src/quantizer.js';
 
 let qz;
@@ -143,11 +144,3 @@ test('the formats reference file is what its generator computes', { skip: !hasTo
   assert.match(execFileSync('/usr/bin/python3', [script, '--check'], { encoding: 'utf8' }), /is what/);
 });
 
-function hasTorch() {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -4,6 +4,7 @@
 // generator sums exactly with math.fsum, the core in double lanes), or 1e-6 for float32 samples
 // in float32 arithmetic, whose terms the core sums in float32 blocks.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export const golden = JSON.parse(readFileSync(new URL('../data/golden.json', import.meta.url), 'utf8'));
@@ -48,5 +49,15 @@ export function checkCase(c, r) {
   for (const [key, { value, tolerance }] of Object.entries(c.seedSays ?? {})) {
     const actual = key in r.metrics ? r.metrics[key] : r[key];
     assert.ok(Math.abs(actual - value) <= tolerance, `${c.name}: the seed says ${key} ≈ ${value}, got ${actual}`);
+  }
+}
+
+/** Whether Debian's python3 can import torch (the reference generators' checks need it). */
+export function hasTorch() {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
 }

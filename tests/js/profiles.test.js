@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { hasTorch } from './golden.js';
 import { createQuantizer, QuantizerError } from '../../web/src/quantizer.js';
 
 const reference = JSON.parse(readFileSync(new URL('../data/profiles.json', import.meta.url), 'utf8'));
@@ -70,11 +71,3 @@ describe('runtime profiles, bit for bit', () => {
   });
 });
 
-function hasTorch() {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { hasTorch } from './golden.js';
 import { createQuantizer } from '../../web/src/quantizer.js';
 
 const reference = JSON.parse(readFileSync(new URL('../data/torch_per_channel.json', import.meta.url), 'utf8'));
@@ -84,11 +85,3 @@ describe('per-channel against PyTorch', () => {
   });
 });
 
-function hasTorch() {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
