@@ -1,0 +1,499 @@
+#include "tensor_files.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <optional>
+
+#include "formats.h"
+
+namespace qe {
+
+namespace {
+
+Error bad(const std::string& message) { return Error{"file", -1, message}; }
+
+uint64_t le(const uint8_t* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+// Elements of a shape, or nullopt past 2^53 (no real file holds more).
+std::optional<uint64_t> element_count(const std::vector<int64_t>& shape) {
+  uint64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) return std::nullopt;
+    if (d != 0 && n > (uint64_t{1} << 53) / static_cast<uint64_t>(d)) return std::nullopt;
+    n *= static_cast<uint64_t>(d);
+  }
+  return n;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// ---- the .npy header: a Python dict literal ------------------------------------------------
+
+struct PyReader {
+  const char* p;
+  const char* end;
+  void space() {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) ++p;
+  }
+  bool eat(char c) {
+    space();
+    if (p < end && *p == c) return ++p, true;
+    return false;
+  }
+  std::optional<std::string> string() {
+    space();
+    if (p >= end || (*p != '\'' && *p != '"')) return std::nullopt;
+    const char quote = *p++;
+    std::string s;
+    while (p < end && *p != quote) s += *p++;
+    if (p >= end) return std::nullopt;
+    ++p;
+    return s;
+  }
+  std::optional<int64_t> integer() {
+    space();
+    int64_t v = 0;
+    const char* start = p;
+    while (p < end && *p >= '0' && *p <= '9') {
+      if (v > (int64_t{1} << 53)) return std::nullopt;
+      v = v * 10 + (*p++ - '0');
+    }
+    if (p < end && *p == 'L') ++p;  // Python 2 longs
+    return p == start ? std::nullopt : std::optional<int64_t>(v);
+  }
+  bool word(const char* w) {
+    space();
+    const size_t n = std::strlen(w);
+    if (static_cast<size_t>(end - p) >= n && std::memcmp(p, w, n) == 0) return p += n, true;
+    return false;
+  }
+};
+
+std::optional<std::pair<DType, bool>> npy_dtype(const std::string& d) {
+  if (d.size() < 3) return std::nullopt;
+  const char order = d[0];
+  const bool big = order == '>';
+  if (order != '<' && order != '>' && order != '|' && order != '=') return std::nullopt;
+  const std::string kind = d.substr(1);
+  static const std::map<std::string, DType> kinds = {{"f8", DType::F64}, {"f4", DType::F32}, {"f2", DType::F16},
+                                                     {"i1", DType::I8},  {"u1", DType::U8},  {"i2", DType::I16},
+                                                     {"i4", DType::I32}};
+  const auto it = kinds.find(kind);
+  if (it == kinds.end()) return std::make_pair(DType::Unsupported, big);
+  return std::make_pair(it->second, big);
+}
+
+// ---- the safetensors header: JSON -----------------------------------------------------------
+
+struct Json {
+  enum Kind { Null, Bool, Number, String, Array, Object } kind = Null;
+  bool boolean = false;
+  bool integral = false;  // a whole number that fits in int64 (integer)
+  int64_t integer = 0;
+  std::string text;
+  std::vector<Json> items;
+  std::vector<std::pair<std::string, Json>> members;
+};
+
+class JsonReader {
+ public:
+  JsonReader(const char* p, const char* end) : p_(p), begin_(p), end_(end) {}
+  std::optional<Json> document(std::string& error) {
+    auto v = value(0);
+    space();
+    if (v && p_ != end_) fail("unexpected text after the JSON value");
+    if (!v || !error_.empty()) {
+      error = error_.empty() ? "not JSON" : error_;
+      return std::nullopt;
+    }
+    return v;
+  }
+
+ private:
+  const char *p_, *begin_, *end_;
+  std::string error_;
+
+  void fail(const std::string& what) {
+    if (error_.empty()) error_ = what + " at byte " + std::to_string(p_ - begin_);
+  }
+  void space() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+  std::optional<Json> value(int depth) {
+    if (depth > 64) return fail("nesting too deep"), std::nullopt;
+    space();
+    if (p_ >= end_) return fail("the JSON ends early"), std::nullopt;
+    Json j;
+    const char c = *p_;
+    if (c == '{') {
+      ++p_;
+      j.kind = Json::Object;
+      space();
+      if (p_ < end_ && *p_ == '}') return ++p_, j;
+      while (true) {
+        auto key = string();
+        if (!key) return std::nullopt;
+        space();
+        if (p_ >= end_ || *p_ != ':') return fail("expected ':'"), std::nullopt;
+        ++p_;
+        auto v = value(depth + 1);
+        if (!v) return std::nullopt;
+        j.members.emplace_back(std::move(*key), std::move(*v));
+        space();
+        if (p_ < end_ && *p_ == ',') {
+          ++p_;
+          space();
+          continue;
+        }
+        if (p_ < end_ && *p_ == '}') return ++p_, j;
+        return fail("expected ',' or '}'"), std::nullopt;
+      }
+    }
+    if (c == '[') {
+      ++p_;
+      j.kind = Json::Array;
+      space();
+      if (p_ < end_ && *p_ == ']') return ++p_, j;
+      while (true) {
+        auto v = value(depth + 1);
+        if (!v) return std::nullopt;
+        j.items.push_back(std::move(*v));
+        space();
+        if (p_ < end_ && *p_ == ',') {
+          ++p_;
+          continue;
+        }
+        if (p_ < end_ && *p_ == ']') return ++p_, j;
+        return fail("expected ',' or ']'"), std::nullopt;
+      }
+    }
+    if (c == '"') {
+      auto s = string();
+      if (!s) return std::nullopt;
+      j.kind = Json::String;
+      j.text = std::move(*s);
+      return j;
+    }
+    if (literal("true")) return j.kind = Json::Bool, j.boolean = true, j;
+    if (literal("false")) return j.kind = Json::Bool, j;
+    if (literal("null")) return j;
+    if (c == '-' || (c >= '0' && c <= '9')) return number();
+    return fail("unexpected character"), std::nullopt;
+  }
+  bool literal(const char* w) {
+    const size_t n = std::strlen(w);
+    if (static_cast<size_t>(end_ - p_) >= n && std::memcmp(p_, w, n) == 0) return p_ += n, true;
+    return false;
+  }
+  std::optional<Json> number() {
+    Json j;
+    j.kind = Json::Number;
+    const char* start = p_;
+    const bool negative = *p_ == '-';
+    if (negative) ++p_;
+    uint64_t v = 0;
+    bool overflow = false, digits = false;
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+      digits = true;
+      if (v > (UINT64_MAX - 9) / 10) overflow = true;
+      v = v * 10 + static_cast<uint64_t>(*p_++ - '0');
+    }
+    bool fraction = false;
+    while (p_ < end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E' || *p_ == '+' || *p_ == '-' || (*p_ >= '0' && *p_ <= '9'))) {
+      fraction = true;
+      ++p_;
+    }
+    if (!digits) return fail("a number without digits"), std::nullopt;
+    j.text.assign(start, p_);
+    if (!fraction && !overflow && v <= static_cast<uint64_t>(INT64_MAX)) {
+      j.integral = true;
+      j.integer = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+    }
+    return j;
+  }
+  std::optional<std::string> string() {
+    space();
+    if (p_ >= end_ || *p_ != '"') return fail("expected a string"), std::nullopt;
+    ++p_;
+    std::string s;
+    while (p_ < end_ && *p_ != '"') {
+      if (static_cast<unsigned char>(*p_) < 0x20) return fail("a control character in a string"), std::nullopt;
+      if (*p_ != '\\') {
+        s += *p_++;
+        continue;
+      }
+      if (++p_ >= end_) break;
+      const char e = *p_++;
+      switch (e) {
+        case '"': s += '"'; break;
+        case '\\': s += '\\'; break;
+        case '/': s += '/'; break;
+        case 'b': s += '\b'; break;
+        case 'f': s += '\f'; break;
+        case 'n': s += '\n'; break;
+        case 'r': s += '\r'; break;
+        case 't': s += '\t'; break;
+        case 'u': {
+          if (end_ - p_ < 4) return fail("a short \\u escape"), std::nullopt;
+          uint32_t cp = 0;
+          for (int i = 0; i < 4; ++i) {
+            const char h = *p_++;
+            cp = cp * 16 + static_cast<uint32_t>(h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : 99);
+            if (cp > 0xFFFF) return fail("a bad \\u escape"), std::nullopt;
+          }
+          // UTF-8 (a lone surrogate is kept as its three bytes: names only need to be shown).
+          if (cp < 0x80) s += static_cast<char>(cp);
+          else if (cp < 0x800) s += static_cast<char>(0xC0 | (cp >> 6)), s += static_cast<char>(0x80 | (cp & 0x3F));
+          else s += static_cast<char>(0xE0 | (cp >> 12)), s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), s += static_cast<char>(0x80 | (cp & 0x3F));
+          break;
+        }
+        default: return fail("a bad escape"), std::nullopt;
+      }
+    }
+    if (p_ >= end_) return fail("a string that does not end"), std::nullopt;
+    ++p_;
+    return s;
+  }
+};
+
+const Json* member(const Json& o, const char* key) {
+  for (const auto& [k, v] : o.members)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+std::optional<DType> safetensors_dtype(const std::string& d) {
+  static const std::map<std::string, DType> known = {{"F64", DType::F64}, {"F32", DType::F32}, {"F16", DType::F16},
+                                                     {"BF16", DType::BF16}, {"I8", DType::I8},  {"U8", DType::U8},
+                                                     {"I16", DType::I16}, {"I32", DType::I32}};
+  const auto it = known.find(d);
+  return it == known.end() ? std::nullopt : std::optional<DType>(it->second);
+}
+
+}  // namespace
+
+const char* to_string(DType d) {
+  switch (d) {
+    case DType::F64: return "float64";
+    case DType::F32: return "float32";
+    case DType::F16: return "float16";
+    case DType::BF16: return "bfloat16";
+    case DType::I8: return "int8";
+    case DType::U8: return "uint8";
+    case DType::I16: return "int16";
+    case DType::I32: return "int32";
+    case DType::Unsupported: break;
+  }
+  return "unsupported";
+}
+
+size_t dtype_size(DType d) {
+  switch (d) {
+    case DType::F64: return 8;
+    case DType::F32: case DType::I32: return 4;
+    case DType::F16: case DType::BF16: case DType::I16: return 2;
+    case DType::I8: case DType::U8: return 1;
+    case DType::Unsupported: break;
+  }
+  return 0;
+}
+
+FileResult<uint64_t> npy_header_bytes(const uint8_t* p, size_t available) {
+  if (available < 10) return bad("Too short for a .npy file (" + std::to_string(available) + " bytes)");
+  if (std::memcmp(p, "\x93NUMPY", 6) != 0) return bad("Not a .npy file: it does not start with \\x93NUMPY");
+  const int major = p[6];
+  if (major < 1 || major > 3) return bad("Unsupported .npy version " + std::to_string(major) + "." + std::to_string(p[7]));
+  if (major == 1) return 10 + le(p + 8, 2);
+  if (available < 12) return bad("Too short for a .npy version 2 header");
+  return 12 + le(p + 8, 4);
+}
+
+FileResult<TensorInfo> read_npy(const uint8_t* p, size_t available, uint64_t file_size) {
+  auto total = npy_header_bytes(p, available);
+  if (auto* e = std::get_if<Error>(&total)) return *e;
+  const uint64_t header_end = std::get<uint64_t>(total);
+  if (header_end > file_size) return bad("The .npy header says it is " + std::to_string(header_end) + " bytes, but the file has " + std::to_string(file_size));
+  if (header_end > available) return bad("The .npy header was not read whole");
+  const size_t start = p[6] == 1 ? 10 : 12;
+  PyReader r{reinterpret_cast<const char*>(p + start), reinterpret_cast<const char*>(p + header_end)};
+  TensorInfo t;
+  bool have_descr = false, have_order = false, have_shape = false;
+  if (!r.eat('{')) return bad("The .npy header is not a dict");
+  while (!r.eat('}')) {
+    auto key = r.string();
+    if (!key || !r.eat(':')) return bad("The .npy header is not a dict of 'descr', 'fortran_order' and 'shape'");
+    if (*key == "descr") {
+      auto d = r.string();
+      if (!d) return bad("The .npy 'descr' is not a simple dtype (structured arrays are not read)");
+      t.file_dtype = *d;
+      auto dt = npy_dtype(*d);
+      if (!dt) return bad("Unknown .npy dtype '" + *d + "'");
+      t.dtype = dt->first;
+      t.big_endian = dt->second;
+      have_descr = true;
+    } else if (*key == "fortran_order") {
+      if (r.word("True")) t.fortran_order = true;
+      else if (!r.word("False")) return bad("The .npy 'fortran_order' is neither True nor False");
+      have_order = true;
+    } else if (*key == "shape") {
+      if (!r.eat('(')) return bad("The .npy 'shape' is not a tuple");
+      while (!r.eat(')')) {
+        auto d = r.integer();
+        if (!d) return bad("The .npy 'shape' holds something other than whole numbers");
+        t.shape.push_back(*d);
+        r.eat(',');
+      }
+      have_shape = true;
+    } else {
+      return bad("Unexpected key '" + *key + "' in the .npy header");
+    }
+    r.eat(',');
+  }
+  if (!have_descr || !have_order || !have_shape) return bad("The .npy header lacks 'descr', 'fortran_order' or 'shape'");
+  const auto count = element_count(t.shape);
+  if (!count) return bad("The .npy shape " + shape_text(t.shape) + " is too large");
+  t.count = *count;
+  t.offset = header_end;
+  if (t.dtype == DType::Unsupported) {
+    t.skipped = "dtype '" + t.file_dtype + "' is not read (float16/32/64, int8/16/32 and uint8 are)";
+    return t;
+  }
+  const uint64_t need = t.count * dtype_size(t.dtype), have = file_size - header_end;
+  if (have < need)
+    return bad("Truncated .npy data: shape " + shape_text(t.shape) + " of " + to_string(t.dtype) + " needs " + std::to_string(need) +
+               " bytes, the file has " + std::to_string(have));
+  return t;
+}
+
+FileResult<uint64_t> safetensors_header_bytes(const uint8_t* p, size_t available, uint64_t file_size) {
+  if (available < 8 || file_size < 8) return bad("Too short for a .safetensors file");
+  const uint64_t n = le(p, 8);
+  if (n > 100'000'000) return bad("The .safetensors header length " + std::to_string(n) + " is beyond the 100 MB limit");
+  if (n > file_size - 8) return bad("The .safetensors header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(file_size) + " bytes)");
+  return 8 + n;
+}
+
+FileResult<std::vector<TensorInfo>> read_safetensors(const uint8_t* p, size_t available, uint64_t file_size) {
+  auto total = safetensors_header_bytes(p, available, file_size);
+  if (auto* e = std::get_if<Error>(&total)) return *e;
+  const uint64_t header_end = std::get<uint64_t>(total);
+  if (header_end > available) return bad("The .safetensors header was not read whole");
+  std::string error;
+  auto doc = JsonReader(reinterpret_cast<const char*>(p + 8), reinterpret_cast<const char*>(p + header_end)).document(error);
+  if (!doc) return bad("The .safetensors header is not valid JSON: " + error);
+  if (doc->kind != Json::Object) return bad("The .safetensors header is not a JSON object");
+  const uint64_t data_size = file_size - header_end;
+  std::vector<TensorInfo> out;
+  for (const auto& [name, spec] : doc->members) {
+    if (name == "__metadata__") continue;
+    TensorInfo t;
+    t.name = name;
+    const Json* dtype = member(spec, "dtype");
+    const Json* shape = member(spec, "shape");
+    const Json* offsets = member(spec, "data_offsets");
+    if (spec.kind != Json::Object || !dtype || dtype->kind != Json::String || !shape || shape->kind != Json::Array || !offsets ||
+        offsets->kind != Json::Array || offsets->items.size() != 2)
+      return bad("Tensor \"" + name + "\": the header needs dtype, shape and data_offsets [begin, end]");
+    t.file_dtype = dtype->text;
+    for (const Json& d : shape->items) {
+      if (!d.integral || d.integer < 0) return bad("Tensor \"" + name + "\": its shape holds something other than whole numbers");
+      t.shape.push_back(d.integer);
+    }
+    const Json &b = offsets->items[0], &e = offsets->items[1];
+    if (!b.integral || !e.integral || b.integer < 0 || e.integer < b.integer)
+      return bad("Tensor \"" + name + "\": data_offsets must be [begin, end] with 0 ≤ begin ≤ end");
+    if (static_cast<uint64_t>(e.integer) > data_size)
+      return bad("Tensor \"" + name + "\": its data (bytes " + std::to_string(b.integer) + " to " + std::to_string(e.integer) +
+                 ") runs past the end of the file (" + std::to_string(data_size) + " bytes of data)");
+    const auto count = element_count(t.shape);
+    if (!count) return bad("Tensor \"" + name + "\": shape " + shape_text(t.shape) + " is too large");
+    t.count = *count;
+    t.offset = header_end + static_cast<uint64_t>(b.integer);
+    const auto dt = safetensors_dtype(t.file_dtype);
+    const uint64_t bytes = static_cast<uint64_t>(e.integer - b.integer);
+    if (!dt) {
+      t.skipped = "dtype " + t.file_dtype + " is not read (F64, F32, F16, BF16, I8, U8, I16 and I32 are)";
+    } else {
+      t.dtype = *dt;
+      if (bytes != t.count * dtype_size(t.dtype))
+        return bad("Tensor \"" + name + "\": shape " + shape_text(t.shape) + " of " + t.file_dtype + " needs " + std::to_string(t.count * dtype_size(t.dtype)) +
+                   " bytes, but data_offsets give " + std::to_string(bytes));
+    }
+    out.push_back(std::move(t));
+  }
+  // No two tensors may share bytes.
+  std::vector<const TensorInfo*> by_offset;
+  for (const auto& t : out) by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* c) { return a->offset < c->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const TensorInfo *a = by_offset[i - 1], *c = by_offset[i];
+    const uint64_t a_end = a->offset + (a->skipped.empty() ? a->count * dtype_size(a->dtype) : 0);
+    if (a->skipped.empty() && c->offset < a_end) return bad("Tensors \"" + a->name + "\" and \"" + c->name + "\" overlap in the file");
+  }
+  return out;
+}
+
+void to_double(const uint8_t* p, size_t n, const TensorInfo& t, double* out) {
+  const size_t w = dtype_size(t.dtype);
+  const Minifloat& f16 = format_info(NumberFormat::Fp16).element;
+  const Minifloat& bf16 = format_info(NumberFormat::Bf16).element;
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t* q = p + i * w;
+    uint64_t bits = 0;
+    if (t.big_endian) {
+      for (size_t k = 0; k < w; ++k) bits = (bits << 8) | q[k];
+    } else {
+      bits = le(q, static_cast<int>(w));
+    }
+    switch (t.dtype) {
+      case DType::F64: {
+        double d;
+        std::memcpy(&d, &bits, 8);
+        out[i] = d;
+        break;
+      }
+      case DType::F32: {
+        const uint32_t b32 = static_cast<uint32_t>(bits);
+        float f;
+        std::memcpy(&f, &b32, 4);
+        out[i] = f;
+        break;
+      }
+      case DType::F16: out[i] = f16.decode(static_cast<uint32_t>(bits)); break;
+      case DType::BF16: out[i] = bf16.decode(static_cast<uint32_t>(bits)); break;
+      case DType::I8: out[i] = static_cast<int8_t>(bits); break;
+      case DType::U8: out[i] = static_cast<uint8_t>(bits); break;
+      case DType::I16: out[i] = static_cast<int16_t>(bits); break;
+      case DType::I32: out[i] = static_cast<int32_t>(bits); break;
+      case DType::Unsupported: out[i] = 0; break;
+    }
+  }
+}
+
+std::vector<double> c_order(const std::vector<double>& fortran, const std::vector<int64_t>& shape) {
+  std::vector<double> out(fortran.size());
+  const size_t rank = shape.size();
+  std::vector<size_t> index(rank, 0);
+  for (size_t c = 0; c < out.size(); ++c) {
+    // c walks C order; its Fortran position has the first axis fastest.
+    size_t f = 0, stride = 1;
+    for (size_t k = 0; k < rank; ++k) f += index[k] * stride, stride *= static_cast<size_t>(shape[k]);
+    out[c] = fortran[f];
+    for (size_t k = rank; k-- > 0;) {
+      if (++index[k] < static_cast<size_t>(shape[k])) break;
+      index[k] = 0;
+    }
+  }
+  return out;
+}
+
+}  // namespace qe

@@ -1,0 +1,62 @@
+// Tensor files: the headers of NumPy .npy and safetensors files, read from bytes the caller has
+// (the data is read separately, in chunks, by whoever owns the file). Every length, offset and
+// size is checked against the file's size before it is used: a malformed or lying header is an
+// Error saying what is wrong, never a crash or an out-of-bounds read.
+//
+//   .npy          "\x93NUMPY", version, header length (2 bytes LE in v1, 4 in v2/v3), then a
+//                 Python dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4)}
+//   .safetensors  8-byte LE header length N, N bytes of JSON {"name": {"dtype": "F32", "shape":
+//                 [3, 4], "data_offsets": [begin, end]}, "__metadata__": {...}}, then the data;
+//                 offsets count from the first byte after the header
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "scheme.h"
+
+namespace qe {
+
+enum class DType { F64, F32, F16, BF16, I8, U8, I16, I32, Unsupported };
+
+const char* to_string(DType d);
+size_t dtype_size(DType d);  // bytes per element (0 for Unsupported)
+
+struct TensorInfo {
+  std::string name;          // safetensors: the key; .npy: empty
+  DType dtype = DType::Unsupported;
+  std::string file_dtype;    // as the file writes it ("<f4", "BF16", …)
+  bool big_endian = false;
+  bool fortran_order = false;
+  std::vector<int64_t> shape;
+  uint64_t offset = 0;       // byte offset of the data in the file
+  uint64_t count = 0;        // elements
+  std::string skipped;       // non-empty: listed, not analysed, and why
+};
+
+template <class T>
+using FileResult = std::variant<T, Error>;
+
+// The smallest number of leading bytes read_npy needs: 10 for the fixed part; then, once those
+// are in, npy_header_bytes() says how many the whole header takes.
+constexpr size_t kNpyPrefix = 12;
+FileResult<uint64_t> npy_header_bytes(const uint8_t* p, size_t available);
+// The tensor of an .npy file from its first `available` bytes (at least npy_header_bytes).
+FileResult<TensorInfo> read_npy(const uint8_t* p, size_t available, uint64_t file_size);
+
+// safetensors: the first 8 bytes give the header's length (checked here against the file size
+// and a 100 MB limit); then read_safetensors parses the header and checks every tensor.
+FileResult<uint64_t> safetensors_header_bytes(const uint8_t* p, size_t available, uint64_t file_size);
+FileResult<std::vector<TensorInfo>> read_safetensors(const uint8_t* p, size_t available, uint64_t file_size);
+
+// Elements [first, first + n) of a tensor's data (raw bytes at `p`, already at element `first`)
+// as doubles, exactly, in the file's order (byte order handled).
+void to_double(const uint8_t* p, size_t n, const TensorInfo& t, double* out);
+
+// A Fortran-ordered tensor's values in C (row-major) order.
+std::vector<double> c_order(const std::vector<double>& fortran, const std::vector<int64_t>& shape);
+
+}  // namespace qe

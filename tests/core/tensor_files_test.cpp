@@ -1,0 +1,221 @@
+// .npy and .safetensors headers: every dtype and byte order, C and Fortran order, many tensors,
+// and a malformed-file corpus (every truncation, lying lengths and offsets, random bytes) that
+// must give errors, never a crash or a read out of bounds (this suite also runs under ASan).
+#include "tensor_files.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace qe;
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+Bytes npy(const std::string& descr, bool fortran, const std::string& shape, const Bytes& data, int version = 1) {
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
+  const size_t fixed = version == 1 ? 10 : 12;
+  while ((fixed + dict.size() + 1) % 64 != 0) dict += ' ';
+  dict += '\n';
+  std::string s = "\x93NUMPY";
+  s += static_cast<char>(version);
+  s += '\0';
+  const size_t n = dict.size();
+  s += static_cast<char>(n & 0xff);
+  s += static_cast<char>(n >> 8);
+  if (version != 1) s += std::string(2, '\0');
+  s += dict;
+  s.append(data.begin(), data.end());
+  return Bytes(s.begin(), s.end());
+}
+
+template <class T>
+Bytes raw(const std::vector<T>& v, bool big = false) {
+  Bytes b(v.size() * sizeof(T));
+  std::memcpy(b.data(), v.data(), b.size());
+  if (big)
+    for (size_t i = 0; i < v.size(); ++i) std::reverse(b.begin() + static_cast<long>(i * sizeof(T)), b.begin() + static_cast<long>((i + 1) * sizeof(T)));
+  return b;
+}
+
+Bytes safetensors(const std::string& header, const Bytes& data) {
+  std::string s;
+  const uint64_t n = header.size();
+  for (int i = 0; i < 8; ++i) s += static_cast<char>(n >> (8 * i));
+  s += header;
+  s.append(data.begin(), data.end());
+  return Bytes(s.begin(), s.end());
+}
+
+std::vector<double> values_of(const Bytes& file, const TensorInfo& t) {
+  std::vector<double> out(t.count);
+  to_double(file.data() + t.offset, t.count, t, out.data());
+  return out;
+}
+
+template <class T>
+T ok(FileResult<T> r) {
+  if (auto* e = std::get_if<Error>(&r)) FAIL(e->message);
+  return std::get<T>(std::move(r));
+}
+
+std::string error_of(const FileResult<TensorInfo>& r) { return std::holds_alternative<Error>(r) ? std::get<Error>(r).message : ""; }
+
+}  // namespace
+
+TEST_CASE(".npy: every dtype, both byte orders, versions 1 and 2") {
+  const std::vector<float> f = {1.5f, -2.25f, 0.0f, 3e-8f, -1e30f, 7.0f};
+  const std::vector<double> want(f.begin(), f.end());
+  for (bool big : {false, true}) {
+    for (int version : {1, 2}) {
+      const Bytes file = npy(big ? ">f4" : "<f4", false, "(2, 3)", raw(f, big), version);
+      const TensorInfo t = ok(read_npy(file.data(), file.size(), file.size()));
+      CHECK(t.dtype == DType::F32);
+      CHECK(t.big_endian == big);
+      CHECK(t.shape == std::vector<int64_t>{2, 3});
+      CHECK(values_of(file, t) == want);
+    }
+  }
+  const std::vector<double> d = {0.1, -1e300, 5e-324};
+  CHECK(values_of(npy("<f8", false, "(3,)", raw(d)), ok(read_npy(npy("<f8", false, "(3,)", raw(d)).data(), 200, 200 + 24))) .size() == 3);
+  const Bytes f8 = npy("<f8", false, "(3,)", raw(d));
+  CHECK(values_of(f8, ok(read_npy(f8.data(), f8.size(), f8.size()))) == d);
+  const Bytes h = npy("<f2", false, "(3,)", raw(std::vector<uint16_t>{0x3C00, 0xC000, 0x7BFF}));
+  CHECK(values_of(h, ok(read_npy(h.data(), h.size(), h.size()))) == std::vector<double>{1, -2, 65504});
+  const Bytes i1 = npy("|i1", false, "(3,)", Bytes{0x80, 0x7F, 0xFF});
+  CHECK(values_of(i1, ok(read_npy(i1.data(), i1.size(), i1.size()))) == std::vector<double>{-128, 127, -1});
+  const Bytes u1 = npy("|u1", false, "(2,)", Bytes{0x80, 0xFF});
+  CHECK(values_of(u1, ok(read_npy(u1.data(), u1.size(), u1.size()))) == std::vector<double>{128, 255});
+  const Bytes i2 = npy(">i2", false, "(2,)", raw(std::vector<int16_t>{-300, 12345}, true));
+  CHECK(values_of(i2, ok(read_npy(i2.data(), i2.size(), i2.size()))) == std::vector<double>{-300, 12345});
+  const Bytes i4 = npy("<i4", false, "(2,)", raw(std::vector<int32_t>{-2147483647 - 1, 16777217}));
+  CHECK(values_of(i4, ok(read_npy(i4.data(), i4.size(), i4.size()))) == std::vector<double>{-2147483648.0, 16777217});
+  // A scalar (shape ()) and an empty tensor.
+  const Bytes scalar = npy("<f4", false, "()", raw(std::vector<float>{2.5f}));
+  const TensorInfo s = ok(read_npy(scalar.data(), scalar.size(), scalar.size()));
+  CHECK(s.count == 1);
+  CHECK(s.shape.empty());
+  const Bytes empty = npy("<f4", false, "(0, 4)", {});
+  CHECK(ok(read_npy(empty.data(), empty.size(), empty.size())).count == 0);
+  // An unsupported dtype is listed with the reason, not refused.
+  const Bytes c8 = npy("<c8", false, "(1,)", Bytes(8));
+  CHECK(ok(read_npy(c8.data(), c8.size(), c8.size())).skipped.find("'<c8' is not read") != std::string::npos);
+}
+
+TEST_CASE(".npy: Fortran order is read back in C order") {
+  // The 2×3 matrix [[1, 2, 3], [4, 5, 6]] stored column by column.
+  const Bytes file = npy("<f4", true, "(2, 3)", raw(std::vector<float>{1, 4, 2, 5, 3, 6}));
+  const TensorInfo t = ok(read_npy(file.data(), file.size(), file.size()));
+  CHECK(t.fortran_order);
+  CHECK(c_order(values_of(file, t), t.shape) == std::vector<double>{1, 2, 3, 4, 5, 6});
+  // Three axes: element (i, j, k) sits at i + 2j + 6k in Fortran order.
+  std::vector<double> f(24), want(24);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 4; ++k) f[static_cast<size_t>(i + 2 * j + 6 * k)] = want[static_cast<size_t>((i * 3 + j) * 4 + k)] = i * 100 + j * 10 + k;
+  CHECK(c_order(f, {2, 3, 4}) == want);
+}
+
+TEST_CASE(".npy: malformed files are errors that say what is wrong") {
+  const Bytes good = npy("<f4", false, "(2, 3)", raw(std::vector<float>(6, 1.0f)));
+  CHECK(error_of(read_npy(good.data(), good.size(), good.size() - 1)).rfind("Truncated .npy data: shape [2, 3] of float32 needs 24 bytes, the file has 23", 0) == 0);
+  Bytes magic = good;
+  magic[1] = 'X';
+  CHECK(error_of(read_npy(magic.data(), magic.size(), magic.size())) == "Not a .npy file: it does not start with \\x93NUMPY");
+  Bytes longer = good;
+  longer[8] = 0xff, longer[9] = 0xff;  // header length 65535
+  CHECK(error_of(read_npy(longer.data(), longer.size(), longer.size())).find("header says it is 65545 bytes") != std::string::npos);
+  for (const char* dict : {"{'descr': '<f4', 'fortran_order': Maybe, 'shape': (2,), }", "{'descr': '<f4', 'shape': (2,), }",
+                           "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }",
+                           "not a dict", "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }"}) {
+    const std::string d(dict);
+    const std::string text = std::string("\x93NUMPY\x01", 7) + '\0' + static_cast<char>(d.size()) + '\0' + d;
+    const Bytes b(text.begin(), text.end());
+    CAPTURE(dict);
+    CHECK_FALSE(error_of(read_npy(b.data(), b.size(), b.size())).empty());
+  }
+  // Every truncation of a good file: an error or, at full length, the tensor.
+  for (size_t n = 0; n <= good.size(); ++n) {
+    const Bytes cut(good.begin(), good.begin() + static_cast<long>(n));
+    const auto r = read_npy(cut.data(), cut.size(), cut.size());
+    CHECK(std::holds_alternative<TensorInfo>(r) == (n == good.size()));
+  }
+}
+
+TEST_CASE(".safetensors: every tensor, every dtype, metadata skipped, unknown dtypes listed") {
+  const Bytes data = [] {
+    Bytes d = raw(std::vector<float>{1, 2, 3, 4});
+    const Bytes b = raw(std::vector<uint16_t>{0x3F80, 0xC040});  // BF16 1, -3
+    d.insert(d.end(), b.begin(), b.end());
+    d.insert(d.end(), {0xFE, 0x05});  // I8 -2, 5
+    d.insert(d.end(), 8, 0);          // F8_E4M3 ×8: listed, not read
+    return d;
+  }();
+  const std::string header = R"({"__metadata__": {"format": "pt"}, "w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
+    "b\u00e9": {"dtype": "BF16", "shape": [2], "data_offsets": [16, 20]}, "q": {"dtype": "I8", "shape": [2], "data_offsets": [20, 22]},
+    "f8": {"dtype": "F8_E4M3", "shape": [8], "data_offsets": [22, 30]}}   )";
+  const Bytes file = safetensors(header, data);
+  const auto tensors = ok(read_safetensors(file.data(), file.size(), file.size()));
+  REQUIRE(tensors.size() == 4);
+  CHECK(tensors[0].name == "w");
+  CHECK(values_of(file, tensors[0]) == std::vector<double>{1, 2, 3, 4});
+  CHECK(tensors[1].name == "b\xC3\xA9");
+  CHECK(values_of(file, tensors[1]) == std::vector<double>{1, -3});
+  CHECK(values_of(file, tensors[2]) == std::vector<double>{-2, 5});
+  CHECK(tensors[3].skipped == "dtype F8_E4M3 is not read (F64, F32, F16, BF16, I8, U8, I16 and I32 are)");
+}
+
+TEST_CASE(".safetensors: lying headers and random bytes are errors, never crashes") {
+  const Bytes data = raw(std::vector<float>{1, 2, 3, 4});
+  const auto error = [](const Bytes& f) {
+    const auto r = read_safetensors(f.data(), f.size(), f.size());
+    return std::holds_alternative<Error>(r) ? std::get<Error>(r).message : std::string();
+  };
+  CHECK(error(safetensors(R"({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 32]}})", data)) ==
+        "Tensor \"w\": its data (bytes 0 to 32) runs past the end of the file (16 bytes of data)");
+  CHECK(error(safetensors(R"({"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 16]}})", data)) ==
+        "Tensor \"w\": shape [3] of F32 needs 12 bytes, but data_offsets give 16");
+  CHECK(error(safetensors(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})", data)) ==
+        "Tensors \"a\" and \"b\" overlap in the file");
+  CHECK(error(safetensors(R"({"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 16]}})", data)).find("whole numbers") != std::string::npos);
+  CHECK(error(safetensors(R"({"w": {"dtype": "F32", "shape": [4], "data_offsets": [8, 4]}})", data)).find("0 ≤ begin ≤ end") != std::string::npos);
+  CHECK(error(safetensors(R"({"w": {"dtype": "F32", "shape": [4]}})", data)).find("needs dtype, shape and data_offsets") != std::string::npos);
+  CHECK(error(safetensors(R"({"w": )", data)).rfind("The .safetensors header is not valid JSON", 0) == 0);
+  CHECK(error(safetensors(R"([1, 2])", data)) == "The .safetensors header is not a JSON object");
+  Bytes huge = safetensors("{}", data);
+  huge[5] = 0x10;  // header length ~1.7e13
+  CHECK(error(huge).find("beyond the 100 MB limit") != std::string::npos);
+  Bytes past = safetensors("{}", data);
+  past[0] = 200;
+  CHECK(error(past).find("runs past the end of the file") != std::string::npos);
+  std::string deep(200, '[');
+  CHECK(error(safetensors(deep, data)).find("nesting too deep") != std::string::npos);
+  // Every truncation of a good file, and seeded random bytes.
+  const Bytes good = safetensors(R"({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}})", data);
+  for (size_t n = 0; n <= good.size(); ++n) {
+    const Bytes cut(good.begin(), good.begin() + static_cast<long>(n));
+    const auto r = read_safetensors(cut.data(), cut.size(), cut.size());
+    CHECK(std::holds_alternative<std::vector<TensorInfo>>(r) == (n == good.size()));
+  }
+  std::mt19937 rng(5);
+  for (int trial = 0; trial < 2000; ++trial) {
+    Bytes junk = good;
+    for (int k = 0; k < 1 + trial % 6; ++k) junk[rng() % junk.size()] = static_cast<uint8_t>(rng());
+    const auto r = read_safetensors(junk.data(), junk.size(), junk.size());
+    if (auto* ts = std::get_if<std::vector<TensorInfo>>(&r)) {
+      for (const TensorInfo& t : *ts) {
+        if (!t.skipped.empty()) continue;
+        CHECK(t.offset + t.count * dtype_size(t.dtype) <= junk.size());  // whatever is accepted lies inside the file
+      }
+    }
+    Bytes npy_junk = npy("<f4", false, "(2, 2)", data);
+    for (int k = 0; k < 1 + trial % 6; ++k) npy_junk[rng() % npy_junk.size()] = static_cast<uint8_t>(rng());
+    const auto n = read_npy(npy_junk.data(), npy_junk.size(), npy_junk.size());
+    if (auto* t = std::get_if<TensorInfo>(&n); t && t->skipped.empty()) CHECK(t->offset + t->count * dtype_size(t->dtype) <= npy_junk.size());
+  }
+}
