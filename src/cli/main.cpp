@@ -1,0 +1,433 @@
+// quant-error: the calculator's core on tensor files from the command line. Every tensor of
+// every .npy and .safetensors file given is quantized with the options (the JS API's, as
+// flags) and reported as an aligned table, CSV or JSON. Tensors are analysed on all cores.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "analyze.h"
+#include "tensor_files.h"
+
+namespace {
+
+constexpr const char* kHelp = R"(quant-error: quantization error of the tensors in .npy and .safetensors files
+
+Usage: quant-error FILE... [options]
+
+Quantization (the names and defaults of the calculator's JS API):
+  --bits N                 2 to 16 (default 8)
+  --mode MODE              symmetric | asymmetric | asymmetric-unsigned (default symmetric)
+  --rounding RULE          half-even | half-away | half-up | floor | ceil | toward-zero | stochastic
+  --seed N                 stochastic rounding's seed (default 0)
+  --calibration METHOD     minmax | percentile | mse | entropy (default minmax)
+  --percentile P           for --calibration percentile (default 99.99)
+  --granularity G          tensor | channel | group (default tensor)
+  --axis N                 the channel axis for --granularity channel (default 0)
+  --group-size N           values per group along the last axis, for --granularity group
+  --arithmetic A           float64 | float32 (default float64)
+  --format F               int | fp16 | bf16 | fp8-e4m3 | fp8-e5m2 | fp6-e3m2 | fp6-e2m3 | fp4-e2m1 |
+                           mxfp8-e4m3 | mxfp8-e5m2 | mxfp6-e3m2 | mxfp6-e2m3 | mxfp4 | mxint8 | nvfp4 | nf4
+  --overflow O             saturate | inf-nan (element formats)
+  --format-scale S         none | amax (element formats)
+  --profile P              formula | pytorch | onnx (default formula)
+  --dtype D                int8 | uint8 | int4 | uint4 (profiles)
+  --reduce-range           the runtimes' reduce_range (profiles)
+
+Selection and output:
+  --tensor REGEX           only tensors whose name contains a match (ECMAScript regex)
+  --output O               table | csv | json (default table)
+  --threads N              tensors analysed at once (default: the machine's cores)
+  --help                   this text
+
+Exit status: 0 when every tensor was analysed, 1 when a file or tensor could not be (the others
+are still reported; messages go to stderr), 2 for bad options.
+)";
+
+struct Row {
+  std::string file, tensor, dtype, shape, error, skipped;
+  uint64_t count = 0;
+  double min = NAN, max = NAN, scale = NAN, mse = NAN, sqnr = NAN, max_abs = NAN, clip_rate = NAN, sum_x2 = 0, sum_e2 = 0;
+  int32_t zero_point = 0;
+  bool grouped = false;
+};
+
+struct Job {
+  std::string file, name;
+  qe::TensorInfo info;
+  size_t row;
+};
+
+std::string shape_text(const std::vector<int64_t>& s) {
+  std::string t = "[";
+  for (size_t i = 0; i < s.size(); ++i) t += (i ? "," : "") + std::to_string(s[i]);
+  return t + "]";
+}
+
+std::string base_name(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool ends_with(const std::string& s, const char* suffix) {
+  const size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// Reads [offset, offset + n) of a file; false on a short read.
+bool read_at(const std::string& path, uint64_t offset, size_t n, std::vector<uint8_t>& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  out.resize(n);
+  in.seekg(static_cast<std::streamoff>(offset));
+  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(n));
+  return static_cast<size_t>(in.gcount()) == n;
+}
+
+// The tensors of one file, or an error message.
+std::variant<std::vector<qe::TensorInfo>, std::string> index_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return std::string("cannot open the file");
+  const uint64_t size = static_cast<uint64_t>(in.tellg());
+  std::vector<uint8_t> head;
+  const auto header = [&](uint64_t need) { return read_at(path, 0, static_cast<size_t>(std::min<uint64_t>(need, size)), head); };
+  if (ends_with(path, ".npy")) {
+    header(qe::kNpyPrefix);
+    auto n = qe::npy_header_bytes(head.data(), head.size());
+    if (auto* e = std::get_if<qe::Error>(&n)) return e->message;
+    header(std::get<uint64_t>(n));
+    auto t = qe::read_npy(head.data(), head.size(), size);
+    if (auto* e = std::get_if<qe::Error>(&t)) return e->message;
+    return std::vector<qe::TensorInfo>{std::get<qe::TensorInfo>(t)};
+  }
+  if (ends_with(path, ".safetensors")) {
+    header(8);
+    auto n = qe::safetensors_header_bytes(head.data(), head.size(), size);
+    if (auto* e = std::get_if<qe::Error>(&n)) return e->message;
+    header(std::get<uint64_t>(n));
+    auto t = qe::read_safetensors(head.data(), head.size(), size);
+    if (auto* e = std::get_if<qe::Error>(&t)) return e->message;
+    return std::get<std::vector<qe::TensorInfo>>(t);
+  }
+  return std::string("not a .npy or .safetensors file");
+}
+
+void analyse(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
+  const qe::TensorInfo& t = job.info;
+  std::vector<uint8_t> bytes;
+  const size_t width = qe::dtype_size(t.dtype);
+  if (!read_at(job.file, t.offset, static_cast<size_t>(t.count) * width, bytes)) {
+    row.error = "the file ends before this tensor's data";
+    return;
+  }
+  std::vector<double> x(t.count);
+  qe::to_double(bytes.data(), x.size(), t, x.data());
+  if (t.fortran_order) x = qe::c_order(x, t.shape);
+  qe::AnalyzeOptions o = base;
+  o.per_sample = false;
+  if (o.scheme.granularity != qe::Granularity::Tensor) o.scheme.shape = t.shape;
+  auto r = qe::analyze(x.data(), x.size(), o);
+  if (auto* e = std::get_if<qe::Error>(&r)) {
+    row.error = e->message;
+    return;
+  }
+  const qe::Analysis& a = std::get<qe::Analysis>(r);
+  const auto mm = std::minmax_element(x.begin(), x.end());
+  row.min = *mm.first;
+  row.max = *mm.second;
+  row.grouped = !a.groups.empty() || !a.block_scales.empty();
+  row.scale = a.params.scale;
+  row.zero_point = a.params.zero_point;
+  row.mse = a.metrics.mse;
+  row.sqnr = a.metrics.sqnr_db;
+  row.max_abs = a.metrics.max_abs_error;
+  row.clip_rate = a.metrics.clip_rate;
+  row.sum_e2 = a.metrics.mse * static_cast<double>(t.count);
+  double sx2 = 0;
+  for (double v : x) sx2 += v * v;
+  row.sum_x2 = sx2;
+}
+
+std::string num(double v) {
+  if (std::isnan(v)) return "";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  char b[32];
+  for (int p = 1; p <= 17; ++p) {
+    std::snprintf(b, sizeof b, "%.*g", p, v);
+    if (std::strtod(b, nullptr) == v) break;
+  }
+  return b;
+}
+
+std::string short_num(double v) {
+  if (std::isnan(v)) return "-";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+
+std::string csv_cell(const std::string& s) {
+  std::string t = s;
+  if (!t.empty() && std::strchr("=+-@\t\r", t[0]) && std::strtod(t.c_str(), nullptr) == 0 && t != "0") t = "'" + t;
+  if (t.find_first_of(",\"\r\n") == std::string::npos) return t;
+  std::string q = "\"";
+  for (char c : t) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string json_string(const std::string& s) {
+  std::string q = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') q += '\\', q += static_cast<char>(c);
+    else if (c < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      q += b;
+    } else q += static_cast<char>(c);
+  }
+  return q + "\"";
+}
+
+std::string json_num(double v) { return std::isfinite(v) ? num(v) : "null"; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  qe::AnalyzeOptions options;
+  qe::QuantScheme& s = options.scheme;
+  std::vector<std::string> files;
+  std::string output = "table", pattern;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  const auto usage = [](const std::string& message) {
+    std::fprintf(stderr, "quant-error: %s (see --help)\n", message.c_str());
+    return 2;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kHelp, stdout);
+      return 0;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      files.push_back(arg);
+      continue;
+    }
+    if (arg == "--reduce-range") {
+      s.reduce_range = true;
+      continue;
+    }
+    if (i + 1 >= argc) return usage(arg + " needs a value");
+    const std::string v = argv[++i];
+    const auto integer = [&](int64_t lo, int64_t hi) -> std::optional<int64_t> {
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < lo || n > hi) return std::nullopt;
+      return n;
+    };
+    const auto bad = [&]() { return usage("bad value \"" + v + "\" for " + arg); };
+    if (arg == "--bits") {
+      auto n = integer(2, 16);
+      if (!n) return bad();
+      s.bits = static_cast<int>(*n);
+    } else if (arg == "--mode") {
+      auto m = qe::parse_mode(v);
+      if (!m) return bad();
+      s.mode = *m;
+    } else if (arg == "--rounding") {
+      auto r = qe::parse_rounding(v);
+      if (!r) return bad();
+      s.rounding = *r;
+    } else if (arg == "--seed") {
+      auto n = integer(0, (int64_t{1} << 53) - 1);
+      if (!n) return bad();
+      s.seed = static_cast<uint64_t>(*n);
+    } else if (arg == "--calibration") {
+      auto c = qe::parse_calibration(v);
+      if (!c) return bad();
+      s.calibration = *c;
+    } else if (arg == "--percentile") {
+      char* end = nullptr;
+      s.percentile = std::strtod(v.c_str(), &end);
+      if (*end != '\0') return bad();
+    } else if (arg == "--granularity") {
+      auto g = qe::parse_granularity(v);
+      if (!g) return bad();
+      s.granularity = *g;
+    } else if (arg == "--axis") {
+      auto n = integer(-64, 64);
+      if (!n) return bad();
+      s.axis = static_cast<int>(*n);
+    } else if (arg == "--group-size") {
+      auto n = integer(1, int64_t{1} << 40);
+      if (!n) return bad();
+      s.group_size = *n;
+    } else if (arg == "--arithmetic") {
+      auto a = qe::parse_arithmetic(v);
+      if (!a) return bad();
+      s.arithmetic = *a;
+    } else if (arg == "--format") {
+      auto f = qe::parse_format(v);
+      if (!f || *f == qe::NumberFormat::Custom) return bad();
+      s.format = *f;
+    } else if (arg == "--overflow") {
+      auto o = qe::parse_overflow(v);
+      if (!o) return bad();
+      s.overflow = *o;
+    } else if (arg == "--format-scale") {
+      if (v != "none" && v != "amax") return bad();
+      s.format_scale = v == "amax" ? qe::QuantScheme::FormatScale::Amax : qe::QuantScheme::FormatScale::None;
+    } else if (arg == "--profile") {
+      auto p = qe::parse_profile(v);
+      if (!p) return bad();
+      s.profile = *p;
+    } else if (arg == "--dtype") {
+      auto d = qe::parse_dtype(v);
+      if (!d) return bad();
+      s.dtype = *d;
+    } else if (arg == "--tensor") {
+      pattern = v;
+    } else if (arg == "--output") {
+      if (v != "table" && v != "csv" && v != "json") return bad();
+      output = v;
+    } else if (arg == "--threads") {
+      auto n = integer(1, 256);
+      if (!n) return bad();
+      threads = static_cast<unsigned>(*n);
+    } else {
+      return usage("unknown option " + arg);
+    }
+  }
+  if (files.empty()) return usage("no files given");
+  std::optional<std::regex> select;
+  if (!pattern.empty()) {
+    try {
+      select.emplace(pattern);
+    } catch (const std::regex_error&) {
+      return usage("--tensor \"" + pattern + "\" is not a valid regular expression");
+    }
+  }
+
+  std::vector<Row> rows;
+  std::vector<Job> jobs;
+  bool failed = false;
+  for (const std::string& path : files) {
+    auto index = index_file(path);
+    if (auto* message = std::get_if<std::string>(&index)) {
+      std::fprintf(stderr, "quant-error: %s: %s\n", path.c_str(), message->c_str());
+      Row r;
+      r.file = path;
+      r.error = *message;
+      rows.push_back(r);
+      failed = true;
+      continue;
+    }
+    for (const qe::TensorInfo& t : std::get<std::vector<qe::TensorInfo>>(index)) {
+      const std::string name = t.name.empty() ? base_name(path) : t.name;
+      if (select && !std::regex_search(name, *select)) continue;
+      Row r;
+      r.file = path;
+      r.tensor = name;
+      r.dtype = t.skipped.empty() ? qe::to_string(t.dtype) : t.file_dtype;
+      r.shape = shape_text(t.shape);
+      r.count = t.count;
+      r.skipped = t.skipped;
+      rows.push_back(r);
+      if (t.skipped.empty()) jobs.push_back(Job{path, name, t, rows.size() - 1});
+    }
+  }
+  // Tensors are independent: each thread takes the next one.
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> pool;
+  for (unsigned k = 0; k < std::min<size_t>(threads, jobs.size()); ++k) {
+    pool.emplace_back([&] {
+      for (size_t j; (j = next.fetch_add(1)) < jobs.size();) analyse(jobs[j], options, rows[jobs[j].row]);
+    });
+  }
+  for (auto& th : pool) th.join();
+  for (const Row& r : rows) {
+    if (!r.error.empty() && !r.tensor.empty()) {
+      std::fprintf(stderr, "quant-error: %s: tensor \"%s\": %s\n", r.file.c_str(), r.tensor.c_str(), r.error.c_str());
+      failed = true;
+    }
+  }
+
+  if (output == "json") {
+    std::printf("[");
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Row& r = rows[i];
+      std::printf("%s\n  {\"file\": %s, \"tensor\": %s, \"dtype\": %s, \"shape\": %s, \"count\": %llu, \"min\": %s, \"max\": %s, "
+                  "\"scale\": %s, \"zeroPoint\": %s, \"mse\": %s, \"sqnrDb\": %s, \"maxAbsError\": %s, \"clipRate\": %s, \"skipped\": %s, \"error\": %s}",
+                  i ? "," : "", json_string(r.file).c_str(), json_string(r.tensor).c_str(), json_string(r.dtype).c_str(),
+                  r.shape.empty() ? "null" : r.shape.c_str(), static_cast<unsigned long long>(r.count), json_num(r.min).c_str(),
+                  json_num(r.max).c_str(), r.grouped ? "null" : json_num(r.scale).c_str(), r.grouped || std::isnan(r.scale) ? "null" : std::to_string(r.zero_point).c_str(),
+                  json_num(r.mse).c_str(), r.sqnr == INFINITY ? "\"Infinity\"" : json_num(r.sqnr).c_str(), json_num(r.max_abs).c_str(),
+                  json_num(r.clip_rate).c_str(), r.skipped.empty() ? "null" : json_string(r.skipped).c_str(),
+                  r.error.empty() ? "null" : json_string(r.error).c_str());
+    }
+    std::printf("\n]\n");
+  } else if (output == "csv") {
+    std::printf("file,tensor,dtype,shape,count,min,max,scale,zero_point,mse,sqnr_db,max_abs_error,clip_rate,note\r\n");
+    for (const Row& r : rows) {
+      const std::string note = !r.error.empty() ? r.error : r.skipped;
+      std::printf("%s,%s,%s,%s,%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s\r\n", csv_cell(r.file).c_str(), csv_cell(r.tensor).c_str(), csv_cell(r.dtype).c_str(),
+                  csv_cell(r.shape).c_str(), static_cast<unsigned long long>(r.count), num(r.min).c_str(), num(r.max).c_str(),
+                  r.grouped ? "" : num(r.scale).c_str(), r.grouped || std::isnan(r.scale) ? "" : std::to_string(r.zero_point).c_str(),
+                  num(r.mse).c_str(), num(r.sqnr).c_str(), num(r.max_abs).c_str(), num(r.clip_rate).c_str(), csv_cell(note).c_str());
+    }
+  } else {
+    const std::vector<std::string> head = {"file", "tensor", "dtype", "shape", "count", "range", "scale", "MSE", "SQNR dB", "max|e|", "clip %"};
+    std::vector<std::vector<std::string>> cells;
+    for (const Row& r : rows) {
+      if (!r.error.empty() || !r.skipped.empty()) {
+        cells.push_back({base_name(r.file), r.tensor, r.dtype, r.shape, std::to_string(r.count), !r.error.empty() ? "error: " + r.error : "skipped: " + r.skipped});
+        continue;
+      }
+      char clip[32];
+      std::snprintf(clip, sizeof clip, "%.2f", 100 * r.clip_rate);
+      cells.push_back({base_name(r.file), r.tensor, r.dtype, r.shape, std::to_string(r.count), "[" + short_num(r.min) + ", " + short_num(r.max) + "]",
+                       r.grouped ? "per group" : short_num(r.scale), short_num(r.mse), short_num(r.sqnr), short_num(r.max_abs), clip});
+    }
+    std::vector<size_t> w(head.size(), 0);
+    for (size_t c = 0; c < head.size(); ++c) w[c] = head[c].size();
+    // Error and skipped rows share the first five columns' widths; their message runs on.
+    for (const auto& line : cells)
+      for (size_t c = 0; c < line.size() && c < head.size(); ++c)
+        if (line.size() == head.size() || c < 5) w[c] = std::max(w[c], line[c].size());
+    const auto print = [&](const std::vector<std::string>& line) {
+      std::string out;
+      for (size_t c = 0; c < line.size(); ++c) {
+        const bool right = c >= 4;
+        const size_t pad = c < w.size() && (line.size() == head.size() || c < 5) ? w[c] - std::min(w[c], line[c].size()) : 0;
+        out += (c ? "  " : "") + (right ? std::string(pad, ' ') + line[c] : line[c] + (c + 1 < line.size() ? std::string(pad, ' ') : ""));
+      }
+      std::printf("%s\n", out.c_str());
+    };
+    print(head);
+    for (const auto& line : cells) print(line);
+    // Whole-file summaries: element-weighted MSE and SQNR over the analysed tensors.
+    std::map<std::string, std::pair<uint64_t, std::pair<double, double>>> per_file;
+    for (const Row& r : rows) {
+      if (!r.error.empty() || !r.skipped.empty() || r.tensor.empty()) continue;
+      auto& f = per_file[r.file];
+      f.first += r.count;
+      f.second.first += r.sum_e2;
+      f.second.second += r.sum_x2;
+    }
+    for (const auto& [file, f] : per_file) {
+      const double mse = f.second.first / static_cast<double>(f.first);
+      std::printf("%s: %llu values, MSE %s, SQNR %s dB\n", base_name(file).c_str(), static_cast<unsigned long long>(f.first), short_num(mse).c_str(),
+                  short_num(10 * std::log10(f.second.second / f.second.first)).c_str());
+    }
+  }
+  return failed ? 1 : 0;
+}

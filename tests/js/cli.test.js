@@ -1,0 +1,125 @@
+// The native command line (build/native/quant-error) against the JS API: files written by numpy
+// (every .npy dtype, both byte orders, Fortran order) and by this test (.safetensors with several
+// tensors and dtypes); each reported metric must equal the API's for the same values and options.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { createQuantizer } from '../../web/src/quantizer.js';
+
+const CLI = fileURLToPath(new URL('../../build/native/quant-error', import.meta.url));
+let qz, dir, values;
+
+before(async () => {
+  qz = await createQuantizer();
+  dir = mkdtempSync(join(tmpdir(), 'quant-error-'));
+  // numpy writes the files and, beside them, each tensor's values in C order as JSON.
+  execFileSync('/usr/bin/python3', ['-c', `
+import json, numpy as np
+rng = np.random.default_rng(3)
+out = {}
+def save(name, a):
+    np.save(${JSON.stringify(dir)} + '/' + name, a)
+    out[name] = [float(v) for v in np.ascontiguousarray(a).reshape(-1)]
+save('f32.npy', rng.normal(0, 1, (6, 10)).astype('<f4'))
+save('f64-big.npy', rng.normal(0, 3, (50,)).astype('>f8'))
+save('f16.npy', rng.normal(0, 1, (40,)).astype('<f2'))
+save('fortran.npy', np.asfortranarray(rng.normal(0, 1, (5, 7)).astype('<f4')))
+save('i8.npy', rng.integers(-128, 128, (33,)).astype('|i1'))
+save('u8.npy', rng.integers(0, 256, (33,)).astype('|u1'))
+save('i16-big.npy', rng.integers(-30000, 30000, (20,)).astype('>i2'))
+save('i32.npy', rng.integers(-2**31, 2**31 - 1, (20,)).astype('<i4'))
+save('scalar.npy', np.array(2.5, dtype='<f4'))
+json.dump(out, open(${JSON.stringify(dir)} + '/values.json', 'w'))
+`]);
+  values = JSON.parse(readFileSync(join(dir, 'values.json'), 'utf8'));
+  // A safetensors file: F32 [3, 4], BF16 [8] (float32 values that are exact in bfloat16), I16 [5].
+  const f32 = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i) * 2);
+  const bf = Float32Array.from({ length: 8 }, (_, i) => Math.fround((i - 4) * 0.375));
+  const bfBits = new Uint16Array(Uint32Array.from(new Uint32Array(bf.buffer), (b) => b >>> 16));
+  const i16 = Int16Array.from([-300, 7, 0, 12345, -1]);
+  const header = JSON.stringify({ __metadata__: { by: 'test' }, weight: { dtype: 'F32', shape: [3, 4], data_offsets: [0, 48] },
+    'bias.bf16': { dtype: 'BF16', shape: [8], data_offsets: [48, 64] }, ids: { dtype: 'I16', shape: [5], data_offsets: [64, 74] } });
+  const head = Buffer.alloc(8);
+  head.writeBigUInt64LE(BigInt(header.length));
+  writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([head, Buffer.from(header), Buffer.from(f32.buffer), Buffer.from(bfBits.buffer), Buffer.from(i16.buffer)]));
+  values.weight = Array.from(f32);
+  values['bias.bf16'] = Array.from(bf);
+  values.ids = Array.from(i16);
+  // A header that promises 36 bytes of data the file does not have.
+  const broken = '{"w": {"dtype": "F32", "shape": [9], "data_offsets": [0, 36]}}';
+  const brokenHead = Buffer.alloc(8);
+  brokenHead.writeBigUInt64LE(BigInt(broken.length));
+  writeFileSync(join(dir, 'broken.safetensors'), Buffer.concat([brokenHead, Buffer.from(broken)]));
+});
+
+function run(args) {
+  const r = spawnSync(CLI, args, { encoding: 'utf8', cwd: dir });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('quant-error, the command line', () => {
+  const files = ['f32.npy', 'f64-big.npy', 'f16.npy', 'fortran.npy', 'i8.npy', 'u8.npy', 'i16-big.npy', 'i32.npy', 'scalar.npy', 'model.safetensors'];
+  for (const [flags, options] of [
+    [['--bits', '4', '--mode', 'asymmetric'], { bits: 4, mode: 'asymmetric' }],
+    [['--calibration', 'percentile', '--percentile', '99'], { calibration: 'percentile', percentile: 99 }],
+    [['--format', 'fp8-e4m3', '--format-scale', 'amax'], { format: 'fp8-e4m3', formatScale: 'amax' }],
+    [['--profile', 'pytorch', '--dtype', 'uint8', '--mode', 'asymmetric'], { profile: 'pytorch', dtype: 'uint8', mode: 'asymmetric' }],
+  ]) {
+    test(`every tensor's metrics equal the API's: ${flags.join(' ')}`, () => {
+      const r = run([...files, ...flags, '--output', 'json']);
+      assert.equal(r.status, 0, r.stderr);
+      const rows = JSON.parse(r.stdout);
+      assert.equal(rows.length, 12);
+      for (const row of rows) {
+        const x = Float64Array.from(values[row.tensor]);
+        const api = qz.analyze(x, { ...options, perSample: false });
+        assert.equal(row.count, x.length, row.tensor);
+        assert.equal(row.mse, api.metrics.mse, `${row.tensor}: MSE`);
+        // SQNR is 10·log10(Σx²/Σe²) of equal sums; the native C library's log10 may differ from
+        // the wasm one's in the last bit.
+        if (api.metrics.sqnrDb === Infinity) assert.equal(row.sqnrDb, 'Infinity', row.tensor);
+        else assert.ok(Math.abs(row.sqnrDb - api.metrics.sqnrDb) <= 4e-16 * Math.abs(api.metrics.sqnrDb), `${row.tensor}: SQNR ${row.sqnrDb} vs ${api.metrics.sqnrDb}`);
+        assert.equal(row.maxAbsError, api.metrics.maxAbsError, `${row.tensor}: max |error|`);
+        if (!options.format) assert.equal(row.scale, api.scale, `${row.tensor}: scale`);
+      }
+    });
+  }
+
+  test('per channel with each tensor\'s own shape, the table, CSV, and the tensor filter', () => {
+    const r = run(['f32.npy', 'fortran.npy', '--granularity', 'channel', '--axis', '1', '--output', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    for (const row of JSON.parse(r.stdout)) {
+      const api = qz.analyze(Float64Array.from(values[row.tensor]), { granularity: 'channel', axis: 1, shape: JSON.parse(row.shape ? JSON.stringify(row.shape) : '[]'), perSample: false });
+      assert.equal(row.mse, api.metrics.mse, row.tensor);
+      assert.equal(row.scale, null);
+    }
+    const table = run(['model.safetensors', '--bits', '6']);
+    assert.equal(table.status, 0);
+    const lines = table.stdout.trim().split('\n');
+    assert.match(lines[0], /^file\s+tensor\s+dtype\s+shape\s+count\s+range\s+scale\s+MSE\s+SQNR dB\s+max\|e\|\s+clip %$/);
+    assert.equal(lines.filter((l) => l.startsWith('model.safetensors ')).length, 3);
+    assert.match(lines.at(-1), /^model\.safetensors: 25 values, MSE [\d.e-]+, SQNR [\d.]+ dB$/);
+    const csv = run(['model.safetensors', '--tensor', '^(weight|ids)$', '--output', 'csv']).stdout.split('\r\n');
+    assert.equal(csv[0], 'file,tensor,dtype,shape,count,min,max,scale,zero_point,mse,sqnr_db,max_abs_error,clip_rate,note');
+    assert.deepEqual(csv.slice(1, -1).map((l) => l.split(',')[1]), ['weight', 'ids']);
+  });
+
+  test('bad files and options: messages on stderr, the other files still reported, exit 1 or 2', () => {
+    const r = run(['broken.safetensors', 'f32.npy', 'missing.npy', 'values.json', '--output', 'json']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /broken\.safetensors: Tensor "w": its data \(bytes 0 to 36\) runs past the end of the file \(0 bytes of data\)/);
+    assert.match(r.stderr, /missing\.npy: cannot open the file/);
+    assert.match(r.stderr, /values\.json: not a \.npy or \.safetensors file/);
+    const rows = JSON.parse(r.stdout);
+    assert.equal(rows.find((row) => row.tensor === 'f32.npy').error, null);
+    assert.equal(run(['f32.npy', '--bits', '40']).status, 2);
+    assert.equal(run(['f32.npy', '--tensor', '(']).status, 2);
+    assert.equal(run([]).status, 2);
+    assert.match(run(['--help']).stdout, /^quant-error: quantization error of the tensors in \.npy and \.safetensors files/);
+  });
+});
