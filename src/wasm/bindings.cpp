@@ -13,6 +13,7 @@
 #include "analyze.h"
 #include "charts.h"
 #include "parse.h"
+#include "tensor_files.h"
 
 using namespace emscripten;
 
@@ -373,6 +374,58 @@ val format_values(const JsOptions& o) {
   return val(typed_memory_view(format_values_.size(), format_values_.data()));
 }
 
+// Tensor files: the header bytes in, the tensors out ({ ok, error, tensors: [...] }, as JS
+// objects). `kind` is "npy" or "safetensors"; `available` bytes at `ptr` are the file's first.
+val read_tensor_header(std::string kind, uintptr_t ptr, double available, double file_size) {
+  const auto* p = reinterpret_cast<const uint8_t*>(ptr);
+  const auto n = static_cast<size_t>(available);
+  const auto size = static_cast<uint64_t>(file_size);
+  val out = val::object();
+  std::vector<qe::TensorInfo> tensors;
+  std::optional<qe::Error> error;
+  if (kind == "npy") {
+    auto r = qe::read_npy(p, n, size);
+    if (auto* e = std::get_if<qe::Error>(&r)) error = *e;
+    else tensors.push_back(std::get<qe::TensorInfo>(r));
+  } else {
+    auto r = qe::read_safetensors(p, n, size);
+    if (auto* e = std::get_if<qe::Error>(&r)) error = *e;
+    else tensors = std::get<std::vector<qe::TensorInfo>>(r);
+  }
+  out.set("ok", !error);
+  out.set("error", error ? error->message : std::string());
+  val list = val::array();
+  for (const auto& t : tensors) {
+    val o = val::object();
+    o.set("name", t.name);
+    o.set("dtype", std::string(qe::to_string(t.dtype)));
+    o.set("fileDtype", t.file_dtype);
+    o.set("bigEndian", t.big_endian);
+    o.set("fortranOrder", t.fortran_order);
+    val shape = val::array();
+    for (int64_t d : t.shape) shape.call<void>("push", static_cast<double>(d));
+    o.set("shape", shape);
+    o.set("offset", static_cast<double>(t.offset));
+    o.set("count", static_cast<double>(t.count));
+    o.set("bytes", static_cast<double>(t.count * qe::dtype_size(t.dtype)));
+    o.set("skipped", t.skipped);
+    list.call<void>("push", o);
+  }
+  out.set("tensors", list);
+  return out;
+}
+
+// How many leading bytes the header needs, once the first `available` are in (0: an error).
+double tensor_header_bytes(std::string kind, uintptr_t ptr, double available, double file_size) {
+  const auto* p = reinterpret_cast<const uint8_t*>(ptr);
+  if (kind == "npy") {
+    auto r = qe::npy_header_bytes(p, static_cast<size_t>(available));
+    return std::holds_alternative<uint64_t>(r) ? static_cast<double>(std::get<uint64_t>(r)) : 0;
+  }
+  auto r = qe::safetensors_header_bytes(p, static_cast<size_t>(available), static_cast<uint64_t>(file_size));
+  return std::holds_alternative<uint64_t>(r) ? static_cast<double>(std::get<uint64_t>(r)) : 0;
+}
+
 EMSCRIPTEN_BINDINGS(quant_core) {
   value_object<JsOptions>("Options")
       .field("bits", &JsOptions::bits)
@@ -512,6 +565,8 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("error", &JsFormatTable::error)
       .field("format", &JsFormatTable::format);
   function("describeFormat", &describe_format);
+  function("readTensorHeader", &read_tensor_header);
+  function("tensorHeaderBytes", &tensor_header_bytes);
   function("formatValues", &format_values);
   function("analyze", &analyze, allow_raw_pointers());
   function("parseValues", &parse_values, allow_raw_pointers());

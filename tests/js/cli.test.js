@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { createQuantizer } from '../../web/src/quantizer.js';
+import { createQuantizer, QuantizerError } from '../../web/src/quantizer.js';
+import { indexTensorFile, readTensor } from '../../web/src/tensorfile.js';
 
 const CLI = fileURLToPath(new URL('../../build/native/quant-error', import.meta.url));
 let qz, dir, values;
@@ -107,6 +108,22 @@ describe('quant-error, the command line', () => {
     const csv = run(['model.safetensors', '--tensor', '^(weight|ids)$', '--output', 'csv']).stdout.split('\r\n');
     assert.equal(csv[0], 'file,tensor,dtype,shape,count,min,max,scale,zero_point,mse,sqnr_db,max_abs_error,clip_rate,note');
     assert.deepEqual(csv.slice(1, -1).map((l) => l.split(',')[1]), ['weight', 'ids']);
+  });
+
+  test('the page\'s reader (web/src/tensorfile.js): the same tensors and values, and the command line\'s metrics', async () => {
+    const cli = JSON.parse(run([...files, '--bits', '5', '--output', 'json']).stdout);
+    for (const file of files) {
+      const blob = new Blob([readFileSync(join(dir, file))]);
+      for (const t of await indexTensorFile(qz, blob, file)) {
+        const x = await readTensor(qz, blob, t);
+        assert.deepEqual(Array.from(x), values[t.name], t.name);
+        const r = qz.analyze(x, { bits: 5, perSample: false });
+        assert.equal(r.metrics.mse, cli.find((row) => row.tensor === t.name).mse, t.name);
+      }
+    }
+    await assert.rejects(indexTensorFile(qz, new Blob([readFileSync(join(dir, 'broken.safetensors'))]), 'broken.safetensors'),
+      (e) => e instanceof QuantizerError && e.field === 'file' && /^broken\.safetensors: Tensor "w": its data/.test(e.message));
+    await assert.rejects(indexTensorFile(qz, new Blob(['a,b']), 'table.csv'), /table\.csv: not a \.npy or \.safetensors file/);
   });
 
   test('bad files and options: messages on stderr, the other files still reported, exit 1 or 2', () => {

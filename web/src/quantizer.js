@@ -378,6 +378,27 @@ class Quantizer {
     return { ...formatOf(d.format), values: values.length ? values : null };
   }
 
+  /**
+   * A tensor file's header: `kind` 'npy' or 'safetensors', `bytes` its first bytes (a Uint8Array),
+   * `fileSize` the whole file's. Returns { need } when more leading bytes are needed, else
+   * { tensors: [{ name, dtype, fileDtype, bigEndian, fortranOrder, shape, offset, count, bytes,
+   * skipped }] }; a malformed header throws a QuantizerError (field 'file').
+   */
+  tensorHeader(kind, bytes, fileSize) {
+    if (kind !== 'npy' && kind !== 'safetensors') fail(`Unknown tensor file kind "${kind}"`, 'file');
+    const ptr = this.#mod._malloc(Math.max(1, bytes.length));
+    try {
+      this.#mod.HEAPU8.set(bytes, ptr);
+      const need = this.#mod.tensorHeaderBytes(kind, ptr, bytes.length, fileSize);
+      if (need > bytes.length) return { need };
+      const r = this.#mod.readTensorHeader(kind, ptr, bytes.length, fileSize);
+      if (!r.ok) fail(r.error, 'file');
+      return { tensors: r.tensors };
+    } finally {
+      this.#mod._free(ptr);
+    }
+  }
+
   /** Bytes the wasm allocator holds for live objects (a leak shows as growth). */
   heapInUse() {
     return this.#mod.heapInUse();

@@ -1,0 +1,89 @@
+// Tensor files in the browser (or node): the header through the core's checked readers, then one
+// tensor at a time as numbers in C order. Blobs are read slice by slice: the whole file is never
+// copied, only the tensor being analysed.
+import { QuantizerError } from './quantizer.js';
+
+/** 'npy' or 'safetensors' from the file name, or null. */
+export function tensorFileKind(name) {
+  if (/\.npy$/i.test(name)) return 'npy';
+  if (/\.safetensors$/i.test(name)) return 'safetensors';
+  return null;
+}
+
+const bytesOf = async (blob, start, end) => new Uint8Array(await blob.slice(start, end).arrayBuffer());
+
+/** The tensors of a .npy or .safetensors Blob (throws a QuantizerError naming what is wrong). */
+export async function indexTensorFile(qz, blob, name) {
+  const kind = tensorFileKind(name);
+  if (!kind) throw new QuantizerError(`${name}: not a .npy or .safetensors file`, 'file');
+  let have = Math.min(blob.size, kind === 'npy' ? 12 : 8);
+  for (let tries = 0; tries < 3; tries++) {
+    let r;
+    try {
+      r = qz.tensorHeader(kind, await bytesOf(blob, 0, have), blob.size);
+    } catch (e) {
+      throw new QuantizerError(`${name}: ${e.message}`, 'file');
+    }
+    if (r.tensors) return r.tensors.map((t) => ({ ...t, name: t.name || name }));
+    have = Math.min(blob.size, r.need);
+  }
+  throw new QuantizerError(`${name}: the header could not be read`, 'file');
+}
+
+let f16Table = null;
+
+/**
+ * One tensor's values in C order: Float32Array where float32 holds them exactly (float32, float16,
+ * bfloat16, 8- and 16-bit integers), Float64Array otherwise (float64, int32).
+ */
+export async function readTensor(qz, blob, t) {
+  const bytes = await bytesOf(blob, t.offset, t.offset + t.bytes);
+  if (bytes.length !== t.bytes) throw new QuantizerError(`Tensor "${t.name}": the file ends before its data`, 'file');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const le = !t.bigEndian;
+  const n = t.count;
+  let out;
+  switch (t.dtype) {
+    case 'float64':
+      out = Float64Array.from({ length: n }, (_, i) => view.getFloat64(i * 8, le));
+      break;
+    case 'float32':
+      out = Float32Array.from({ length: n }, (_, i) => view.getFloat32(i * 4, le));
+      break;
+    case 'float16':
+      f16Table ??= qz.describeFormat({ format: 'fp16' }).values;
+      out = Float32Array.from({ length: n }, (_, i) => f16Table[view.getUint16(i * 2, le)]);
+      break;
+    case 'bfloat16': {
+      const bits = Uint32Array.from({ length: n }, (_, i) => view.getUint16(i * 2, le) << 16);
+      out = new Float32Array(bits.buffer);
+      break;
+    }
+    case 'int8': out = Float32Array.from({ length: n }, (_, i) => view.getInt8(i)); break;
+    case 'uint8': out = Float32Array.from({ length: n }, (_, i) => view.getUint8(i)); break;
+    case 'int16': out = Float32Array.from({ length: n }, (_, i) => view.getInt16(i * 2, le)); break;
+    case 'int32': out = Float64Array.from({ length: n }, (_, i) => view.getInt32(i * 4, le)); break;
+    default: throw new QuantizerError(`Tensor "${t.name}": ${t.skipped || `dtype ${t.fileDtype} is not read`}`, 'file');
+  }
+  return t.fortranOrder ? cOrder(out, t.shape) : out;
+}
+
+// A Fortran-ordered tensor's values in C order.
+function cOrder(f, shape) {
+  const out = new f.constructor(f.length);
+  const rank = shape.length;
+  const index = new Array(rank).fill(0);
+  for (let c = 0; c < out.length; c++) {
+    let k = 0, stride = 1;
+    for (let d = 0; d < rank; d++) {
+      k += index[d] * stride;
+      stride *= shape[d];
+    }
+    out[c] = f[k];
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++index[d] < shape[d]) break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
