@@ -3,7 +3,9 @@
 // trip, and no console error or CSP violation anywhere.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
@@ -107,6 +109,27 @@ function parseCsv(text) {
   }
   assert.equal(cell + row.join(''), '', 'the text ends with CRLF');
   return rows;
+}
+
+// A .safetensors file of float32 tensors (and `extra` entries of other dtypes with zero bytes).
+function safetensorsBytes(tensors, extra = {}) {
+  const header = {};
+  const parts = [];
+  let at = 0;
+  for (const [name, x] of Object.entries(tensors)) {
+    header[name] = { dtype: 'F32', shape: [x.length], data_offsets: [at, at + x.byteLength] };
+    parts.push(Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+    at += x.byteLength;
+  }
+  for (const [name, { dtype, shape, bytes }] of Object.entries(extra)) {
+    header[name] = { dtype, shape, data_offsets: [at, at + bytes] };
+    parts.push(Buffer.alloc(bytes));
+    at += bytes;
+  }
+  const text = Buffer.from(JSON.stringify(header));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(text.length));
+  return Buffer.concat([length, text, ...parts]);
 }
 
 async function metricValues(page) {
@@ -447,6 +470,67 @@ describe('the calculator page', () => {
     const onnx = qz.analyze(Float32Array.from(qz.parseValues(golden_('seed004-symmetric').valuesText)), { profile: 'onnx', dtype: 'int4', mode: 'asymmetric' });
     assert.equal(Number((await metricValues(page)).scale), onnx.scale);
     assert.match(await page.locator('#snippet').textContent(), /QuantizeLinear[\s\S]*TensorProto\.INT4[\s\S]*make_opsetid\("", 21\)/);
+    await page.context().close();
+  });
+
+  test('a tensor file: every tensor reported as the API gives it, sorted, filtered, exported, opened; a big one cancelled', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quant-error-page-'));
+    const tensors = {
+      'layer.0.weight': Float32Array.from({ length: 4096 }, (_, i) => Math.sin(i * 0.3) * (1 + (i % 17))),
+      'layer.0.bias': Float32Array.from({ length: 64 }, (_, i) => (i - 32) / 40),
+      'layer.1.weight': Float32Array.from({ length: 2048 }, (_, i) => Math.cos(i) * 0.01),
+    };
+    const file = join(dir, 'small.safetensors');
+    writeFileSync(file, safetensorsBytes(tensors, { 'layer.1.scale_f8': { dtype: 'F8_E4M3', shape: [4], bytes: 4 } }));
+    const page = await openPage();
+    await page.getByLabel('Bit depth', { exact: true }).fill('4');
+    await page.getByLabel('Range', { exact: true }).selectOption({ label: 'Derive from samples' });
+    const rendered = async () => page.waitForFunction(() => document.getElementById('report').dataset.render !== undefined);
+    await page.setInputFiles('#file-input', file);
+    await rendered();
+    const qz = await (qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer()));
+    const rows = await page.$$eval('#report-table tbody tr', (trs) => trs.map((tr) => ({ name: tr.dataset.tensor, cells: Object.fromEntries(
+      [...tr.querySelectorAll('td[data-column]')].map((td) => [td.dataset.column, td.dataset.value ?? td.textContent])), text: tr.textContent })));
+    assert.deepEqual(rows.map((r) => r.name), ['layer.0.weight', 'layer.0.bias', 'layer.1.weight', 'layer.1.scale_f8']);
+    for (const [name, x] of Object.entries(tensors)) {
+      const api = qz.analyze(x, { bits: 4, perSample: false });
+      const row = rows.find((r) => r.name === name);
+      assert.equal(Number(row.cells.mse), api.metrics.mse, name);
+      assert.equal(Number(row.cells.sqnrDb), api.metrics.sqnrDb, name);
+    }
+    assert.match(rows[3].text, /skipped: dtype F8_E4M3 is not read/);
+    assert.match(await page.locator('#report-summary').textContent(), /^4 tensors, 3 analysed, 1 skipped; over 6.208 values/);
+    await page.getByRole('button', { name: /^SQNR \(dB\)/ }).click();
+    const sorted = await page.$$eval('#report-table tbody tr', (trs) => trs.map((tr) => tr.dataset.tensor));
+    const bySqnr = Object.entries(tensors).map(([name, x]) => [name, qz.analyze(x, { bits: 4, perSample: false }).metrics.sqnrDb]).sort((a, b) => a[1] - b[1]);
+    assert.deepEqual(sorted.slice(0, 3), bySqnr.map(([name]) => name));
+    assert.equal(await page.locator('#report-table tr.worst').count(), 1);
+    await page.getByLabel('Filter tensors', { exact: true }).fill('bias');
+    assert.deepEqual(await page.$$eval('#report-table tbody tr', (trs) => trs.map((tr) => tr.dataset.tensor)), ['layer.0.bias']);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download report CSV' }).click()]);
+    assert.equal(download.suggestedFilename(), 'small-report.csv');
+    const csv = parseCsv(readFileSync(await download.path(), 'utf8'));
+    assert.equal(csv.length, 5);
+    assert.equal(Number(csv.find((r) => r[0] === 'layer.0.bias')[8]), qz.analyze(tensors['layer.0.bias'], { bits: 4, perSample: false }).metrics.mse);
+    // Open a tensor in the calculator view.
+    const before = await page.locator('#results').getAttribute('data-render');
+    await page.getByRole('button', { name: 'layer.0.bias', exact: true }).click();
+    await page.waitForFunction((old) => document.getElementById('results').dataset.render !== old, before);
+    assert.equal(await page.getByLabel('Tensor name', { exact: true }).inputValue(), 'layer.0.bias');
+    assert.equal(Number(await page.locator('[data-metric="mse"]').getAttribute('data-value')), qz.analyze(tensors['layer.0.bias'], { bits: 4 }).metrics.mse);
+
+    // A bigger file, cancelled while it is read: the message says so and the page stays usable.
+    const big = {};
+    for (let k = 0; k < 40; k++) big[`block.${k}`] = Float32Array.from({ length: 400000 }, (_, i) => Math.sin(i * 0.001 + k));
+    const bigFile = join(dir, 'big.safetensors');
+    writeFileSync(bigFile, safetensorsBytes(big));
+    await page.setInputFiles('#file-input', bigFile);
+    await page.locator('#report-progress:not([hidden])').waitFor();
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.waitForFunction(() => document.getElementById('report-error').textContent !== '');
+    assert.equal(await page.locator('#report-error').textContent(), 'Cancelled: the file was not read to the end.');
+    await page.setInputFiles('#file-input', file);
+    await page.waitForFunction(() => document.querySelectorAll('#report-table tbody tr').length === 4);
     await page.context().close();
   });
 

@@ -5,6 +5,7 @@ import { renderCharts, renderCompareChart, renderExplore, renderExplorer, render
 import { bitFields, codeTable } from './app/explorer.js';
 import { Calculator } from './app/client.js';
 import { snippet } from './app/snippet.js';
+import { arrange, REPORT_COLUMNS, reportCsv, reportJson, summarize, worstNames } from './app/report.js';
 import { compareCsvRows, DEFAULT_ROWS, describe, fieldId, MAX_ROWS, renderResults, renderRows, ROW_FIELDS, rowFromForm, rowsFromParam, rowsToOptions,
   rowsToParam } from './app/compare.js';
 import { DISTRIBUTIONS, generateSamples } from './app/generate.js';
@@ -14,6 +15,10 @@ import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, toOptions, toQu
 const $ = (id) => document.getElementById(id);
 const calculator = new Calculator();
 const comparer = new Calculator(); // its own worker: comparing never cancels a calculation
+const reporter = new Calculator(); // and one for tensor files
+let report = null; // { file, rows, … } of the open tensor file, with its File and options
+const reportView = { filter: '', sort: null, descending: false };
+const MAX_OPEN = 1000000; // values a tensor may have to open in the calculator view
 let compareRows = DEFAULT_ROWS.map((r) => ({ ...r }));
 let compared = null; // { name, results } of the last comparison
 let freeCompare = () => {};
@@ -338,6 +343,110 @@ function downloadCompareCsv() {
     csvFileName(compared.name).replace(/-quantization\.csv$/, '-comparison.csv'));
 }
 
+// Tensor files: every tensor reported with the form's settings, in the reporter's worker.
+async function openFile(file) {
+  if (!file) return;
+  clearProblems();
+  const { options, problem } = toOptions(readForm(document));
+  if (problem) return showProblem(problem.field, problem.message);
+  $('report').hidden = false;
+  $('report-title').textContent = `Tensors in ${file.name}`;
+  // A new file starts unsorted and unfiltered.
+  Object.assign(reportView, { filter: '', sort: null, descending: false });
+  $('report-filter').value = '';
+  $('report-error').textContent = '';
+  $('report-summary').textContent = '';
+  $('report-table').tHead.replaceChildren();
+  $('report-table').tBodies[0].replaceChildren();
+  $('report-progress').hidden = false;
+  $('report-bar').value = 0;
+  $('report-progress-text').textContent = 'Reading the header…';
+  $('report').scrollIntoView({ block: 'start' });
+  const mb = (b) => `${(b / 1e6).toFixed(b < 1e7 ? 1 : 0)} MB`;
+  try {
+    const result = await reporter.report(file, options, (p) => {
+      $('report-bar').value = p.total ? p.done / p.total : 0;
+      const rate = p.seconds > 0 ? p.done / p.seconds : 0;
+      const left = rate > 0 ? (p.total - p.done) / rate : null;
+      $('report-progress-text').textContent = `Tensor ${p.tensor} of ${p.tensors} (${p.name}): ${mb(p.done)} of ${mb(p.total)}` +
+        (rate > 0 ? `, ${mb(rate)}/s, about ${Math.ceil(left)} s left` : '');
+    });
+    report = { ...result, blob: file, options };
+    renderReport();
+    $('report').dataset.render = String(Number($('report').dataset.render ?? 0) + 1);
+  } catch (e) {
+    $('report-error').textContent = e.cancelled ? 'Cancelled: the file was not read to the end.' : e.message;
+  } finally {
+    $('report-progress').hidden = true;
+  }
+}
+
+function renderReport() {
+  if (!report) return;
+  const s = summarize(report);
+  $('report-summary').textContent = `${fmt(s.tensors)} tensor${s.tensors === 1 ? '' : 's'}, ${fmt(s.analysed)} analysed` +
+    `${s.skipped ? `, ${fmt(s.skipped)} skipped` : ''}${s.failed ? `, ${fmt(s.failed)} with errors` : ''}; ` +
+    `over ${fmt(s.values)} values: MSE ${fmt(s.mse)}, SQNR ${fmt(s.sqnrDb)} dB (weighted by size). Highlighted: the worst tenth below 40 dB.`;
+  const head = document.createElement('tr');
+  for (const [key, label] of REPORT_COLUMNS) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    if (key === 'name' || key === 'dtype' || key === 'shape') th.className = 'text';
+    const button = document.createElement('button');
+    button.type = 'button';
+    const arrow = reportView.sort === key ? (reportView.descending ? ' ▼' : ' ▲') : '';
+    button.textContent = `${label}${arrow}`;
+    th.setAttribute('aria-sort', reportView.sort === key ? (reportView.descending ? 'descending' : 'ascending') : 'none');
+    button.addEventListener('click', () => {
+      reportView.descending = reportView.sort === key ? !reportView.descending : false;
+      reportView.sort = key;
+      renderReport();
+    });
+    th.append(button);
+    head.append(th);
+  }
+  $('report-table').tHead.replaceChildren(head);
+  const worst = worstNames(report.rows);
+  $('report-table').tBodies[0].replaceChildren(...arrange(report.rows, reportView).map((r) => {
+    const tr = document.createElement('tr');
+    tr.dataset.tensor = r.name;
+    if (worst.has(r.name)) tr.className = 'worst';
+    for (const [key, , value, shown] of REPORT_COLUMNS) {
+      const td = document.createElement('td');
+      if (key === 'name' || key === 'dtype' || key === 'shape') td.className = 'text';
+      if (key === 'name' && r.mse !== undefined && r.count <= MAX_OPEN) {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.textContent = r.name;
+        b.title = 'Open in the calculator';
+        b.addEventListener('click', () => openTensor(r));
+        td.append(b);
+      } else if (key === 'range' && (r.error || r.skipped)) {
+        td.textContent = r.error ? `error: ${r.error}` : `skipped: ${r.skipped}`;
+        td.colSpan = REPORT_COLUMNS.length - 4;
+        td.className = 'text';
+        tr.append(td);
+        break;
+      } else {
+        const v = value(r);
+        td.textContent = shown ? shown(r) : typeof v === 'number' ? fmt(v) : v ?? '';
+        if (typeof v === 'number') td.dataset.value = String(v);
+      }
+      td.dataset.column = key;
+      tr.append(td);
+    }
+    return tr;
+  }));
+}
+
+async function openTensor(row) {
+  const t = await reporter.tensor(report.blob, row.name);
+  writeForm(document, { ...readForm(document), name: t.name, values: Array.from(t.values, String).join(', '), shape: t.shape.join(',') });
+  syncRangeFields();
+  $('form').scrollIntoView({ block: 'start' });
+  calculate();
+}
+
 function loadExample() {
   writeForm(document, { ...readForm(document), bits: '8', mode: 'symmetric', rounding: 'half-even', range: 'custom', min: '-1.50', max: '1.50', values: DEFAULTS.values });
   syncRangeFields();
@@ -407,6 +516,31 @@ function init() {
     $(fieldId(compareRows.length - 1, 'bits')).focus();
   });
   $('compare-csv').addEventListener('click', downloadCompareCsv);
+  $('open-file').addEventListener('click', () => $('file-input').click());
+  $('file-input').addEventListener('change', () => {
+    openFile($('file-input').files[0]);
+    $('file-input').value = '';
+  });
+  $('form').addEventListener('dragover', (event) => {
+    if (![...event.dataTransfer.types].includes('Files')) return;
+    event.preventDefault();
+    $('form').classList.add('dropping');
+  });
+  $('form').addEventListener('dragleave', () => $('form').classList.remove('dropping'));
+  $('form').addEventListener('drop', (event) => {
+    $('form').classList.remove('dropping');
+    if (!event.dataTransfer.files.length) return;
+    event.preventDefault();
+    openFile(event.dataTransfer.files[0]);
+  });
+  $('report-cancel').addEventListener('click', () => reporter.cancel());
+  $('report-filter').addEventListener('input', () => {
+    reportView.filter = $('report-filter').value;
+    renderReport();
+  });
+  const base = () => (report?.file ?? 'tensors').replace(/\.(npy|safetensors)$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_');
+  $('report-csv').addEventListener('click', () => report && save(new Blob([reportCsv(report)], { type: 'text/csv;charset=utf-8' }), `${base()}-report.csv`));
+  $('report-json').addEventListener('click', () => report && save(new Blob([reportJson(report, report.options)], { type: 'application/json' }), `${base()}-report.json`));
   writeForm(document, fromUrl ?? DEFAULTS);
   syncRangeFields();
   $('form').addEventListener('submit', (event) => {

@@ -6,11 +6,14 @@
 // cancels by terminating the worker.
 import { explore, exploreFormats } from './app/explore.js';
 import { createQuantizer, QuantizerError } from './quantizer.js';
+import { indexTensorFile, readTensor } from './tensorfile.js';
 
 const ready = createQuantizer();
 let latest = 0; // the newest calculation: older what-if studies stop when it changes
 
-self.onmessage = async ({ data: { id, text, options, compare, describe } }) => {
+self.onmessage = async ({ data: { id, text, options, compare, describe, file, open } }) => {
+  if (file && open !== undefined) return sendTensor(id, file, open);
+  if (file) return runReport(id, file, options);
   if (describe) {
     // A format's definition and values for the form; answered between calculations' steps.
     const qz = await ready;
@@ -91,4 +94,55 @@ function runCompare(qz, id, text, list) {
 function gridOf(qz, options) {
   const values = qz.describeFormat(options).values ?? Float64Array.from({ length: 255 }, (_, k) => (k - 127) * 2 ** -6); // MXINT8
   return Float64Array.from(new Set(Array.from(values).filter(Number.isFinite).map((v) => (v === 0 ? 0 : v)))).sort();
+}
+
+// A tensor file's report: every tensor read (one at a time, slice by slice from the File) and
+// analysed with the options; progress after each. Errors of one tensor stay in its row.
+async function runReport(id, file, options) {
+  try {
+    const qz = await ready;
+    const tensors = await indexTensorFile(qz, file, file.name);
+    const total = tensors.reduce((a, t) => a + (t.skipped ? 0 : t.bytes), 0);
+    const started = performance.now();
+    let done = 0;
+    const rows = [];
+    for (const [k, t] of tensors.entries()) {
+      const row = { name: t.name, dtype: t.skipped ? t.fileDtype : t.dtype, shape: t.shape, count: t.count, skipped: t.skipped || null, error: null };
+      rows.push(row);
+      if (t.skipped) continue;
+      self.postMessage({ id, progress: { done, total, tensor: k + 1, tensors: tensors.length, name: t.name, seconds: (performance.now() - started) / 1000 } });
+      try {
+        const x = await readTensor(qz, file, t);
+        const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [x.length] } : {};
+        const r = qz.analyze(x, { ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
+        let min = Infinity, max = -Infinity, x2 = 0;
+        for (const v of x) {
+          if (v < min) min = v;
+          if (v > max) max = v;
+          x2 += v * v;
+        }
+        Object.assign(row, { min, max, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb,
+          maxAbsError: r.metrics.maxAbsError, clipRate: r.metrics.clipRate, sumSquares: x2 });
+      } catch (e) {
+        row.error = e.message;
+      }
+      done += t.bytes;
+    }
+    self.postMessage({ id, report: { file: file.name, size: file.size, rows, seconds: (performance.now() - started) / 1000 } });
+  } catch (e) {
+    self.postMessage({ id, error: { field: 'file', index: null, message: e.message } });
+  }
+}
+
+// One tensor's values, to open it in the calculator.
+async function sendTensor(id, file, name) {
+  try {
+    const qz = await ready;
+    const t = (await indexTensorFile(qz, file, file.name)).find((k) => k.name === name);
+    if (!t) throw new QuantizerError(`${file.name} has no tensor "${name}"`, 'file');
+    const values = await readTensor(qz, file, t);
+    self.postMessage({ id, tensor: { name, shape: t.shape, values } }, [values.buffer]);
+  } catch (e) {
+    self.postMessage({ id, error: { field: 'file', index: null, message: e.message } });
+  }
 }

@@ -24,6 +24,11 @@ export class Calculator {
         this.#pending = null;
         return p.onExplore?.(data.explore);
       }
+      if (data.progress) return p.onPhase?.(data.progress);
+      if (data.report || data.tensor) {
+        this.#pending = null;
+        return p.resolve(data.report ?? data.tensor);
+      }
       if (data.compared) {
         this.#pending = null;
         return p.resolve(data.compared);
@@ -55,6 +60,16 @@ export class Calculator {
   /** Resolves with one entry per options object: a result without per-sample arrays, or { options, error, field }. */
   compare(text, list, onPhase) {
     return this.#start({ text, compare: list }, onPhase);
+  }
+
+  /** The per-tensor report of a tensor file (a File); onProgress({ done, total, tensor, tensors, name, seconds }). */
+  report(file, options, onProgress) {
+    return this.#start({ file, options }, onProgress);
+  }
+
+  /** One tensor of a tensor file: { name, shape, values }. */
+  tensor(file, name) {
+    return this.#start({ file, open: name });
   }
 
   #start(message, onPhase, onExplore) {

@@ -1,0 +1,66 @@
+// The per-tensor report of a tensor file: rows sortable and filterable, the worst highlighted,
+// a whole-file summary (element-weighted MSE and SQNR), CSV and JSON. Names from the file reach
+// the page through textContent only.
+import { csvText } from '../export/csv.js';
+import { fmt } from './render.js';
+
+// [key, header, value of a row, shown text]
+export const REPORT_COLUMNS = [
+  ['name', 'tensor', (r) => r.name],
+  ['shape', 'shape', (r) => r.shape.length, (r) => `[${r.shape.join(', ')}]`],
+  ['dtype', 'dtype', (r) => r.dtype],
+  ['count', 'values', (r) => r.count],
+  ['range', 'range', (r) => r.max - r.min, (r) => (r.min === undefined ? '' : `[${fmt(r.min)}, ${fmt(r.max)}]`)],
+  ['scale', 'scale', (r) => r.scale, (r) => (r.scale === null || r.scale === undefined ? (r.mse === undefined ? '' : 'per group') : fmt(r.scale))],
+  ['mse', 'MSE', (r) => r.mse],
+  ['sqnrDb', 'SQNR (dB)', (r) => r.sqnrDb],
+  ['maxAbsError', 'max |error|', (r) => r.maxAbsError],
+  ['clipRate', 'clip rate', (r) => r.clipRate, (r) => (r.clipRate === undefined ? '' : `${(100 * r.clipRate).toFixed(2)}%`)],
+];
+
+/** Element-weighted MSE and SQNR over the analysed tensors. */
+export function summarize(report) {
+  const ok = report.rows.filter((r) => r.mse !== undefined && r.mse !== null);
+  const n = ok.reduce((a, r) => a + r.count, 0);
+  const e2 = ok.reduce((a, r) => a + r.mse * r.count, 0);
+  const x2 = ok.reduce((a, r) => a + r.sumSquares, 0);
+  return { tensors: report.rows.length, analysed: ok.length, skipped: report.rows.filter((r) => r.skipped).length,
+    failed: report.rows.filter((r) => r.error).length, values: n, mse: n ? e2 / n : null, sqnrDb: e2 > 0 ? 10 * Math.log10(x2 / e2) : x2 > 0 ? Infinity : null };
+}
+
+/** Rows matching the filter (a case-insensitive part of the name), sorted by a column. */
+export function arrange(rows, { filter = '', sort = null, descending = false } = {}) {
+  const f = filter.trim().toLowerCase();
+  const out = rows.filter((r) => !f || r.name.toLowerCase().includes(f));
+  if (sort) {
+    const value = REPORT_COLUMNS.find(([key]) => key === sort)[2];
+    const rank = (v) => (v === null || v === undefined || Number.isNaN(v) ? null : v);
+    out.sort((a, b) => {
+      const x = rank(value(a)), y = rank(value(b));
+      if (x === null || y === null) return x === null ? (y === null ? 0 : 1) : -1; // missing values last
+      const c = typeof x === 'string' ? x.localeCompare(y) : x - y;
+      return descending ? -c : c;
+    });
+  }
+  return out;
+}
+
+/** The tensors to flag: the lowest SQNR tenth (at least one) among those below 40 dB. */
+export function worstNames(rows) {
+  const ok = rows.filter((r) => typeof r.sqnrDb === 'number' && Number.isFinite(r.sqnrDb)).sort((a, b) => a.sqnrDb - b.sqnrDb);
+  return new Set(ok.slice(0, Math.max(1, Math.ceil(ok.length / 10))).filter((r) => r.sqnrDb < 40).map((r) => r.name));
+}
+
+export function reportCsv(report) {
+  const rows = [['tensor', 'dtype', 'shape', 'count', 'min', 'max', 'scale', 'zero_point', 'mse', 'sqnr_db', 'max_abs_error', 'clip_rate', 'note']];
+  for (const r of report.rows) {
+    rows.push([r.name, r.dtype, r.shape.join('x'), r.count, r.min ?? null, r.max ?? null, r.scale ?? null, r.zeroPoint ?? null, r.mse ?? null,
+      r.sqnrDb ?? null, r.maxAbsError ?? null, r.clipRate ?? null, r.error ?? r.skipped ?? null]);
+  }
+  return csvText(rows);
+}
+
+export function reportJson(report, options) {
+  return `${JSON.stringify({ file: report.file, options, summary: summarize(report), tensors: report.rows.map(({ sumSquares, ...r }) => r) }, (k, v) =>
+    (v === Infinity ? 'Infinity' : v), 1)}\n`;
+}
