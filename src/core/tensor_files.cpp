@@ -101,7 +101,9 @@ struct Json {
   int64_t integer = 0;
   std::string text;
   std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
+  // An object's members in order (two vectors: a vector may hold the type being defined, a pair may not).
+  std::vector<std::string> keys;
+  std::vector<Json> values;
 };
 
 class JsonReader {
@@ -147,7 +149,8 @@ class JsonReader {
         ++p_;
         auto v = value(depth + 1);
         if (!v) return std::nullopt;
-        j.members.emplace_back(std::move(*key), std::move(*v));
+        j.keys.push_back(std::move(*key));
+        j.values.push_back(std::move(*v));
         space();
         if (p_ < end_ && *p_ == ',') {
           ++p_;
@@ -266,8 +269,8 @@ class JsonReader {
 };
 
 const Json* member(const Json& o, const char* key) {
-  for (const auto& [k, v] : o.members)
-    if (k == key) return &v;
+  for (size_t i = 0; i < o.keys.size(); ++i)
+    if (o.keys[i] == key) return &o.values[i];
   return nullptr;
 }
 
@@ -393,7 +396,9 @@ FileResult<std::vector<TensorInfo>> read_safetensors(const uint8_t* p, size_t av
   if (doc->kind != Json::Object) return bad("The .safetensors header is not a JSON object");
   const uint64_t data_size = file_size - header_end;
   std::vector<TensorInfo> out;
-  for (const auto& [name, spec] : doc->members) {
+  for (size_t m = 0; m < doc->keys.size(); ++m) {
+    const std::string& name = doc->keys[m];
+    const Json& spec = doc->values[m];
     if (name == "__metadata__") continue;
     TensorInfo t;
     t.name = name;
