@@ -1,5 +1,5 @@
 // quant-error: the calculator's core on tensor files from the command line. Every tensor of
-// every .npy and .safetensors file given is quantized with the options (the JS API's, as
+// every .npy, .safetensors and .gguf file given is quantized with the options (the JS API's, as
 // flags) and reported as an aligned table, CSV or JSON. Tensors are analysed on all cores.
 #include <algorithm>
 #include <atomic>
@@ -20,7 +20,7 @@
 
 namespace {
 
-constexpr const char* kHelp = R"(quant-error: quantization error of the tensors in .npy and .safetensors files
+constexpr const char* kHelp = R"(quant-error: quantization error of the tensors in .npy, .safetensors and .gguf files
 
 Usage: quant-error FILE... [options]
 
@@ -118,7 +118,18 @@ std::variant<std::vector<qe::TensorInfo>, std::string> index_file(const std::str
     if (auto* e = std::get_if<qe::Error>(&t)) return e->message;
     return std::get<std::vector<qe::TensorInfo>>(t);
   }
-  return std::string("not a .npy or .safetensors file");
+  if (ends_with(path, ".gguf")) {
+    uint64_t want = 1 << 20;  // the header grows with the vocabulary: read more until it fits
+    while (true) {
+      header(want);
+      auto g = qe::read_gguf(head.data(), head.size(), size);
+      if (auto* e = std::get_if<qe::Error>(&g)) return e->message;
+      const qe::GgufHeader& h = std::get<qe::GgufHeader>(g);
+      if (h.need == 0) return h.tensors;
+      want = h.need;
+    }
+  }
+  return std::string("not a .npy, .safetensors or .gguf file");
 }
 
 void analyse(const Job& job, const qe::AnalyzeOptions& base, Row& row) {

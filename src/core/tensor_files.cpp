@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -445,6 +446,150 @@ FileResult<std::vector<TensorInfo>> read_safetensors(const uint8_t* p, size_t av
     if (a->skipped.empty() && c->offset < a_end) return bad("Tensors \"" + a->name + "\" and \"" + c->name + "\" overlap in the file");
   }
   return out;
+}
+
+namespace {
+
+// A bounded reader over the header bytes: every read checks what is left first.
+struct Cursor {
+  const uint8_t* p;
+  size_t size, at = 0;
+  bool short_read = false;
+  bool take(size_t n) {
+    if (n > size - at) return short_read = true, false;
+    return true;
+  }
+  uint64_t u(int bytes) {
+    if (!take(static_cast<size_t>(bytes))) return 0;
+    const uint64_t v = le(p + at, bytes);
+    at += static_cast<size_t>(bytes);
+    return v;
+  }
+  std::optional<std::string> str() {
+    const uint64_t n = u(8);
+    if (short_read) return std::nullopt;
+    if (n > (uint64_t{1} << 30) || !take(static_cast<size_t>(n))) return short_read = true, std::nullopt;
+    std::string s(reinterpret_cast<const char*>(p + at), static_cast<size_t>(n));
+    at += static_cast<size_t>(n);
+    return s;
+  }
+};
+
+const char* ggml_type_name(uint32_t t) {
+  static const char* names[] = {"F32",  "F16",  "Q4_0", "Q4_1", "Q4_2", "Q4_3", "Q5_0",    "Q5_1",   "Q8_0",  "Q8_1",
+                                "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K", "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S",
+                                "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS", "I8",  "I16",  "I32",     "I64",    "F64",   "IQ1_M",
+                                "BF16"};
+  return t < sizeof names / sizeof *names ? names[t] : "unknown";
+}
+
+}  // namespace
+
+FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t file_size) {
+  GgufHeader h;
+  const auto more = [&]() {
+    // The header runs past what was read: ask for twice as much (at most the file).
+    h.need = std::min<uint64_t>(file_size, std::max<uint64_t>(available * 2, 1 << 16));
+    if (h.need <= available) return FileResult<GgufHeader>(bad("The GGUF header runs past the end of the file"));
+    return FileResult<GgufHeader>(h);
+  };
+  Cursor c{p, available};
+  if (available < 4) return available < file_size ? more() : FileResult<GgufHeader>(bad("Too short for a GGUF file"));
+  if (std::memcmp(p, "GGUF", 4) != 0) return bad("Not a GGUF file: it does not start with GGUF");
+  c.at = 4;
+  const uint64_t version = c.u(4);
+  const uint64_t tensors = c.u(8), kvs = c.u(8);
+  if (c.short_read) return more();
+  if (version < 2 || version > 3) return bad("Unsupported GGUF version " + std::to_string(version) + " (2 and 3 are read)");
+  if (tensors > 1'000'000 || kvs > 10'000'000) return bad("The GGUF header claims " + std::to_string(tensors) + " tensors and " + std::to_string(kvs) + " metadata entries");
+  uint64_t alignment = 32;
+  // Metadata: skipped value by value (typed), except general.alignment.
+  const std::function<bool(uint64_t, int)> skip = [&](uint64_t type, int depth) -> bool {
+    static const int width[] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
+    if (type == 8) return c.str().has_value();
+    if (type == 9) {
+      if (depth > 4) return false;
+      const uint64_t inner = c.u(4), n = c.u(8);
+      if (c.short_read || inner > 12) return false;
+      if (inner != 8 && inner != 9) {
+        const uint64_t bytes = n * static_cast<uint64_t>(width[inner]);
+        if (n > (uint64_t{1} << 40) || !c.take(static_cast<size_t>(std::min<uint64_t>(bytes, SIZE_MAX)))) return false;
+        c.at += static_cast<size_t>(bytes);
+        return true;
+      }
+      for (uint64_t i = 0; i < n; ++i)
+        if (!skip(inner, depth + 1)) return false;
+      return true;
+    }
+    if (type > 12) return false;
+    if (!c.take(static_cast<size_t>(width[type]))) return false;
+    c.at += static_cast<size_t>(width[type]);
+    return true;
+  };
+  for (uint64_t k = 0; k < kvs; ++k) {
+    const auto key = c.str();
+    const uint64_t type = c.u(4);
+    if (c.short_read) return more();
+    if (type > 12) return bad("Unknown GGUF metadata type " + std::to_string(type) + " for "" + *key + """);
+    if (*key == "general.alignment" && (type == 4 || type == 5)) {
+      alignment = c.u(4);
+      if (c.short_read) return more();
+      if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > 4096)
+        return bad("GGUF general.alignment must be a power of two up to 4096 (got " + std::to_string(alignment) + ")");
+      continue;
+    }
+    if (!skip(type, 0)) return c.short_read ? more() : FileResult<GgufHeader>(bad("Malformed GGUF metadata "" + *key + """));
+  }
+  struct Raw {
+    TensorInfo t;
+    uint64_t rel;
+    uint32_t type;
+  };
+  std::vector<Raw> raw;
+  for (uint64_t k = 0; k < tensors; ++k) {
+    Raw r;
+    const auto name = c.str();
+    const uint64_t dims = c.u(4);
+    if (c.short_read) return more();
+    if (dims > 8) return bad("GGUF tensor "" + *name + "" has " + std::to_string(dims) + " dimensions");
+    std::vector<int64_t> ne;
+    for (uint64_t d = 0; d < dims; ++d) {
+      const uint64_t v = c.u(8);
+      if (v > (uint64_t{1} << 53)) return bad("GGUF tensor "" + *name + "" has a dimension of " + std::to_string(v));
+      ne.push_back(static_cast<int64_t>(v));
+    }
+    r.type = static_cast<uint32_t>(c.u(4));
+    r.rel = c.u(8);
+    if (c.short_read) return more();
+    r.t.name = *name;
+    r.t.shape.assign(ne.rbegin(), ne.rend());  // innermost first in the file
+    r.t.file_dtype = ggml_type_name(r.type);
+    raw.push_back(std::move(r));
+  }
+  const uint64_t data_start = (c.at + alignment - 1) / alignment * alignment;
+  for (Raw& r : raw) {
+    TensorInfo& t = r.t;
+    const auto count = element_count(t.shape);
+    if (!count) return bad("GGUF tensor "" + t.name + "": shape " + shape_text(t.shape) + " is too large");
+    t.count = *count;
+    if (r.rel > file_size || data_start > file_size - r.rel)
+      return bad("GGUF tensor "" + t.name + "": its data offset " + std::to_string(r.rel) + " is past the end of the file");
+    t.offset = data_start + r.rel;
+    if (r.type == 0) t.dtype = DType::F32;
+    else if (r.type == 1) t.dtype = DType::F16;
+    else if (r.type == 30) t.dtype = DType::BF16;
+    else {
+      t.skipped = std::string("type ") + t.file_dtype + ": already quantized (or not a float), so not analysed again";
+      h.tensors.push_back(std::move(t));
+      continue;
+    }
+    const uint64_t need = t.count * dtype_size(t.dtype);
+    if (need > file_size - t.offset)
+      return bad("GGUF tensor "" + t.name + "": " + std::to_string(t.count) + " values of " + t.file_dtype + " need " + std::to_string(need) +
+                 " bytes, the file has " + std::to_string(file_size - t.offset) + " after its offset");
+    h.tensors.push_back(std::move(t));
+  }
+  return h;
 }
 
 void to_double(const uint8_t* p, size_t n, const TensorInfo& t, double* out) {

@@ -52,6 +52,16 @@ FileResult<TensorInfo> read_npy(const uint8_t* p, size_t available, uint64_t fil
 FileResult<uint64_t> safetensors_header_bytes(const uint8_t* p, size_t available, uint64_t file_size);
 FileResult<std::vector<TensorInfo>> read_safetensors(const uint8_t* p, size_t available, uint64_t file_size);
 
+// GGUF (llama.cpp; versions 2 and 3): metadata, then tensor infos (dims innermost first, so the
+// shape is reversed here to row-major), then data aligned to general.alignment (default 32).
+// F32, F16 and BF16 tensors are read; quantized ones (Q4_0, Q8_0, Q4_K, …) are listed and
+// skipped with their type. `need` > 0 asks for that many leading bytes (the header did not fit).
+struct GgufHeader {
+  uint64_t need = 0;
+  std::vector<TensorInfo> tensors;
+};
+FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t file_size);
+
 // Elements [first, first + n) of a tensor's data (raw bytes at `p`, already at element `first`)
 // as doubles, exactly, in the file's order (byte order handled).
 void to_double(const uint8_t* p, size_t n, const TensorInfo& t, double* out);

@@ -383,16 +383,22 @@ val read_tensor_header(std::string kind, uintptr_t ptr, double available, double
   val out = val::object();
   std::vector<qe::TensorInfo> tensors;
   std::optional<qe::Error> error;
+  double need = 0;
   if (kind == "npy") {
     auto r = qe::read_npy(p, n, size);
     if (auto* e = std::get_if<qe::Error>(&r)) error = *e;
     else tensors.push_back(std::get<qe::TensorInfo>(r));
+  } else if (kind == "gguf") {
+    auto r = qe::read_gguf(p, n, size);
+    if (auto* e = std::get_if<qe::Error>(&r)) error = *e;
+    else need = static_cast<double>(std::get<qe::GgufHeader>(r).need), tensors = std::get<qe::GgufHeader>(r).tensors;
   } else {
     auto r = qe::read_safetensors(p, n, size);
     if (auto* e = std::get_if<qe::Error>(&r)) error = *e;
     else tensors = std::get<std::vector<qe::TensorInfo>>(r);
   }
   out.set("ok", !error);
+  out.set("need", need);
   out.set("error", error ? error->message : std::string());
   val list = val::array();
   for (const auto& t : tensors) {
@@ -418,6 +424,7 @@ val read_tensor_header(std::string kind, uintptr_t ptr, double available, double
 // How many leading bytes the header needs, once the first `available` are in (0: an error).
 double tensor_header_bytes(std::string kind, uintptr_t ptr, double available, double file_size) {
   const auto* p = reinterpret_cast<const uint8_t*>(ptr);
+  if (kind == "gguf") return available;  // read_tensor_header says when it needs more
   if (kind == "npy") {
     auto r = qe::npy_header_bytes(p, static_cast<size_t>(available));
     return std::holds_alternative<uint64_t>(r) ? static_cast<double>(std::get<uint64_t>(r)) : 0;

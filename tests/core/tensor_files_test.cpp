@@ -219,3 +219,101 @@ TEST_CASE(".safetensors: lying headers and random bytes are errors, never crashe
     if (auto* t = std::get_if<TensorInfo>(&n); t && t->skipped.empty()) CHECK(t->offset + t->count * dtype_size(t->dtype) <= npy_junk.size());
   }
 }
+
+namespace {
+
+struct Gguf {
+  std::string s;
+  void u32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) s += static_cast<char>(v >> (8 * i));
+  }
+  void u64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) s += static_cast<char>(v >> (8 * i));
+  }
+  void str(const std::string& t) {
+    u64(t.size());
+    s += t;
+  }
+};
+
+// A GGUF v3 file: metadata (a string, an array of strings, the alignment), an F32 tensor with
+// ne = [4, 2] (shape [2, 4]), an F16 one, and a Q4_0 one that is listed and skipped.
+Bytes gguf_file(uint32_t alignment = 32) {
+  Gguf g;
+  g.s = "GGUF";
+  g.u32(3);
+  g.u64(3);  // tensors
+  g.u64(3);  // metadata entries
+  g.str("general.name");
+  g.u32(8);
+  g.str("tiny");
+  g.str("tokenizer.tokens");
+  g.u32(9);
+  g.u32(8);
+  g.u64(2);
+  g.str("a");
+  g.str("bb");
+  g.str("general.alignment");
+  g.u32(4);
+  g.u32(alignment);
+  g.str("w");
+  g.u32(2);
+  g.u64(4), g.u64(2);
+  g.u32(0);   // F32
+  g.u64(0);
+  g.str("h");
+  g.u32(1);
+  g.u64(3);
+  g.u32(1);   // F16
+  g.u64(32);
+  g.str("q");
+  g.u32(1);
+  g.u64(32);
+  g.u32(2);   // Q4_0
+  g.u64(64);
+  while (g.s.size() % alignment) g.s += '\0';
+  const std::vector<float> w = {1, 2, 3, 4, 5, 6, 7, 8};
+  g.s.append(reinterpret_cast<const char*>(w.data()), 32);
+  const std::vector<uint16_t> h = {0x3C00, 0x4000, 0xBC00};
+  g.s.append(reinterpret_cast<const char*>(h.data()), 6);
+  g.s += std::string(26, '\0');  // to offset 64
+  g.s += std::string(18, '\0');  // one Q4_0 block of 32 values
+  return Bytes(g.s.begin(), g.s.end());
+}
+
+}  // namespace
+
+TEST_CASE("GGUF: F32, F16 and BF16 tensors read, quantized ones listed; shapes row-major; the header grown on demand") {
+  const Bytes file = gguf_file();
+  const GgufHeader h = ok(read_gguf(file.data(), file.size(), file.size()));
+  REQUIRE(h.need == 0);
+  REQUIRE(h.tensors.size() == 3);
+  CHECK(h.tensors[0].name == "w");
+  CHECK(h.tensors[0].shape == std::vector<int64_t>{2, 4});
+  CHECK(values_of(file, h.tensors[0]) == std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8});
+  CHECK(values_of(file, h.tensors[1]) == std::vector<double>{1, 2, -1});
+  CHECK(h.tensors[2].skipped == "type Q4_0: already quantized (or not a float), so not analysed again");
+  // Read from the first 40 bytes only, it asks for more.
+  const GgufHeader partial = ok(read_gguf(file.data(), 40, file.size()));
+  CHECK(partial.need == file.size());
+  // Every truncation: an error, or a request for more of a file that has no more.
+  for (size_t n = 0; n < file.size(); ++n) {
+    const Bytes cut(file.begin(), file.begin() + static_cast<long>(n));
+    const auto r = read_gguf(cut.data(), cut.size(), cut.size());
+    if (auto* g = std::get_if<GgufHeader>(&r)) CHECK(g->need == 0);  // accepted only if it fits
+  }
+  Bytes bad_magic = file;
+  bad_magic[0] = 'X';
+  CHECK(std::get<Error>(read_gguf(bad_magic.data(), bad_magic.size(), bad_magic.size())).message == "Not a GGUF file: it does not start with GGUF");
+  const Bytes odd = gguf_file(24);
+  CHECK(std::get<Error>(read_gguf(odd.data(), odd.size(), odd.size())).message == "GGUF general.alignment must be a power of two up to 4096 (got 24)");
+  std::mt19937 rng(9);
+  for (int trial = 0; trial < 2000; ++trial) {
+    Bytes junk = file;
+    for (int k = 0; k < 1 + trial % 5; ++k) junk[rng() % junk.size()] = static_cast<uint8_t>(rng());
+    const auto r = read_gguf(junk.data(), junk.size(), junk.size());
+    if (auto* g = std::get_if<GgufHeader>(&r))
+      for (const TensorInfo& t : g->tensors)
+        if (t.skipped.empty()) CHECK(t.offset + t.count * dtype_size(t.dtype) <= junk.size());
+  }
+}

@@ -1,5 +1,5 @@
-// libFuzzer target for the tensor-file readers (`npm run fuzz`): any bytes, read as a whole .npy
-// file and as a whole .safetensors file; every tensor a reader accepts is converted, which must
+// libFuzzer target for the tensor-file readers (`npm run fuzz`): any bytes, read as a whole .npy,
+// .safetensors and .gguf file; every tensor a reader accepts is converted, which must
 // stay inside the bytes (AddressSanitizer and UBSan watch).
 #include <cstddef>
 #include <cstdint>
@@ -26,5 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto st = qe::read_safetensors(data, size, size);
   if (auto* ts = std::get_if<std::vector<qe::TensorInfo>>(&st))
     for (const auto& t : *ts) convert(data, size, t);
+  auto gg = qe::read_gguf(data, size, size);
+  if (auto* g = std::get_if<qe::GgufHeader>(&gg))
+    for (const auto& t : g->tensors) convert(data, size, t);
   return 0;
 }

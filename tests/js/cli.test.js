@@ -47,6 +47,9 @@ json.dump(out, open(${JSON.stringify(dir)} + '/values.json', 'w'))
     'bias.bf16': { dtype: 'BF16', shape: [8], data_offsets: [48, 64] }, ids: { dtype: 'I16', shape: [5], data_offsets: [64, 74] } });
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(header.length));
+  writeFileSync(join(dir, 'tiny.gguf'), ggufBytes());
+  values['blk.0.weight'] = [1.5, -2, 0.25, 3, -0.5, 4];
+  values['blk.0.norm'] = [1, 2, -1];
   writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([head, Buffer.from(header), Buffer.from(f32.buffer), Buffer.from(bfBits.buffer), Buffer.from(i16.buffer)]));
   values.weight = Array.from(f32);
   values['bias.bf16'] = Array.from(bf);
@@ -58,13 +61,34 @@ json.dump(out, open(${JSON.stringify(dir)} + '/values.json', 'w'))
   writeFileSync(join(dir, 'broken.safetensors'), Buffer.concat([brokenHead, Buffer.from(broken)]));
 });
 
+// A GGUF v3 file: an F32 tensor with ne [3, 2] (shape [2, 3]), an F16 one, and a Q8_0 one that
+// is listed and skipped.
+function ggufBytes() {
+  const parts = [];
+  const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); parts.push(b); };
+  const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); parts.push(b); };
+  const str = (t) => { u64(Buffer.byteLength(t)); parts.push(Buffer.from(t)); };
+  parts.push(Buffer.from('GGUF'));
+  u32(3); u64(3); u64(1);
+  str('general.architecture'); u32(8); str('llama');
+  str('blk.0.weight'); u32(2); u64(3); u64(2); u32(0); u64(0);
+  str('blk.0.norm'); u32(1); u64(3); u32(1); u64(32);
+  str('blk.0.q'); u32(1); u64(32); u32(8); u64(64);
+  let head = Buffer.concat(parts);
+  head = Buffer.concat([head, Buffer.alloc((32 - (head.length % 32)) % 32)]);
+  const w = Buffer.from(Float32Array.from([1.5, -2, 0.25, 3, -0.5, 4]).buffer);
+  const h = Buffer.from(Uint16Array.from([0x3c00, 0x4000, 0xbc00]).buffer);
+  return Buffer.concat([head, w, Buffer.alloc(8), h, Buffer.alloc(26), Buffer.alloc(34)]);
+}
+
 function run(args) {
   const r = spawnSync(CLI, args, { encoding: 'utf8', cwd: dir });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('quant-error, the command line', () => {
-  const files = ['f32.npy', 'f64-big.npy', 'f16.npy', 'fortran.npy', 'i8.npy', 'u8.npy', 'i16-big.npy', 'i32.npy', 'scalar.npy', 'model.safetensors'];
+  const files = ['f32.npy', 'f64-big.npy', 'f16.npy', 'fortran.npy', 'i8.npy', 'u8.npy', 'i16-big.npy', 'i32.npy', 'scalar.npy', 'model.safetensors',
+    'tiny.gguf'];
   for (const [flags, options] of [
     [['--bits', '4', '--mode', 'asymmetric'], { bits: 4, mode: 'asymmetric' }],
     [['--calibration', 'percentile', '--percentile', '99'], { calibration: 'percentile', percentile: 99 }],
@@ -75,8 +99,9 @@ describe('quant-error, the command line', () => {
       const r = run([...files, ...flags, '--output', 'json']);
       assert.equal(r.status, 0, r.stderr);
       const rows = JSON.parse(r.stdout);
-      assert.equal(rows.length, 12);
-      for (const row of rows) {
+      assert.equal(rows.length, 15);
+      assert.match(rows.find((row) => row.tensor === 'blk.0.q').skipped, /^type Q8_0: already quantized/);
+      for (const row of rows.filter((x) => !x.skipped)) {
         const x = Float64Array.from(values[row.tensor]);
         const api = qz.analyze(x, { ...options, perSample: false });
         assert.equal(row.count, x.length, row.tensor);
@@ -114,7 +139,7 @@ describe('quant-error, the command line', () => {
     const cli = JSON.parse(run([...files, '--bits', '5', '--output', 'json']).stdout);
     for (const file of files) {
       const blob = new Blob([readFileSync(join(dir, file))]);
-      for (const t of await indexTensorFile(qz, blob, file)) {
+      for (const t of (await indexTensorFile(qz, blob, file)).filter((k) => !k.skipped)) {
         const x = await readTensor(qz, blob, t);
         assert.deepEqual(Array.from(x), values[t.name], t.name);
         const r = qz.analyze(x, { bits: 5, perSample: false });
@@ -123,7 +148,7 @@ describe('quant-error, the command line', () => {
     }
     await assert.rejects(indexTensorFile(qz, new Blob([readFileSync(join(dir, 'broken.safetensors'))]), 'broken.safetensors'),
       (e) => e instanceof QuantizerError && e.field === 'file' && /^broken\.safetensors: Tensor "w": its data/.test(e.message));
-    await assert.rejects(indexTensorFile(qz, new Blob(['a,b']), 'table.csv'), /table\.csv: not a \.npy or \.safetensors file/);
+    await assert.rejects(indexTensorFile(qz, new Blob(['a,b']), 'table.csv'), /table\.csv: not a \.npy, \.safetensors or \.gguf file/);
   });
 
   test('bad files and options: messages on stderr, the other files still reported, exit 1 or 2', () => {
@@ -131,12 +156,12 @@ describe('quant-error, the command line', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /broken\.safetensors: Tensor "w": its data \(bytes 0 to 36\) runs past the end of the file \(0 bytes of data\)/);
     assert.match(r.stderr, /missing\.npy: cannot open the file/);
-    assert.match(r.stderr, /values\.json: not a \.npy or \.safetensors file/);
+    assert.match(r.stderr, /values\.json: not a \.npy, \.safetensors or \.gguf file/);
     const rows = JSON.parse(r.stdout);
     assert.equal(rows.find((row) => row.tensor === 'f32.npy').error, null);
     assert.equal(run(['f32.npy', '--bits', '40']).status, 2);
     assert.equal(run(['f32.npy', '--tensor', '(']).status, 2);
     assert.equal(run([]).status, 2);
-    assert.match(run(['--help']).stdout, /^quant-error: quantization error of the tensors in \.npy and \.safetensors files/);
+    assert.match(run(['--help']).stdout, /^quant-error: quantization error of the tensors in \.npy, \.safetensors and \.gguf files/);
   });
 });

@@ -379,13 +379,13 @@ class Quantizer {
   }
 
   /**
-   * A tensor file's header: `kind` 'npy' or 'safetensors', `bytes` its first bytes (a Uint8Array),
+   * A tensor file's header: `kind` 'npy', 'safetensors' or 'gguf', `bytes` its first bytes (a Uint8Array),
    * `fileSize` the whole file's. Returns { need } when more leading bytes are needed, else
    * { tensors: [{ name, dtype, fileDtype, bigEndian, fortranOrder, shape, offset, count, bytes,
    * skipped }] }; a malformed header throws a QuantizerError (field 'file').
    */
   tensorHeader(kind, bytes, fileSize) {
-    if (kind !== 'npy' && kind !== 'safetensors') fail(`Unknown tensor file kind "${kind}"`, 'file');
+    if (kind !== 'npy' && kind !== 'safetensors' && kind !== 'gguf') fail(`Unknown tensor file kind "${kind}"`, 'file');
     const ptr = this.#mod._malloc(Math.max(1, bytes.length));
     try {
       this.#mod.HEAPU8.set(bytes, ptr);
@@ -393,6 +393,7 @@ class Quantizer {
       if (need > bytes.length) return { need };
       const r = this.#mod.readTensorHeader(kind, ptr, bytes.length, fileSize);
       if (!r.ok) fail(r.error, 'file');
+      if (r.need > bytes.length) return { need: r.need };
       return { tensors: r.tensors };
     } finally {
       this.#mod._free(ptr);

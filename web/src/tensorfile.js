@@ -3,10 +3,11 @@
 // copied, only the tensor being analysed.
 import { QuantizerError } from './quantizer.js';
 
-/** 'npy' or 'safetensors' from the file name, or null. */
+/** 'npy', 'safetensors' or 'gguf' from the file name, or null. */
 export function tensorFileKind(name) {
   if (/\.npy$/i.test(name)) return 'npy';
   if (/\.safetensors$/i.test(name)) return 'safetensors';
+  if (/\.gguf$/i.test(name)) return 'gguf';
   return null;
 }
 
@@ -15,9 +16,10 @@ const bytesOf = async (blob, start, end) => new Uint8Array(await blob.slice(star
 /** The tensors of a .npy or .safetensors Blob (throws a QuantizerError naming what is wrong). */
 export async function indexTensorFile(qz, blob, name) {
   const kind = tensorFileKind(name);
-  if (!kind) throw new QuantizerError(`${name}: not a .npy or .safetensors file`, 'file');
-  let have = Math.min(blob.size, kind === 'npy' ? 12 : 8);
-  for (let tries = 0; tries < 3; tries++) {
+  if (!kind) throw new QuantizerError(`${name}: not a .npy, .safetensors or .gguf file`, 'file');
+  // The header's length is known after a few bytes (GGUF: after parsing; it asks for more).
+  let have = Math.min(blob.size, kind === 'npy' ? 12 : kind === 'safetensors' ? 8 : 1 << 20);
+  for (let tries = 0; tries < 16; tries++) {
     let r;
     try {
       r = qz.tensorHeader(kind, await bytesOf(blob, 0, have), blob.size);
