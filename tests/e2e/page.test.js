@@ -534,6 +534,43 @@ describe('the calculator page', () => {
     await page.context().close();
   });
 
+  test('a CSV column and a raw binary file: described by the user, reported, and messages where the description does not fit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quant-error-page-'));
+    const csvPath = join(dir, 'acts.csv');
+    const col = Array.from({ length: 300 }, (_, i) => Math.sin(i * 0.7) * 3);
+    writeFileSync(csvPath, `step,act\n${col.map((v, i) => `${i},${v}`).join('\n')}\n`);
+    const page = await openPage();
+    await page.setInputFiles('#file-input', csvPath);
+    await page.getByLabel('Column', { exact: true }).fill('nope');
+    await page.getByRole('button', { name: 'Read the file' }).click();
+    await page.locator('#csv-column-error:not(:empty)').waitFor();
+    assert.equal(await page.locator('#csv-column-error').textContent(), 'No column "nope": the file has "step", "act"');
+    await page.getByLabel('Column', { exact: true }).fill('act');
+    await page.getByRole('button', { name: 'Read the file' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('#report-table tbody tr').length === 1);
+    const qz = await (qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer()));
+    const api = qz.analyze(qz.parseValues(col.join(',')), { range: { min: -1.5, max: 1.5 }, perSample: false });
+    assert.equal(Number(await page.locator('#report-table tbody td[data-column="mse"]').getAttribute('data-value')), api.metrics.mse);
+    assert.equal(await page.locator('#report-table tbody tr').getAttribute('data-tensor'), 'acts.csv: act');
+
+    const rawPath = join(dir, 'weights.bin');
+    const raw = Float32Array.from({ length: 6 }, (_, i) => i - 2.5);
+    writeFileSync(rawPath, Buffer.from(raw.buffer));
+    await page.setInputFiles('#file-input', rawPath);
+    await page.getByLabel('Value type', { exact: true }).selectOption('float32');
+    await page.getByLabel('Shape', { exact: true }).nth(1).fill('4');
+    await page.getByRole('button', { name: 'Read the file' }).click();
+    await page.locator('#raw-shape-error:not(:empty)').waitFor();
+    assert.equal(await page.locator('#raw-shape-error').textContent(), 'weights.bin: shape 4 holds 4 values, but the file holds 6 float32 values');
+    await page.getByLabel('Shape', { exact: true }).nth(1).fill('2,3');
+    await page.getByRole('button', { name: 'Read the file' }).click();
+    await page.waitForFunction(() => document.querySelector('#report-table tbody tr')?.dataset.tensor === 'weights.bin');
+    const rawApi = qz.analyze(raw, { range: { min: -1.5, max: 1.5 }, perSample: false });
+    assert.equal(Number(await page.locator('#report-table tbody td[data-column="mse"]').getAttribute('data-value')), rawApi.metrics.mse);
+    assert.equal(await page.locator('#report-table tbody td[data-column="shape"]').textContent(), '[2, 3]');
+    await page.context().close();
+  });
+
   test('stochastic rounding with a seed: the codes the API gives for that seed', async () => {
     const page = await openPage();
     await page.getByLabel('Rounding', { exact: true }).selectOption({ label: 'Stochastic (seeded)' });

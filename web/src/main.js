@@ -344,8 +344,31 @@ function downloadCompareCsv() {
 }
 
 // Tensor files: every tensor reported with the form's settings, in the reporter's worker.
-async function openFile(file) {
+let pendingFile = null; // a raw or CSV file waiting for the user's description
+
+async function openFile(file, source = null) {
   if (!file) return;
+  const name = file.name;
+  if (!source && !/\.(npy|safetensors|gguf)$/i.test(name)) {
+    // Not self-describing: ask how to read it.
+    pendingFile = file;
+    const csv = /\.(csv|tsv|txt)$/i.test(name);
+    $('report').hidden = false;
+    $('report-title').textContent = `Read ${name}`;
+    $('file-options').hidden = false;
+    $('csv-options').hidden = !csv;
+    $('raw-options').hidden = csv;
+    $('file-options-intro').textContent = csv ? 'A text table: choose the column to analyse.'
+      : 'Raw binary: say how the values are stored (a .npy or .safetensors file says it itself).';
+    for (const id of ['csv-column', 'raw-dtype', 'raw-shape']) $(`${id}-error`).textContent = '';
+    $('report-table').tHead.replaceChildren();
+    $('report-table').tBodies[0].replaceChildren();
+    $('report-summary').textContent = '';
+    $('report-error').textContent = '';
+    $(csv ? 'csv-column' : 'raw-dtype').focus();
+    return;
+  }
+  $('file-options').hidden = true;
   clearProblems();
   const { options, problem } = toOptions(readForm(document));
   if (problem) return showProblem(problem.field, problem.message);
@@ -370,15 +393,40 @@ async function openFile(file) {
       const left = rate > 0 ? (p.total - p.done) / rate : null;
       $('report-progress-text').textContent = `Tensor ${p.tensor} of ${p.tensors} (${p.name}): ${mb(p.done)} of ${mb(p.total)}` +
         (rate > 0 ? `, ${mb(rate)}/s, about ${Math.ceil(left)} s left` : '');
-    });
-    report = { ...result, blob: file, options };
+    }, source);
+    report = { ...result, blob: file, options, source };
     renderReport();
     $('report').dataset.render = String(Number($('report').dataset.render ?? 0) + 1);
   } catch (e) {
-    $('report-error').textContent = e.cancelled ? 'Cancelled: the file was not read to the end.' : e.message;
+    if (source && ['csvColumn', 'rawDtype', 'rawShape'].includes(e.field)) {
+      // The description does not fit the file: say so at the field and let the user fix it.
+      const id = { csvColumn: 'csv-column', rawDtype: 'raw-dtype', rawShape: 'raw-shape' }[e.field];
+      $('file-options').hidden = false;
+      pendingFile = file;
+      $(`${id}-error`).textContent = e.message;
+      $(id).focus();
+    } else {
+      $('report-error').textContent = e.cancelled ? 'Cancelled: the file was not read to the end.' : e.message;
+    }
   } finally {
     $('report-progress').hidden = true;
   }
+}
+
+function readPendingFile() {
+  if (!pendingFile) return;
+  for (const id of ['csv-column', 'raw-shape']) $(`${id}-error`).textContent = '';
+  if (!$('csv-options').hidden) {
+    const text = $('csv-column').value.trim();
+    return openFile(pendingFile, { csv: { column: /^\d+$/.test(text) ? Number(text) : text } });
+  }
+  const shapeText = $('raw-shape').value.trim();
+  if (shapeText && !/^\d+(\s*[,×x]\s*\d+)*$/.test(shapeText)) {
+    $('raw-shape-error').textContent = `Shape must be whole numbers separated by commas (got "${shapeText}")`;
+    return $('raw-shape').focus();
+  }
+  const shape = shapeText ? shapeText.split(/\s*[,×x]\s*/).map(Number) : null;
+  return openFile(pendingFile, { raw: { dtype: $('raw-dtype').value, bigEndian: $('raw-order').value === 'big', shape } });
 }
 
 function renderReport() {
@@ -440,7 +488,7 @@ function renderReport() {
 }
 
 async function openTensor(row) {
-  const t = await reporter.tensor(report.blob, row.name);
+  const t = await reporter.tensor(report.blob, row.name, report.source);
   writeForm(document, { ...readForm(document), name: t.name, values: Array.from(t.values, String).join(', '), shape: t.shape.join(',') });
   syncRangeFields();
   $('form').scrollIntoView({ block: 'start' });
@@ -534,6 +582,7 @@ function init() {
     openFile(event.dataTransfer.files[0]);
   });
   $('report-cancel').addEventListener('click', () => reporter.cancel());
+  $('file-read').addEventListener('click', readPendingFile);
   $('report-filter').addEventListener('input', () => {
     reportView.filter = $('report-filter').value;
     renderReport();

@@ -13,6 +13,53 @@ export function tensorFileKind(name) {
 
 const bytesOf = async (blob, start, end) => new Uint8Array(await blob.slice(start, end).arrayBuffer());
 
+const RAW_DTYPES = { float64: 8, float32: 4, float16: 2, bfloat16: 2, int8: 1, uint8: 1, int16: 2, int32: 4 };
+
+/**
+ * A raw binary file as one tensor: `dtype` (float64/32/16, bfloat16, int8/16/32, uint8),
+ * `bigEndian`, and `shape` (null: one axis of every value the file holds).
+ */
+export function rawTensor(blob, name, { dtype, bigEndian = false, shape = null }) {
+  const width = RAW_DTYPES[dtype];
+  if (!width) throw new QuantizerError(`Unknown dtype "${dtype}" for a raw file`, 'rawDtype');
+  if (blob.size % width !== 0) throw new QuantizerError(`${name}: ${blob.size} bytes is not a whole number of ${dtype} values (${width} bytes each)`, 'rawDtype');
+  const count = blob.size / width;
+  const dims = shape ?? [count];
+  const want = dims.reduce((a, b) => a * b, 1);
+  if (want !== count) throw new QuantizerError(`${name}: shape ${dims.join('×')} holds ${want} values, but the file holds ${count} ${dtype} values`, 'rawShape');
+  return { name, dtype, fileDtype: dtype, bigEndian, fortranOrder: false, shape: dims, offset: 0, count, bytes: blob.size, skipped: '' };
+}
+
+/**
+ * The values of one column of a CSV or TSV text: the delimiter is a tab when the first line has
+ * one, else a comma or a semicolon; a first row that is not all numbers is the header. `column`
+ * is a header name or a 1-based number. Returns { name, columns, values }; a cell that is not a
+ * number is an error naming its row.
+ */
+export function csvColumn(qz, text, column) {
+  const lines = text.split(/\r\n|\n|\r/).filter((l) => l.trim() !== '');
+  if (!lines.length) throw new QuantizerError('The file has no rows', 'csvColumn');
+  const delimiter = lines[0].includes('\t') ? '\t' : lines[0].includes(';') && !lines[0].includes(',') ? ';' : ',';
+  const split = (l) => l.split(delimiter).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
+  const first = split(lines[0]);
+  const numeric = (c) => /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(c);
+  const header = first.some((c) => !numeric(c)) ? first : null;
+  const columns = header ?? first.map((_, i) => `column ${i + 1}`);
+  let index = typeof column === 'number' ? column - 1 : columns.indexOf(column);
+  if (column === undefined || column === null || column === '') index = 0;
+  if (!(index >= 0 && index < columns.length)) {
+    throw new QuantizerError(`No column "${column}": the file has ${columns.map((c) => `"${c}"`).join(', ')}`, 'csvColumn');
+  }
+  const rows = lines.slice(header ? 1 : 0);
+  const cells = rows.map((l) => split(l)[index] ?? '');
+  try {
+    return { name: columns[index], columns, values: qz.parseValues(cells.join('\n')) };
+  } catch (e) {
+    const row = e.index !== null && e.index !== undefined ? e.index + (header ? 2 : 1) : null;
+    throw new QuantizerError(row ? `Row ${row}, column "${columns[index]}": "${cells[e.index]}" is not a number` : e.message, 'csvColumn', e.index);
+  }
+}
+
 /** The tensors of a .npy or .safetensors Blob (throws a QuantizerError naming what is wrong). */
 export async function indexTensorFile(qz, blob, name) {
   const kind = tensorFileKind(name);

@@ -6,14 +6,14 @@
 // cancels by terminating the worker.
 import { explore, exploreFormats } from './app/explore.js';
 import { createQuantizer, QuantizerError } from './quantizer.js';
-import { indexTensorFile, readTensor } from './tensorfile.js';
+import { csvColumn, indexTensorFile, rawTensor, readTensor } from './tensorfile.js';
 
 const ready = createQuantizer();
 let latest = 0; // the newest calculation: older what-if studies stop when it changes
 
-self.onmessage = async ({ data: { id, text, options, compare, describe, file, open } }) => {
-  if (file && open !== undefined) return sendTensor(id, file, open);
-  if (file) return runReport(id, file, options);
+self.onmessage = async ({ data: { id, text, options, compare, describe, file, open, source } }) => {
+  if (file && open !== undefined) return sendTensor(id, file, open, source);
+  if (file) return runReport(id, file, options, source);
   if (describe) {
     // A format's definition and values for the form; answered between calculations' steps.
     const qz = await ready;
@@ -98,10 +98,23 @@ function gridOf(qz, options) {
 
 // A tensor file's report: every tensor read (one at a time, slice by slice from the File) and
 // analysed with the options; progress after each. Errors of one tensor stay in its row.
-async function runReport(id, file, options) {
+// The tensors of a file: from its header, or as the user described a raw or CSV file (`source`).
+async function tensorsOf(qz, file, source) {
+  if (source?.raw) return [rawTensor(file, file.name, source.raw)];
+  if (source?.csv) {
+    const c = csvColumn(qz, await file.text(), source.csv.column);
+    return [{ name: `${file.name}: ${c.name}`, dtype: 'float64', fileDtype: 'text', shape: [c.values.length], count: c.values.length,
+      bytes: file.size, skipped: '', values: c.values }];
+  }
+  return indexTensorFile(qz, file, file.name);
+}
+
+const valuesOf = (qz, file, t) => (t.values ? Promise.resolve(t.values) : readTensor(qz, file, t));
+
+async function runReport(id, file, options, source) {
   try {
     const qz = await ready;
-    const tensors = await indexTensorFile(qz, file, file.name);
+    const tensors = await tensorsOf(qz, file, source);
     const total = tensors.reduce((a, t) => a + (t.skipped ? 0 : t.bytes), 0);
     const started = performance.now();
     let done = 0;
@@ -112,7 +125,7 @@ async function runReport(id, file, options) {
       if (t.skipped) continue;
       self.postMessage({ id, progress: { done, total, tensor: k + 1, tensors: tensors.length, name: t.name, seconds: (performance.now() - started) / 1000 } });
       try {
-        const x = await readTensor(qz, file, t);
+        const x = await valuesOf(qz, file, t);
         const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [x.length] } : {};
         const r = qz.analyze(x, { ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
         let min = Infinity, max = -Infinity, x2 = 0;
@@ -130,19 +143,19 @@ async function runReport(id, file, options) {
     }
     self.postMessage({ id, report: { file: file.name, size: file.size, rows, seconds: (performance.now() - started) / 1000 } });
   } catch (e) {
-    self.postMessage({ id, error: { field: 'file', index: null, message: e.message } });
+    self.postMessage({ id, error: { field: e.field ?? 'file', index: null, message: e.message } });
   }
 }
 
 // One tensor's values, to open it in the calculator.
-async function sendTensor(id, file, name) {
+async function sendTensor(id, file, name, source) {
   try {
     const qz = await ready;
-    const t = (await indexTensorFile(qz, file, file.name)).find((k) => k.name === name);
+    const t = (await tensorsOf(qz, file, source)).find((k) => k.name === name);
     if (!t) throw new QuantizerError(`${file.name} has no tensor "${name}"`, 'file');
-    const values = await readTensor(qz, file, t);
+    const values = (await valuesOf(qz, file, t)).slice();
     self.postMessage({ id, tensor: { name, shape: t.shape, values } }, [values.buffer]);
   } catch (e) {
-    self.postMessage({ id, error: { field: 'file', index: null, message: e.message } });
+    self.postMessage({ id, error: { field: e.field ?? 'file', index: null, message: e.message } });
   }
 }

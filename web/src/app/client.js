@@ -62,14 +62,18 @@ export class Calculator {
     return this.#start({ text, compare: list }, onPhase);
   }
 
-  /** The per-tensor report of a tensor file (a File); onProgress({ done, total, tensor, tensors, name, seconds }). */
-  report(file, options, onProgress) {
-    return this.#start({ file, options }, onProgress);
+  /**
+   * The per-tensor report of a tensor file (a File); onProgress({ done, total, tensor, tensors,
+   * name, seconds }); `source` describes a raw ({ raw: { dtype, bigEndian, shape } }) or CSV
+   * ({ csv: { column } }) file.
+   */
+  report(file, options, onProgress, source = null) {
+    return this.#start({ file, options, source }, onProgress);
   }
 
   /** One tensor of a tensor file: { name, shape, values }. */
-  tensor(file, name) {
-    return this.#start({ file, open: name });
+  tensor(file, name, source = null) {
+    return this.#start({ file, open: name, source });
   }
 
   #start(message, onPhase, onExplore) {
