@@ -558,11 +558,11 @@ describe('the calculator page', () => {
     writeFileSync(rawPath, Buffer.from(raw.buffer));
     await page.setInputFiles('#file-input', rawPath);
     await page.getByLabel('Value type', { exact: true }).selectOption('float32');
-    await page.getByLabel('Shape', { exact: true }).nth(1).fill('4');
+    await page.getByLabel('Raw file shape', { exact: true }).fill('4');
     await page.getByRole('button', { name: 'Read the file' }).click();
     await page.locator('#raw-shape-error:not(:empty)').waitFor();
     assert.equal(await page.locator('#raw-shape-error').textContent(), 'weights.bin: shape 4 holds 4 values, but the file holds 6 float32 values');
-    await page.getByLabel('Shape', { exact: true }).nth(1).fill('2,3');
+    await page.getByLabel('Raw file shape', { exact: true }).fill('2,3');
     await page.getByRole('button', { name: 'Read the file' }).click();
     await page.waitForFunction(() => document.querySelector('#report-table tbody tr')?.dataset.tensor === 'weights.bin');
     const rawApi = qz.analyze(raw, { range: { min: -1.5, max: 1.5 }, perSample: false });
