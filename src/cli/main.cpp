@@ -132,6 +132,9 @@ std::variant<std::vector<qe::TensorInfo>, std::string> index_file(const std::str
   return std::string("not a .npy, .safetensors or .gguf file");
 }
 
+template <class In>
+void finish(const std::vector<In>& x, const qe::AnalyzeOptions& base, const qe::TensorInfo& t, Row& row);
+
 void analyse(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
   const qe::TensorInfo& t = job.info;
   std::vector<uint8_t> bytes;
@@ -140,9 +143,24 @@ void analyse(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
     row.error = "the file ends before this tensor's data";
     return;
   }
-  std::vector<double> x(t.count);
-  qe::to_double(bytes.data(), x.size(), t, x.data());
-  if (t.fortran_order) x = qe::c_order(x, t.shape);
+  // float where float holds the values exactly (as the page reads them), double otherwise.
+  if (qe::float_exact(t.dtype)) {
+    std::vector<float> x(t.count);
+    qe::to_float(bytes.data(), x.size(), t, x.data());
+    bytes = {};
+    if (t.fortran_order) x = qe::c_order(x, t.shape);
+    finish(x, base, t, row);
+  } else {
+    std::vector<double> x(t.count);
+    qe::to_double(bytes.data(), x.size(), t, x.data());
+    bytes = {};
+    if (t.fortran_order) x = qe::c_order(x, t.shape);
+    finish(x, base, t, row);
+  }
+}
+
+template <class In>
+void finish(const std::vector<In>& x, const qe::AnalyzeOptions& base, const qe::TensorInfo& t, Row& row) {
   qe::AnalyzeOptions o = base;
   o.per_sample = false;
   if (o.scheme.granularity != qe::Granularity::Tensor) o.scheme.shape = t.shape;
@@ -163,9 +181,14 @@ void analyse(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
   row.max_abs = a.metrics.max_abs_error;
   row.clip_rate = a.metrics.clip_rate;
   row.sum_e2 = a.metrics.mse * static_cast<double>(t.count);
-  double sx2 = 0;
-  for (double v : x) sx2 += v * v;
-  row.sum_x2 = sx2;
+  row.sum_x2 = a.metrics.sqnr_db == a.metrics.sqnr_db && std::isfinite(a.metrics.sqnr_db)
+                   ? row.sum_e2 * std::pow(10.0, a.metrics.sqnr_db / 10)  // Σx² from SQNR = 10·log10(Σx²/Σe²)
+                   : 0;
+  if (row.sum_x2 == 0) {
+    double sx2 = 0;
+    for (In v : x) sx2 += static_cast<double>(v) * static_cast<double>(v);
+    row.sum_x2 = sx2;
+  }
 }
 
 std::string num(double v) {

@@ -592,7 +592,36 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
   return h;
 }
 
+bool float_exact(DType d) { return d != DType::F64 && d != DType::I32 && d != DType::Unsupported; }
+
+namespace {
+bool little_endian_host() {
+  const uint16_t one = 1;
+  uint8_t b;
+  std::memcpy(&b, &one, 1);
+  return b == 1;
+}
+}  // namespace
+
+void to_float(const uint8_t* p, size_t n, const TensorInfo& t, float* out) {
+  if (t.dtype == DType::F32 && !t.big_endian && little_endian_host()) {
+    std::memcpy(out, p, n * 4);  // the common case: the bytes are the floats
+    return;
+  }
+  // Chunks through the exact double conversion (every value here is a float).
+  double buf[1024];
+  for (size_t at = 0; at < n; at += 1024) {
+    const size_t k = std::min<size_t>(1024, n - at);
+    to_double(p + at * dtype_size(t.dtype), k, t, buf);
+    for (size_t i = 0; i < k; ++i) out[at + i] = static_cast<float>(buf[i]);
+  }
+}
+
 void to_double(const uint8_t* p, size_t n, const TensorInfo& t, double* out) {
+  if (t.dtype == DType::F64 && !t.big_endian && little_endian_host()) {
+    std::memcpy(out, p, n * 8);
+    return;
+  }
   const size_t w = dtype_size(t.dtype);
   const Minifloat& f16 = format_info(NumberFormat::Fp16).element;
   const Minifloat& bf16 = format_info(NumberFormat::Bf16).element;
@@ -629,8 +658,9 @@ void to_double(const uint8_t* p, size_t n, const TensorInfo& t, double* out) {
   }
 }
 
-std::vector<double> c_order(const std::vector<double>& fortran, const std::vector<int64_t>& shape) {
-  std::vector<double> out(fortran.size());
+template <class T>
+std::vector<T> c_order(const std::vector<T>& fortran, const std::vector<int64_t>& shape) {
+  std::vector<T> out(fortran.size());
   const size_t rank = shape.size();
   std::vector<size_t> index(rank, 0);
   for (size_t c = 0; c < out.size(); ++c) {
@@ -645,5 +675,8 @@ std::vector<double> c_order(const std::vector<double>& fortran, const std::vecto
   }
   return out;
 }
+
+template std::vector<float> c_order(const std::vector<float>&, const std::vector<int64_t>&);
+template std::vector<double> c_order(const std::vector<double>&, const std::vector<int64_t>&);
 
 }  // namespace qe

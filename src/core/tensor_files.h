@@ -66,7 +66,13 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
 // as doubles, exactly, in the file's order (byte order handled).
 void to_double(const uint8_t* p, size_t n, const TensorInfo& t, double* out);
 
+// The same as float, for the dtypes float holds exactly (float32, float16, bfloat16, and the 8-
+// and 16-bit integers): half the memory, and the float kernels (the page reads these the same way).
+bool float_exact(DType d);
+void to_float(const uint8_t* p, size_t n, const TensorInfo& t, float* out);
+
 // A Fortran-ordered tensor's values in C (row-major) order.
-std::vector<double> c_order(const std::vector<double>& fortran, const std::vector<int64_t>& shape);
+template <class T>
+std::vector<T> c_order(const std::vector<T>& fortran, const std::vector<int64_t>& shape);
 
 }  // namespace qe

@@ -91,31 +91,49 @@ export async function readTensor(qz, blob, t) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const le = !t.bigEndian;
   const n = t.count;
+  const hostLe = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+  // The common cases need no loop: the file's bytes are the host's numbers (a fresh, aligned buffer).
+  if (le === hostLe && bytes.byteOffset === 0) {
+    if (t.dtype === 'float32') return orderOf(new Float32Array(bytes.buffer, 0, n), t);
+    if (t.dtype === 'float64') return orderOf(new Float64Array(bytes.buffer, 0, n), t);
+  }
   let out;
   switch (t.dtype) {
     case 'float64':
-      out = Float64Array.from({ length: n }, (_, i) => view.getFloat64(i * 8, le));
+      out = new Float64Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, le);
       break;
     case 'float32':
-      out = Float32Array.from({ length: n }, (_, i) => view.getFloat32(i * 4, le));
+      out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, le);
       break;
     case 'float16':
       f16Table ??= qz.describeFormat({ format: 'fp16' }).values;
-      out = Float32Array.from({ length: n }, (_, i) => f16Table[view.getUint16(i * 2, le)]);
+      out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = f16Table[view.getUint16(i * 2, le)];
       break;
     case 'bfloat16': {
-      const bits = Uint32Array.from({ length: n }, (_, i) => view.getUint16(i * 2, le) << 16);
+      const bits = new Uint32Array(n);
+      for (let i = 0; i < n; i++) bits[i] = view.getUint16(i * 2, le) << 16;
       out = new Float32Array(bits.buffer);
       break;
     }
-    case 'int8': out = Float32Array.from({ length: n }, (_, i) => view.getInt8(i)); break;
-    case 'uint8': out = Float32Array.from({ length: n }, (_, i) => view.getUint8(i)); break;
-    case 'int16': out = Float32Array.from({ length: n }, (_, i) => view.getInt16(i * 2, le)); break;
-    case 'int32': out = Float64Array.from({ length: n }, (_, i) => view.getInt32(i * 4, le)); break;
+    case 'int8': out = Float32Array.from(new Int8Array(bytes.buffer, bytes.byteOffset, n)); break;
+    case 'uint8': out = Float32Array.from(bytes.subarray(0, n)); break;
+    case 'int16':
+      out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getInt16(i * 2, le);
+      break;
+    case 'int32':
+      out = new Float64Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, le);
+      break;
     default: throw new QuantizerError(`Tensor "${t.name}": ${t.skipped || `dtype ${t.fileDtype} is not read`}`, 'file');
   }
-  return t.fortranOrder ? cOrder(out, t.shape) : out;
+  return orderOf(out, t);
 }
+
+const orderOf = (values, t) => (t.fortranOrder ? cOrder(values, t.shape) : values);
 
 // A Fortran-ordered tensor's values in C order.
 function cOrder(f, shape) {

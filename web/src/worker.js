@@ -128,12 +128,16 @@ async function runReport(id, file, options, source) {
         const x = await valuesOf(qz, file, t);
         const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [x.length] } : {};
         const r = qz.analyze(x, { ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
-        let min = Infinity, max = -Infinity, x2 = 0;
-        for (const v of x) {
+        // Σx² from the result (SQNR = 10·log10(Σx²/Σe²)), counted only when SQNR cannot give it.
+        let x2 = Number.isFinite(r.metrics.sqnrDb) && r.metrics.mse > 0 ? r.metrics.mse * x.length * 10 ** (r.metrics.sqnrDb / 10) : null;
+        let min = Infinity, max = -Infinity;
+        if (x2 === null) x2 = 0;
+        for (let i = 0; i < x.length; i++) {
+          const v = x[i];
           if (v < min) min = v;
           if (v > max) max = v;
-          x2 += v * v;
         }
+        if (!(r.metrics.mse > 0 && Number.isFinite(r.metrics.sqnrDb))) for (let i = 0; i < x.length; i++) x2 += x[i] * x[i];
         Object.assign(row, { min, max, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb,
           maxAbsError: r.metrics.maxAbsError, clipRate: r.metrics.clipRate, sumSquares: x2 });
       } catch (e) {
