@@ -499,6 +499,15 @@ describe('the calculator page', () => {
       assert.equal(Number(row.cells.sqnrDb), api.metrics.sqnrDb, name);
     }
     assert.match(rows[3].text, /skipped: dtype F8_E4M3 is not read/);
+    // The command line gives the same rows for the same file and settings.
+    const cliPath = new URL('../../build/native/quant-error', import.meta.url).pathname;
+    const cli = JSON.parse(execFileSync(cliPath, [file, '--bits', '4', '--output', 'json'], { encoding: 'utf8' }));
+    for (const row of rows.slice(0, 3)) {
+      const c = cli.find((r) => r.tensor === row.name);
+      assert.equal(Number(row.cells.mse), c.mse, `${row.name}: the page's MSE is the command line's`);
+      assert.equal(Number(row.cells.scale), c.scale, `${row.name}: scale`);
+    }
+    assert.match(cli.find((r) => r.tensor === 'layer.1.scale_f8').skipped, /^dtype F8_E4M3 is not read/);
     assert.match(await page.locator('#report-summary').textContent(), /^4 tensors, 3 analysed, 1 skipped; over 6.208 values/);
     await page.getByRole('button', { name: /^SQNR \(dB\)/ }).click();
     const sorted = await page.$$eval('#report-table tbody tr', (trs) => trs.map((tr) => tr.dataset.tensor));
