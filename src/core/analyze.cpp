@@ -175,6 +175,18 @@ struct Layout {
     else
       for (const auto& [offset, length] : runs[g]) f(offset, length);
   }
+  // Channel or group g's range over its runs (min and max as each run's scan finds them).
+  template <class In> SampleScan scan(size_t g, const In* x, Kernel k) const {
+    SampleScan s;
+    bool first = true;
+    for_runs(g, [&](size_t offset, size_t length) {
+      const SampleScan r = scan_samples(x + offset, length, k);
+      s.min = first ? r.min : std::min(s.min, r.min);
+      s.max = first ? r.max : std::max(s.max, r.max);
+      first = false;
+    });
+    return s;
+  }
 };
 
 std::string shape_text(const std::vector<int64_t>& shape) {
@@ -394,14 +406,7 @@ Result<Analysis> analyze_profile(const In* x, size_t n, const AnalyzeOptions& op
   ErrorSums total;
   double scale_sum = 0, noise_sum = 0;
   for (size_t c = 0; c < layout.count; ++c) {
-    SampleScan g;
-    bool first = true;
-    layout.for_runs(c, [&](size_t offset, size_t length) {
-      const SampleScan r = scan_samples(x + offset, length, opt.kernel);
-      g.min = first ? r.min : std::min(g.min, r.min);
-      g.max = first ? r.max : std::max(g.max, r.max);
-      first = false;
-    });
+    const SampleScan g = layout.scan(c, x, opt.kernel);
     GroupResult group;
     group.params = profile_params(s, g.min, g.max);
     layout.for_runs(c, [&](size_t offset, size_t length) {
@@ -561,15 +566,7 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
       return o;
     };
     for (size_t gi = 0; gi < layout.count && !blocks_done; ++gi) {
-      SampleScan g;
-      bool first = true;
-      layout.for_runs(gi, [&](size_t offset, size_t length) {
-        const SampleScan r = scan_samples(x + offset, length, opt.kernel);
-        g.min = first ? r.min : std::min(g.min, r.min);
-        g.max = first ? r.max : std::max(g.max, r.max);
-        first = false;
-      });
-      auto gp = derive_params(s, g);
+      auto gp = derive_params(s, layout.scan(gi, x, opt.kernel));
       if (auto* e = std::get_if<Error>(&gp)) return *e;
       GroupResult group;
       group.params = std::get<QuantParams>(gp);

@@ -92,6 +92,28 @@ function minGap(grid, lo, hi) {
   return gap;
 }
 
+// A chart as a <figure>: caption, a canvas box with an accessible name, and its numbers as a
+// table; the uPlot itself is made later (once the figure is in the page) with `base` options.
+function figureMaker(figures, plots, base) {
+  return (id, title, description, opts, data, headers, rows) => {
+    const fig = document.createElement('figure');
+    fig.className = 'chart';
+    fig.id = id;
+    const caption = document.createElement('figcaption');
+    caption.textContent = title;
+    const box = document.createElement('div');
+    box.setAttribute('role', 'img');
+    box.setAttribute('aria-label', `${title}. ${description}`);
+    const details = document.createElement('details');
+    const summary = document.createElement('summary');
+    summary.textContent = 'Data table';
+    details.append(summary, table(headers, rows));
+    fig.append(caption, box, details);
+    figures.push(fig);
+    plots.push(() => new uPlot({ ...base, ...opts }, data, box));
+  };
+}
+
 /** Draws every chart into `container` (figures are replaced); returns a function that frees them. */
 export function renderCharts(container, result) {
   const t = theme();
@@ -118,23 +140,7 @@ export function renderCharts(container, result) {
   const bars = uPlot.paths.bars({ size: [1, Infinity], gap: 0 });
   const stepped = uPlot.paths.stepped({ align: 1 });
 
-  function figure(id, title, description, opts, data, tableHeaders, tableRows) {
-    const fig = document.createElement('figure');
-    fig.className = 'chart';
-    fig.id = id;
-    const caption = document.createElement('figcaption');
-    caption.textContent = title;
-    const plotBox = document.createElement('div');
-    plotBox.setAttribute('role', 'img');
-    plotBox.setAttribute('aria-label', `${title}. ${description}`);
-    const details = document.createElement('details');
-    const summary = document.createElement('summary');
-    summary.textContent = 'Data table';
-    details.append(summary, table(tableHeaders, tableRows));
-    fig.append(caption, plotBox, details);
-    figures.push(fig);
-    plots.push(() => new uPlot({ width, height, legend: { show: true }, cursor: { drag: { x: true, y: false } }, ...opts }, data, plotBox));
-  }
+  const figure = figureMaker(figures, plots, { width, height, legend: { show: true }, cursor: { drag: { x: true, y: false } } });
 
   const many = n > nb;
   const rows = spread(nb, 200);
@@ -247,23 +253,7 @@ export function renderExplore(container, study, r, options) {
   const height = 240;
   const figures = [];
   const plots = [];
-  function figure(id, title, description, opts, data, headers, rows) {
-    const fig = document.createElement('figure');
-    fig.className = 'chart';
-    fig.id = id;
-    const caption = document.createElement('figcaption');
-    caption.textContent = title;
-    const box = document.createElement('div');
-    box.setAttribute('role', 'img');
-    box.setAttribute('aria-label', `${title}. ${description}`);
-    const details = document.createElement('details');
-    const summary = document.createElement('summary');
-    summary.textContent = 'Data table';
-    details.append(summary, table(headers, rows));
-    fig.append(caption, box, details);
-    figures.push(fig);
-    plots.push(() => new uPlot({ width, height, ...opts }, data, box));
-  }
+  const figure = figureMaker(figures, plots, { width, height });
 
   if (study.formats) {
     formatLadder(figure, study, t);
