@@ -1,0 +1,86 @@
+#include "stream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace qe {
+
+std::optional<Error> StreamAnalysis::check() const {
+  const QuantScheme& s = options_.scheme;
+  if (auto e = validate_scheme(s)) return e;
+  const char* why = s.format != NumberFormat::Int           ? "float and block formats"
+                    : s.profile != Profile::Formula          ? "runtime profiles"
+                    : s.granularity != Granularity::Tensor   ? "per-channel and per-group ranges"
+                    : !s.range && !s.scale && s.calibration != Calibration::MinMax ? "calibrations other than min-max"
+                                                                                    : nullptr;
+  if (why) return Error{"values", -1, std::string("This tensor is read in chunks, which does not support ") + why + " yet"};
+  return std::nullopt;
+}
+
+template <class In>
+std::optional<Error> StreamAnalysis::scan(const In* x, size_t n) {
+  const double limit = options_.scheme.arithmetic == Arithmetic::Float32 ? std::numeric_limits<float>::max() : kMaxMagnitude;
+  const SampleScan r = scan_samples(x, n, options_.kernel);
+  if (!r.finite || std::max(std::fabs(r.min), std::fabs(r.max)) > limit) {
+    for (size_t i = 0; i < n; ++i) {
+      const double v = static_cast<double>(x[i]);
+      const int64_t at = static_cast<int64_t>(scanned_ + i);
+      const std::string where = "Value " + std::to_string(at + 1);
+      if (std::isnan(v)) return Error{"values", at, where + " is NaN"};
+      if (std::isinf(v)) return Error{"values", at, where + " is infinite"};
+      if (std::fabs(v) > limit) return Error{"values", at, where + " is too large"};
+    }
+  }
+  if (n > 0) {
+    // In chunk order, with the strict comparisons a single scan makes between its partial results.
+    if (scanned_ == 0) range_.min = r.min, range_.max = r.max;
+    if (r.min < range_.min) range_.min = r.min;
+    if (r.max > range_.max) range_.max = r.max;
+  }
+  scanned_ += n;
+  return std::nullopt;
+}
+
+std::optional<Error> StreamAnalysis::start() {
+  if (scanned_ == 0) return Error{"values", -1, "No samples: the tensor is empty"};
+  auto p = derive_params(options_.scheme, range_);
+  if (auto* e = std::get_if<Error>(&p)) return *e;
+  params_ = std::get<QuantParams>(p);
+  return std::nullopt;
+}
+
+template <class In>
+void StreamAnalysis::quantize(const In* x, size_t n) {
+  KernelParams k;
+  k.scale = params_.scale;
+  k.zero_point = params_.zero_point;
+  k.qmin = params_.qmin;
+  k.qmax = params_.qmax;
+  const QuantScheme& s = options_.scheme;
+  k.rounding = s.rounding;
+  k.arithmetic = s.arithmetic;
+  k.seed = s.seed;
+  k.index_base = quantized_;
+  sums_.merge(quantize_samples(x, n, k, SampleOutputs{}, options_.kernel));
+  quantized_ += n;
+}
+
+Analysis StreamAnalysis::finish() const {
+  Analysis a;
+  a.params = params_;
+  const QuantScheme& s = options_.scheme;
+  a.calibration.method = s.range ? "custom" : "minmax";
+  a.calibration.range_min = s.range ? s.range->min : range_.min;
+  a.calibration.range_max = s.range ? s.range->max : range_.max;
+  a.metrics = metrics_from_sums(sums_, std::max(std::fabs(range_.min), std::fabs(range_.max)), params_.scale);
+  return a;
+}
+
+template std::optional<Error> StreamAnalysis::scan<float>(const float*, size_t);
+template std::optional<Error> StreamAnalysis::scan<double>(const double*, size_t);
+template void StreamAnalysis::quantize<float>(const float*, size_t);
+template void StreamAnalysis::quantize<double>(const double*, size_t);
+
+}  // namespace qe

@@ -1,0 +1,73 @@
+// Chunked analysis of a tensor read twice equals one analysis of the whole tensor: parameters,
+// counts and the largest error's index exactly, the sums to 1e-12 (chunks add their lanes in
+// another order), for chunk sizes that do and do not line up with the kernels' blocks.
+#include "stream.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+using namespace qe;
+
+TEST_CASE_TEMPLATE("streamed chunks equal one analysis of the whole tensor", In, float, double) {
+  std::mt19937 rng(4);
+  std::normal_distribution<double> d(0.3, 2);
+  std::vector<In> x(100003);
+  for (auto& v : x) v = static_cast<In>(d(rng));
+  for (Rounding rule : {Rounding::HalfEven, Rounding::Stochastic, Rounding::Floor}) {
+    for (Arithmetic arith : {Arithmetic::Float64, Arithmetic::Float32}) {
+      for (int variant = 0; variant < 3; ++variant) {
+        AnalyzeOptions o;
+        o.per_sample = false;
+        o.scheme.bits = 6;
+        o.scheme.mode = variant == 1 ? Mode::Symmetric : Mode::Asymmetric;
+        o.scheme.rounding = rule;
+        o.scheme.arithmetic = arith;
+        o.scheme.seed = 77;
+        if (variant == 2) o.scheme.range = Range{-3, 2.5};
+        const Analysis whole = std::get<Analysis>(analyze(x.data(), x.size(), o));
+        for (size_t chunk : {size_t{1000}, size_t{4096}, size_t{65536}, x.size()}) {
+          StreamAnalysis s(o);
+          REQUIRE_FALSE(s.check());
+          for (size_t at = 0; at < x.size(); at += chunk) REQUIRE_FALSE(s.scan(x.data() + at, std::min(chunk, x.size() - at)));
+          REQUIRE_FALSE(s.start());
+          for (size_t at = 0; at < x.size(); at += chunk) s.quantize(x.data() + at, std::min(chunk, x.size() - at));
+          const Analysis a = s.finish();
+          CAPTURE(chunk);
+          CAPTURE(variant);
+          CHECK(a.params.scale == whole.params.scale);
+          CHECK(a.params.zero_point == whole.params.zero_point);
+          CHECK(a.metrics.clip_count == whole.metrics.clip_count);
+          CHECK(a.metrics.tie_count == whole.metrics.tie_count);
+          CHECK(a.metrics.max_abs_error == whole.metrics.max_abs_error);
+          CHECK(a.metrics.max_abs_error_index == whole.metrics.max_abs_error_index);
+          const double tol = arith == Arithmetic::Float32 && std::is_same_v<In, float> ? 1e-6 : 1e-12;
+          CHECK(a.metrics.mse == doctest::Approx(whole.metrics.mse).epsilon(tol));
+          CHECK(a.metrics.sqnr_db == doctest::Approx(whole.metrics.sqnr_db).epsilon(tol));
+          CHECK(a.metrics.mean_error == doctest::Approx(whole.metrics.mean_error).epsilon(1e-9));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("streaming: what it refuses, and bad values named by their place in the whole tensor") {
+  AnalyzeOptions o;
+  o.scheme.calibration = Calibration::Percentile;
+  CHECK(StreamAnalysis(o).check()->message == "This tensor is read in chunks, which does not support calibrations other than min-max yet");
+  o.scheme.calibration = Calibration::MinMax;
+  o.scheme.format = NumberFormat::Nf4;
+  CHECK(StreamAnalysis(o).check());
+  o.scheme.format = NumberFormat::Int;
+  StreamAnalysis s(o);
+  const std::vector<double> a = {1, 2, 3}, b = {4, NAN, 6};
+  CHECK_FALSE(s.scan(a.data(), 3));
+  const auto e = s.scan(b.data(), 3);
+  REQUIRE(e);
+  CHECK(e->index == 4);
+  CHECK(e->message == "Value 5 is NaN");
+  StreamAnalysis empty(o);
+  CHECK(empty.start()->message == "No samples: the tensor is empty");
+}
