@@ -13,6 +13,7 @@
 #include "analyze.h"
 #include "charts.h"
 #include "parse.h"
+#include "stream.h"
 #include "tensor_files.h"
 
 using namespace emscripten;
@@ -374,6 +375,45 @@ val format_values(const JsOptions& o) {
   return val(typed_memory_view(format_values_.size(), format_values_.data()));
 }
 
+// A tensor analysed from chunks (stream.h): JS feeds the chunks twice, in order.
+class StreamHandle {
+ public:
+  explicit StreamHandle(const JsOptions& o) {
+    auto opts = from_js(o);
+    if (auto* e = std::get_if<qe::Error>(&opts)) {
+      error_ = *e;
+      return;
+    }
+    stream_.emplace(std::get<qe::AnalyzeOptions>(opts));
+    if (auto e = stream_->check()) error_ = *e;
+  }
+  bool ok() const { return !error_; }
+  JsError error() const { return error_ ? to_js(*error_) : JsError{}; }
+  bool scan(uintptr_t ptr, double n, bool float32) {
+    if (error_) return false;
+    auto e = float32 ? stream_->scan(reinterpret_cast<const float*>(ptr), static_cast<size_t>(n))
+                     : stream_->scan(reinterpret_cast<const double*>(ptr), static_cast<size_t>(n));
+    if (e) error_ = *e;
+    return !error_;
+  }
+  bool start() {
+    if (error_) return false;
+    if (auto e = stream_->start()) error_ = *e;
+    return !error_;
+  }
+  void quantize(uintptr_t ptr, double n, bool float32) {
+    if (error_) return;
+    if (float32) stream_->quantize(reinterpret_cast<const float*>(ptr), static_cast<size_t>(n));
+    else stream_->quantize(reinterpret_cast<const double*>(ptr), static_cast<size_t>(n));
+  }
+  // The result as an AnalysisResult (params, metrics, calibration; no per-sample arrays).
+  AnalysisResult* finish() const { return new AnalysisResult(qe::Result<qe::Analysis>(stream_->finish())); }
+
+ private:
+  std::optional<qe::StreamAnalysis> stream_;
+  std::optional<qe::Error> error_;
+};
+
 // Tensor files: the header bytes in, the tensors out ({ ok, error, tensors: [...] }, as JS
 // objects). `kind` is "npy" or "safetensors"; `available` bytes at `ptr` are the file's first.
 val read_tensor_header(std::string kind, uintptr_t ptr, double available, double file_size) {
@@ -571,6 +611,14 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("ok", &JsFormatTable::ok)
       .field("error", &JsFormatTable::error)
       .field("format", &JsFormatTable::format);
+  class_<StreamHandle>("Stream")
+      .constructor<const JsOptions&>()
+      .function("ok", &StreamHandle::ok)
+      .function("error", &StreamHandle::error)
+      .function("scan", &StreamHandle::scan)
+      .function("start", &StreamHandle::start)
+      .function("quantize", &StreamHandle::quantize)
+      .function("finish", &StreamHandle::finish, allow_raw_pointers());
   function("describeFormat", &describe_format);
   function("readTensorHeader", &read_tensor_header);
   function("tensorHeaderBytes", &tensor_header_bytes);

@@ -528,6 +528,21 @@ describe('the calculator page', () => {
     assert.equal(await page.getByLabel('Tensor name', { exact: true }).inputValue(), 'layer.0.bias');
     assert.equal(Number(await page.locator('[data-metric="mse"]').getAttribute('data-value')), qz.analyze(tensors['layer.0.bias'], { bits: 4 }).metrics.mse);
 
+    // A tensor too large to hold (2^25 + 3 values, 128 MiB) is streamed: read in chunks twice,
+    // with the whole tensor's numbers.
+    const hugeCount = 2 ** 25 + 3;
+    const huge = new Float32Array(hugeCount);
+    for (let i = 0; i < hugeCount; i++) huge[i] = Math.sin(i * 0.0001) * (i % 4099 === 0 ? 9 : 1);
+    const hugeFile = join(dir, 'huge.safetensors');
+    writeFileSync(hugeFile, safetensorsBytes({ embed: huge }));
+    await page.setInputFiles('#file-input', hugeFile);
+    await page.waitForFunction(() => document.querySelector('#report-table tbody tr')?.dataset.tensor === 'embed', null, { timeout: 120000 });
+    const hugeApi = qz.analyze(huge, { bits: 4, perSample: false });
+    const hugeRow = Object.fromEntries(await page.$$eval('#report-table tbody td[data-column]', (tds) => tds.map((td) => [td.dataset.column, td.dataset.value])));
+    assert.equal(Number(hugeRow.scale), hugeApi.scale);
+    assert.ok(Math.abs(Number(hugeRow.mse) - hugeApi.metrics.mse) <= 1e-12 * hugeApi.metrics.mse);
+    assert.equal(Number(hugeRow.maxAbsError), hugeApi.metrics.maxAbsError);
+
     // A bigger file, cancelled while it is read: the message says so and the page stays usable.
     const big = {};
     for (let k = 0; k < 40; k++) big[`block.${k}`] = Float32Array.from({ length: 400000 }, (_, i) => Math.sin(i * 0.001 + k));

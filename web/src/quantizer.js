@@ -400,9 +400,79 @@ class Quantizer {
     }
   }
 
+  /**
+   * A tensor too large to hold at once, analysed from chunks read twice:
+   *   const st = qz.stream(options);           // per tensor, integer, min-max / range / scale
+   *   for (const c of chunks) st.scan(c);      // pass 1: the range
+   *   st.start();
+   *   for (const c of chunks) st.quantize(c);  // pass 2, the same chunks in the same order
+   *   const r = st.finish(); st.delete();      // { scale, zeroPoint, …, metrics, calibration }
+   * Chunks are Float32Array or Float64Array. The result equals analyze() of the whole tensor
+   * with perSample: false (sums to about 1e-15 relative).
+   */
+  stream(options) {
+    return new TensorStream(this.#mod, normalizeOptions(options));
+  }
+
   /** Bytes the wasm allocator holds for live objects (a leak shows as growth). */
   heapInUse() {
     return this.#mod.heapInUse();
+  }
+}
+
+class TensorStream {
+  #mod;
+  #h;
+
+  constructor(mod, o) {
+    this.#mod = mod;
+    this.#h = new mod.Stream(toCoreOptions(o));
+    if (!this.#h.ok()) {
+      const e = fromCoreError(this.#h.error());
+      this.#h.delete();
+      throw e;
+    }
+  }
+
+  // The chunk copied into the heap for one call.
+  #with(chunk, call) {
+    const x = toSamples(chunk);
+    const f32 = x instanceof Float32Array;
+    const ptr = this.#mod._malloc(Math.max(1, x.byteLength));
+    if (ptr === 0) fail('Not enough memory for this chunk', 'values');
+    try {
+      (f32 ? this.#mod.HEAPF32 : this.#mod.HEAPF64).set(x, ptr / x.BYTES_PER_ELEMENT);
+      return call(ptr, x.length, f32);
+    } finally {
+      this.#mod._free(ptr);
+    }
+  }
+
+  scan(chunk) {
+    if (!this.#with(chunk, (p, n, f32) => this.#h.scan(p, n, f32))) throw fromCoreError(this.#h.error());
+  }
+
+  start() {
+    if (!this.#h.start()) throw fromCoreError(this.#h.error());
+  }
+
+  quantize(chunk) {
+    this.#with(chunk, (p, n, f32) => this.#h.quantize(p, n, f32));
+  }
+
+  finish() {
+    const r = this.#h.finish();
+    try {
+      const m = r.metrics();
+      for (const key of Object.keys(m)) m[key] = nullIfNaN(m[key]);
+      return { ...r.params(), metrics: m, calibration: calibrationOf(r) };
+    } finally {
+      r.delete();
+    }
+  }
+
+  delete() {
+    this.#h.delete();
   }
 }
 

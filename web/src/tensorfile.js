@@ -82,6 +82,15 @@ export async function indexTensorFile(qz, blob, name) {
 let f16Table = null;
 
 /**
+ * Values [first, first + count) of a tensor, in the file's order (a part of a tensor to stream;
+ * C order for C-ordered files), as readTensor converts them.
+ */
+export async function readTensorRange(qz, blob, t, first, count) {
+  const width = t.bytes / t.count;
+  return readTensor(qz, blob, { ...t, fortranOrder: false, offset: t.offset + first * width, count, bytes: count * width, shape: [count] });
+}
+
+/**
  * One tensor's values in C order: Float32Array where float32 holds them exactly (float32, float16,
  * bfloat16, 8- and 16-bit integers), Float64Array otherwise (float64, int32).
  */

@@ -6,7 +6,7 @@
 // cancels by terminating the worker.
 import { explore, exploreFormats } from './app/explore.js';
 import { createQuantizer, QuantizerError } from './quantizer.js';
-import { csvColumn, indexTensorFile, rawTensor, readTensor } from './tensorfile.js';
+import { csvColumn, indexTensorFile, rawTensor, readTensor, readTensorRange } from './tensorfile.js';
 
 const ready = createQuantizer();
 let latest = 0; // the newest calculation: older what-if studies stop when it changes
@@ -125,6 +125,13 @@ async function runReport(id, file, options, source) {
       if (t.skipped) continue;
       self.postMessage({ id, progress: { done, total, tensor: k + 1, tensors: tensors.length, name: t.name, seconds: (performance.now() - started) / 1000 } });
       try {
+        if (!t.values && t.count > STREAM_VALUES) {
+          // Too large to hold: two passes over chunks of the file.
+          Object.assign(row, await streamTensor(qz, file, t, options, (part) => self.postMessage({ id, progress: {
+            done: done + part, total, tensor: k + 1, tensors: tensors.length, name: t.name, seconds: (performance.now() - started) / 1000 } })));
+          done += t.bytes;
+          continue;
+        }
         const x = await valuesOf(qz, file, t);
         const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [x.length] } : {};
         const r = qz.analyze(x, { ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
@@ -161,5 +168,36 @@ async function sendTensor(id, file, name, source) {
     self.postMessage({ id, tensor: { name, shape: t.shape, values } }, [values.buffer]);
   } catch (e) {
     self.postMessage({ id, error: { field: e.field ?? 'file', index: null, message: e.message } });
+  }
+}
+
+// Tensors above this many values are streamed: read in chunks twice, never whole.
+const STREAM_VALUES = 1 << 25;
+const CHUNK_VALUES = 1 << 22;
+
+async function streamTensor(qz, file, t, options, progress) {
+  const st = qz.stream({ ...options, perSample: false, chartBuckets: 0, histogramBins: 0 });
+  let min = Infinity, max = -Infinity;
+  try {
+    for (let at = 0; at < t.count; at += CHUNK_VALUES) {
+      const x = await readTensorRange(qz, file, t, at, Math.min(CHUNK_VALUES, t.count - at));
+      st.scan(x);
+      for (let i = 0; i < x.length; i++) {
+        if (x[i] < min) min = x[i];
+        if (x[i] > max) max = x[i];
+      }
+      progress(((at + x.length) / t.count) * t.bytes * 0.5);
+    }
+    st.start();
+    for (let at = 0; at < t.count; at += CHUNK_VALUES) {
+      st.quantize(await readTensorRange(qz, file, t, at, Math.min(CHUNK_VALUES, t.count - at)));
+      progress(t.bytes * 0.5 + ((at + CHUNK_VALUES) / t.count) * t.bytes * 0.5);
+    }
+    const r = st.finish();
+    const x2 = Number.isFinite(r.metrics.sqnrDb) ? r.metrics.mse * t.count * 10 ** (r.metrics.sqnrDb / 10) : 0;
+    return { min, max, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb, maxAbsError: r.metrics.maxAbsError,
+      clipRate: r.metrics.clipRate, sumSquares: x2, streamed: true };
+  } finally {
+    st.delete();
   }
 }
