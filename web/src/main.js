@@ -71,6 +71,7 @@ function syncRangeFields() {
   // A runtime profile quantizes to integers with the runtime's own rules.
   $('profile').disabled = format !== 'int';
   for (const id of ['dtype', 'reduce-range']) $(id).disabled = profile === 'formula' || format !== 'int';
+  $('profile-fields').hidden = profile === 'formula' || format !== 'int';
   for (const option of $('dtype').options) option.disabled = profile === 'pytorch' && option.value.endsWith('4');
   const integer = format === 'int';
   const block = /^(mx|nvfp4|nf4)/.test(format);
