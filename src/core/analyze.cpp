@@ -336,26 +336,6 @@ void percentile_metrics(Analysis& a, size_t n) {
   a.metrics.p95_abs_error = pct[1];
 }
 
-// What a format other than the integers allows (formats.h, format_quant.h).
-std::optional<Error> validate_format(const QuantScheme& s) {
-  const bool block = is_block_format(s.format);
-  if (s.format == NumberFormat::Custom)
-    if (auto m = check_minifloat(s.custom_format)) return err("customFormat", *m);
-  if (s.granularity != Granularity::Tensor)
-    return err("granularity", std::string("Per-channel and per-group scales are for integer formats") +
-                                  (block ? ": " + std::string(to_string(s.format)) + " scales its own blocks" : ""));
-  if (s.range) return err("range.min", "A float format has no range to choose: its values are fixed (use Scale for a per-tensor scale)");
-  if (s.calibration != Calibration::MinMax)
-    return err("calibration", "Calibration chooses integer ranges: float formats take min-max (amax) scales");
-  if (s.rounding != Rounding::HalfEven)
-    return err("rounding", "Float formats round to nearest, ties to even");
-  if (s.qmin || s.qmax) return err(s.qmin ? "qmin" : "qmax", "q_min and q_max are for integer formats");
-  if (s.zero_point) return err("zeroPoint", "Float formats have no zero point");
-  if (s.scale && block) return err("scale", std::string(to_string(s.format)) + " scales its own blocks: a tensor scale cannot be given");
-  if (s.scale && s.format_scale == QuantScheme::FormatScale::Amax)
-    return err("scale", "Give a scale or choose the amax scale, not both");
-  return std::nullopt;
-}
 
 template <class In>
 Result<Analysis> analyze_format(const In* x, size_t n, const AnalyzeOptions& opt, const SampleScan& scan) {
@@ -431,6 +411,27 @@ Result<Analysis> analyze_profile(const In* x, size_t n, const AnalyzeOptions& op
 }
 
 }  // namespace
+
+// What a format other than the integers allows (formats.h, format_quant.h).
+std::optional<Error> validate_format(const QuantScheme& s) {
+  const bool block = is_block_format(s.format);
+  if (s.format == NumberFormat::Custom)
+    if (auto m = check_minifloat(s.custom_format)) return err("customFormat", *m);
+  if (s.granularity != Granularity::Tensor)
+    return err("granularity", std::string("Per-channel and per-group scales are for integer formats") +
+                                  (block ? ": " + std::string(to_string(s.format)) + " scales its own blocks" : ""));
+  if (s.range) return err("range.min", "A float format has no range to choose: its values are fixed (use Scale for a per-tensor scale)");
+  if (s.calibration != Calibration::MinMax)
+    return err("calibration", "Calibration chooses integer ranges: float formats take min-max (amax) scales");
+  if (s.rounding != Rounding::HalfEven)
+    return err("rounding", "Float formats round to nearest, ties to even");
+  if (s.qmin || s.qmax) return err(s.qmin ? "qmin" : "qmax", "q_min and q_max are for integer formats");
+  if (s.zero_point) return err("zeroPoint", "Float formats have no zero point");
+  if (s.scale && block) return err("scale", std::string(to_string(s.format)) + " scales its own blocks: a tensor scale cannot be given");
+  if (s.scale && s.format_scale == QuantScheme::FormatScale::Amax)
+    return err("scale", "Give a scale or choose the amax scale, not both");
+  return std::nullopt;
+}
 
 template <class In>
 Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {

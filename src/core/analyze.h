@@ -66,6 +66,9 @@ using Result = std::variant<T, Error>;
 // Checks the scheme on its own (bits, qmin/qmax, range, scale, zero point).
 std::optional<Error> validate_scheme(const QuantScheme& s);
 
+// What a float or block format allows of the other options (granularity, range, calibration, …).
+std::optional<Error> validate_format(const QuantScheme& s);
+
 // The parameters for a valid scheme and the samples' scan (range used when none is given).
 Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan);
 

@@ -10,8 +10,12 @@ namespace qe {
 std::optional<Error> StreamAnalysis::check() const {
   const QuantScheme& s = options_.scheme;
   if (auto e = validate_scheme(s)) return e;
-  const char* why = s.format != NumberFormat::Int           ? "float and block formats"
-                    : s.profile != Profile::Formula          ? "runtime profiles"
+  if (s.format != NumberFormat::Int) {
+    if (auto e = validate_format(s)) return e;
+    if (s.profile != Profile::Formula) return Error{"profile", -1, "Runtime profiles quantize to integers"};
+    return std::nullopt;
+  }
+  const char* why = s.profile != Profile::Formula          ? "runtime profiles"
                     : s.granularity != Granularity::Tensor   ? "per-channel and per-group ranges"
                     : !s.range && !s.scale && s.calibration != Calibration::MinMax ? "calibrations other than min-max"
                                                                                     : nullptr;
@@ -45,6 +49,7 @@ std::optional<Error> StreamAnalysis::scan(const In* x, size_t n) {
 
 std::optional<Error> StreamAnalysis::start() {
   if (scanned_ == 0) return Error{"values", -1, "No samples: the tensor is empty"};
+  if (options_.scheme.format != NumberFormat::Int) return std::nullopt;  // the format's own scales
   auto p = derive_params(options_.scheme, range_);
   if (auto* e = std::get_if<Error>(&p)) return *e;
   params_ = std::get<QuantParams>(p);
@@ -53,6 +58,18 @@ std::optional<Error> StreamAnalysis::start() {
 
 template <class In>
 void StreamAnalysis::quantize(const In* x, size_t n) {
+  if (options_.scheme.format != NumberFormat::Int) {
+    FormatResult r = quantize_format(x, n, options_.scheme, std::max(std::fabs(range_.min), std::fabs(range_.max)), SampleOutputs{},
+                                     options_.kernel);
+    r.sums.max_abs_index += quantized_;  // the chunk's indices are its own
+    sums_.merge(r.sums);
+    counts_.overflow += r.counts.overflow;
+    counts_.underflow += r.counts.underflow;
+    counts_.subnormal += r.counts.subnormal;
+    tensor_scale_ = r.tensor_scale;
+    quantized_ += n;
+    return;
+  }
   KernelParams k;
   k.scale = params_.scale;
   k.zero_point = params_.zero_point;
@@ -71,6 +88,17 @@ Analysis StreamAnalysis::finish() const {
   Analysis a;
   a.params = params_;
   const QuantScheme& s = options_.scheme;
+  if (s.format != NumberFormat::Int) {
+    const double max_abs_x = std::max(std::fabs(range_.min), std::fabs(range_.max));
+    a.params = QuantParams{tensor_scale_, 0, 0, 0, range_.min, range_.max};
+    a.calibration.method = "minmax";
+    a.calibration.range_min = range_.min;
+    a.calibration.range_max = range_.max;
+    a.metrics = metrics_from_sums(sums_, max_abs_x, tensor_scale_);
+    a.metrics.step = a.metrics.uniform_noise = std::numeric_limits<double>::quiet_NaN();
+    a.format_counts = counts_;
+    return a;
+  }
   a.calibration.method = s.range ? "custom" : "minmax";
   a.calibration.range_min = s.range ? s.range->min : range_.min;
   a.calibration.range_max = s.range ? s.range->max : range_.max;

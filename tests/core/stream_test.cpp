@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 using namespace qe;
@@ -59,7 +60,10 @@ TEST_CASE("streaming: what it refuses, and bad values named by their place in th
   CHECK(StreamAnalysis(o).check()->message == "This tensor is read in chunks, which does not support calibrations other than min-max yet");
   o.scheme.calibration = Calibration::MinMax;
   o.scheme.format = NumberFormat::Nf4;
-  CHECK(StreamAnalysis(o).check());
+  CHECK_FALSE(StreamAnalysis(o).check());
+  o.scheme.granularity = Granularity::Group;
+  CHECK(StreamAnalysis(o).check()->field == "granularity");
+  o.scheme.granularity = Granularity::Tensor;
   o.scheme.format = NumberFormat::Int;
   StreamAnalysis s(o);
   const std::vector<double> a = {1, 2, 3}, b = {4, NAN, 6};
@@ -70,4 +74,37 @@ TEST_CASE("streaming: what it refuses, and bad values named by their place in th
   CHECK(e->message == "Value 5 is NaN");
   StreamAnalysis empty(o);
   CHECK(empty.start()->message == "No samples: the tensor is empty");
+}
+
+TEST_CASE_TEMPLATE("streamed float and block formats equal one analysis of the whole tensor", In, float, double) {
+  std::mt19937 rng(6);
+  std::normal_distribution<double> d(0, 3);
+  std::vector<In> x(70001);
+  for (auto& v : x) v = static_cast<In>(d(rng) * (rng() % 97 == 0 ? 300 : 1));
+  for (NumberFormat f : {NumberFormat::Fp8E4m3, NumberFormat::Fp16, NumberFormat::Mxfp4, NumberFormat::Nvfp4, NumberFormat::Nf4}) {
+    for (bool amax : {false, true}) {
+      AnalyzeOptions o;
+      o.per_sample = false;
+      o.scheme.format = f;
+      o.scheme.format_scale = amax && !is_block_format(f) ? QuantScheme::FormatScale::Amax : QuantScheme::FormatScale::None;
+      const Analysis whole = std::get<Analysis>(analyze(x.data(), x.size(), o));
+      for (size_t chunk : {size_t{4096}, size_t{65536}}) {
+        StreamAnalysis s(o);
+        REQUIRE_FALSE(s.check());
+        for (size_t at = 0; at < x.size(); at += chunk) REQUIRE_FALSE(s.scan(x.data() + at, std::min(chunk, x.size() - at)));
+        REQUIRE_FALSE(s.start());
+        for (size_t at = 0; at < x.size(); at += chunk) s.quantize(x.data() + at, std::min(chunk, x.size() - at));
+        const Analysis a = s.finish();
+        const std::string name = to_string(f);
+        CAPTURE(name);
+        CAPTURE(chunk);
+        CHECK(a.params.scale == whole.params.scale);
+        CHECK(a.format_counts.overflow == whole.format_counts.overflow);
+        CHECK(a.format_counts.subnormal == whole.format_counts.subnormal);
+        CHECK(a.metrics.max_abs_error == whole.metrics.max_abs_error);
+        CHECK(a.metrics.max_abs_error_index == whole.metrics.max_abs_error_index);
+        CHECK(a.metrics.mse == doctest::Approx(whole.metrics.mse).epsilon(1e-12));
+      }
+    }
+  }
 }

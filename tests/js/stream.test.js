@@ -42,9 +42,20 @@ test('chunks read twice give the whole tensor\'s parameters and metrics', () => 
   }
 });
 
+test('float and block formats stream too', () => {
+  for (const options of [{ format: 'fp8-e4m3', formatScale: 'amax' }, { format: 'mxfp4' }, { format: 'nf4' }]) {
+    const whole = qz.analyze(x, { ...options, perSample: false });
+    const r = streamed(x, options, 65536);
+    assert.equal(r.scale, whole.format.tensorScale);
+    assert.ok(Math.abs(r.metrics.mse - whole.metrics.mse) <= 1e-12 * whole.metrics.mse, options.format);
+    assert.equal(r.metrics.maxAbsErrorIndex, whole.metrics.maxAbsErrorIndex);
+  }
+});
+
 test('what streaming refuses, a bad value named by its place, nothing leaked', () => {
   const before = qz.heapInUse();
-  for (const [options, field] of [[{ calibration: 'entropy' }, 'values'], [{ format: 'nf4' }, 'values'], [{ bits: 1 }, 'bits']]) {
+  for (const [options, field] of [[{ calibration: 'entropy' }, 'values'], [{ format: 'nf4', granularity: 'group', groupSize: 64 }, 'granularity'],
+    [{ bits: 1 }, 'bits']]) {
     assert.throws(() => qz.stream(options), (e) => e instanceof QuantizerError && e.field === field, JSON.stringify(options));
   }
   const st = qz.stream({});
