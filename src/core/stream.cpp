@@ -5,18 +5,29 @@
 #include <limits>
 #include <string>
 
+#include "profiles.h"
+
 namespace qe {
 
 std::optional<Error> StreamAnalysis::check() const {
   const QuantScheme& s = options_.scheme;
+  if (s.profile != Profile::Formula) {
+    // The runtime's own rules for q_min, q_max and the zero point, as analyze() takes them.
+    QuantScheme plain = s;
+    plain.qmin.reset(), plain.qmax.reset(), plain.zero_point.reset();
+    if (auto e = validate_scheme(plain)) return e;
+    if (auto e = validate_profile(s)) return e;
+    if (s.granularity != Granularity::Tensor)
+      return Error{"values", -1, "This tensor is read in chunks, which does not support per-channel and per-group ranges yet"};
+    return std::nullopt;
+  }
   if (auto e = validate_scheme(s)) return e;
   if (s.format != NumberFormat::Int) {
     if (auto e = validate_format(s)) return e;
     if (s.profile != Profile::Formula) return Error{"profile", -1, "Runtime profiles quantize to integers"};
     return std::nullopt;
   }
-  const char* why = s.profile != Profile::Formula          ? "runtime profiles"
-                    : s.granularity != Granularity::Tensor   ? "per-channel and per-group ranges"
+  const char* why = s.granularity != Granularity::Tensor   ? "per-channel and per-group ranges"
                     : !s.range && !s.scale && s.calibration != Calibration::MinMax ? "calibrations other than min-max"
                                                                                     : nullptr;
   if (why) return Error{"values", -1, std::string("This tensor is read in chunks, which does not support ") + why + " yet"};
@@ -50,6 +61,11 @@ std::optional<Error> StreamAnalysis::scan(const In* x, size_t n) {
 std::optional<Error> StreamAnalysis::start() {
   if (scanned_ == 0) return Error{"values", -1, "No samples: the tensor is empty"};
   if (options_.scheme.format != NumberFormat::Int) return std::nullopt;  // the format's own scales
+  if (options_.scheme.profile != Profile::Formula) {
+    const QuantScheme& s = options_.scheme;
+    params_ = profile_params(s, s.range ? s.range->min : range_.min, s.range ? s.range->max : range_.max);
+    return std::nullopt;
+  }
   auto p = derive_params(options_.scheme, range_);
   if (auto* e = std::get_if<Error>(&p)) return *e;
   params_ = std::get<QuantParams>(p);
@@ -67,6 +83,11 @@ void StreamAnalysis::quantize(const In* x, size_t n) {
     counts_.underflow += r.counts.underflow;
     counts_.subnormal += r.counts.subnormal;
     tensor_scale_ = r.tensor_scale;
+    quantized_ += n;
+    return;
+  }
+  if (options_.scheme.profile != Profile::Formula) {
+    sums_.merge(quantize_profile(x, n, options_.scheme.profile, params_, quantized_, SampleOutputs{}));
     quantized_ += n;
     return;
   }

@@ -2,7 +2,8 @@
 // them for the range, the second quantizes each with the tensor's parameters and merges the sums
 // (each chunk knows its place: stochastic draws and the largest error's index are as one call over
 // the whole tensor makes them). Per tensor, integer formulas with min-max or a given range or
-// scale, and the float and block formats (chunks of whole blocks): the cases one scan decides. The sums equal a whole-tensor analysis's to about
+// scale, the runtime profiles, and the float and block formats (chunks of whole blocks): the
+// cases one scan decides. The sums equal a whole-tensor analysis's to about
 // 1e-15 relative (chunks add their lanes in another order); everything else is equal.
 #pragma once
 

@@ -108,3 +108,29 @@ TEST_CASE_TEMPLATE("streamed float and block formats equal one analysis of the w
     }
   }
 }
+
+TEST_CASE("streamed runtime profiles equal one analysis of the whole tensor") {
+  std::vector<float> x(50001);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(static_cast<double>(i) * 0.37) * 2 + 0.4);
+  for (Profile p : {Profile::PyTorch, Profile::Onnx}) {
+    for (Mode mode : {Mode::Symmetric, Mode::Asymmetric}) {
+      AnalyzeOptions o;
+      o.per_sample = false;
+      o.scheme.profile = p;
+      o.scheme.mode = mode;
+      o.scheme.dtype = QDtype::UInt8;
+      const Analysis whole = std::get<Analysis>(analyze(x.data(), x.size(), o));
+      StreamAnalysis s(o);
+      REQUIRE_FALSE(s.check());
+      for (size_t at = 0; at < x.size(); at += 8192) REQUIRE_FALSE(s.scan(x.data() + at, std::min<size_t>(8192, x.size() - at)));
+      REQUIRE_FALSE(s.start());
+      for (size_t at = 0; at < x.size(); at += 8192) s.quantize(x.data() + at, std::min<size_t>(8192, x.size() - at));
+      const Analysis a = s.finish();
+      CHECK(a.params.scale == whole.params.scale);
+      CHECK(a.params.zero_point == whole.params.zero_point);
+      CHECK(a.metrics.clip_count == whole.metrics.clip_count);
+      CHECK(a.metrics.max_abs_error_index == whole.metrics.max_abs_error_index);
+      CHECK(a.metrics.mse == doctest::Approx(whole.metrics.mse).epsilon(1e-12));
+    }
+  }
+}
