@@ -12,6 +12,7 @@ import { chromium } from 'playwright-core';
 
 import { startServer } from '../../scripts/serve.js';
 import { golden, hasTorch } from '../js/golden.js';
+import { ggufBytes, safetensorsBytes } from '../js/tensor-files.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 let server, browser, origin;
@@ -111,26 +112,7 @@ function parseCsv(text) {
   return rows;
 }
 
-// A .safetensors file of float32 tensors (and `extra` entries of other dtypes with zero bytes).
-function safetensorsBytes(tensors, extra = {}) {
-  const header = {};
-  const parts = [];
-  let at = 0;
-  for (const [name, x] of Object.entries(tensors)) {
-    header[name] = { dtype: 'F32', shape: [x.length], data_offsets: [at, at + x.byteLength] };
-    parts.push(Buffer.from(x.buffer, x.byteOffset, x.byteLength));
-    at += x.byteLength;
-  }
-  for (const [name, { dtype, shape, bytes }] of Object.entries(extra)) {
-    header[name] = { dtype, shape, data_offsets: [at, at + bytes] };
-    parts.push(Buffer.alloc(bytes));
-    at += bytes;
-  }
-  const text = Buffer.from(JSON.stringify(header));
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(text.length));
-  return Buffer.concat([length, text, ...parts]);
-}
+
 
 async function metricValues(page) {
   return page.$$eval('[data-metric]', (els) => Object.fromEntries(els.map((e) => [e.dataset.metric, e.dataset.value])));
@@ -527,6 +509,17 @@ describe('the calculator page', () => {
     await page.waitForFunction((old) => document.getElementById('results').dataset.render !== old, before);
     assert.equal(await page.getByLabel('Tensor name', { exact: true }).inputValue(), 'layer.0.bias');
     assert.equal(Number(await page.locator('[data-metric="mse"]').getAttribute('data-value')), qz.analyze(tensors['layer.0.bias'], { bits: 4 }).metrics.mse);
+
+    // A GGUF file: its float tensors reported, its quantized one listed with its type.
+    const ggufPath = join(dir, 'tiny.gguf');
+    writeFileSync(ggufPath, ggufBytes());
+    await page.setInputFiles('#file-input', ggufPath);
+    await page.waitForFunction(() => document.querySelectorAll('#report-table tbody tr').length === 3);
+    const ggufRows = await page.$$eval('#report-table tbody tr', (trs) => trs.map((tr) => [tr.dataset.tensor, tr.textContent]));
+    assert.deepEqual(ggufRows.map(([name]) => name), ['blk.0.weight', 'blk.0.norm', 'blk.0.q']);
+    assert.match(ggufRows[2][1], /skipped: type Q8_0: already quantized/);
+    const ggufMse = Number(await page.locator('#report-table tbody tr[data-tensor="blk.0.weight"] td[data-column="mse"]').getAttribute('data-value'));
+    assert.equal(ggufMse, qz.analyze(Float32Array.from([1.5, -2, 0.25, 3, -0.5, 4]), { bits: 4, perSample: false }).metrics.mse);
 
     // A tensor too large to hold (2^25 + 3 values, 128 MiB) is streamed: read in chunks twice,
     // with the whole tensor's numbers.

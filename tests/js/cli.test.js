@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import { createQuantizer, QuantizerError } from '../../web/src/quantizer.js';
 import { indexTensorFile, readTensor } from '../../web/src/tensorfile.js';
+import { ggufBytes } from './tensor-files.js';
 
 const CLI = fileURLToPath(new URL('../../build/native/quant-error', import.meta.url));
 let qz, dir, values;
@@ -61,25 +62,6 @@ json.dump(out, open(${JSON.stringify(dir)} + '/values.json', 'w'))
   writeFileSync(join(dir, 'broken.safetensors'), Buffer.concat([brokenHead, Buffer.from(broken)]));
 });
 
-// A GGUF v3 file: an F32 tensor with ne [3, 2] (shape [2, 3]), an F16 one, and a Q8_0 one that
-// is listed and skipped.
-function ggufBytes() {
-  const parts = [];
-  const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); parts.push(b); };
-  const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); parts.push(b); };
-  const str = (t) => { u64(Buffer.byteLength(t)); parts.push(Buffer.from(t)); };
-  parts.push(Buffer.from('GGUF'));
-  u32(3); u64(3); u64(1);
-  str('general.architecture'); u32(8); str('llama');
-  str('blk.0.weight'); u32(2); u64(3); u64(2); u32(0); u64(0);
-  str('blk.0.norm'); u32(1); u64(3); u32(1); u64(32);
-  str('blk.0.q'); u32(1); u64(32); u32(8); u64(64);
-  let head = Buffer.concat(parts);
-  head = Buffer.concat([head, Buffer.alloc((32 - (head.length % 32)) % 32)]);
-  const w = Buffer.from(Float32Array.from([1.5, -2, 0.25, 3, -0.5, 4]).buffer);
-  const h = Buffer.from(Uint16Array.from([0x3c00, 0x4000, 0xbc00]).buffer);
-  return Buffer.concat([head, w, Buffer.alloc(8), h, Buffer.alloc(26), Buffer.alloc(34)]);
-}
 
 function run(args) {
   const r = spawnSync(CLI, args, { encoding: 'utf8', cwd: dir });
