@@ -181,10 +181,10 @@ void finish(const std::vector<In>& x, const qe::AnalyzeOptions& base, const qe::
   row.max_abs = a.metrics.max_abs_error;
   row.clip_rate = a.metrics.clip_rate;
   row.sum_e2 = a.metrics.mse * static_cast<double>(t.count);
-  row.sum_x2 = a.metrics.sqnr_db == a.metrics.sqnr_db && std::isfinite(a.metrics.sqnr_db)
+  row.sum_x2 = row.sum_e2 > 0 && std::isfinite(a.metrics.sqnr_db)
                    ? row.sum_e2 * std::pow(10.0, a.metrics.sqnr_db / 10)  // Σx² from SQNR = 10·log10(Σx²/Σe²)
                    : 0;
-  if (row.sum_x2 == 0) {
+  if (row.sum_x2 == 0) {  // no error or no signal: count it
     double sx2 = 0;
     for (In v : x) sx2 += static_cast<double>(v) * static_cast<double>(v);
     row.sum_x2 = sx2;

@@ -257,11 +257,11 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
         const double X = E8M0::decode(code);
         r.block_codes[b] = code;
         r.block_scales[b] = X;
+        if (!mxint) {
+          element_run(x, begin, end, X, f, Overflow::Saturate, a, out, S, r.counts, simd);
+          break;
+        }
         for (size_t i = begin; i < end; ++i) {
-          if (!mxint) {
-            element_run(x, begin, end, X, f, Overflow::Saturate, a, out, S, r.counts, simd);
-            break;
-          }
           // int8 elements with the implied scale 2^−6: round half to even, saturate at ±127.
           const double xi = static_cast<double>(x[i]);
           const double q = a.div(a.div(xi, X), 0x1p-6);

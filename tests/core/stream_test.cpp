@@ -12,6 +12,21 @@
 
 using namespace qe;
 
+namespace {
+
+// x fed to a StreamAnalysis twice, `chunk` values at a time.
+template <class In>
+Analysis streamed(const AnalyzeOptions& o, const std::vector<In>& x, size_t chunk) {
+  StreamAnalysis s(o);
+  REQUIRE_FALSE(s.check());
+  for (size_t at = 0; at < x.size(); at += chunk) REQUIRE_FALSE(s.scan(x.data() + at, std::min(chunk, x.size() - at)));
+  REQUIRE_FALSE(s.start());
+  for (size_t at = 0; at < x.size(); at += chunk) s.quantize(x.data() + at, std::min(chunk, x.size() - at));
+  return s.finish();
+}
+
+}  // namespace
+
 TEST_CASE_TEMPLATE("streamed chunks equal one analysis of the whole tensor", In, float, double) {
   std::mt19937 rng(4);
   std::normal_distribution<double> d(0.3, 2);
@@ -30,12 +45,7 @@ TEST_CASE_TEMPLATE("streamed chunks equal one analysis of the whole tensor", In,
         if (variant == 2) o.scheme.range = Range{-3, 2.5};
         const Analysis whole = std::get<Analysis>(analyze(x.data(), x.size(), o));
         for (size_t chunk : {size_t{1000}, size_t{4096}, size_t{65536}, x.size()}) {
-          StreamAnalysis s(o);
-          REQUIRE_FALSE(s.check());
-          for (size_t at = 0; at < x.size(); at += chunk) REQUIRE_FALSE(s.scan(x.data() + at, std::min(chunk, x.size() - at)));
-          REQUIRE_FALSE(s.start());
-          for (size_t at = 0; at < x.size(); at += chunk) s.quantize(x.data() + at, std::min(chunk, x.size() - at));
-          const Analysis a = s.finish();
+          const Analysis a = streamed(o, x, chunk);
           CAPTURE(chunk);
           CAPTURE(variant);
           CHECK(a.params.scale == whole.params.scale);
@@ -89,12 +99,7 @@ TEST_CASE_TEMPLATE("streamed float and block formats equal one analysis of the w
       o.scheme.format_scale = amax && !is_block_format(f) ? QuantScheme::FormatScale::Amax : QuantScheme::FormatScale::None;
       const Analysis whole = std::get<Analysis>(analyze(x.data(), x.size(), o));
       for (size_t chunk : {size_t{4096}, size_t{65536}}) {
-        StreamAnalysis s(o);
-        REQUIRE_FALSE(s.check());
-        for (size_t at = 0; at < x.size(); at += chunk) REQUIRE_FALSE(s.scan(x.data() + at, std::min(chunk, x.size() - at)));
-        REQUIRE_FALSE(s.start());
-        for (size_t at = 0; at < x.size(); at += chunk) s.quantize(x.data() + at, std::min(chunk, x.size() - at));
-        const Analysis a = s.finish();
+        const Analysis a = streamed(o, x, chunk);
         const std::string name = to_string(f);
         CAPTURE(name);
         CAPTURE(chunk);
@@ -120,12 +125,7 @@ TEST_CASE("streamed runtime profiles equal one analysis of the whole tensor") {
       o.scheme.mode = mode;
       o.scheme.dtype = QDtype::UInt8;
       const Analysis whole = std::get<Analysis>(analyze(x.data(), x.size(), o));
-      StreamAnalysis s(o);
-      REQUIRE_FALSE(s.check());
-      for (size_t at = 0; at < x.size(); at += 8192) REQUIRE_FALSE(s.scan(x.data() + at, std::min<size_t>(8192, x.size() - at)));
-      REQUIRE_FALSE(s.start());
-      for (size_t at = 0; at < x.size(); at += 8192) s.quantize(x.data() + at, std::min<size_t>(8192, x.size() - at));
-      const Analysis a = s.finish();
+      const Analysis a = streamed(o, x, size_t{8192});
       CHECK(a.params.scale == whole.params.scale);
       CHECK(a.params.zero_point == whole.params.zero_point);
       CHECK(a.metrics.clip_count == whole.metrics.clip_count);

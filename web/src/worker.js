@@ -135,16 +135,12 @@ async function runReport(id, file, options, source) {
         const x = await valuesOf(qz, file, t);
         const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [x.length] } : {};
         const r = qz.analyze(x, { ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
-        // Σx² from the result (SQNR = 10·log10(Σx²/Σe²)), counted only when SQNR cannot give it.
-        let x2 = Number.isFinite(r.metrics.sqnrDb) && r.metrics.mse > 0 ? r.metrics.mse * x.length * 10 ** (r.metrics.sqnrDb / 10) : null;
-        let min = Infinity, max = -Infinity;
-        if (x2 === null) x2 = 0;
-        for (let i = 0; i < x.length; i++) {
-          const v = x[i];
-          if (v < min) min = v;
-          if (v > max) max = v;
+        const { min, max } = extremes(x);
+        let x2 = sumOfSquares(r.metrics, x.length);
+        if (x2 === null) {
+          x2 = 0;
+          for (let i = 0; i < x.length; i++) x2 += x[i] * x[i];
         }
-        if (!(r.metrics.mse > 0 && Number.isFinite(r.metrics.sqnrDb))) for (let i = 0; i < x.length; i++) x2 += x[i] * x[i];
         Object.assign(row, { min, max, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb,
           maxAbsError: r.metrics.maxAbsError, clipRate: r.metrics.clipRate, sumSquares: x2 });
       } catch (e) {
@@ -182,10 +178,9 @@ async function streamTensor(qz, file, t, options, progress) {
     for (let at = 0; at < t.count; at += CHUNK_VALUES) {
       const x = await readTensorRange(qz, file, t, at, Math.min(CHUNK_VALUES, t.count - at));
       st.scan(x);
-      for (let i = 0; i < x.length; i++) {
-        if (x[i] < min) min = x[i];
-        if (x[i] > max) max = x[i];
-      }
+      const e = extremes(x);
+      min = Math.min(min, e.min);
+      max = Math.max(max, e.max);
       progress(((at + x.length) / t.count) * t.bytes * 0.5);
     }
     st.start();
@@ -194,10 +189,25 @@ async function streamTensor(qz, file, t, options, progress) {
       progress(t.bytes * 0.5 + ((at + CHUNK_VALUES) / t.count) * t.bytes * 0.5);
     }
     const r = st.finish();
-    const x2 = Number.isFinite(r.metrics.sqnrDb) ? r.metrics.mse * t.count * 10 ** (r.metrics.sqnrDb / 10) : 0;
+    const x2 = sumOfSquares(r.metrics, t.count) ?? 0;
     return { min, max, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb, maxAbsError: r.metrics.maxAbsError,
       clipRate: r.metrics.clipRate, sumSquares: x2, streamed: true };
   } finally {
     st.delete();
   }
+}
+
+function extremes(x) {
+  let min = Infinity, max = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] < min) min = x[i];
+    if (x[i] > max) max = x[i];
+  }
+  return { min, max };
+}
+
+// Σx² from a result's metrics (SQNR = 10·log10(Σx²/Σe²)), or null when they cannot give it
+// (no error, or no signal): then the caller counts it.
+function sumOfSquares(m, count) {
+  return m.mse > 0 && Number.isFinite(m.sqnrDb) ? m.mse * count * 10 ** (m.sqnrDb / 10) : null;
 }

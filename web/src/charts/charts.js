@@ -92,23 +92,30 @@ function minGap(grid, lo, hi) {
   return gap;
 }
 
+// A <figure> with its caption and the box the chart draws into, named for screen readers.
+function figureShell(id, title, description) {
+  const fig = document.createElement('figure');
+  fig.className = 'chart';
+  fig.id = id;
+  const caption = document.createElement('figcaption');
+  caption.textContent = title;
+  const box = document.createElement('div');
+  box.setAttribute('role', 'img');
+  box.setAttribute('aria-label', `${title}. ${description}`);
+  fig.append(caption, box);
+  return { fig, box };
+}
+
 // A chart as a <figure>: caption, a canvas box with an accessible name, and its numbers as a
 // table; the uPlot itself is made later (once the figure is in the page) with `base` options.
 function figureMaker(figures, plots, base) {
   return (id, title, description, opts, data, headers, rows) => {
-    const fig = document.createElement('figure');
-    fig.className = 'chart';
-    fig.id = id;
-    const caption = document.createElement('figcaption');
-    caption.textContent = title;
-    const box = document.createElement('div');
-    box.setAttribute('role', 'img');
-    box.setAttribute('aria-label', `${title}. ${description}`);
+    const { fig, box } = figureShell(id, title, description);
     const details = document.createElement('details');
     const summary = document.createElement('summary');
     summary.textContent = 'Data table';
     details.append(summary, table(headers, rows));
-    fig.append(caption, box, details);
+    fig.append(details);
     figures.push(fig);
     plots.push(() => new uPlot({ ...base, ...opts }, data, box));
   };
@@ -330,15 +337,7 @@ function barsWithRate(container, { id, caption, description, xLabel, sqnr, clip 
   const x = Float64Array.from(sqnr, (_, i) => i + 1);
   const dB = sqnr.map((v) => (v === null || !Number.isFinite(v) ? null : v));
   const pct = clip.map((v) => (v === null ? null : 100 * v));
-  const fig = document.createElement('figure');
-  fig.className = 'chart';
-  fig.id = id;
-  const title = document.createElement('figcaption');
-  title.textContent = caption;
-  const box = document.createElement('div');
-  box.setAttribute('role', 'img');
-  box.setAttribute('aria-label', `${caption}. ${description}`);
-  fig.append(title, box);
+  const { fig, box } = figureShell(id, caption, description);
   container.replaceChildren(fig);
   const plot = new uPlot({
     width,
@@ -366,16 +365,9 @@ export function renderExplorer(container, rows, label, onPick) {
   const t = theme();
   const width = Math.max(280, Math.min(container.clientWidth || 900, 1100));
   const shown = rows.filter((r) => Number.isFinite(r.value) && !Object.is(r.value, -0)).sort((a, b) => a.value - b.value);
-  const fig = document.createElement('figure');
-  fig.className = 'chart';
-  fig.id = 'chart-explorer';
-  const caption = document.createElement('figcaption');
-  caption.textContent = `Every value of ${label}, and the samples on each`;
-  const box = document.createElement('div');
-  box.setAttribute('role', 'img');
   const used = shown.filter((r) => r.count > 0).length;
-  box.setAttribute('aria-label', `${caption.textContent}. ${shown.length} distinct values from ${fmt(shown[0].value)} to ${fmt(shown.at(-1).value)} (after the scale); ${used} of them hold samples. Choose a code below for its bit fields.`);
-  fig.append(caption, box);
+  const { fig, box } = figureShell('chart-explorer', `Every value of ${label}, and the samples on each`,
+    `${shown.length} distinct values from ${fmt(shown[0].value)} to ${fmt(shown.at(-1).value)} (after the scale); ${used} of them hold samples. Choose a code below for its bit fields.`);
   container.replaceChildren(fig);
   const bars = uPlot.paths.bars({ size: [0.6, 12], align: 0 });
   const plot = new uPlot({
