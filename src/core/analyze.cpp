@@ -195,8 +195,10 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return t;
 }
 
-Result<Layout> layout_of(const QuantScheme& s, size_t n) {
-  Layout l;
+}  // namespace
+
+Result<GroupGeometry> group_geometry(const QuantScheme& s, size_t n) {
+  GroupGeometry g;
   if (!s.shape.empty()) {
     double count = 1;
     for (int64_t d : s.shape) {
@@ -207,7 +209,7 @@ Result<Layout> layout_of(const QuantScheme& s, size_t n) {
       return err("shape", "Shape " + shape_text(s.shape) + " holds " + num(count) + " values, but there are " +
                               std::to_string(n) + " samples");
   }
-  if (s.granularity == Granularity::Tensor) return l;
+  if (s.granularity == Granularity::Tensor) return g;
   if (s.range)
     return err("range.min", std::string("A custom range applies to the whole tensor: derive the ranges from the samples for ") +
                                 (s.granularity == Granularity::Channel ? "per-channel" : "per-group") + " quantization");
@@ -219,27 +221,35 @@ Result<Layout> layout_of(const QuantScheme& s, size_t n) {
     const int axis = s.axis < 0 ? s.axis + rank : s.axis;
     if (axis < 0 || axis >= rank)
       return err("axis", "Axis " + std::to_string(s.axis) + " is outside a shape of " + std::to_string(rank) + " dimensions");
-    size_t outer = 1, inner = 1;
-    for (int i = 0; i < axis; ++i) outer *= static_cast<size_t>(s.shape[static_cast<size_t>(i)]);
-    for (int i = axis + 1; i < rank; ++i) inner *= static_cast<size_t>(s.shape[static_cast<size_t>(i)]);
-    const size_t channels = static_cast<size_t>(s.shape[static_cast<size_t>(axis)]);
-    l.count = channels;
-    if (outer == 1) {
-      l.block = inner;
-      return l;
-    }
-    l.runs.resize(channels);
-    for (size_t c = 0; c < channels; ++c)
-      for (size_t o = 0; o < outer; ++o) l.runs[c].emplace_back((o * channels + c) * inner, inner);
-    return l;
+    g.run = 1;
+    for (int i = axis + 1; i < rank; ++i) g.run *= static_cast<size_t>(s.shape[static_cast<size_t>(i)]);
+    g.count = static_cast<size_t>(s.shape[static_cast<size_t>(axis)]);
+    return g;
   }
   const int64_t last = s.shape.empty() ? static_cast<int64_t>(n) : s.shape.back();
   if (s.group_size < 1) return err("groupSize", "Group size must be a whole number of at least 1");
   if (last % s.group_size != 0)
     return err("groupSize", "Group size " + std::to_string(s.group_size) + " does not divide the last dimension (" +
                                 std::to_string(last) + ")");
-  l.block = static_cast<size_t>(s.group_size);
-  l.count = n / l.block;
+  g.run = static_cast<size_t>(s.group_size);
+  g.count = n / g.run;
+  return g;
+}
+
+namespace {
+
+Result<Layout> layout_of(const QuantScheme& s, size_t n) {
+  auto geometry = group_geometry(s, n);
+  if (auto* e = std::get_if<Error>(&geometry)) return *e;
+  const GroupGeometry& g = std::get<GroupGeometry>(geometry);
+  Layout l;
+  l.count = g.count;
+  if (g.count == 0 || g.run * g.count == n) {  // equal consecutive blocks
+    l.block = g.run;
+    return l;
+  }
+  l.runs.resize(g.count);
+  for (size_t at = 0, k = 0; at < n; at += g.run, ++k) l.runs[k % g.count].emplace_back(at, g.run);
   return l;
 }
 

@@ -72,6 +72,14 @@ std::optional<Error> validate_format(const QuantScheme& s);
 // The parameters for a valid scheme and the samples' scan (range used when none is given).
 Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan);
 
+// Channels and groups as runs of `run` consecutive samples: sample i belongs to group
+// (i / run) % count (a group: its own run; a channel: one run per index of the axes before it).
+// count is 0 for Granularity::Tensor. Checks the shape against n, the axis and the group size.
+struct GroupGeometry {
+  size_t count = 0, run = 0;
+};
+Result<GroupGeometry> group_geometry(const QuantScheme& s, size_t n);
+
 template <class In>
 Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt);
 

@@ -22,36 +22,8 @@ Result<QuantParams> params_for(const QuantScheme& s, double lo, double hi) {
   return derive_params(derived, scan);
 }
 
-template <class In>
-double exact_mse(const In* x, size_t n, const QuantScheme& s, const QuantParams& p, Kernel k) {
-  KernelParams kp;
-  kp.scale = p.scale;
-  kp.zero_point = p.zero_point;
-  kp.qmin = p.qmin;
-  kp.qmax = p.qmax;
-  kp.rounding = s.rounding;
-  kp.arithmetic = s.arithmetic;
-  kp.seed = s.seed;
-  return quantize_samples(x, n, kp, SampleOutputs{}, k).sum_err2 / static_cast<double>(n);
-}
-
-struct Hist {
-  double lo, width;
-  std::vector<double> counts;
-};
-
-template <class In>
-Hist histogram(const In* x, size_t n, double lo, double hi, size_t bins, bool absolute) {
-  Hist h{lo, (hi - lo) / static_cast<double>(bins), std::vector<double>(bins, 0.0)};
-  for (size_t i = 0; i < n; ++i) {
-    const double v = absolute ? std::fabs(static_cast<double>(x[i])) : static_cast<double>(x[i]);
-    const double at = h.width > 0 ? std::floor((v - lo) / h.width) : 0;
-    h.counts[at < 0 ? 0 : at >= static_cast<double>(bins) ? bins - 1 : static_cast<size_t>(at)] += 1;
-  }
-  return h;
-}
-
 // MSE of a quantizer on the histogram's bin centres (the estimate the search ranks by).
+template <class Hist>
 double estimated_mse(const Hist& h, const QuantParams& p, Rounding rule, double n) {
   const Rounding r = rule == Rounding::Stochastic ? Rounding::HalfEven : rule;
   double sum = 0;
@@ -84,17 +56,18 @@ double kl_divergence(const std::vector<double>& p, const std::vector<double>& q)
   return kl;
 }
 
-template <class In>
-void entropy_threshold(const In* x, size_t n, int bits, double amax, CalibrationReport& r) {
-  constexpr size_t kBins = 2048;
-  const size_t levels = size_t{1} << (bits - 1);
-  r.threshold = amax;
-  if (levels >= kBins || amax == 0) return;
-  const Hist h = histogram(x, n, 0.0, amax, kBins, true);
+constexpr size_t kEntropyBins = 2048;
+constexpr size_t kMseBins = 4096;
+constexpr int kMseCandidates = 200;
+
+// The KL search over a histogram of |x| in [0, amax]: sets r.threshold, r.divergence and the curve.
+template <class Hist>
+void entropy_threshold(const Hist& h, size_t levels, CalibrationReport& r) {
+  const size_t bins = h.counts.size();
   double best = INFINITY;
-  size_t best_i = kBins;
+  size_t best_i = bins;
   std::vector<double> p, q;
-  for (size_t i = levels; i <= kBins; ++i) {
+  for (size_t i = levels; i <= bins; ++i) {
     p.assign(h.counts.begin(), h.counts.begin() + static_cast<long>(i));
     p[i - 1] += std::accumulate(h.counts.begin() + static_cast<long>(i), h.counts.end(), 0.0);
     // Q: the first i bins merged into `levels` groups (the remainder joins the last), each
@@ -116,7 +89,7 @@ void entropy_threshold(const In* x, size_t n, int bits, double amax, Calibration
     r.curve_value.push_back(kl);
     if (kl < best) best = kl, best_i = i;
   }
-  if (best_i < kBins) {
+  if (best_i < bins) {
     r.threshold = (static_cast<double>(best_i) + 0.5) * h.width;
     r.divergence = best;
   }
@@ -124,86 +97,196 @@ void entropy_threshold(const In* x, size_t n, int bits, double amax, Calibration
 
 }  // namespace
 
-template <class In>
-Result<CalibrationReport> calibrate(const In* x, size_t n, const QuantScheme& s, const SampleScan& scan, Kernel k) {
-  CalibrationReport r;
-  r.method = to_string(s.calibration);
-  r.range_min = scan.min;
-  r.range_max = scan.max;
+Calibrator::Calibrator(const QuantScheme& s, const SampleScan& scan, uint64_t n, Kernel k, size_t gather_limit)
+    : s_(s), scan_(scan), n_(n), kernel_(k) {
+  r_.method = to_string(s.calibration);
+  r_.range_min = scan.min;
+  r_.range_max = scan.max;
   const bool symmetric = s.mode == Mode::Symmetric;
   const double amax = std::max(std::fabs(scan.min), std::fabs(scan.max));
-  // The percentile ranges of p (symmetric: of |x|).
-  const auto percentile_ranges = [&](const std::vector<double>& ps) {
-    std::vector<double> wanted;
+  // The probabilities of the percentile ranges of p (symmetric: of |x|).
+  const auto probabilities = [&](std::initializer_list<double> ps) {
     for (double p : ps) {
-      if (symmetric) wanted.push_back(p / 100);
-      else wanted.push_back((100 - p) / 100), wanted.push_back(p / 100);
+      if (symmetric) wanted_.push_back(p / 100);
+      else wanted_.push_back((100 - p) / 100), wanted_.push_back(p / 100);
     }
-    std::vector<double> got(wanted.size());
-    quantiles(x, n, symmetric, wanted.data(), got.data(), wanted.size());
-    std::vector<Range> ranges;
-    for (size_t i = 0; i < ps.size(); ++i) {
-      if (symmetric) ranges.push_back(Range{-got[i], got[i]});
-      else ranges.push_back(Range{got[2 * i], got[2 * i + 1]});
-    }
-    return ranges;
+    quantiles_.emplace(n, symmetric, wanted_, gather_limit);
   };
   switch (s.calibration) {
     case Calibration::MinMax: break;
-    case Calibration::Percentile: {
-      const Range range = percentile_ranges({s.percentile})[0];
-      r.percentile = s.percentile;
-      r.range_min = range.min;
-      r.range_max = range.max;
+    case Calibration::Percentile:
+      r_.percentile = s.percentile;
+      probabilities({s.percentile});
+      stage_ = Stage::Quantiles;
+      if (quantiles_->done()) settle();
       break;
-    }
     case Calibration::Entropy: {
-      entropy_threshold(x, n, s.bits, amax, r);
-      r.range_min = symmetric ? -r.threshold : std::max(scan.min, -r.threshold);
-      r.range_max = symmetric ? r.threshold : std::min(scan.max, r.threshold);
+      r_.threshold = amax;
+      if ((size_t{1} << (s.bits - 1)) >= kEntropyBins || amax == 0) {
+        settle();  // nothing to search: the min-max range
+        break;
+      }
+      hist_ = Hist{0.0, amax / static_cast<double>(kEntropyBins), true, std::vector<double>(kEntropyBins, 0.0)};
+      stage_ = Stage::Histogram;
       break;
     }
     case Calibration::Mse: {
-      constexpr int kCandidates = 200;
-      const double lo = symmetric ? -amax : scan.min, hi = symmetric ? amax : scan.max;
-      const Hist h = histogram(x, n, lo, hi, 4096, false);
-      std::vector<std::pair<double, Range>> scored;  // (estimate, range)
-      for (int c = 1; c <= kCandidates; ++c) {
-        const double alpha = static_cast<double>(c) / kCandidates;
-        const Range range{alpha * lo, alpha * hi};
-        auto p = params_for(s, range.min, range.max);
-        if (std::holds_alternative<Error>(p)) continue;  // too narrow to have a scale
-        const double est = estimated_mse(h, std::get<QuantParams>(p), s.rounding, static_cast<double>(n));
-        r.curve_threshold.push_back(alpha);
-        r.curve_value.push_back(est);
-        scored.emplace_back(est, range);
-      }
-      std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      std::vector<Range> finalists;
-      for (size_t i = 0; i < std::min<size_t>(5, scored.size()); ++i) finalists.push_back(scored[i].second);
-      finalists.push_back(Range{lo, hi});
-      for (const Range& range : percentile_ranges({99, 99.9, 99.99, 99.999, s.percentile})) finalists.push_back(range);
-      double best = INFINITY;
-      for (const Range& range : finalists) {
-        auto p = params_for(s, range.min, range.max);
-        if (std::holds_alternative<Error>(p)) continue;
-        ++r.exact_candidates;
-        const double mse = exact_mse(x, n, s, std::get<QuantParams>(p), k);
-        // Ties go to the wider range: it clips less for the same error.
-        if (mse < best || (mse == best && range.max - range.min > r.range_max - r.range_min)) {
-          best = mse;
-          r.range_min = range.min;
-          r.range_max = range.max;
-        }
-      }
-      r.threshold = hi != lo ? (r.range_max - r.range_min) / (hi - lo) : 1;
-      r.percentile = s.percentile;
+      const Range full = full_range();
+      hist_ = Hist{full.min, (full.max - full.min) / static_cast<double>(kMseBins), false, std::vector<double>(kMseBins, 0.0)};
+      r_.percentile = s.percentile;
+      probabilities({99, 99.9, 99.99, 99.999, s.percentile});
+      stage_ = Stage::Histogram;
       break;
     }
   }
-  return r;
 }
 
+template <class In>
+void Calibrator::add(const In* x, size_t n, uint64_t index_base) {
+  switch (stage_) {
+    case Stage::Histogram: {
+      const size_t bins = hist_.counts.size();
+      for (size_t i = 0; i < n; ++i) {
+        const double v = hist_.absolute ? std::fabs(static_cast<double>(x[i])) : static_cast<double>(x[i]);
+        const double at = hist_.width > 0 ? std::floor((v - hist_.lo) / hist_.width) : 0;
+        hist_.counts[at < 0 ? 0 : at >= static_cast<double>(bins) ? bins - 1 : static_cast<size_t>(at)] += 1;
+      }
+      if (quantiles_ && !quantiles_->done()) quantiles_->add(x, n);
+      break;
+    }
+    case Stage::Quantiles: quantiles_->add(x, n); break;
+    case Stage::Measure:
+      for (size_t f = 0; f < finalists_.size(); ++f) {
+        const QuantParams& p = finalists_[f].first;
+        KernelParams kp;
+        kp.scale = p.scale;
+        kp.zero_point = p.zero_point;
+        kp.qmin = p.qmin;
+        kp.qmax = p.qmax;
+        kp.rounding = s_.rounding;
+        kp.arithmetic = s_.arithmetic;
+        kp.seed = s_.seed;
+        kp.index_base = index_base;
+        finalist_err2_[f] += quantize_samples(x, n, kp, SampleOutputs{}, kernel_).sum_err2;
+      }
+      break;
+    case Stage::Done: break;
+  }
+}
+
+void Calibrator::next() {
+  switch (stage_) {
+    case Stage::Histogram:
+      if (s_.calibration == Calibration::Entropy) {
+        entropy_threshold(hist_, size_t{1} << (s_.bits - 1), r_);
+        settle();
+        return;
+      }
+      // mse: rank the candidate ranges by the histogram's estimate.
+      for (int c = 1; c <= kMseCandidates; ++c) {
+        const double alpha = static_cast<double>(c) / kMseCandidates;
+        const Range full = full_range();
+        const Range range{alpha * full.min, alpha * full.max};
+        auto p = params_for(s_, range.min, range.max);
+        if (std::holds_alternative<Error>(p)) continue;  // too narrow to have a scale
+        const double est = estimated_mse(hist_, std::get<QuantParams>(p), s_.rounding, static_cast<double>(n_));
+        r_.curve_threshold.push_back(alpha);
+        r_.curve_value.push_back(est);
+        scored_.emplace_back(est, range);
+      }
+      std::stable_sort(scored_.begin(), scored_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      quantiles_->next();
+      stage_ = Stage::Quantiles;
+      if (quantiles_->done()) settle();
+      return;
+    case Stage::Quantiles:
+      quantiles_->next();
+      if (quantiles_->done()) settle();
+      return;
+    case Stage::Measure: {
+      const Range full = full_range();
+      double best = INFINITY;
+      for (size_t f = 0; f < finalists_.size(); ++f) {
+        const Range& range = finalists_[f].second;
+        const double mse = finalist_err2_[f] / static_cast<double>(n_);
+        // Ties go to the wider range: it clips less for the same error.
+        if (mse < best || (mse == best && range.max - range.min > r_.range_max - r_.range_min)) {
+          best = mse;
+          r_.range_min = range.min;
+          r_.range_max = range.max;
+        }
+      }
+      r_.threshold = full.max != full.min ? (r_.range_max - r_.range_min) / (full.max - full.min) : 1;
+      stage_ = Stage::Done;
+      return;
+    }
+    case Stage::Done: return;
+  }
+}
+
+// The min-max range, symmetric about 0 in symmetric mode: what mse scales down.
+Range Calibrator::full_range() const {
+  const double amax = std::max(std::fabs(scan_.min), std::fabs(scan_.max));
+  return s_.mode == Mode::Symmetric ? Range{-amax, amax} : Range{scan_.min, scan_.max};
+}
+
+std::vector<Range> Calibrator::percentile_ranges() const {
+  const std::vector<double> got = quantiles_->values();
+  std::vector<Range> ranges;
+  if (s_.mode == Mode::Symmetric)
+    for (double v : got) ranges.push_back(Range{-v, v});
+  else
+    for (size_t i = 0; i + 1 < got.size(); i += 2) ranges.push_back(Range{got[i], got[i + 1]});
+  return ranges;
+}
+
+// The range once the passes have told what they were for (entropy: from its threshold).
+void Calibrator::settle() {
+  const bool symmetric = s_.mode == Mode::Symmetric;
+  stage_ = Stage::Done;
+  switch (s_.calibration) {
+    case Calibration::MinMax: return;
+    case Calibration::Percentile: {
+      const Range range = percentile_ranges()[0];
+      r_.range_min = range.min;
+      r_.range_max = range.max;
+      return;
+    }
+    case Calibration::Entropy:
+      r_.range_min = symmetric ? -r_.threshold : std::max(scan_.min, -r_.threshold);
+      r_.range_max = symmetric ? r_.threshold : std::min(scan_.max, r_.threshold);
+      return;
+    case Calibration::Mse: {
+      // The 5 best estimates, the min-max range and the percentile ranges, each measured exactly.
+      std::vector<Range> candidates;
+      for (size_t i = 0; i < std::min<size_t>(5, scored_.size()); ++i) candidates.push_back(scored_[i].second);
+      candidates.push_back(full_range());
+      for (const Range& range : percentile_ranges()) candidates.push_back(range);
+      for (const Range& range : candidates) {
+        auto p = params_for(s_, range.min, range.max);
+        if (std::holds_alternative<Error>(p)) continue;
+        ++r_.exact_candidates;
+        finalists_.emplace_back(std::get<QuantParams>(p), range);
+      }
+      finalist_err2_.assign(finalists_.size(), 0.0);
+      stage_ = Stage::Measure;
+      return;
+    }
+  }
+}
+
+template <class In>
+Result<CalibrationReport> calibrate(const In* x, size_t n, const QuantScheme& s, const SampleScan& scan, Kernel k) {
+  Calibrator c(s, scan, n, k);
+  while (!c.done()) {
+    c.add(x, n, 0);
+    c.next();
+  }
+  return c.report();
+}
+
+template void Calibrator::add<float>(const float*, size_t, uint64_t);
+template void Calibrator::add<double>(const double*, size_t, uint64_t);
 template Result<CalibrationReport> calibrate<float>(const float*, size_t, const QuantScheme&, const SampleScan&, Kernel);
 template Result<CalibrationReport> calibrate<double>(const double*, size_t, const QuantScheme&, const SampleScan&, Kernel);
 

@@ -18,11 +18,56 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "analyze.h"
 #include "kernels.h"
+#include "metrics.h"
 
 namespace qe {
+
+// Calibration as passes over the samples: all of them at once (calibrate()), or a streamed
+// tensor's chunks fed again in each pass (StreamAnalysis), with the same result. min-max needs no
+// pass; percentile counts, then gathers (QuantileStream); entropy one histogram pass; mse a
+// histogram (with the percentiles' counting), then one pass measuring every finalist exactly.
+class Calibrator {
+ public:
+  // A valid scheme without a given range; n samples whose range is `scan`.
+  Calibrator(const QuantScheme& s, const SampleScan& scan, uint64_t n, Kernel k, size_t gather_limit = SIZE_MAX);
+  bool done() const { return stage_ == Stage::Done; }
+  // One chunk of the current pass; `index_base` is its first sample's index (stochastic draws).
+  template <class In>
+  void add(const In* x, size_t n, uint64_t index_base);
+  // Ends a pass.
+  void next();
+  const CalibrationReport& report() const { return r_; }
+
+ private:
+  enum class Stage { Histogram, Quantiles, Measure, Done };
+  struct Hist {
+    double lo = 0, width = 0;
+    bool absolute = false;
+    std::vector<double> counts;
+  };
+  Range full_range() const;
+  std::vector<Range> percentile_ranges() const;
+  void settle();
+  QuantScheme s_;
+  SampleScan scan_;
+  uint64_t n_;
+  Kernel kernel_;
+  Stage stage_ = Stage::Done;
+  CalibrationReport r_;
+  Hist hist_;
+  std::optional<QuantileStream> quantiles_;
+  std::vector<double> wanted_;                                        // the percentiles' probabilities
+  std::vector<std::pair<double, Range>> scored_;                      // mse: (estimate, range), best first
+  std::vector<std::pair<QuantParams, Range>> finalists_;              // mse: measured exactly
+  std::vector<double> finalist_err2_;
+};
 
 template <class In>
 Result<CalibrationReport> calibrate(const In* x, size_t n, const QuantScheme& s, const SampleScan& scan, Kernel k);

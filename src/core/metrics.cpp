@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 #include <vector>
 
 namespace qe {
@@ -79,58 +80,155 @@ double percentile_linear(double* v, size_t n, double p) {
   });
 }
 
-template <class In>
-void quantiles(const In* x, size_t n, bool absolute, const double* ps, double* out, size_t count) {
-  if (n == 0) {
-    for (size_t k = 0; k < count; ++k) out[k] = kUndefined;
-    return;
-  }
-  // Pass 1: histogram of the top 16 bits of an order-preserving key (|v| as it is; a signed v
-  // with its sign bit flipped, or all bits when negative), so each rank falls in a known bucket.
-  const auto value = [&](size_t i) {
-    const double v = static_cast<double>(x[i]);
-    return absolute ? std::fabs(v) : v;
-  };
-  const auto key = [](double v) {
-    const uint64_t u = bits_of(v);
-    return (u >> 63 ? ~u : u | (uint64_t{1} << 63)) >> 48;
-  };
-  std::vector<uint64_t> hist(1 << 16, 0);
-  for (size_t i = 0; i < n; ++i) ++hist[key(value(i))];
-  std::vector<uint64_t> below(hist.size() + 1, 0);  // values in buckets before b
-  for (size_t b = 0; b < hist.size(); ++b) below[b + 1] = below[b] + hist[b];
-  auto bucket_of = [&](size_t rank) {
-    return static_cast<size_t>(std::upper_bound(below.begin(), below.end(), rank) - below.begin() - 1);
-  };
-  // Pass 2: gather the buckets that hold the wanted ranks, and select inside them only.
-  std::vector<size_t> wanted;
-  for (size_t k = 0; k < count; ++k) {
-    lerp_percentile(n, ps[k], [&](size_t rank) {
-      wanted.push_back(bucket_of(rank));
+namespace {
+
+uint64_t order_key(double v) {
+  const uint64_t u = bits_of(v);
+  return u >> 63 ? ~u : u | (uint64_t{1} << 63);
+}
+
+double from_order_key(uint64_t k) {
+  const uint64_t u = k >> 63 ? k & ~(uint64_t{1} << 63) : ~k;
+  double v;
+  std::memcpy(&v, &u, sizeof v);
+  return v;
+}
+
+constexpr int kDigitBits = 16;
+constexpr int kLevels = 64 / kDigitBits;
+
+// Whether key k lies in the bucket of `prefix` (its first 16·level bits).
+bool in_bucket(uint64_t k, int level, uint64_t prefix) {
+  return level == 0 || k >> (64 - kDigitBits * level) == prefix;
+}
+
+}  // namespace
+
+QuantileStream::QuantileStream(uint64_t n, bool absolute, std::vector<double> ps, size_t gather_limit)
+    : n_(n), absolute_(absolute), ps_(std::move(ps)), gather_limit_(gather_limit) {
+  if (n_ == 0) return;
+  for (double p : ps_) {
+    lerp_percentile(n_, p, [&](size_t rank) {
+      if (std::none_of(targets_.begin(), targets_.end(), [&](const Target& t) { return t.rank == rank; }))
+        targets_.push_back(Target{rank});
       return 0.0;
     });
   }
-  std::sort(wanted.begin(), wanted.end());
-  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  std::vector<std::vector<double>> members(wanted.size());
-  for (size_t w = 0; w < wanted.size(); ++w) members[w].reserve(hist[wanted[w]]);
-  for (size_t i = 0; i < n; ++i) {
-    const double v = value(i);
-    const size_t b = key(v);
-    const auto it = std::lower_bound(wanted.begin(), wanted.end(), b);
-    if (it != wanted.end() && *it == b) members[static_cast<size_t>(it - wanted.begin())].push_back(v);
-  }
-  for (size_t k = 0; k < count; ++k) {
-    out[k] = lerp_percentile(n, ps[k], [&](size_t rank) {
-      const size_t b = bucket_of(rank);
-      auto& m = members[static_cast<size_t>(std::lower_bound(wanted.begin(), wanted.end(), b) - wanted.begin())];
-      const size_t r = rank - below[b];
-      std::nth_element(m.begin(), m.begin() + static_cast<std::ptrdiff_t>(r), m.end());
-      return m[r];
-    });
+  pending_ = targets_.size();
+  plan();
+}
+
+// The buckets the next pass counts or gathers, one per distinct prefix.
+void QuantileStream::plan() {
+  counting_.clear();
+  gathering_.clear();
+  for (const Target& t : targets_) {
+    if (t.state == State::Known) continue;
+    auto& list = t.state == State::Count ? counting_ : gathering_;
+    if (std::any_of(list.begin(), list.end(), [&](const Bucket& b) { return b.level == t.level && b.prefix == t.prefix; }))
+      continue;
+    Bucket b{t.level, t.prefix, {}, {}};
+    if (t.state == State::Count) b.counts.assign(size_t{1} << kDigitBits, 0);
+    else b.members.reserve(t.size);
+    list.push_back(std::move(b));
   }
 }
 
+template <class In>
+void QuantileStream::add(const In* x, size_t n) {
+  const auto value = [&](size_t i) {
+    const double v = static_cast<double>(x[i]);
+    return absolute_ ? std::fabs(v) : v;
+  };
+  if (counting_.size() == 1 && counting_[0].level == 0 && gathering_.empty()) {  // the first pass: every value counts
+    uint64_t* counts = counting_[0].counts.data();
+    for (size_t i = 0; i < n; ++i) ++counts[order_key(value(i)) >> (64 - kDigitBits)];
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const double v = value(i);
+    const uint64_t k = order_key(v);
+    for (Bucket& b : counting_)
+      if (in_bucket(k, b.level, b.prefix)) ++b.counts[(k >> (64 - kDigitBits * (b.level + 1))) & 0xffff];
+    for (Bucket& b : gathering_)
+      if (in_bucket(k, b.level, b.prefix)) b.members.push_back(v);
+  }
+}
+
+void QuantileStream::next() {
+  // Gathered buckets: select each rank inside its own.
+  for (Target& t : targets_) {
+    if (t.state != State::Gather) continue;
+    for (Bucket& b : gathering_) {
+      if (b.level != t.level || b.prefix != t.prefix) continue;
+      const auto r = static_cast<std::ptrdiff_t>(t.rank - t.below);
+      std::nth_element(b.members.begin(), b.members.begin() + r, b.members.end());
+      t.value = b.members[static_cast<size_t>(r)];
+      t.state = State::Known;
+      --pending_;
+    }
+  }
+  // Counted buckets: each rank's next digit, then whether its new bucket is one value, small
+  // enough to gather, or counted again.
+  size_t gathered = 0;
+  for (Target& t : targets_) {
+    if (t.state != State::Count) continue;
+    for (const Bucket& b : counting_) {
+      if (b.level != t.level || b.prefix != t.prefix) continue;
+      uint64_t below = t.below;
+      size_t digit = 0;
+      while (below + b.counts[digit] <= t.rank) below += b.counts[digit++];
+      t.prefix = (t.prefix << kDigitBits) | digit;
+      t.level += 1;
+      t.below = below;
+      t.size = b.counts[digit];
+      break;
+    }
+    if (t.level == kLevels) {
+      t.value = from_order_key(t.prefix);
+      t.state = State::Known;
+      --pending_;
+    } else if (t.size <= gather_limit_ - std::min(gather_limit_, gathered)) {
+      // Targets in one bucket share its gathering.
+      const bool shared = std::any_of(targets_.begin(), targets_.end(), [&](const Target& o) {
+        return &o != &t && o.state == State::Gather && o.level == t.level && o.prefix == t.prefix;
+      });
+      if (!shared) gathered += t.size;
+      t.state = State::Gather;
+    }
+  }
+  plan();
+}
+
+std::vector<double> QuantileStream::values() const {
+  std::vector<double> out;
+  for (double p : ps_) {
+    if (n_ == 0) {
+      out.push_back(kUndefined);
+      continue;
+    }
+    out.push_back(lerp_percentile(n_, p, [&](size_t rank) {
+      for (const Target& t : targets_)
+        if (t.rank == rank) return t.value;
+      return kUndefined;
+    }));
+  }
+  return out;
+}
+
+template <class In>
+void quantiles(const In* x, size_t n, bool absolute, const double* ps, double* out, size_t count) {
+  QuantileStream q(n, absolute, std::vector<double>(ps, ps + count));
+  while (!q.done()) {
+    q.add(x, n);
+    q.next();
+  }
+  const std::vector<double> v = q.values();
+  std::copy(v.begin(), v.end(), out);
+}
+
+template void QuantileStream::add<float>(const float*, size_t);
+template void QuantileStream::add<double>(const double*, size_t);
 template void quantiles<float>(const float*, size_t, bool, const double*, double*, size_t);
 template void quantiles<double>(const double*, size_t, bool, const double*, double*, size_t);
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "kernels.h"
 #include "scheme.h"
@@ -46,10 +47,55 @@ Metrics metrics_from_sums(const ErrorSums& s, double max_abs_x, double scale);
 double percentile_linear(double* v, size_t n, double p);
 
 // The same percentiles of x (or of |x| when `absolute`) for each p in ps[0..count), without
-// copying or reordering x: a radix pass finds the bucket of each wanted rank, and selection runs
-// inside those buckets only.
+// copying or reordering x (a QuantileStream over x as one chunk: two passes).
 template <class In>
 void quantiles(const In* x, size_t n, bool absolute, const double* ps, double* out, size_t count);
+
+// Exact percentiles (numpy's 'linear' rule) of n values read in passes: the whole array, or a
+// streamed tensor's chunks fed again in each pass. Each value has an order-preserving 64-bit key
+// (|v| as it is; a signed v with its sign bit flipped, or all bits when negative). A pass counts
+// the next 16 bits of the keys inside the bucket that holds each wanted rank; once a bucket holds
+// few enough values (`gather_limit` in all) the next pass gathers them and selection runs inside,
+// and a bucket of whole keys is one value. So memory stays bounded for any n, and the result is
+// the same order statistic a sort gives.
+class QuantileStream {
+ public:
+  QuantileStream(uint64_t n, bool absolute, std::vector<double> ps, size_t gather_limit = SIZE_MAX);
+  bool done() const { return pending_ == 0; }
+  // One chunk of the current pass (the chunks of a pass are the n values, in any order).
+  template <class In>
+  void add(const In* x, size_t n);
+  // Ends a pass.
+  void next();
+  // The percentiles, in the order of ps; NaN for n = 0.
+  std::vector<double> values() const;
+
+ private:
+  enum class State { Count, Gather, Known };
+  struct Target {
+    uint64_t rank;
+    uint64_t prefix = 0;  // the key's first 16·level bits
+    int level = 0;
+    uint64_t below = 0;   // values whose key is below the prefix's bucket
+    uint64_t size = 0;    // values in the bucket
+    State state = State::Count;
+    double value = 0;
+  };
+  struct Bucket {  // a prefix being counted or gathered
+    int level;
+    uint64_t prefix;
+    std::vector<uint64_t> counts;
+    std::vector<double> members;
+  };
+  void plan();
+  uint64_t n_;
+  bool absolute_;
+  std::vector<double> ps_;
+  size_t gather_limit_;
+  std::vector<Target> targets_;
+  std::vector<Bucket> counting_, gathering_;
+  size_t pending_ = 0;
+};
 
 // Codes used and their entropy in bits, for codes in [qmin, qmax].
 void code_utilisation(const int32_t* codes, size_t n, int32_t qmin, int32_t qmax, uint64_t& used, double& entropy_bits);

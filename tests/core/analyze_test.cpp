@@ -251,6 +251,52 @@ TEST_CASE("median and 95th percentile of |error| interpolate linearly") {
   CHECK(percentile_linear(one.data(), 1, 0.95) == 7);
 }
 
+TEST_CASE("QuantileStream: bounded gathering and chunked passes give the order statistics a sort gives") {
+  // Spread values, many equal ones, values within one 16-bit bucket, ±0 and subnormals.
+  for (int kind = 0; kind < 4; ++kind) {
+    std::vector<double> e(20011);
+    for (size_t i = 0; i < e.size(); ++i) {
+      const double u = static_cast<double>((i * 7919) % 20011) / 20011;
+      const double sign = i % 3 ? -1 : 1;
+      e[i] = sign * (kind == 0 ? u * u * 3 : kind == 1 ? std::round(u * 4) : kind == 2 ? 1 + u / (1 << 20) : (i % 5 ? 0.0 : u * 1e-310));
+    }
+    const std::vector<double> ps = {0, 0.0001, 0.25, 0.5, 0.5, 0.95, 0.9999, 1};
+    for (bool absolute : {false, true}) {
+      std::vector<double> want;
+      for (double p : ps) {
+        std::vector<double> v = e;
+        if (absolute)
+          for (double& x : v) x = std::fabs(x);
+        want.push_back(percentile_linear(v.data(), v.size(), p));
+      }
+      for (size_t limit : {size_t{0}, size_t{1}, size_t{100}, SIZE_MAX}) {
+        for (size_t chunk : {size_t{997}, e.size()}) {
+          QuantileStream q(e.size(), absolute, ps, limit);
+          int passes = 0;
+          while (!q.done()) {
+            for (size_t at = 0; at < e.size(); at += chunk) q.add(e.data() + at, std::min(chunk, e.size() - at));
+            q.next();
+            REQUIRE(++passes <= 5);  // four 16-bit digits, then one gathering
+          }
+          const std::vector<double> got = q.values();
+          CAPTURE(kind);
+          CAPTURE(absolute);
+          CAPTURE(limit);
+          for (size_t k = 0; k < ps.size(); ++k) {
+            CAPTURE(k);
+            CHECK(std::signbit(got[k]) == std::signbit(want[k]));
+            CHECK(got[k] == want[k]);
+          }
+          if (limit == SIZE_MAX) CHECK(passes == 2);
+        }
+      }
+    }
+  }
+  QuantileStream none(0, false, {0.5});
+  CHECK(none.done());
+  CHECK(std::isnan(none.values()[0]));
+}
+
 TEST_CASE("bad options and samples come back as errors naming the field") {
   const std::vector<double> x = {1, 2, 3};
   QuantScheme s;
