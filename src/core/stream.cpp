@@ -9,108 +9,228 @@
 
 namespace qe {
 
+namespace {
+
+// The values a shape holds, or for groups without a shape one group's worth (enough to check
+// the group size; the count is checked once the first pass has counted the values).
+size_t nominal_count(const QuantScheme& s) {
+  if (s.shape.empty()) return s.group_size > 0 ? static_cast<size_t>(s.group_size) : 1;
+  double count = 1;
+  for (int64_t d : s.shape) count *= static_cast<double>(std::max<int64_t>(d, 1));
+  return count < 1e18 ? static_cast<size_t>(count) : 0;
+}
+
+KernelParams kernel_params(const QuantScheme& s, const QuantParams& p, uint64_t index_base) {
+  KernelParams k;
+  k.scale = p.scale;
+  k.zero_point = p.zero_point;
+  k.qmin = p.qmin;
+  k.qmax = p.qmax;
+  k.rounding = s.rounding;
+  k.arithmetic = s.arithmetic;
+  k.seed = s.seed;
+  k.index_base = index_base;
+  return k;
+}
+
+}  // namespace
+
 std::optional<Error> StreamAnalysis::check() const {
   const QuantScheme& s = options_.scheme;
-  if (s.profile != Profile::Formula) {
+  if (is_profile()) {
     // The runtime's own rules for q_min, q_max and the zero point, as analyze() takes them.
     QuantScheme plain = s;
     plain.qmin.reset(), plain.qmax.reset(), plain.zero_point.reset();
     if (auto e = validate_scheme(plain)) return e;
     if (auto e = validate_profile(s)) return e;
-    if (s.granularity != Granularity::Tensor)
-      return Error{"values", -1, "This tensor is read in chunks, which does not support per-channel and per-group ranges yet"};
-    return std::nullopt;
+  } else {
+    if (auto e = validate_scheme(s)) return e;
+    if (is_format())
+      if (auto e = validate_format(s)) return e;
   }
-  if (auto e = validate_scheme(s)) return e;
-  if (s.format != NumberFormat::Int) {
-    if (auto e = validate_format(s)) return e;
-    if (s.profile != Profile::Formula) return Error{"profile", -1, "Runtime profiles quantize to integers"};
-    return std::nullopt;
+  if (s.granularity != Granularity::Tensor) {
+    auto g = group_geometry(s, nominal_count(s));
+    if (auto* e = std::get_if<Error>(&g)) return *e;
   }
-  const char* why = s.granularity != Granularity::Tensor   ? "per-channel and per-group ranges"
-                    : !s.range && !s.scale && s.calibration != Calibration::MinMax ? "calibrations other than min-max"
-                                                                                    : nullptr;
-  if (why) return Error{"values", -1, std::string("This tensor is read in chunks, which does not support ") + why + " yet"};
   return std::nullopt;
+}
+
+const char* StreamAnalysis::pass() const {
+  switch (pass_) {
+    case Pass::Range: return "range";
+    case Pass::Calibration: return "calibration";
+    case Pass::Quantization: return "quantization";
+    case Pass::Done: break;
+  }
+  return "done";
 }
 
 template <class In>
-std::optional<Error> StreamAnalysis::scan(const In* x, size_t n) {
-  const double limit = options_.scheme.arithmetic == Arithmetic::Float32 ? std::numeric_limits<float>::max() : kMaxMagnitude;
-  const SampleScan r = scan_samples(x, n, options_.kernel);
-  if (!r.finite || std::max(std::fabs(r.min), std::fabs(r.max)) > limit) {
-    for (size_t i = 0; i < n; ++i) {
-      const double v = static_cast<double>(x[i]);
-      const int64_t at = static_cast<int64_t>(scanned_ + i);
-      const std::string where = "Value " + std::to_string(at + 1);
-      if (std::isnan(v)) return Error{"values", at, where + " is NaN"};
-      if (std::isinf(v)) return Error{"values", at, where + " is infinite"};
-      if (std::fabs(v) > limit) return Error{"values", at, where + " is too large"};
+std::optional<Error> StreamAnalysis::add(const In* x, size_t n) {
+  const QuantScheme& s = options_.scheme;
+  switch (pass_) {
+    case Pass::Range: {
+      const double limit = s.arithmetic == Arithmetic::Float32 || is_profile() ? std::numeric_limits<float>::max() : kMaxMagnitude;
+      const SampleScan r = scan_samples(x, n, options_.kernel);
+      if (!r.finite || std::max(std::fabs(r.min), std::fabs(r.max)) > limit) {
+        for (size_t i = 0; i < n; ++i) {
+          const double v = static_cast<double>(x[i]);
+          const int64_t at = static_cast<int64_t>(at_ + i);
+          const std::string where = "Value " + std::to_string(at + 1);
+          if (std::isnan(v)) return Error{"values", at, where + " is NaN"};
+          if (std::isinf(v)) return Error{"values", at, where + " is infinite"};
+          if (std::fabs(v) > limit) return Error{"values", at, where + " is too large"};
+        }
+      }
+      if (n > 0) {
+        // In chunk order, with the strict comparisons a single scan makes between its partial results.
+        if (at_ == 0) range_.min = r.min, range_.max = r.max;
+        if (r.min < range_.min) range_.min = r.min;
+        if (r.max > range_.max) range_.max = r.max;
+      }
+      if (s.granularity != Granularity::Tensor) {
+        if (at_ == 0) {
+          auto g = group_geometry(s, nominal_count(s));
+          if (auto* e = std::get_if<Error>(&g)) return *e;
+          geometry_ = std::get<GroupGeometry>(g);
+        }
+        // Each channel's or group's range, run by run.
+        const bool channels = s.granularity == Granularity::Channel;
+        for (size_t i = 0; i < n;) {
+          const uint64_t k = (at_ + i) / geometry_.run;
+          const size_t g = channels ? static_cast<size_t>(k % geometry_.count) : static_cast<size_t>(k);
+          const size_t length = static_cast<size_t>(std::min<uint64_t>(n - i, (k + 1) * geometry_.run - (at_ + i)));
+          if (g >= group_ranges_.size()) group_ranges_.resize(g + 1, SampleScan{INFINITY, -INFINITY, true});
+          const SampleScan part = scan_samples(x + i, length, options_.kernel);
+          group_ranges_[g].min = std::min(group_ranges_[g].min, part.min);
+          group_ranges_[g].max = std::max(group_ranges_[g].max, part.max);
+          i += length;
+        }
+      }
+      break;
     }
+    case Pass::Calibration: calibrator_->add(x, n, at_); break;
+    case Pass::Quantization:
+      if (is_format()) {
+        FormatResult r = quantize_format(x, n, s, std::max(std::fabs(range_.min), std::fabs(range_.max)), SampleOutputs{},
+                                         options_.kernel);
+        r.sums.max_abs_index += at_;  // the chunk's indices are its own
+        sums_.merge(r.sums);
+        counts_.overflow += r.counts.overflow;
+        counts_.underflow += r.counts.underflow;
+        counts_.subnormal += r.counts.subnormal;
+        tensor_scale_ = r.tensor_scale;
+      } else if (!groups_.empty()) {
+        quantize_groups(x, n);
+      } else if (is_profile()) {
+        sums_.merge(quantize_profile(x, n, s.profile, params_, at_, SampleOutputs{}));
+      } else {
+        sums_.merge(quantize_samples(x, n, kernel_params(s, params_, at_), SampleOutputs{}, options_.kernel));
+      }
+      break;
+    case Pass::Done: break;
   }
-  if (n > 0) {
-    // In chunk order, with the strict comparisons a single scan makes between its partial results.
-    if (scanned_ == 0) range_.min = r.min, range_.max = r.max;
-    if (r.min < range_.min) range_.min = r.min;
-    if (r.max > range_.max) range_.max = r.max;
-  }
-  scanned_ += n;
+  at_ += n;
   return std::nullopt;
 }
 
-std::optional<Error> StreamAnalysis::start() {
-  if (scanned_ == 0) return Error{"values", -1, "No samples: the tensor is empty"};
-  if (options_.scheme.format != NumberFormat::Int) return std::nullopt;  // the format's own scales
-  if (options_.scheme.profile != Profile::Formula) {
-    const QuantScheme& s = options_.scheme;
-    params_ = profile_params(s, s.range ? s.range->min : range_.min, s.range ? s.range->max : range_.max);
-    return std::nullopt;
+// Run by run, each with its channel's or group's parameters; each group's first largest error
+// is its first in sample order, since the runs come in that order.
+template <class In>
+void StreamAnalysis::quantize_groups(const In* x, size_t n) {
+  const QuantScheme& s = options_.scheme;
+  const bool channels = s.granularity == Granularity::Channel;
+  for (size_t i = 0; i < n;) {
+    const uint64_t k = (at_ + i) / geometry_.run;
+    GroupResult& group = groups_[channels ? static_cast<size_t>(k % geometry_.count) : static_cast<size_t>(k)];
+    const size_t length = static_cast<size_t>(std::min<uint64_t>(n - i, (k + 1) * geometry_.run - (at_ + i)));
+    if (is_profile())
+      group.sums.merge(quantize_profile(x + i, length, s.profile, group.params, at_ + i, SampleOutputs{}));
+    else
+      group.sums.merge(quantize_samples(x + i, length, kernel_params(s, group.params, at_ + i), SampleOutputs{}, options_.kernel));
+    i += length;
   }
-  auto p = derive_params(options_.scheme, range_);
+}
+
+// The tensor's parameters from the range or the calibration (integer formulas).
+std::optional<Error> StreamAnalysis::parameters() {
+  const QuantScheme& s = options_.scheme;
+  SampleScan used = range_;
+  if (s.range) {
+    report_.method = "custom";  // a given range wins over any calibration
+    report_.range_min = s.range->min;
+    report_.range_max = s.range->max;
+  } else {
+    report_ = calibrator_->report();
+    used.min = report_.range_min;
+    used.max = report_.range_max;
+  }
+  auto p = derive_params(s, used);
   if (auto* e = std::get_if<Error>(&p)) return *e;
   params_ = std::get<QuantParams>(p);
   return std::nullopt;
 }
 
-template <class In>
-void StreamAnalysis::quantize(const In* x, size_t n) {
-  if (options_.scheme.format != NumberFormat::Int) {
-    FormatResult r = quantize_format(x, n, options_.scheme, std::max(std::fabs(range_.min), std::fabs(range_.max)), SampleOutputs{},
-                                     options_.kernel);
-    r.sums.max_abs_index += quantized_;  // the chunk's indices are its own
-    sums_.merge(r.sums);
-    counts_.overflow += r.counts.overflow;
-    counts_.underflow += r.counts.underflow;
-    counts_.subnormal += r.counts.subnormal;
-    tensor_scale_ = r.tensor_scale;
-    quantized_ += n;
-    return;
-  }
-  if (options_.scheme.profile != Profile::Formula) {
-    sums_.merge(quantize_profile(x, n, options_.scheme.profile, params_, quantized_, SampleOutputs{}));
-    quantized_ += n;
-    return;
-  }
-  KernelParams k;
-  k.scale = params_.scale;
-  k.zero_point = params_.zero_point;
-  k.qmin = params_.qmin;
-  k.qmax = params_.qmax;
+std::optional<Error> StreamAnalysis::next() {
   const QuantScheme& s = options_.scheme;
-  k.rounding = s.rounding;
-  k.arithmetic = s.arithmetic;
-  k.seed = s.seed;
-  k.index_base = quantized_;
-  sums_.merge(quantize_samples(x, n, k, SampleOutputs{}, options_.kernel));
-  quantized_ += n;
+  switch (pass_) {
+    case Pass::Range: {
+      if (at_ == 0) return Error{"values", -1, "No samples: the tensor is empty"};
+      count_ = at_;
+      pass_ = Pass::Quantization;
+      if (s.granularity != Granularity::Tensor) {
+        auto g = group_geometry(s, static_cast<size_t>(count_));
+        if (auto* e = std::get_if<Error>(&g)) return *e;
+        geometry_ = std::get<GroupGeometry>(g);
+        groups_.resize(geometry_.count);
+        for (size_t k = 0; k < geometry_.count; ++k) {
+          if (is_profile()) {
+            groups_[k].params = profile_params(s, group_ranges_[k].min, group_ranges_[k].max);
+            continue;
+          }
+          auto p = derive_params(s, group_ranges_[k]);
+          if (auto* e = std::get_if<Error>(&p)) return *e;
+          groups_[k].params = std::get<QuantParams>(p);
+        }
+        group_ranges_.clear();
+        group_ranges_.shrink_to_fit();
+      }
+      if (is_format()) break;  // the format's own scales
+      if (is_profile()) {
+        params_ = profile_params(s, s.range ? s.range->min : range_.min, s.range ? s.range->max : range_.max);
+        break;
+      }
+      if (!s.range) {
+        calibrator_.emplace(s, range_, count_, options_.kernel, gather_limit_);
+        if (!calibrator_->done()) {
+          pass_ = Pass::Calibration;
+          break;
+        }
+      }
+      if (auto e = parameters()) return e;
+      break;
+    }
+    case Pass::Calibration:
+      calibrator_->next();
+      if (calibrator_->done()) {
+        if (auto e = parameters()) return e;
+        pass_ = Pass::Quantization;
+      }
+      break;
+    case Pass::Quantization: pass_ = Pass::Done; break;
+    case Pass::Done: return std::nullopt;
+  }
+  if (pass_ != Pass::Done) ++passes_;
+  at_ = 0;
+  return std::nullopt;
 }
 
 Analysis StreamAnalysis::finish() const {
   Analysis a;
   a.params = params_;
   const QuantScheme& s = options_.scheme;
-  if (s.format != NumberFormat::Int) {
-    const double max_abs_x = std::max(std::fabs(range_.min), std::fabs(range_.max));
+  const double max_abs_x = std::max(std::fabs(range_.min), std::fabs(range_.max));
+  if (is_format()) {
     a.params = QuantParams{tensor_scale_, 0, 0, 0, range_.min, range_.max};
     a.calibration.method = "minmax";
     a.calibration.range_min = range_.min;
@@ -120,16 +240,35 @@ Analysis StreamAnalysis::finish() const {
     a.format_counts = counts_;
     return a;
   }
-  a.calibration.method = s.range ? "custom" : "minmax";
-  a.calibration.range_min = s.range ? s.range->min : range_.min;
-  a.calibration.range_max = s.range ? s.range->max : range_.max;
-  a.metrics = metrics_from_sums(sums_, std::max(std::fabs(range_.min), std::fabs(range_.max)), params_.scale);
+  if (is_profile()) {
+    a.calibration.method = s.range ? "custom" : "minmax";
+    a.calibration.range_min = params_.range_min;
+    a.calibration.range_max = params_.range_max;
+  } else {
+    a.calibration = report_;
+  }
+  if (groups_.empty()) {
+    a.metrics = metrics_from_sums(sums_, max_abs_x, params_.scale);
+    return a;
+  }
+  // Per channel or group, as analyze() sums them: the count-weighted mean scale, Δ²/12 averaged.
+  ErrorSums total;
+  double scale_sum = 0, noise_sum = 0;
+  for (const GroupResult& group : groups_) {
+    total.merge(group.sums);
+    const double count = static_cast<double>(group.sums.count);
+    scale_sum += count * group.params.scale;
+    noise_sum += count * group.params.scale * group.params.scale / 12;
+  }
+  a.groups = groups_;
+  a.params.scale = scale_sum / static_cast<double>(count_);
+  if (is_profile()) a.params.range_min = range_.min, a.params.range_max = range_.max;
+  a.metrics = metrics_from_sums(total, max_abs_x, a.params.scale);
+  a.metrics.uniform_noise = noise_sum / static_cast<double>(count_);
   return a;
 }
 
-template std::optional<Error> StreamAnalysis::scan<float>(const float*, size_t);
-template std::optional<Error> StreamAnalysis::scan<double>(const double*, size_t);
-template void StreamAnalysis::quantize<float>(const float*, size_t);
-template void StreamAnalysis::quantize<double>(const double*, size_t);
+template std::optional<Error> StreamAnalysis::add<float>(const float*, size_t);
+template std::optional<Error> StreamAnalysis::add<double>(const double*, size_t);
 
 }  // namespace qe

@@ -389,23 +389,21 @@ class StreamHandle {
   }
   bool ok() const { return !error_; }
   JsError error() const { return error_ ? to_js(*error_) : JsError{}; }
-  bool scan(uintptr_t ptr, double n, bool float32) {
+  bool add(uintptr_t ptr, double n, bool float32) {
     if (error_) return false;
-    auto e = float32 ? stream_->scan(reinterpret_cast<const float*>(ptr), static_cast<size_t>(n))
-                     : stream_->scan(reinterpret_cast<const double*>(ptr), static_cast<size_t>(n));
+    auto e = float32 ? stream_->add(reinterpret_cast<const float*>(ptr), static_cast<size_t>(n))
+                     : stream_->add(reinterpret_cast<const double*>(ptr), static_cast<size_t>(n));
     if (e) error_ = *e;
     return !error_;
   }
-  bool start() {
+  bool next() {
     if (error_) return false;
-    if (auto e = stream_->start()) error_ = *e;
+    if (auto e = stream_->next()) error_ = *e;
     return !error_;
   }
-  void quantize(uintptr_t ptr, double n, bool float32) {
-    if (error_) return;
-    if (float32) stream_->quantize(reinterpret_cast<const float*>(ptr), static_cast<size_t>(n));
-    else stream_->quantize(reinterpret_cast<const double*>(ptr), static_cast<size_t>(n));
-  }
+  bool done() const { return stream_ && stream_->done(); }
+  std::string pass() const { return stream_ ? stream_->pass() : "done"; }
+  int passes() const { return stream_ ? stream_->passes() : 0; }
   // The result as an AnalysisResult (params, metrics, calibration; no per-sample arrays).
   AnalysisResult* finish() const { return new AnalysisResult(qe::Result<qe::Analysis>(stream_->finish())); }
 
@@ -615,9 +613,11 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .constructor<const JsOptions&>()
       .function("ok", &StreamHandle::ok)
       .function("error", &StreamHandle::error)
-      .function("scan", &StreamHandle::scan)
-      .function("start", &StreamHandle::start)
-      .function("quantize", &StreamHandle::quantize)
+      .function("add", &StreamHandle::add)
+      .function("next", &StreamHandle::next)
+      .function("done", &StreamHandle::done)
+      .function("pass", &StreamHandle::pass)
+      .function("passes", &StreamHandle::passes)
       .function("finish", &StreamHandle::finish, allow_raw_pointers());
   function("describeFormat", &describe_format);
   function("readTensorHeader", &read_tensor_header);

@@ -1,6 +1,7 @@
-// Chunked analysis of a tensor read twice equals one analysis of the whole tensor: parameters,
-// counts and the largest error's index exactly, the sums to 1e-12 (chunks add their lanes in
-// another order), for chunk sizes that do and do not line up with the kernels' blocks.
+// Chunked analysis of a tensor read in passes equals one analysis of the whole tensor:
+// parameters, calibration, counts and the largest error's index exactly, the sums to 1e-12
+// (chunks add their lanes in another order), for chunk sizes that do and do not line up with the
+// kernels' blocks, channels or groups.
 #include "stream.h"
 
 #include <doctest/doctest.h>
@@ -14,15 +15,43 @@ using namespace qe;
 
 namespace {
 
-// x fed to a StreamAnalysis twice, `chunk` values at a time.
+// x fed to a StreamAnalysis pass after pass, `chunk` values at a time.
 template <class In>
-Analysis streamed(const AnalyzeOptions& o, const std::vector<In>& x, size_t chunk) {
-  StreamAnalysis s(o);
+Analysis streamed(const AnalyzeOptions& o, const std::vector<In>& x, size_t chunk, size_t gather_limit = size_t{1} << 22) {
+  StreamAnalysis s(o, gather_limit);
   REQUIRE_FALSE(s.check());
-  for (size_t at = 0; at < x.size(); at += chunk) REQUIRE_FALSE(s.scan(x.data() + at, std::min(chunk, x.size() - at)));
-  REQUIRE_FALSE(s.start());
-  for (size_t at = 0; at < x.size(); at += chunk) s.quantize(x.data() + at, std::min(chunk, x.size() - at));
+  while (!s.done()) {
+    REQUIRE(s.passes() <= 8);
+    for (size_t at = 0; at < x.size(); at += chunk) REQUIRE_FALSE(s.add(x.data() + at, std::min(chunk, x.size() - at)));
+    REQUIRE_FALSE(s.next());
+  }
   return s.finish();
+}
+
+// What a streamed analysis must share with the whole tensor's.
+void check_same(const Analysis& a, const Analysis& whole, double tol = 1e-12) {
+  CHECK(a.params.scale == doctest::Approx(whole.params.scale).epsilon(1e-15));
+  CHECK(a.params.zero_point == whole.params.zero_point);
+  CHECK(a.calibration.method == whole.calibration.method);
+  CHECK(a.calibration.range_min == whole.calibration.range_min);
+  CHECK(a.calibration.range_max == whole.calibration.range_max);
+  CHECK(a.calibration.threshold == whole.calibration.threshold);
+  CHECK(a.metrics.clip_count == whole.metrics.clip_count);
+  CHECK(a.metrics.tie_count == whole.metrics.tie_count);
+  CHECK(a.metrics.max_abs_error == whole.metrics.max_abs_error);
+  CHECK(a.metrics.max_abs_error_index == whole.metrics.max_abs_error_index);
+  CHECK(a.metrics.mse == doctest::Approx(whole.metrics.mse).epsilon(tol));
+  CHECK(a.metrics.sqnr_db == doctest::Approx(whole.metrics.sqnr_db).epsilon(tol));
+  CHECK(a.metrics.uniform_noise == doctest::Approx(whole.metrics.uniform_noise).epsilon(1e-15));
+  REQUIRE(a.groups.size() == whole.groups.size());
+  for (size_t g = 0; g < a.groups.size(); ++g) {
+    CAPTURE(g);
+    CHECK(a.groups[g].params.scale == whole.groups[g].params.scale);
+    CHECK(a.groups[g].params.zero_point == whole.groups[g].params.zero_point);
+    CHECK(a.groups[g].sums.clip_count == whole.groups[g].sums.clip_count);
+    CHECK(a.groups[g].sums.max_abs == whole.groups[g].sums.max_abs);
+    CHECK(a.groups[g].sums.sum_err2 == doctest::Approx(whole.groups[g].sums.sum_err2).epsilon(tol));
+  }
 }
 
 }  // namespace
@@ -64,26 +93,118 @@ TEST_CASE_TEMPLATE("streamed chunks equal one analysis of the whole tensor", In,
   }
 }
 
-TEST_CASE("streaming: what it refuses, and bad values named by their place in the whole tensor") {
+TEST_CASE("streaming: bad options, bad values named by their place in the whole tensor, a shape that does not fit") {
   AnalyzeOptions o;
-  o.scheme.calibration = Calibration::Percentile;
-  CHECK(StreamAnalysis(o).check()->message == "This tensor is read in chunks, which does not support calibrations other than min-max yet");
-  o.scheme.calibration = Calibration::MinMax;
-  o.scheme.format = NumberFormat::Nf4;
-  CHECK_FALSE(StreamAnalysis(o).check());
   o.scheme.granularity = Granularity::Group;
-  CHECK(StreamAnalysis(o).check()->field == "granularity");
+  o.scheme.group_size = 0;
+  CHECK(StreamAnalysis(o).check()->field == "groupSize");
+  o.scheme.group_size = 4;
+  o.scheme.calibration = Calibration::Percentile;
+  CHECK(StreamAnalysis(o).check()->field == "calibration");
+  o.scheme.calibration = Calibration::MinMax;
+  CHECK_FALSE(StreamAnalysis(o).check());
+  o.scheme.granularity = Granularity::Channel;
+  CHECK(StreamAnalysis(o).check()->field == "shape");
+  o.scheme.shape = {3, 2};
+  o.scheme.axis = 2;
+  CHECK(StreamAnalysis(o).check()->field == "axis");
+  o.scheme.axis = 1;
+  {
+    StreamAnalysis s(o);
+    REQUIRE_FALSE(s.check());
+    const std::vector<double> seven = {1, 2, 3, 4, 5, 6, 7};
+    CHECK_FALSE(s.add(seven.data(), 7));
+    CHECK(s.next()->message == "Shape 3×2 holds 6 values, but there are 7 samples");
+  }
   o.scheme.granularity = Granularity::Tensor;
-  o.scheme.format = NumberFormat::Int;
+  o.scheme.shape.clear();
   StreamAnalysis s(o);
+  CHECK(std::string(s.pass()) == "range");
   const std::vector<double> a = {1, 2, 3}, b = {4, NAN, 6};
-  CHECK_FALSE(s.scan(a.data(), 3));
-  const auto e = s.scan(b.data(), 3);
+  CHECK_FALSE(s.add(a.data(), 3));
+  const auto e = s.add(b.data(), 3);
   REQUIRE(e);
   CHECK(e->index == 4);
   CHECK(e->message == "Value 5 is NaN");
   StreamAnalysis empty(o);
-  CHECK(empty.start()->message == "No samples: the tensor is empty");
+  CHECK(empty.next()->message == "No samples: the tensor is empty");
+}
+
+TEST_CASE_TEMPLATE("streamed calibrations equal one analysis of the whole tensor", In, float, double) {
+  // A heavy-tailed tensor with repeated values: the percentiles' buckets are crowded.
+  std::mt19937 rng(9);
+  std::student_t_distribution<double> d(3);
+  std::vector<In> x(60013);
+  for (auto& v : x) v = static_cast<In>(rng() % 5 == 0 ? std::round(d(rng) * 8) / 8 : d(rng) + 0.2);
+  for (Calibration c : {Calibration::Percentile, Calibration::Mse, Calibration::Entropy}) {
+    for (Mode mode : {Mode::Symmetric, Mode::Asymmetric, Mode::AsymmetricUnsigned}) {
+      for (Rounding rule : {Rounding::HalfEven, Rounding::Stochastic}) {
+        AnalyzeOptions o;
+        o.per_sample = false;
+        o.scheme.bits = 4;
+        o.scheme.mode = mode;
+        o.scheme.calibration = c;
+        o.scheme.rounding = rule;
+        o.scheme.percentile = 99.9;
+        o.scheme.seed = 5;
+        const Analysis whole = std::get<Analysis>(analyze(x.data(), x.size(), o));
+        // A small gathering limit makes the percentiles refine their buckets over more passes.
+        for (size_t limit : {size_t{64}, size_t{1} << 22}) {
+          const Analysis a = streamed(o, x, 7919, limit);
+          const std::string name = to_string(c);
+          CAPTURE(name);
+          CAPTURE(static_cast<int>(mode));
+          CAPTURE(limit);
+          check_same(a, whole);
+          CHECK(a.calibration.percentile == whole.calibration.percentile);
+          CHECK(a.calibration.divergence == whole.calibration.divergence);
+          CHECK(a.calibration.exact_candidates == whole.calibration.exact_candidates);
+          CHECK(a.calibration.curve_value == whole.calibration.curve_value);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("streamed channels and groups equal one analysis of the whole tensor", In, float, double) {
+  std::mt19937 rng(12);
+  std::normal_distribution<double> d(0, 1);
+  std::vector<In> x(6 * 10 * 64);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<In>(d(rng) * (1 + static_cast<double>(i % 7)));
+  struct Case {
+    Granularity granularity;
+    int axis;
+    int64_t group_size;
+    Profile profile;
+  };
+  const Case cases[] = {{Granularity::Channel, 0, 0, Profile::Formula},  {Granularity::Channel, 1, 0, Profile::Formula},
+                        {Granularity::Channel, -1, 0, Profile::Formula}, {Granularity::Group, 0, 32, Profile::Formula},
+                        {Granularity::Group, 0, 64, Profile::Formula},   {Granularity::Channel, 0, 0, Profile::PyTorch},
+                        {Granularity::Channel, 2, 0, Profile::Onnx}};
+  for (const Case& k : cases) {
+    for (Rounding rule : {Rounding::HalfEven, Rounding::Stochastic}) {
+      if (k.profile != Profile::Formula && rule != Rounding::HalfEven) continue;
+      AnalyzeOptions o;
+      o.per_sample = false;
+      o.scheme.bits = 5;
+      o.scheme.mode = Mode::Asymmetric;
+      o.scheme.rounding = rule;
+      o.scheme.granularity = k.granularity;
+      o.scheme.axis = k.axis;
+      o.scheme.group_size = k.group_size;
+      o.scheme.profile = k.profile;
+      o.scheme.shape = {6, 10, 64};
+      const Analysis whole = std::get<Analysis>(analyze(x.data(), x.size(), o));
+      for (size_t chunk : {size_t{1}, size_t{333}, size_t{4096}, x.size()}) {
+        CAPTURE(static_cast<int>(k.granularity));
+        CAPTURE(k.axis);
+        CAPTURE(k.group_size);
+        CAPTURE(static_cast<int>(k.profile));
+        CAPTURE(chunk);
+        check_same(streamed(o, x, chunk), whole);
+      }
+    }
+  }
 }
 
 TEST_CASE_TEMPLATE("streamed float and block formats equal one analysis of the whole tensor", In, float, double) {

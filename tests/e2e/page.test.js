@@ -521,20 +521,29 @@ describe('the calculator page', () => {
     const ggufMse = Number(await page.locator('#report-table tbody tr[data-tensor="blk.0.weight"] td[data-column="mse"]').getAttribute('data-value'));
     assert.equal(ggufMse, qz.analyze(Float32Array.from([1.5, -2, 0.25, 3, -0.5, 4]), { bits: 4, perSample: false }).metrics.mse);
 
-    // A tensor too large to hold (2^25 + 3 values, 128 MiB) is streamed: read in chunks twice,
-    // with the whole tensor's numbers.
+    // A tensor too large to hold (2^25 + 3 values, 128 MiB) is streamed: read in chunks pass after
+    // pass, with the whole tensor's numbers, here under MSE-optimal calibration (three passes of
+    // its own).
     const hugeCount = 2 ** 25 + 3;
     const huge = new Float32Array(hugeCount);
     for (let i = 0; i < hugeCount; i++) huge[i] = Math.sin(i * 0.0001) * (i % 4099 === 0 ? 9 : 1);
     const hugeFile = join(dir, 'huge.safetensors');
     writeFileSync(hugeFile, safetensorsBytes({ embed: huge }));
+    await page.getByLabel('Calibration', { exact: true }).selectOption({ label: 'MSE-optimal' });
     await page.setInputFiles('#file-input', hugeFile);
-    await page.waitForFunction(() => document.querySelector('#report-table tbody tr')?.dataset.tensor === 'embed', null, { timeout: 120000 });
-    const hugeApi = qz.analyze(huge, { bits: 4, perSample: false });
+    await page.waitForFunction(() => document.querySelector('#report-table tbody tr')?.dataset.tensor === 'embed', null, { timeout: 180000 });
+    const hugeApi = qz.analyze(huge, { bits: 4, calibration: 'mse', perSample: false });
     const hugeRow = Object.fromEntries(await page.$$eval('#report-table tbody td[data-column]', (tds) => tds.map((td) => [td.dataset.column, td.dataset.value])));
     assert.equal(Number(hugeRow.scale), hugeApi.scale);
     assert.ok(Math.abs(Number(hugeRow.mse) - hugeApi.metrics.mse) <= 1e-12 * hugeApi.metrics.mse);
     assert.equal(Number(hugeRow.maxAbsError), hugeApi.metrics.maxAbsError);
+    // Opened in the calculator: a sample of it, quantized with the whole tensor's range.
+    const shown = await page.locator('#results').getAttribute('data-render');
+    await page.getByRole('button', { name: 'embed', exact: true }).click();
+    await page.waitForFunction((old) => (document.getElementById('results').dataset.render ?? null) !== old, shown, { timeout: 60000 });
+    assert.match(await page.locator('#sample-note').textContent(), /^embed has 33,554,435 values: this is a uniform random sample of 262,144 of them/);
+    assert.equal(Number(await page.locator('[data-metric="scale"]').getAttribute('data-value')), hugeApi.scale);
+    assert.equal(await page.getByLabel('Range', { exact: true }).inputValue(), 'custom');
 
     // A bigger file, cancelled while it is read: the message says so and the page stays usable.
     const big = {};

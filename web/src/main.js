@@ -18,7 +18,8 @@ const comparer = new Calculator(); // its own worker: comparing never cancels a 
 const reporter = new Calculator(); // and one for tensor files
 let report = null; // { file, rows, … } of the open tensor file, with its File and options
 const reportView = { filter: '', sort: null, descending: false };
-const MAX_OPEN = 1000000; // values a tensor may have to open in the calculator view
+const MAX_OPEN = 1000000; // values a tensor may have to open whole in the calculator view
+const SAMPLE_OPEN = 262144; // a larger one opens as a uniform random sample of this many
 let compareRows = DEFAULT_ROWS.map((r) => ({ ...r }));
 let compared = null; // { name, results } of the last comparison
 let freeCompare = () => {};
@@ -463,11 +464,11 @@ function renderReport() {
     for (const [key, , value, shown] of REPORT_COLUMNS) {
       const td = document.createElement('td');
       if (key === 'name' || key === 'dtype' || key === 'shape') td.className = 'text';
-      if (key === 'name' && r.mse !== undefined && r.count <= MAX_OPEN) {
+      if (key === 'name' && r.mse !== undefined) {
         const b = document.createElement('button');
         b.type = 'button';
         b.textContent = r.name;
-        b.title = 'Open in the calculator';
+        b.title = r.count <= MAX_OPEN ? 'Open in the calculator' : `Open a sample of ${SAMPLE_OPEN.toLocaleString('en')} values in the calculator`;
         b.addEventListener('click', () => openTensor(r));
         td.append(b);
       } else if (key === 'range' && (r.error || r.skipped)) {
@@ -489,8 +490,21 @@ function renderReport() {
 }
 
 async function openTensor(row) {
-  const t = await reporter.tensor(report.blob, row.name, report.source);
-  writeForm(document, { ...readForm(document), name: t.name, values: Array.from(t.values, String).join(', '), shape: t.shape.join(',') });
+  const t = await reporter.tensor(report.blob, row.name, report.source, MAX_OPEN < row.count ? SAMPLE_OPEN : Infinity);
+  const fields = { ...readForm(document), name: t.name, values: Array.from(t.values, String).join(', '), shape: t.shape.join(',') };
+  const note = $('sample-note');
+  note.hidden = !t.sampleOf;
+  if (t.sampleOf) {
+    // A sample has no shape: per tensor, with the whole tensor's range where that fixes the
+    // parameters (integer codes), so the sample is quantized exactly as the tensor is.
+    const perTensorInt = fields.format === 'int' && (report.options.granularity ?? 'tensor') === 'tensor';
+    Object.assign(fields, { shape: '', granularity: 'tensor' }, perTensorInt ? { range: 'custom', min: String(row.rangeMin), max: String(row.rangeMax) } : {});
+    note.textContent = `${t.name} has ${t.sampleOf.toLocaleString('en')} values: this is a uniform random sample of ` +
+      `${t.values.length.toLocaleString('en')} of them, in the tensor's order` +
+      (perTensorInt ? `, quantized with the whole tensor's range [${fmt(row.rangeMin)}, ${fmt(row.rangeMax)}]` : ', quantized per tensor') +
+      '. The charts and the per-sample table show the sample; the whole tensor\'s metrics are in the report\'s row.';
+  }
+  writeForm(document, fields);
   syncRangeFields();
   $('form').scrollIntoView({ block: 'start' });
   calculate();
@@ -599,6 +613,8 @@ function init() {
   });
   $('form').addEventListener('change', saveToUrl);
   $('range').addEventListener('change', syncRangeFields);
+  // A tensor's sample note holds while its values and range do.
+  for (const id of ['values', 'range', 'range-min', 'range-max']) $(id).addEventListener('input', () => { $('sample-note').hidden = true; });
   $('calibration').addEventListener('change', syncRangeFields);
   $('granularity').addEventListener('change', syncRangeFields);
   $('format').addEventListener('change', syncRangeFields);

@@ -292,6 +292,41 @@ function chartsOf(r) {
   };
 }
 
+// An analysis's result (r: the core's AnalysisResult, not deleted here) for `samples` values;
+// keep: copy the per-sample arrays and charts out too.
+function resultOf(r, o, core, samples, keep) {
+  const m = r.metrics();
+  for (const key of Object.keys(m)) m[key] = nullIfNaN(m[key]);
+  const params = r.params();
+  const grouped = o.granularity !== 'tensor';
+  const columns = grouped ? groupColumnsOf(r, samples) : null;
+  let groups = null;
+  return {
+    ...params,
+    // Per channel or group there is no one scale or zero point: see `groups`.
+    scale: grouped ? null : params.scale,
+    zeroPoint: grouped ? null : params.zeroPoint,
+    // The same numbers as typed arrays, one entry per channel or group (cheap for 100k groups).
+    groupColumns: columns,
+    // As objects, built on first read (a copy of the result built by spreading reads it too).
+    get groups() {
+      if (columns && !groups) groups = groupsFromColumns(columns);
+      return groups;
+    },
+    options: o,
+    codes: keep ? r.codes().slice() : null,
+    dequantized: keep ? r.dequantized().slice() : null,
+    errors: keep ? r.errors().slice() : null,
+    clipped: keep ? r.clipped().slice() : null,
+    metrics: m,
+    calibration: calibrationOf(r),
+    // Float and block formats: the format's definition and counts; each block's scale.
+    format: o.format === 'int' ? null : formatOf(r.format(core)),
+    blocks: o.format === 'int' ? null : blocksOf(r),
+    charts: keep && (o.chartBuckets > 0 || o.histogramBins > 0) ? chartsOf(r) : null,
+  };
+}
+
 class Quantizer {
   #mod;
 
@@ -401,14 +436,16 @@ class Quantizer {
   }
 
   /**
-   * A tensor too large to hold at once, analysed from chunks read twice:
-   *   const st = qz.stream(options);           // per tensor, integer, min-max / range / scale
-   *   for (const c of chunks) st.scan(c);      // pass 1: the range
-   *   st.start();
-   *   for (const c of chunks) st.quantize(c);  // pass 2, the same chunks in the same order
-   *   const r = st.finish(); st.delete();      // { scale, zeroPoint, …, metrics, calibration }
-   * Chunks are Float32Array or Float64Array. The result equals analyze() of the whole tensor
-   * with perSample: false (sums to about 1e-15 relative).
+   * A tensor too large to hold at once, analysed from chunks read in passes (every option analyze()
+   * takes: calibrations add passes of their own):
+   *   const st = qz.stream(options);
+   *   while (!st.done) {                   // st.pass: 'range', 'calibration' or 'quantization'
+   *     for (const c of chunks) st.add(c); // every pass: the same chunks in the same order
+   *     st.next();
+   *   }
+   *   const r = st.finish(); st.delete(); // { scale, zeroPoint, …, metrics, calibration, groups }
+   * Chunks are Float32Array or Float64Array (block formats: whole blocks but the last). The result
+   * equals analyze() of the whole tensor with perSample: false (sums to about 1e-15 relative).
    */
   stream(options) {
     return new TensorStream(this.#mod, normalizeOptions(options));
@@ -423,10 +460,15 @@ class Quantizer {
 class TensorStream {
   #mod;
   #h;
+  #o;
+  #core;
+  #count = 0; // values in the current pass
 
   constructor(mod, o) {
     this.#mod = mod;
-    this.#h = new mod.Stream(toCoreOptions(o));
+    this.#o = { ...o, perSample: false };
+    this.#core = toCoreOptions(this.#o);
+    this.#h = new mod.Stream(this.#core);
     if (!this.#h.ok()) {
       const e = fromCoreError(this.#h.error());
       this.#h.delete();
@@ -448,24 +490,39 @@ class TensorStream {
     }
   }
 
-  scan(chunk) {
-    if (!this.#with(chunk, (p, n, f32) => this.#h.scan(p, n, f32))) throw fromCoreError(this.#h.error());
+  /** One chunk of the current pass. */
+  add(chunk) {
+    if (!this.#with(chunk, (p, n, f32) => this.#h.add(p, n, f32))) throw fromCoreError(this.#h.error());
+    this.#count += chunk.length;
   }
 
-  start() {
-    if (!this.#h.start()) throw fromCoreError(this.#h.error());
+  /** Ends the pass. */
+  next() {
+    if (!this.#h.next()) throw fromCoreError(this.#h.error());
+    if (!this.#h.done()) this.#count = 0;
   }
 
-  quantize(chunk) {
-    this.#with(chunk, (p, n, f32) => this.#h.quantize(p, n, f32));
+  /** Whether every pass is done (then finish()). */
+  get done() {
+    return this.#h.done();
   }
 
+  /** What the current pass is for: 'range', 'calibration' or 'quantization' ('done' after the last). */
+  get pass() {
+    return this.#h.pass();
+  }
+
+  /** Passes so far, the current one included. */
+  get passes() {
+    return this.#h.passes();
+  }
+
+  /** The result, as analyze() gives it with perSample: false. */
   finish() {
+    if (!this.#h.done()) fail(`The stream is in its ${this.#h.pass()} pass: finish() comes after the last`, 'values');
     const r = this.#h.finish();
     try {
-      const m = r.metrics();
-      for (const key of Object.keys(m)) m[key] = nullIfNaN(m[key]);
-      return { ...r.params(), metrics: m, calibration: calibrationOf(r) };
+      return resultOf(r, this.#o, this.#core, this.#count, false);
     } finally {
       r.delete();
     }
@@ -550,37 +607,7 @@ class Samples {
     const r = this.#mod.analyze(this.#ptr, this.length, this.float32, core);
     try {
       if (!r.ok()) throw fromCoreError(r.error());
-      const m = r.metrics();
-      for (const key of Object.keys(m)) m[key] = nullIfNaN(m[key]);
-      const params = r.params();
-      const grouped = o.granularity !== 'tensor';
-      const keep = arrays && o.perSample;
-      const columns = grouped ? groupColumnsOf(r, this.length) : null;
-      let groups = null;
-      return {
-        ...params,
-        // Per channel or group there is no one scale or zero point: see `groups`.
-        scale: grouped ? null : params.scale,
-        zeroPoint: grouped ? null : params.zeroPoint,
-        // The same numbers as typed arrays, one entry per channel or group (cheap for 100k groups).
-        groupColumns: columns,
-        // As objects, built on first read (a copy of the result built by spreading reads it too).
-        get groups() {
-          if (columns && !groups) groups = groupsFromColumns(columns);
-          return groups;
-        },
-        options: o,
-        codes: keep ? r.codes().slice() : null,
-        dequantized: keep ? r.dequantized().slice() : null,
-        errors: keep ? r.errors().slice() : null,
-        clipped: keep ? r.clipped().slice() : null,
-        metrics: m,
-        calibration: calibrationOf(r),
-        // Float and block formats: the format's definition and counts; each block's scale.
-        format: o.format === 'int' ? null : formatOf(r.format(core)),
-        blocks: o.format === 'int' ? null : blocksOf(r),
-        charts: keep && (o.chartBuckets > 0 || o.histogramBins > 0) ? chartsOf(r) : null,
-      };
+      return resultOf(r, o, core, this.length, arrays && o.perSample);
     } finally {
       r.delete();
     }

@@ -11,8 +11,8 @@ import { csvColumn, indexTensorFile, rawTensor, readTensor, readTensorRange } fr
 const ready = createQuantizer();
 let latest = 0; // the newest calculation: older what-if studies stop when it changes
 
-self.onmessage = async ({ data: { id, text, options, compare, describe, file, open, source } }) => {
-  if (file && open !== undefined) return sendTensor(id, file, open, source);
+self.onmessage = async ({ data: { id, text, options, compare, describe, file, open, source, limit } }) => {
+  if (file && open !== undefined) return sendTensor(id, file, open, source, limit);
   if (file) return runReport(id, file, options, source);
   if (describe) {
     // A format's definition and values for the form; answered between calculations' steps.
@@ -141,7 +141,7 @@ async function runReport(id, file, options, source) {
           x2 = 0;
           for (let i = 0; i < x.length; i++) x2 += x[i] * x[i];
         }
-        Object.assign(row, { min, max, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb,
+        Object.assign(row, { min, max, rangeMin: r.calibration.rangeMin, rangeMax: r.calibration.rangeMax, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb,
           maxAbsError: r.metrics.maxAbsError, clipRate: r.metrics.clipRate, sumSquares: x2 });
       } catch (e) {
         row.error = e.message;
@@ -154,43 +154,97 @@ async function runReport(id, file, options, source) {
   }
 }
 
-// One tensor's values, to open it in the calculator.
-async function sendTensor(id, file, name, source) {
+// One tensor's values, to open it in the calculator: all of them, or for a tensor of more than
+// `limit` values a uniform random sample of `limit` (reservoir sampling over chunks, seeded, so
+// the same tensor gives the same sample), in the tensor's order, with the whole tensor's extremes.
+async function sendTensor(id, file, name, source, limit = Infinity) {
   try {
     const qz = await ready;
     const t = (await tensorsOf(qz, file, source)).find((k) => k.name === name);
     if (!t) throw new QuantizerError(`${file.name} has no tensor "${name}"`, 'file');
-    const values = (await valuesOf(qz, file, t)).slice();
-    self.postMessage({ id, tensor: { name, shape: t.shape, values } }, [values.buffer]);
+    if (t.count <= limit || t.values) {
+      const values = (await valuesOf(qz, file, t)).slice();
+      self.postMessage({ id, tensor: { name, shape: t.shape, values } }, [values.buffer]);
+      return;
+    }
+    const { values, min, max } = await reservoir(qz, file, t, limit);
+    self.postMessage({ id, tensor: { name, shape: t.shape, values, sampleOf: t.count, min, max } }, [values.buffer]);
   } catch (e) {
     self.postMessage({ id, error: { field: e.field ?? 'file', index: null, message: e.message } });
   }
 }
 
-// Tensors above this many values are streamed: read in chunks twice, never whole.
+// Algorithm R over the tensor's chunks: k values chosen uniformly without replacement.
+async function reservoir(qz, file, t, k) {
+  const index = new Float64Array(k), value = new Float64Array(k);
+  let state = 0x9e3779b9; // mulberry32, seed fixed
+  const random = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let r = Math.imul(state ^ (state >>> 15), 1 | state);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+  let min = Infinity, max = -Infinity;
+  let Kind = Float64Array; // as the file's values are read: float32 stays float32
+  for (let at = 0; at < t.count; at += CHUNK_VALUES) {
+    const x = await readTensorRange(qz, file, t, at, Math.min(CHUNK_VALUES, t.count - at));
+    Kind = x.constructor;
+    const e = extremes(x);
+    min = Math.min(min, e.min);
+    max = Math.max(max, e.max);
+    for (let i = 0; i < x.length; i++) {
+      const seen = at + i;
+      const slot = seen < k ? seen : Math.floor(random() * (seen + 1));
+      if (slot < k) {
+        index[slot] = seen;
+        value[slot] = x[i];
+      }
+    }
+  }
+  const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => index[a] - index[b]);
+  const values = new Kind(k);
+  order.forEach((from, to) => {
+    values[to] = value[from];
+  });
+  return { values, min, max };
+}
+
+// Tensors above this many values are streamed: read in chunks pass after pass, never whole.
 const STREAM_VALUES = 1 << 25;
 const CHUNK_VALUES = 1 << 22;
 
+// The passes a streamed analysis usually takes (progress is shown against these; exact
+// percentiles of a crowded tensor may take another).
+function expectedPasses(o) {
+  const calibrated = (o.format ?? 'int') === 'int' && (o.profile ?? 'formula') === 'formula' && !o.range;
+  return 2 + (calibrated ? { percentile: 2, mse: 3, entropy: 1 }[o.calibration] ?? 0 : 0);
+}
+
 async function streamTensor(qz, file, t, options, progress) {
-  const st = qz.stream({ ...options, perSample: false, chartBuckets: 0, histogramBins: 0 });
+  const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [t.count] } : {};
+  const st = qz.stream({ ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
   let min = Infinity, max = -Infinity;
   try {
-    for (let at = 0; at < t.count; at += CHUNK_VALUES) {
-      const x = await readTensorRange(qz, file, t, at, Math.min(CHUNK_VALUES, t.count - at));
-      st.scan(x);
-      const e = extremes(x);
-      min = Math.min(min, e.min);
-      max = Math.max(max, e.max);
-      progress(((at + x.length) / t.count) * t.bytes * 0.5);
-    }
-    st.start();
-    for (let at = 0; at < t.count; at += CHUNK_VALUES) {
-      st.quantize(await readTensorRange(qz, file, t, at, Math.min(CHUNK_VALUES, t.count - at)));
-      progress(t.bytes * 0.5 + ((at + CHUNK_VALUES) / t.count) * t.bytes * 0.5);
+    const expected = expectedPasses(options);
+    while (!st.done) {
+      const pass = st.passes - 1;
+      const share = t.bytes / Math.max(expected, st.passes);
+      for (let at = 0; at < t.count; at += CHUNK_VALUES) {
+        const x = await readTensorRange(qz, file, t, at, Math.min(CHUNK_VALUES, t.count - at));
+        if (pass === 0) {
+          const e = extremes(x);
+          min = Math.min(min, e.min);
+          max = Math.max(max, e.max);
+        }
+        st.add(x);
+        progress(Math.min(t.bytes, share * (pass + (at + x.length) / t.count)));
+      }
+      st.next();
     }
     const r = st.finish();
     const x2 = sumOfSquares(r.metrics, t.count) ?? 0;
-    return { min, max, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb, maxAbsError: r.metrics.maxAbsError,
+    return { min, max, rangeMin: r.calibration.rangeMin, rangeMax: r.calibration.rangeMax, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse,
+      sqnrDb: r.metrics.sqnrDb, maxAbsError: r.metrics.maxAbsError,
       clipRate: r.metrics.clipRate, sumSquares: x2, streamed: true };
   } finally {
     st.delete();

@@ -71,9 +71,12 @@ export class Calculator {
     return this.#start({ file, options, source }, onProgress);
   }
 
-  /** One tensor of a tensor file: { name, shape, values }. */
-  tensor(file, name, source = null) {
-    return this.#start({ file, open: name, source });
+  /**
+   * One tensor of a tensor file: { name, shape, values }; above `limit` values a uniform random
+   * sample of `limit` in the tensor's order, with sampleOf (the tensor's count), min and max.
+   */
+  tensor(file, name, source = null, limit = Infinity) {
+    return this.#start({ file, open: name, source, limit });
   }
 
   #start(message, onPhase, onExplore) {
