@@ -22,6 +22,18 @@ const axes = (t, xLabel, yLabel, { wholeX = false, wholeY = false } = {}) => [
   { stroke: t.muted, grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line }, label: yLabel, size: 64, ...(wholeY ? { incrs: WHOLE } : {}) },
 ];
 
+// A log axis labelled and gridded at the powers of ten only: uPlot's splits between them would
+// crowd the grid, and its default labels print values below 0.001 as 0.
+const isDecade = (v) => Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9;
+const decades = (u, splits) => splits.map((v) => (isDecade(v) ? v : null));
+const logAxis = (axis) => ({
+  ...axis,
+  filter: decades,
+  grid: { ...axis.grid, filter: decades },
+  ticks: { ...axis.ticks, filter: decades },
+  values: (u, splits) => splits.map((v) => (v === null ? '' : v >= 1e-3 && v < 1e4 ? String(Number(v.toPrecision(1))) : `1e${Math.round(Math.log10(v))}`)),
+});
+
 // Vertical marks (clip limits, quantization levels) drawn over the plot area.
 function verticalLines(positions, color, width, dash = []) {
   return (u) => {
@@ -288,7 +300,7 @@ export function renderExplore(container, study, r, options) {
     figure('chart-clipping', 'MSE against the clipping threshold',
       `Threshold from 0.25 to 1 times ${what}: a low threshold clips more, a high one rounds more coarsely. Calibration picks: ${marks}.`,
       {
-        axes: axes(t, `threshold (× ${what})`, 'MSE (log scale)'),
+        axes: axes(t, `threshold (× ${what})`, 'MSE (log scale)').map((a, i) => (i === 1 ? logAxis(a) : a)),
         scales: { x: { time: false }, y: { distr: 3 } },
         series: [{ label: 'threshold' },
           { label: 'MSE', stroke: t.fg, width: 2, points: { show: false } },
