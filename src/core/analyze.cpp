@@ -197,6 +197,19 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
+KernelParams kernel_params(const QuantScheme& s, const QuantParams& p, uint64_t index_base) {
+  KernelParams k;
+  k.scale = p.scale;
+  k.zero_point = p.zero_point;
+  k.qmin = p.qmin;
+  k.qmax = p.qmax;
+  k.rounding = s.rounding;
+  k.arithmetic = s.arithmetic;
+  k.seed = s.seed;
+  k.index_base = index_base;
+  return k;
+}
+
 Result<GroupGeometry> group_geometry(const QuantScheme& s, size_t n) {
   GroupGeometry g;
   if (!s.shape.empty()) {
@@ -550,10 +563,7 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
     if (auto e = allocate_outputs(a, n, s.arithmetic, out)) return *e;
   a.params = std::get<QuantParams>(derived);
   a.calibration = std::move(report);
-  kp.scale = a.params.scale;
-  kp.zero_point = a.params.zero_point;
-  kp.qmin = a.params.qmin;
-  kp.qmax = a.params.qmax;
+  kp = kernel_params(s, a.params);
   const double max_abs_x = std::max(std::fabs(scan.min), std::fabs(scan.max));
   if (layout.count == 0) {
     const ErrorSums sums = quantize_samples(x, n, kp, out, opt.kernel);

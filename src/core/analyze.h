@@ -72,6 +72,10 @@ std::optional<Error> validate_format(const QuantScheme& s);
 // The parameters for a valid scheme and the samples' scan (range used when none is given).
 Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan);
 
+// The kernel's parameters for a scheme's rounding and arithmetic and a tensor's (or a channel's)
+// scale, zero point and code range; index_base: the first sample's index (stochastic draws).
+KernelParams kernel_params(const QuantScheme& s, const QuantParams& p, uint64_t index_base = 0);
+
 // Channels and groups as runs of `run` consecutive samples: sample i belongs to group
 // (i / run) % count (a group: its own run; a channel: one run per index of the axes before it).
 // count is 0 for Granularity::Tensor. Checks the shape against n, the axis and the group size.

@@ -156,19 +156,8 @@ void Calibrator::add(const In* x, size_t n, uint64_t index_base) {
     }
     case Stage::Quantiles: quantiles_->add(x, n); break;
     case Stage::Measure:
-      for (size_t f = 0; f < finalists_.size(); ++f) {
-        const QuantParams& p = finalists_[f].first;
-        KernelParams kp;
-        kp.scale = p.scale;
-        kp.zero_point = p.zero_point;
-        kp.qmin = p.qmin;
-        kp.qmax = p.qmax;
-        kp.rounding = s_.rounding;
-        kp.arithmetic = s_.arithmetic;
-        kp.seed = s_.seed;
-        kp.index_base = index_base;
-        finalist_err2_[f] += quantize_samples(x, n, kp, SampleOutputs{}, kernel_).sum_err2;
-      }
+      for (size_t f = 0; f < finalists_.size(); ++f)
+        finalist_err2_[f] += quantize_samples(x, n, kernel_params(s_, finalists_[f].first, index_base), SampleOutputs{}, kernel_).sum_err2;
       break;
     case Stage::Done: break;
   }

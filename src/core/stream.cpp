@@ -20,19 +20,6 @@ size_t nominal_count(const QuantScheme& s) {
   return count < 1e18 ? static_cast<size_t>(count) : 0;
 }
 
-KernelParams kernel_params(const QuantScheme& s, const QuantParams& p, uint64_t index_base) {
-  KernelParams k;
-  k.scale = p.scale;
-  k.zero_point = p.zero_point;
-  k.qmin = p.qmin;
-  k.qmax = p.qmax;
-  k.rounding = s.rounding;
-  k.arithmetic = s.arithmetic;
-  k.seed = s.seed;
-  k.index_base = index_base;
-  return k;
-}
-
 }  // namespace
 
 std::optional<Error> StreamAnalysis::check() const {
