@@ -544,6 +544,9 @@ describe('the calculator page', () => {
     assert.match(await page.locator('#sample-note').textContent(), /^embed has 33,554,435 values: this is a uniform random sample of 262,144 of them/);
     assert.equal(Number(await page.locator('[data-metric="scale"]').getAttribute('data-value')), hugeApi.scale);
     assert.equal(await page.getByLabel('Range', { exact: true }).inputValue(), 'custom');
+    // Its histograms count the whole tensor: every value, and every error at the tensor's range.
+    assert.match(await page.locator('#chart-histogram [role=img]').getAttribute('aria-label'), /^Histogram of the values. All 33\s554\s435 values of the tensor in 100 bins/);
+    assert.match(await page.locator('#chart-error-histogram [role=img]').getAttribute('aria-label'), /^Histogram of the errors. All 33\s554\s435 errors of the tensor in 100 bins/);
 
     // A bigger file, cancelled while it is read: the message says so and the page stays usable.
     const big = {};

@@ -253,6 +253,8 @@ async function calculate() {
         renderStudy();
       },
     );
+    // A big tensor's sample: its charts take the whole tensor's histograms.
+    if (sampled?.values === state.values) result.tensorHistograms = sampled.histograms;
     current = { name: state.name.trim(), options, result };
     page = 0;
     render();
@@ -489,20 +491,31 @@ function renderReport() {
   }));
 }
 
+// A big tensor opened as a sample: its values text and the whole tensor's histograms, which the
+// charts show while the form holds that sample.
+let sampled = null;
+
 async function openTensor(row) {
-  const t = await reporter.tensor(report.blob, row.name, report.source, MAX_OPEN < row.count ? SAMPLE_OPEN : Infinity);
-  const fields = { ...readForm(document), name: t.name, values: Array.from(t.values, String).join(', '), shape: t.shape.join(',') };
+  const fields = { ...readForm(document) };
+  // A sample has no shape: per tensor, with the whole tensor's range where that fixes the
+  // parameters (integer codes), so the sample is quantized exactly as the tensor is.
+  const perTensorInt = fields.format === 'int' && (report.options.granularity ?? 'tensor') === 'tensor';
+  const sampling = row.count > MAX_OPEN;
+  const range = { min: row.rangeMin, max: row.rangeMax };
+  const whole = sampling ? { bins: CHART_OPTIONS.histogramBins, min: row.min, max: row.max,
+    ...(perTensorInt ? { options: report.options, range, maxAbsError: row.maxAbsError } : {}) } : null;
+  const t = await reporter.tensor(report.blob, row.name, report.source, sampling ? SAMPLE_OPEN : Infinity, whole);
+  Object.assign(fields, { name: t.name, values: Array.from(t.values, String).join(', '), shape: t.shape.join(',') });
   const note = $('sample-note');
   note.hidden = !t.sampleOf;
+  sampled = t.sampleOf ? { values: fields.values, histograms: t.histograms } : null;
   if (t.sampleOf) {
-    // A sample has no shape: per tensor, with the whole tensor's range where that fixes the
-    // parameters (integer codes), so the sample is quantized exactly as the tensor is.
-    const perTensorInt = fields.format === 'int' && (report.options.granularity ?? 'tensor') === 'tensor';
-    Object.assign(fields, { shape: '', granularity: 'tensor' }, perTensorInt ? { range: 'custom', min: String(row.rangeMin), max: String(row.rangeMax) } : {});
+    Object.assign(fields, { shape: '', granularity: 'tensor' }, perTensorInt ? { range: 'custom', min: String(range.min), max: String(range.max) } : {});
     note.textContent = `${t.name} has ${t.sampleOf.toLocaleString('en')} values: this is a uniform random sample of ` +
       `${t.values.length.toLocaleString('en')} of them, in the tensor's order` +
-      (perTensorInt ? `, quantized with the whole tensor's range [${fmt(row.rangeMin)}, ${fmt(row.rangeMax)}]` : ', quantized per tensor') +
-      '. The charts and the per-sample table show the sample; the whole tensor\'s metrics are in the report\'s row.';
+      (perTensorInt ? `, quantized with the whole tensor's range [${fmt(range.min)}, ${fmt(range.max)}]` : ', quantized per tensor') +
+      `. The histograms count all its values${perTensorInt ? ' and errors' : ''}; the other charts and the per-sample table show the sample, ` +
+      'and the report\'s row has the whole tensor\'s metrics.';
   }
   writeForm(document, fields);
   syncRangeFields();
@@ -614,7 +627,12 @@ function init() {
   $('form').addEventListener('change', saveToUrl);
   $('range').addEventListener('change', syncRangeFields);
   // A tensor's sample note holds while its values and range do.
-  for (const id of ['values', 'range', 'range-min', 'range-max']) $(id).addEventListener('input', () => { $('sample-note').hidden = true; });
+  for (const id of ['values', 'range', 'range-min', 'range-max']) {
+    $(id).addEventListener('input', () => {
+      $('sample-note').hidden = true;
+      sampled = null;
+    });
+  }
   $('calibration').addEventListener('change', syncRangeFields);
   $('granularity').addEventListener('change', syncRangeFields);
   $('format').addEventListener('change', syncRangeFields);

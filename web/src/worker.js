@@ -11,8 +11,8 @@ import { csvColumn, indexTensorFile, rawTensor, readTensor, readTensorRange } fr
 const ready = createQuantizer();
 let latest = 0; // the newest calculation: older what-if studies stop when it changes
 
-self.onmessage = async ({ data: { id, text, options, compare, describe, file, open, source, limit } }) => {
-  if (file && open !== undefined) return sendTensor(id, file, open, source, limit);
+self.onmessage = async ({ data: { id, text, options, compare, describe, file, open, source, limit, whole } }) => {
+  if (file && open !== undefined) return sendTensor(id, file, open, source, limit, whole);
   if (file) return runReport(id, file, options, source);
   if (describe) {
     // A format's definition and values for the form; answered between calculations' steps.
@@ -156,8 +156,10 @@ async function runReport(id, file, options, source) {
 
 // One tensor's values, to open it in the calculator: all of them, or for a tensor of more than
 // `limit` values a uniform random sample of `limit` (reservoir sampling over chunks, seeded, so
-// the same tensor gives the same sample), in the tensor's order, with the whole tensor's extremes.
-async function sendTensor(id, file, name, source, limit = Infinity) {
+// the same tensor gives the same sample), in the tensor's order, with the whole tensor's
+// histograms: `whole` is { bins, min, max } from the report, and for a per-tensor integer scheme
+// also { options, range, maxAbsError } to quantize every chunk with the tensor's range.
+async function sendTensor(id, file, name, source, limit = Infinity, whole = null) {
   try {
     const qz = await ready;
     const t = (await tensorsOf(qz, file, source)).find((k) => k.name === name);
@@ -167,15 +169,29 @@ async function sendTensor(id, file, name, source, limit = Infinity) {
       self.postMessage({ id, tensor: { name, shape: t.shape, values } }, [values.buffer]);
       return;
     }
-    const { values, min, max } = await reservoir(qz, file, t, limit);
-    self.postMessage({ id, tensor: { name, shape: t.shape, values, sampleOf: t.count, min, max } }, [values.buffer]);
+    const { values, histograms } = await reservoir(qz, file, t, limit, whole);
+    self.postMessage({ id, tensor: { name, shape: t.shape, values, sampleOf: t.count, histograms } },
+      [values.buffer, histograms.value.counts.buffer, ...(histograms.error ? [histograms.error.counts.buffer] : [])]);
   } catch (e) {
     self.postMessage({ id, error: { field: e.field ?? 'file', index: null, message: e.message } });
   }
 }
 
-// Algorithm R over the tensor's chunks: k values chosen uniformly without replacement.
-async function reservoir(qz, file, t, k) {
+// Counts of x in `bins` equal bins over [lo, hi] (the last closed), as the core's chart histograms.
+function histogram(lo, hi, bins) {
+  const counts = new Float64Array(bins);
+  const w = (hi - lo) / bins;
+  return {
+    lo, hi, counts,
+    add(x) {
+      for (let i = 0; i < x.length; i++) counts[w > 0 ? Math.min(bins - 1, Math.max(0, Math.floor((x[i] - lo) / w))) : 0] += 1;
+    },
+  };
+}
+
+// Algorithm R over the tensor's chunks: k values chosen uniformly without replacement; and the
+// whole tensor's histograms of the values and (given the scheme) of the errors.
+async function reservoir(qz, file, t, k, whole) {
   const index = new Float64Array(k), value = new Float64Array(k);
   let state = 0x9e3779b9; // mulberry32, seed fixed
   const random = () => {
@@ -184,14 +200,15 @@ async function reservoir(qz, file, t, k) {
     r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
     return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
   };
-  let min = Infinity, max = -Infinity;
+  const values = histogram(whole.min, whole.max, whole.bins);
+  const errors = whole.options ? histogram(-whole.maxAbsError, whole.maxAbsError, whole.bins) : null;
   let Kind = Float64Array; // as the file's values are read: float32 stays float32
   for (let at = 0; at < t.count; at += CHUNK_VALUES) {
     const x = await readTensorRange(qz, file, t, at, Math.min(CHUNK_VALUES, t.count - at));
     Kind = x.constructor;
-    const e = extremes(x);
-    min = Math.min(min, e.min);
-    max = Math.max(max, e.max);
+    values.add(x);
+    // The chunk quantized with the tensor's range (stochastic draws follow the chunk's own indices).
+    if (errors) errors.add(qz.analyze(x, { ...whole.options, range: whole.range, chartBuckets: 0, histogramBins: 0 }).errors);
     for (let i = 0; i < x.length; i++) {
       const seen = at + i;
       const slot = seen < k ? seen : Math.floor(random() * (seen + 1));
@@ -202,11 +219,12 @@ async function reservoir(qz, file, t, k) {
     }
   }
   const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => index[a] - index[b]);
-  const values = new Kind(k);
+  const sample = new Kind(k);
   order.forEach((from, to) => {
-    values[to] = value[from];
+    sample[to] = value[from];
   });
-  return { values, min, max };
+  const plain = (h) => h && { lo: h.lo, hi: h.hi, counts: h.counts };
+  return { values: sample, histograms: { count: t.count, value: plain(values), error: plain(errors) } };
 }
 
 // Tensors above this many values are streamed: read in chunks pass after pass, never whole.

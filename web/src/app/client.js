@@ -73,10 +73,11 @@ export class Calculator {
 
   /**
    * One tensor of a tensor file: { name, shape, values }; above `limit` values a uniform random
-   * sample of `limit` in the tensor's order, with sampleOf (the tensor's count), min and max.
+   * sample of `limit` in the tensor's order, with sampleOf (the tensor's count) and the whole
+   * tensor's histograms ({ count, value, error }; `whole` as the worker's sendTensor takes it).
    */
-  tensor(file, name, source = null, limit = Infinity) {
-    return this.#start({ file, open: name, source, limit });
+  tensor(file, name, source = null, limit = Infinity, whole = null) {
+    return this.#start({ file, open: name, source, limit, whole });
   }
 
   #start(message, onPhase, onExplore) {

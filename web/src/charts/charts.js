@@ -194,8 +194,10 @@ export function renderCharts(container, result) {
     [index, b.errMax, ...(many ? [b.errMin] : []), ...(grid ? [] : [new Float64Array(nb).fill(half), new Float64Array(nb).fill(-half)])],
     ['first sample', 'error min', 'error max'], rows.map((i) => [index[i], b.errMin[i], b.errMax[i]]));
 
-  // The staircase x̂(x) across the range, the samples on it, and the clip limits.
-  const vh = c.valueHistogram;
+  // The staircase x̂(x) across the range, the samples on it, and the clip limits. A big tensor's
+  // sample brings the whole tensor's histograms (tensorHistograms: { count, value, error }).
+  const whole = r.tensorHistograms;
+  const vh = whole?.value ?? c.valueHistogram;
   const levels = grid ? grid.length : r.qmax - r.qmin + 1;
   const stairs = [];
   const span = vh.hi - vh.lo;
@@ -234,7 +236,7 @@ export function renderCharts(container, result) {
   const levelMarks = levels > 256 || pxPerLevel < 4 ? []
     : grid ? Array.from(grid) : Array.from({ length: levels }, (_, k) => (r.qmin + k - r.zeroPoint) * r.scale);
   figure('chart-histogram', 'Histogram of the values',
-    `${fmt(n)} samples in ${vh.counts.length} bins from ${fmt(vh.lo)} to ${fmt(vh.hi)}; clip limits at ${fmt(clipLo)} and ${fmt(clipHi)}${levelMarks.length ? `; the ${levels} quantization levels marked` : ''}.`,
+    `${whole ? `All ${fmt(whole.count)} values of the tensor` : `${fmt(n)} samples`} in ${vh.counts.length} bins from ${fmt(vh.lo)} to ${fmt(vh.hi)}; clip limits at ${fmt(clipLo)} and ${fmt(clipHi)}${levelMarks.length ? `; the ${levels} quantization levels marked` : ''}.`,
     {
       axes: axes(t, 'value', 'count', { wholeY: true }),
       scales: { x: { time: false } },
@@ -244,10 +246,10 @@ export function renderCharts(container, result) {
     [hv.centers, hv.counts],
     ['from', 'to', 'count'], Array.from(vh.counts, (k, i) => [vh.lo + i * hv.w, vh.lo + (i + 1) * hv.w, k]));
 
-  const eh = c.errorHistogram;
+  const eh = whole?.error ?? c.errorHistogram;
   const he = histogramSeries(eh);
   figure('chart-error-histogram', 'Histogram of the errors',
-    `${fmt(n)} errors in ${eh.counts.length} bins from ${fmt(eh.lo)} to ${fmt(eh.hi)}${grid ? '' : `; half a step is ${fmt(half)}`}.`,
+    `${whole?.error ? `All ${fmt(whole.count)} errors of the tensor` : `${fmt(n)} errors`} in ${eh.counts.length} bins from ${fmt(eh.lo)} to ${fmt(eh.hi)}${grid ? '' : `; half a step is ${fmt(half)}`}.`,
     {
       axes: axes(t, 'error', 'count', { wholeY: true }),
       scales: { x: { time: false } },
