@@ -135,12 +135,7 @@ async function runReport(id, file, options, source) {
         const x = await valuesOf(qz, file, t);
         const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [x.length] } : {};
         const r = qz.analyze(x, { ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
-        const { min, max } = extremes(x);
-        let x2 = sumOfSquares(r.metrics, x.length);
-        if (x2 === null) {
-          x2 = 0;
-          for (let i = 0; i < x.length; i++) x2 += x[i] * x[i];
-        }
+        const { min, max, x2 } = stats(x);
         Object.assign(row, { min, max, rangeMin: r.calibration.rangeMin, rangeMax: r.calibration.rangeMax, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb,
           maxAbsError: r.metrics.maxAbsError, clipRate: r.metrics.clipRate, sumSquares: x2 });
       } catch (e) {
@@ -241,7 +236,7 @@ function expectedPasses(o) {
 async function streamTensor(qz, file, t, options, progress) {
   const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [t.count] } : {};
   const st = qz.stream({ ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
-  let min = Infinity, max = -Infinity;
+  let min = Infinity, max = -Infinity, x2 = 0;
   try {
     const expected = expectedPasses(options);
     while (!st.done) {
@@ -250,9 +245,10 @@ async function streamTensor(qz, file, t, options, progress) {
       for (let at = 0; at < t.count; at += CHUNK_VALUES) {
         const x = await readTensorRange(qz, file, t, at, Math.min(CHUNK_VALUES, t.count - at));
         if (pass === 0) {
-          const e = extremes(x);
+          const e = stats(x);
           min = Math.min(min, e.min);
           max = Math.max(max, e.max);
+          x2 += e.x2;
         }
         st.add(x);
         progress(Math.min(t.bytes, share * (pass + (at + x.length) / t.count)));
@@ -260,7 +256,6 @@ async function streamTensor(qz, file, t, options, progress) {
       st.next();
     }
     const r = st.finish();
-    const x2 = sumOfSquares(r.metrics, t.count) ?? 0;
     return { min, max, rangeMin: r.calibration.rangeMin, rangeMax: r.calibration.rangeMax, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse,
       sqnrDb: r.metrics.sqnrDb, maxAbsError: r.metrics.maxAbsError,
       clipRate: r.metrics.clipRate, sumSquares: x2, streamed: true };
@@ -269,17 +264,13 @@ async function streamTensor(qz, file, t, options, progress) {
   }
 }
 
-function extremes(x) {
-  let min = Infinity, max = -Infinity;
+// The extremes and Σx² (for the file's SQNR, which weights tensors by their signal) of values.
+function stats(x) {
+  let min = Infinity, max = -Infinity, x2 = 0;
   for (let i = 0; i < x.length; i++) {
     if (x[i] < min) min = x[i];
     if (x[i] > max) max = x[i];
+    x2 += x[i] * x[i];
   }
-  return { min, max };
-}
-
-// Σx² from a result's metrics (SQNR = 10·log10(Σx²/Σe²)), or null when they cannot give it
-// (no error, or no signal): then the caller counts it.
-function sumOfSquares(m, count) {
-  return m.mse > 0 && Number.isFinite(m.sqnrDb) ? m.mse * count * 10 ** (m.sqnrDb / 10) : null;
+  return { min, max, x2 };
 }
