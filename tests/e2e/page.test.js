@@ -147,6 +147,33 @@ describe('the calculator page', () => {
     });
   }
 
+  test('the scalar build (?wasm=scalar, as an engine without wasm SIMD gets it): the same numbers as the SIMD build', async () => {
+    const fast = await openPage();
+    const wasm = [];
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.on('request', (r) => {
+      if (r.url().endsWith('.wasm')) wasm.push(r.url().split('/').pop());
+    });
+    const slow = await context.newPage();
+    await slow.goto(`${origin}?wasm=scalar`);
+    await slow.locator('[data-metric="mse"]').waitFor();
+    assert.match(await fast.locator('#engine').textContent(), /^Computed by the WebAssembly SIMD core/);
+    assert.match(await slow.locator('#engine').textContent(), /^Computed by the scalar WebAssembly core \(chosen with \?wasm=scalar\)/);
+    for (const page of [fast, slow]) {
+      await page.getByLabel('Bit depth', { exact: true }).fill('5');
+      await page.getByLabel('Rounding', { exact: true }).selectOption('stochastic');
+      await calculate(page);
+    }
+    const a = await metricValues(fast), b = await metricValues(slow);
+    assert.ok(Object.keys(a).length > 20);
+    assert.deepEqual(b, a);
+    assert.match(slow.url(), /wasm=scalar/); // kept when the state is written to the URL
+    // Only the build chosen is fetched.
+    assert.ok(wasm.length > 0 && wasm.every((name) => name.startsWith('quant-scalar-')), wasm.join(', '));
+    await fast.context().close();
+    await slow.context().close();
+  });
+
   test('five charts, each with an accessible name and a data table', async () => {
     const page = await openPage();
     const figures = page.locator('#charts figure');

@@ -13,9 +13,11 @@ import { fmt, formatSummary, formulaLines, hex, PAGE_ROWS, renderCards, renderGr
 import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, toOptions, toQuery, writeForm } from './app/state.js';
 
 const $ = (id) => document.getElementById(id);
-const calculator = new Calculator();
-const comparer = new Calculator(); // its own worker: comparing never cancels a calculation
-const reporter = new Calculator(); // and one for tensor files
+// ?wasm=scalar runs the build without SIMD, as a browser without wasm SIMD gets it.
+const engine = new URLSearchParams(location.search).get('wasm') === 'scalar' ? { simd: false } : {};
+const calculator = new Calculator(engine);
+const comparer = new Calculator(engine); // its own worker: comparing never cancels a calculation
+const reporter = new Calculator(engine); // and one for tensor files
 let report = null; // { file, rows, … } of the open tensor file, with its File and options
 const reportView = { filter: '', sort: null, descending: false };
 const MAX_OPEN = 1000000; // values a tensor may have to open whole in the calculator view
@@ -110,7 +112,7 @@ const LINK_NOTES = {
 
 function saveToUrl() {
   const { query, fragment, kept } = toQuery(readForm(document), storage);
-  history.replaceState(null, '', `?${query}&compare=${encodeURIComponent(rowsToParam(compareRows))}#${fragment}`);
+  history.replaceState(null, '', `?${query}&compare=${encodeURIComponent(rowsToParam(compareRows))}${engine.simd === false ? '&wasm=scalar' : ''}#${fragment}`);
   $('link-note').hidden = kept === 'link';
   $('link-note').textContent = LINK_NOTES[kept] ?? '';
 }
@@ -130,6 +132,8 @@ function showProblem(key, message) {
 function render() {
   const { result: r, options } = current;
   $('results').hidden = false;
+  $('engine').textContent = r.simd ? 'Computed by the WebAssembly SIMD core.'
+    : `Computed by the scalar WebAssembly core (${engine.simd === false ? 'chosen with ?wasm=scalar' : 'this browser has no WebAssembly SIMD'}): the same numbers, more slowly.`;
   renderVerdict($('verdict'), r);
   renderCards($('metrics'), r);
   renderPage();

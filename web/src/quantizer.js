@@ -7,7 +7,6 @@
 //
 // Bad input throws a QuantizerError whose `field` names the option ("bits", "range.min",
 // "values", …) and whose `index` is the 0-based sample index where there is one.
-import createQuantModule from './wasm/quant.js';
 
 /** The options and their defaults: the same names in the API, the page, the URL and the CSV. */
 export const DEFAULT_OPTIONS = Object.freeze({
@@ -65,15 +64,32 @@ const isNode = typeof process === 'object' && typeof process.versions?.node === 
  * Loads the WebAssembly core. In node the .wasm is read from disk beside this module; pass
  * `wasmBinary` (bytes) to supply it yourself.
  */
-export async function createQuantizer({ wasmBinary } = {}) {
+// A module that uses a wasm SIMD instruction (i8x16.splat, i8x16.popcnt): whether the engine
+// validates it says whether it runs SIMD, as meshoptimizer and wasm-feature-detect ask.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+/** Whether this engine runs WebAssembly SIMD (detected, not assumed). */
+export function simdSupported() {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+}
+
+/**
+ * The quantizer: the SIMD build where the engine has wasm SIMD, else the scalar build (the same
+ * results; `qz.simd` says which runs). `simd: false` forces the scalar build; `wasmBinary`
+ * supplies the .wasm bytes of the build chosen (quant.wasm or quant-scalar.wasm).
+ */
+export async function createQuantizer({ wasmBinary, simd = simdSupported() } = {}) {
   const moduleArgs = {};
+  const name = simd ? 'quant' : 'quant-scalar';
   if (wasmBinary) {
     moduleArgs.wasmBinary = wasmBinary;
   } else if (isNode) {
     const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
-    moduleArgs.wasmBinary = await readFile(new URL('./wasm/quant.wasm', import.meta.url));
+    moduleArgs.wasmBinary = await readFile(new URL(`./wasm/${name}.wasm`, import.meta.url));
   }
-  return new Quantizer(await createQuantModule(moduleArgs));
+  // Only the build chosen is fetched (each is its own chunk for bundlers).
+  const { default: factory } = await (simd ? import('./wasm/quant.js') : import('./wasm/quant-scalar.js'));
+  return new Quantizer(await factory(moduleArgs));
 }
 
 function fail(message, field, index = null) {

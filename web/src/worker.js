@@ -8,15 +8,22 @@ import { explore, exploreFormats } from './app/explore.js';
 import { createQuantizer, QuantizerError } from './quantizer.js';
 import { csvColumn, indexTensorFile, rawTensor, readTensor, readTensorRange } from './tensorfile.js';
 
-const ready = createQuantizer();
+// The quantizer, made on first use: { setup: { simd } } before any work forces a build.
+let setup = {};
+let quantizer = null;
+const ready = () => (quantizer ??= createQuantizer(setup));
 let latest = 0; // the newest calculation: older what-if studies stop when it changes
 
-self.onmessage = async ({ data: { id, text, options, compare, describe, file, open, source, limit, whole } }) => {
+self.onmessage = async ({ data: { id, text, options, compare, describe, file, open, source, limit, whole, ...rest } }) => {
+  if (rest.setup) {
+    setup = rest.setup;
+    return;
+  }
   if (file && open !== undefined) return sendTensor(id, file, open, source, limit, whole);
   if (file) return runReport(id, file, options, source);
   if (describe) {
     // A format's definition and values for the form; answered between calculations' steps.
-    const qz = await ready;
+    const qz = await ready();
     try {
       self.postMessage({ id, described: qz.describeFormat(describe) });
     } catch (e) {
@@ -26,7 +33,7 @@ self.onmessage = async ({ data: { id, text, options, compare, describe, file, op
   }
   latest = id;
   try {
-    const qz = await ready;
+    const qz = await ready();
     if (compare) return runCompare(qz, id, text, compare);
     self.postMessage({ id, phase: 'Reading the samples' });
     const values = qz.parseValues(text);
@@ -43,7 +50,7 @@ self.onmessage = async ({ data: { id, text, options, compare, describe, file, op
     const grid = r.format ? gridOf(qz, options) : null;
     // Every code's value for the format explorer (formats of at most 8 bits, and NF4).
     const codeValues = r.format && r.format.bits <= 8 ? qz.describeFormat(options).values : null;
-    const result = { ...r, values, grid, codeValues };
+    const result = { ...r, values, grid, codeValues, simd: qz.simd };
     const transfer = [values.buffer, r.codes.buffer, r.dequantized.buffer, r.errors.buffer, r.clipped.buffer];
     if (r.charts) {
       transfer.push(...Object.values(r.charts.buckets).map((a) => a.buffer), r.charts.valueHistogram.counts.buffer,
@@ -113,7 +120,7 @@ const valuesOf = (qz, file, t) => (t.values ? Promise.resolve(t.values) : readTe
 
 async function runReport(id, file, options, source) {
   try {
-    const qz = await ready;
+    const qz = await ready();
     const tensors = await tensorsOf(qz, file, source);
     const total = tensors.reduce((a, t) => a + (t.skipped ? 0 : t.bytes), 0);
     const started = performance.now();
@@ -156,7 +163,7 @@ async function runReport(id, file, options, source) {
 // also { options, range, maxAbsError } to quantize every chunk with the tensor's range.
 async function sendTensor(id, file, name, source, limit = Infinity, whole = null) {
   try {
-    const qz = await ready;
+    const qz = await ready();
     const t = (await tensorsOf(qz, file, source)).find((k) => k.name === name);
     if (!t) throw new QuantizerError(`${file.name} has no tensor "${name}"`, 'file');
     if (t.count <= limit || t.values) {

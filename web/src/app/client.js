@@ -4,11 +4,18 @@ export class Calculator {
   #worker = null;
   #pending = null;
   #nextId = 1;
+  #setup;
+
+  /** simd: false runs the scalar build (otherwise the engine's support decides). */
+  constructor({ simd } = {}) {
+    this.#setup = simd === undefined ? null : { simd };
+  }
 
   #describing = new Map();
 
   #spawn() {
     this.#worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module' });
+    if (this.#setup) this.#worker.postMessage({ setup: this.#setup });
     this.#worker.onmessage = ({ data }) => {
       if ('described' in data) {
         const d = this.#describing.get(data.id);
