@@ -84,6 +84,8 @@ if [ $all = 1 ]; then cmake --build build/wasm; else cmake --build build/wasm --
 say "Building the page (web/ → dist/)"
 [ -d node_modules/vite ] || die "node_modules is missing: run npm ci (or scripts/setup.sh without --build-only)"
 npx --no-install vite build --logLevel warn
+say "Download sizes (gzip) against the budgets"
+node scripts/sizes.js
 
 if [ $all = 1 ]; then
   say "Building the native core (build/native)"
