@@ -56,8 +56,13 @@ self.onmessage = async ({ data: { id, text, options, compare, describe, file, op
       transfer.push(...Object.values(r.charts.buckets).map((a) => a.buffer), r.charts.valueHistogram.counts.buffer,
         r.charts.errorHistogram.counts.buffer);
     }
-    // The result goes first; the what-if studies on the same samples follow in a second message.
+    // The result goes first; the what-if studies on the same samples follow in a second message
+    // (unless the message says studies: false).
     self.postMessage({ id, result }, transfer);
+    if (rest.studies === false) {
+      samples.delete();
+      return;
+    }
     let studies;
     try {
       studies = r.format ? await exploreFormats(samples, options, () => latest !== id) : await explore(samples, options, () => latest !== id);

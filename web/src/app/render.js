@@ -59,8 +59,10 @@ const FORMAT_CARDS = [
 ];
 const INTEGER_ONLY = new Set(['scale', 'zeroPoint', 'qRange', 'step', 'rangeUsed', 'uniformNoise', 'tieCount']);
 
-export function renderCards(container, r) {
-  const cards = r.format ? [...FORMAT_CARDS, ...CARDS.filter(([key]) => !INTEGER_ONLY.has(key))] : CARDS;
+/** The metric cards; `keys` (data-metric names) picks some, in the cards' own order. */
+export function renderCards(container, r, keys = null) {
+  const all = r.format ? [...FORMAT_CARDS, ...CARDS.filter(([key]) => !INTEGER_ONLY.has(key))] : CARDS;
+  const cards = keys ? all.filter(([key]) => keys.includes(key)) : all;
   container.replaceChildren(
     ...cards.map(([key, label, value, shown]) => {
       const v = value(r);

@@ -7,12 +7,17 @@ import 'uplot/dist/uPlot.min.css';
 import { fmt } from '../app/render.js';
 import { groupUnit, paramsOfSample } from '../app/state.js';
 
-const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-
-function theme() {
+// The chart colours: the custom properties as `el` sees them (the page's root, or a component's
+// shadow root where the host page may theme them).
+function theme(el = document.documentElement) {
+  const style = getComputedStyle(el);
+  const css = (name) => style.getPropertyValue(name).trim();
   return { fg: css('--fg'), muted: css('--muted'), line: css('--line'), x: css('--chart-x'), xhat: css('--chart-xhat'),
     err: css('--chart-err'), clip: css('--bad'), band: css('--chart-band') };
 }
+
+/** The ids of the charts renderCharts draws, for `only`. */
+export const CHART_IDS = ['chart-values', 'chart-errors', 'chart-transfer', 'chart-histogram', 'chart-error-histogram'];
 
 // Whole-number ticks for counts and sample numbers.
 const WHOLE = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7];
@@ -133,9 +138,13 @@ function figureMaker(figures, plots, base) {
   };
 }
 
-/** Draws every chart into `container` (figures are replaced); returns a function that frees them. */
-export function renderCharts(container, result) {
-  const t = theme();
+/**
+ * Draws the charts into `container` (figures are replaced): all, or those whose ids are in `only`
+ * (CHART_IDS), `width` px wide (default: the container's, 280 to 1100); colours from the
+ * container's custom properties. Returns a function that frees them.
+ */
+export function renderCharts(container, result, { only = null, width: given = null } = {}) {
+  const t = theme(container);
   // Per channel or group, the staircase and the clip limits are those of the one holding the
   // largest error (named in the chart's description).
   const own = paramsOfSample(result)(result.metrics.maxAbsErrorIndex);
@@ -144,7 +153,7 @@ export function renderCharts(container, result) {
     : result.blocks ? ` (block ${own.index + 1}, which holds the largest error)` : '';
   const c = r.charts;
   const n = r.values.length;
-  const width = Math.max(280, Math.min(container.clientWidth || 900, 1100));
+  const width = given ?? Math.max(280, Math.min(container.clientWidth || 900, 1100));
   const height = 260;
   const plots = [];
   const figures = [];
@@ -259,8 +268,9 @@ export function renderCharts(container, result) {
     [he.centers, he.counts],
     ['from', 'to', 'count'], Array.from(eh.counts, (k, i) => [eh.lo + i * he.w, eh.lo + (i + 1) * he.w, k]));
 
-  container.replaceChildren(...figures);
-  const made = plots.map((make) => make());
+  const wanted = figures.map((f) => !only || only.includes(f.id));
+  container.replaceChildren(...figures.filter((_, i) => wanted[i]));
+  const made = plots.filter((_, i) => wanted[i]).map((make) => make());
   return () => made.forEach((p) => p.destroy());
 }
 

@@ -1,0 +1,288 @@
+// <quant-error-calculator>: the calculator as a custom element for documentation pages.
+//
+//   <script type="module" src="quant-error-calculator.js"></script>
+//   <quant-error-calculator bits="4" range="-1.5,1.5" values="-1.25, -0.92, 0.37, 1.46"></quant-error-calculator>
+//
+// Attributes mirror the API's options: bits, mode, rounding, range ("min,max"; absent or "auto":
+// from the samples by the calibration), values (sample text, as the page's field takes it),
+// format, calibration; and view: "full" (a small form and the results), "results" (verdict and
+// cards) or "chart:<name>" with name values, errors, transfer, histogram or error-histogram.
+// Shadow DOM with constructed style sheets (nothing inline: a strict CSP host page needs no
+// exception), themed through --qec-* custom properties. Every widget on a page shares one worker
+// and one wasm instance, made when the first widget scrolls into view. A `result` event (bubbling,
+// composed) carries { options, scale, zeroPoint, qmin, qmax, rangeMin, rangeMax, metrics } after
+// each calculation; a bad attribute is shown in the widget, named, and the others keep working.
+import uplotCss from 'uplot/dist/uPlot.min.css?inline';
+
+import { fmt, renderCards, renderVerdict } from '../app/render.js';
+import { SEED_EXAMPLE } from '../app/state.js';
+import { CHART_IDS, renderCharts } from '../charts/charts.js';
+import pageCss from '../../styles.css?inline';
+import ownCss from './element.css?inline';
+import { calculate } from './client.js';
+
+const OPTIONS = ['bits', 'mode', 'rounding', 'range', 'values', 'format', 'calibration'];
+const CHOICES = {
+  mode: [['symmetric', 'Symmetric signed'], ['asymmetric', 'Asymmetric signed'], ['asymmetric-unsigned', 'Asymmetric unsigned']],
+  rounding: [['half-even', 'Half to even'], ['half-away', 'Half away from zero'], ['half-up', 'Half up'], ['floor', 'Floor'], ['ceil', 'Ceiling'],
+    ['toward-zero', 'Toward zero'], ['stochastic', 'Stochastic']],
+  calibration: [['minmax', 'Min-max'], ['percentile', 'Percentile'], ['mse', 'MSE-optimal'], ['entropy', 'Entropy (KL)']],
+  format: [['int', 'Integer'], ['fp16', 'FP16'], ['bf16', 'BF16'], ['fp8-e4m3', 'FP8 E4M3'], ['fp8-e5m2', 'FP8 E5M2'], ['fp6-e3m2', 'FP6 E3M2'],
+    ['fp6-e2m3', 'FP6 E2M3'], ['fp4-e2m1', 'FP4 E2M1'], ['mxfp8-e4m3', 'MXFP8 E4M3'], ['mxfp8-e5m2', 'MXFP8 E5M2'], ['mxfp6-e3m2', 'MXFP6 E3M2'],
+    ['mxfp6-e2m3', 'MXFP6 E2M3'], ['mxfp4', 'MXFP4'], ['mxint8', 'MXINT8'], ['nvfp4', 'NVFP4'], ['nf4', 'NF4']],
+};
+const LABELS = { values: 'Samples', bits: 'Bits', mode: 'Mode', rounding: 'Rounding', range: 'Range (min, max)', calibration: 'Calibration', format: 'Format' };
+const CARD_KEYS = ['scale', 'zeroPoint', 'step', 'rangeUsed', 'mse', 'sqnrDb', 'maxAbsError', 'clipRate', 'formatScale', 'overflowCount'];
+const CHART_NAMES = { values: 'chart-values', errors: 'chart-errors', transfer: 'chart-transfer', histogram: 'chart-histogram',
+  'error-histogram': 'chart-error-histogram' };
+// The API's error fields → the attribute (and form field) they belong to.
+const FIELD_OF = { values: 'values', bits: 'bits', mode: 'mode', rounding: 'rounding', range: 'range', 'range.min': 'range', 'range.max': 'range',
+  calibration: 'calibration', percentile: 'calibration', format: 'format', formatScale: 'format', overflow: 'format' };
+
+let sheets = null;
+function styleSheets() {
+  if (!sheets) {
+    sheets = [pageCss, uplotCss, ownCss].map((text) => {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(text);
+      return sheet;
+    });
+  }
+  return sheets;
+}
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'dataset') Object.assign(node.dataset, v);
+    else if (k in node) node[k] = v;
+    else node.setAttribute(k, v);
+  }
+  node.append(...children);
+  return node;
+}
+
+// "min,max" (any separators the samples field takes) → { min, max }; absent, empty or "auto" → null.
+function parseRange(text) {
+  if (text === null || text.trim() === '' || text.trim() === 'auto') return { range: null };
+  const parts = text.split(/[\s,;]+/).filter(Boolean);
+  const [min, max] = parts.map(Number);
+  if (parts.length !== 2 || !Number.isFinite(min) || !Number.isFinite(max)) {
+    return { problem: `Range "${text}" is not two numbers: write it as min,max (such as -1.5,1.5), or leave it out to derive it from the samples` };
+  }
+  return { range: { min, max } };
+}
+
+let uid = 0;
+
+export class QuantErrorCalculator extends HTMLElement {
+  static observedAttributes = [...OPTIONS, 'view'];
+
+  #root;
+  #ids = `qec${++uid}`;
+  #visible = false;
+  #timer = 0;
+  #runs = 0;
+  #freeCharts = () => {};
+  #result = null;
+  #observer = null;
+  #resize = null;
+  #width = 0;
+
+  constructor() {
+    super();
+    this.#root = this.attachShadow({ mode: 'open' });
+    this.#root.adoptedStyleSheets = styleSheets();
+  }
+
+  /** The last calculation's result (null before the first, or after a bad attribute). */
+  get result() {
+    return this.#result;
+  }
+
+  connectedCallback() {
+    this.#build();
+    // Nothing loads until the widget is near the viewport.
+    this.#observer = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      this.#observer.disconnect();
+      this.#observer = null;
+      this.#visible = true;
+      this.#run();
+    }, { rootMargin: '200px' });
+    this.#observer.observe(this);
+    this.#resize = new ResizeObserver(() => {
+      const width = this.clientWidth;
+      if (this.#result && Math.abs(width - this.#width) > 24) this.#draw();
+    });
+    this.#resize.observe(this);
+  }
+
+  disconnectedCallback() {
+    this.#observer?.disconnect();
+    this.#resize?.disconnect();
+    this.#freeCharts();
+    this.#freeCharts = () => {};
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (old === value || !this.#root.firstChild) return;
+    if (name === 'view') this.#build();
+    else this.#syncForm();
+    this.#schedule();
+  }
+
+  get #view() {
+    return this.getAttribute('view') ?? 'full';
+  }
+
+  // The widget's frame for its view: a form (full view), a status line, and the results.
+  #build() {
+    const view = this.#view;
+    const parts = [];
+    if (view === 'full') parts.push(this.#form());
+    parts.push(el('p', { className: 'qec-status', role: 'status', textContent: this.#visible ? 'Calculating…' : 'The calculator loads when it is in view.' }));
+    parts.push(el('p', { className: 'qec-error', role: 'alert', hidden: true }));
+    const results = el('div', { className: 'qec-results' });
+    if (view === 'full' || view === 'results') results.append(el('div', { className: 'qec-verdict' }), el('dl', { className: 'cards' }));
+    results.append(el('div', { className: 'charts' }));
+    parts.push(results);
+    this.#root.replaceChildren(el('div', { className: `qec qec-${view.replace(':', '-')}`, part: 'frame' }, ...parts));
+    this.#syncForm();
+    if (this.#result) this.#draw();
+  }
+
+  #form() {
+    const form = el('form', { className: 'qec-form', noValidate: true });
+    const field = (key, control, wide = false) => {
+      control.id = `${this.#ids}-${key}`;
+      control.name = key;
+      control.setAttribute('aria-describedby', `${this.#ids}-${key}-error`);
+      return el('div', { className: `field${wide ? ' wide' : ''}` }, el('label', { htmlFor: control.id, textContent: LABELS[key] }), control,
+        el('p', { className: 'error', id: `${this.#ids}-${key}-error`, role: 'alert' }));
+    };
+    const select = (key) => el('select', {}, ...CHOICES[key].map(([value, label]) => el('option', { value, textContent: label })));
+    form.append(
+      field('values', el('textarea', { rows: 2, spellcheck: false }), true),
+      field('bits', el('input', { type: 'number', min: 2, max: 16, step: 1, inputMode: 'numeric' })),
+      field('mode', select('mode')),
+      field('rounding', select('rounding')),
+      field('range', el('input', { type: 'text', placeholder: 'from the samples' })),
+      field('calibration', select('calibration')),
+      field('format', select('format')),
+    );
+    // The form writes the attributes; the attributes drive the calculation.
+    form.addEventListener('input', (e) => {
+      const key = e.target.name;
+      if (OPTIONS.includes(key)) this.setAttribute(key, e.target.value);
+    });
+    form.addEventListener('submit', (e) => e.preventDefault());
+    return form;
+  }
+
+  // The form shows the attributes (a host page may change them at any time).
+  #syncForm() {
+    const form = this.#root.querySelector('form');
+    if (!form) return;
+    const defaults = { values: SEED_EXAMPLE, bits: '8', mode: 'symmetric', rounding: 'half-even', range: '', calibration: 'minmax', format: 'int' };
+    for (const key of OPTIONS) {
+      const control = form.elements[key];
+      const value = this.getAttribute(key) ?? defaults[key];
+      if (control !== this.#root.activeElement && control.value !== value) control.value = value;
+    }
+  }
+
+  #schedule() {
+    clearTimeout(this.#timer);
+    if (this.#visible) this.#timer = setTimeout(() => this.#run(), 150);
+  }
+
+  // The attributes as the API's options, or the first attribute that cannot be one.
+  #options() {
+    const get = (key) => this.getAttribute(key);
+    const options = {};
+    if (get('bits') !== null) options.bits = get('bits').trim() === '' ? NaN : Number(get('bits'));
+    for (const key of ['mode', 'rounding', 'format', 'calibration']) if (get(key) !== null && get(key).trim() !== '') options[key] = get(key).trim();
+    const { range, problem } = parseRange(get('range'));
+    if (problem) return { problem: { field: 'range', message: problem } };
+    options.range = range;
+    return { options };
+  }
+
+  async #run() {
+    const run = ++this.#runs;
+    this.#showError(null);
+    const { options, problem } = this.#options();
+    if (problem) return this.#fail(problem);
+    const view = this.#view;
+    const status = this.#root.querySelector('.qec-status');
+    status.textContent = 'Calculating…';
+    try {
+      const result = await calculate(this.getAttribute('values') ?? SEED_EXAMPLE,
+        { ...options, perSample: true, chartBuckets: view.startsWith('chart:') || view === 'full' ? 600 : 0, histogramBins: 60 });
+      if (run !== this.#runs) return; // overtaken by a newer calculation
+      this.#result = result;
+      status.textContent = '';
+      this.#draw();
+      const { scale, zeroPoint, qmin, qmax, rangeMin, rangeMax, metrics } = result;
+      this.dispatchEvent(new CustomEvent('result', { bubbles: true, composed: true,
+        detail: { options: { ...options, values: this.getAttribute('values') ?? SEED_EXAMPLE }, scale, zeroPoint, qmin, qmax, rangeMin, rangeMax, metrics } }));
+    } catch (e) {
+      if (run !== this.#runs) return;
+      this.#fail({ field: FIELD_OF[e.field] ?? (e.field ? e.field : 'values'), message: e.message });
+    }
+  }
+
+  #fail(problem) {
+    this.#result = null;
+    this.#freeCharts();
+    this.#freeCharts = () => {};
+    for (const node of this.#root.querySelectorAll('.qec-results > *')) node.replaceChildren();
+    this.#root.querySelector('.qec-status').textContent = '';
+    this.#showError(problem);
+  }
+
+  // A problem at its form field (full view), or named by its attribute.
+  #showError(problem) {
+    for (const node of this.#root.querySelectorAll('.error')) node.textContent = '';
+    for (const node of this.#root.querySelectorAll('[aria-invalid]')) node.removeAttribute('aria-invalid');
+    const box = this.#root.querySelector('.qec-error');
+    box.hidden = true;
+    box.textContent = '';
+    if (!problem) return;
+    const at = this.#root.getElementById(`${this.#ids}-${problem.field}-error`);
+    if (at) {
+      at.textContent = problem.message;
+      this.#root.getElementById(`${this.#ids}-${problem.field}`).setAttribute('aria-invalid', 'true');
+    } else {
+      box.hidden = false;
+      box.textContent = OPTIONS.includes(problem.field) ? `${problem.field}: ${problem.message}` : problem.message;
+    }
+  }
+
+  #draw() {
+    const r = this.#result;
+    const view = this.#view;
+    this.#width = this.clientWidth;
+    const verdict = this.#root.querySelector('.qec-verdict');
+    if (verdict) renderVerdict(verdict, r);
+    const cards = this.#root.querySelector('.cards');
+    if (cards) renderCards(cards, r, CARD_KEYS);
+    const charts = this.#root.querySelector('.charts');
+    this.#freeCharts();
+    this.#freeCharts = () => {};
+    const only = view === 'full' ? ['chart-values', 'chart-errors'] : view.startsWith('chart:') ? [CHART_NAMES[view.slice(6)]].filter(Boolean) : [];
+    if (view.startsWith('chart:') && only.length === 0) {
+      this.#showError({ field: 'view', message: `view: no chart "${view.slice(6)}" (choose ${Object.keys(CHART_NAMES).join(', ')})` });
+    }
+    const width = Math.max(160, Math.min(1100, this.#root.querySelector('.qec-results').clientWidth));
+    if (only.length && r.charts) this.#freeCharts = renderCharts(charts, r, { only, width });
+    else charts.replaceChildren();
+    if (view.startsWith('chart:') && only.length) {
+      charts.append(el('p', { className: 'qec-caption', textContent: `SQNR ${fmt(r.metrics.sqnrDb)} dB, MSE ${fmt(r.metrics.mse)}` }));
+    }
+  }
+}
+
+if (!customElements.get('quant-error-calculator')) customElements.define('quant-error-calculator', QuantErrorCalculator);
+export { CHART_IDS };
