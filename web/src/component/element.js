@@ -147,7 +147,7 @@ export class QuantErrorCalculator extends HTMLElement {
     if (view === 'full' || view === 'results') results.append(el('div', { className: 'qec-verdict' }), el('dl', { className: 'cards' }));
     results.append(el('div', { className: 'charts' }));
     parts.push(results);
-    this.#root.replaceChildren(el('div', { className: `qec qec-${view.replace(':', '-')}`, part: 'frame' }, ...parts));
+    this.#root.replaceChildren(el('div', { className: `qec view-${view.replace(':', '-')}`, part: 'frame' }, ...parts));
     this.#syncForm();
     if (this.#result) this.#draw();
   }

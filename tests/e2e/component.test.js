@@ -1,0 +1,134 @@
+// <quant-error-calculator> on the demo documentation page (dist/demo.html) in Chromium, served
+// with the production CSP: no CSP violation, one worker and one wasm download for every widget,
+// nothing loaded before a widget is in view, numbers equal to the JS API's, result events, live
+// attributes, and a bad attribute shown in its own widget while the others keep working.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { startServer } from '../../scripts/serve.js';
+import { createQuantizer } from '../../web/src/quantizer.js';
+
+let server, browser, origin, qz;
+
+before(async () => {
+  server = await startServer();
+  origin = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+  qz = await createQuantizer();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+// A page with its problems (console errors, CSP reports), workers and wasm downloads recorded.
+async function open(path, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const seen = { problems: [], workers: 0, wasm: [] };
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) seen.problems.push(m.text());
+  });
+  page.on('pageerror', (e) => seen.problems.push(e.message));
+  page.on('worker', () => seen.workers++);
+  context.on('request', (r) => {
+    if (r.url().endsWith('.wasm')) seen.wasm.push(r.url());
+  });
+  await page.exposeFunction('reportViolation', (text) => seen.problems.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => window.reportViolation(`CSP: ${e.violatedDirective} ${e.blockedURI}`));
+  });
+  await page.goto(origin + path);
+  return { page, seen };
+}
+
+const LADDER = '-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46, 0.65, -0.33, 0.05, 1.3, -1.1, 0.9';
+// The widgets' last results' metrics, in page order (null where none yet).
+const results = (page, selector) => page.$$eval(selector, (els) => els.map((e) => (e.result ? { ...e.result.metrics, scale: e.result.scale } : null)));
+
+test('three widgets on the demo page: lazy, one worker, the API\'s numbers, result events', async () => {
+  // A short window: no widget is in view (or within its margin) until the page scrolls.
+  const { page, seen } = await open('demo.html', { width: 1280, height: 200 });
+  await page.waitForTimeout(800);
+  assert.equal(seen.workers, 0, 'no worker before a widget is in view');
+  assert.deepEqual(seen.wasm, [], 'no wasm before a widget is in view');
+  assert.match(await page.locator('#intro .qec-status').textContent(), /loads when it is in view/);
+
+  await page.locator('quant-error-calculator.ladder').first().scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => [...document.querySelectorAll('quant-error-calculator.ladder')].every((e) => e.result));
+  const api = [8, 4, 2].map((bits) => qz.analyze(qz.parseValues(LADDER), { bits }));
+  const shown = await results(page, 'quant-error-calculator.ladder');
+  shown.forEach((m, k) => {
+    assert.equal(m.mse, api[k].metrics.mse, `${[8, 4, 2][k]} bits: MSE`);
+    assert.equal(m.sqnrDb, api[k].metrics.sqnrDb);
+    assert.equal(m.scale, api[k].scale);
+  });
+  // The host page's table, filled from the widgets' result events.
+  await page.waitForFunction(() => document.querySelectorAll('#ladder-table tbody tr').length === 3);
+  const rows = await page.$$eval('#ladder-table tbody tr', (trs) => trs.map((tr) => tr.dataset.bits));
+  assert.deepEqual(rows, ['8', '4', '2']);
+  // Each chart view draws its one chart, named for screen readers.
+  assert.equal(await page.locator('quant-error-calculator.ladder >> #chart-errors [role=img]').count(), 3);
+
+  // Every widget further down computes too, all through the one worker and one wasm download.
+  for (const widget of await page.locator('quant-error-calculator').all()) await widget.scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => [...document.querySelectorAll('quant-error-calculator')].every((e) => e.result));
+  assert.equal(seen.workers, 1);
+  assert.equal(seen.wasm.length, 1);
+  assert.deepEqual(seen.problems, []);
+  await page.context().close();
+});
+
+test('attributes and the form are live; a bad attribute stays in its widget', async () => {
+  const { page, seen } = await open('demo.html');
+  await page.waitForFunction(() => document.getElementById('intro').result);
+  // An attribute set by the host page re-runs the widget and shows in its form.
+  const ladder = page.locator('quant-error-calculator.ladder').nth(1);
+  await ladder.scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => document.querySelectorAll('quant-error-calculator.ladder')[1].result);
+  await ladder.evaluate((e) => e.setAttribute('bits', '3'));
+  await page.waitForFunction(() => document.querySelectorAll('quant-error-calculator.ladder')[1].result?.qmax === 3);
+  assert.equal((await results(page, 'quant-error-calculator.ladder'))[1].mse, qz.analyze(qz.parseValues(LADDER), { bits: 3 }).metrics.mse);
+
+  // The full view's form writes the attributes.
+  const intro = page.locator('#intro');
+  await intro.scrollIntoViewIfNeeded();
+  await intro.getByLabel('Bits', { exact: true }).fill('6');
+  await page.waitForFunction(() => document.getElementById('intro').getAttribute('bits') === '6' && document.getElementById('intro').result?.qmax === 31);
+  const seed = '-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46';
+  const api = qz.analyze(qz.parseValues(seed), { bits: 6, range: { min: -1.5, max: 1.5 } });
+  assert.equal(Number(await intro.locator('[data-metric="mse"]').getAttribute('data-value')), api.metrics.mse);
+
+  // Bad samples: the message at the widget's Samples field; the other widgets keep working.
+  await intro.evaluate((e) => e.setAttribute('values', '1, abc, 3'));
+  await intro.locator('.error:has-text("abc")').waitFor();
+  assert.equal(await intro.getByLabel('Samples', { exact: true }).getAttribute('aria-invalid'), 'true');
+  assert.match(await intro.locator('#qec1-values-error').textContent(), /^Sample 2: "abc" is not a number/);
+  assert.equal(await page.evaluate(() => document.getElementById('intro').result), null);
+  await ladder.evaluate((e) => e.setAttribute('bits', '5'));
+  await page.waitForFunction(() => document.querySelectorAll('quant-error-calculator.ladder')[1].result?.qmax === 15);
+  // A bad range in a results view (no form): named by its attribute.
+  const outlier = page.locator('quant-error-calculator[view="results"]').first();
+  await outlier.scrollIntoViewIfNeeded();
+  await outlier.evaluate((e) => e.setAttribute('range', '2,oops'));
+  await outlier.locator('.qec-error:not([hidden])').waitFor();
+  assert.match(await outlier.locator('.qec-error').textContent(), /^range: Range "2,oops" is not two numbers/);
+  await outlier.evaluate((e) => e.setAttribute('range', '-1,1'));
+  await outlier.locator('.qec-error[hidden]').waitFor({ state: 'attached' });
+  assert.equal(seen.workers, 1);
+  assert.deepEqual(seen.problems, []);
+  await page.context().close();
+});
+
+test('the component as one script: dist/quant-error-calculator.js defines the element and exports its class', async () => {
+  const { page, seen } = await open('demo.html');
+  const exported = await page.evaluate(async () => {
+    const m = await import('./quant-error-calculator.js');
+    return typeof m.QuantErrorCalculator === 'function' && customElements.get('quant-error-calculator') !== undefined;
+  });
+  assert.equal(exported, true);
+  assert.deepEqual(seen.problems, []);
+  await page.context().close();
+});
