@@ -1,6 +1,7 @@
 // The scalar build (for engines without wasm SIMD) gives the SIMD build's results bit for bit:
 // codes, x̂, errors, every metric and parameter, for every kind of analysis.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 
 import { createQuantizer, simdSupported } from '../../web/src/quantizer.js';
@@ -34,6 +35,11 @@ test('the engine is asked, and each quantizer says which build runs', () => {
   assert.equal(simdSupported(), true); // node 18+ runs wasm SIMD
   assert.equal(simd.simd, true);
   assert.equal(scalar.simd, false);
+});
+
+test('one JS glue serves both builds: the two link outputs differ only in the .wasm they name', () => {
+  const glue = (name) => readFileSync(new URL(`../../web/src/wasm/${name}.js`, import.meta.url), 'utf8').replaceAll(`${name}.wasm`, 'X.wasm');
+  assert.equal(glue('quant-scalar'), glue('quant'));
 });
 
 test('an engine that does not validate the SIMD probe gets the scalar build', async () => {

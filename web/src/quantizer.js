@@ -8,6 +8,8 @@
 // Bad input throws a QuantizerError whose `field` names the option ("bits", "range.min",
 // "values", …) and whose `index` is the 0-based sample index where there is one.
 
+import createQuantModule from './wasm/quant.js';
+
 /** The options and their defaults: the same names in the API, the page, the URL and the CSV. */
 export const DEFAULT_OPTIONS = Object.freeze({
   bits: 8,
@@ -75,21 +77,23 @@ export function simdSupported() {
 
 /**
  * The quantizer: the SIMD build where the engine has wasm SIMD, else the scalar build (the same
- * results; `qz.simd` says which runs). `simd: false` forces the scalar build; `wasmBinary`
- * supplies the .wasm bytes of the build chosen (quant.wasm or quant-scalar.wasm).
+ * results; `qz.simd` says which runs). `simd: false` forces the scalar build. The two builds share
+ * one JS glue (they differ only in the .wasm it loads); `wasmBinary` supplies the chosen build's
+ * bytes, `wasmUrls: { simd, scalar }` where to fetch them (default: beside this module).
  */
-export async function createQuantizer({ wasmBinary, simd = simdSupported() } = {}) {
+export async function createQuantizer({ wasmBinary, simd = simdSupported(), wasmUrls } = {}) {
   const moduleArgs = {};
-  const name = simd ? 'quant' : 'quant-scalar';
   if (wasmBinary) {
     moduleArgs.wasmBinary = wasmBinary;
   } else if (isNode) {
     const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
-    moduleArgs.wasmBinary = await readFile(new URL(`./wasm/${name}.wasm`, import.meta.url));
+    moduleArgs.wasmBinary = await readFile(new URL(`./wasm/${simd ? 'quant' : 'quant-scalar'}.wasm`, import.meta.url));
+  } else {
+    // Only the build chosen is fetched.
+    const url = wasmUrls?.[simd ? 'simd' : 'scalar'] ?? (simd ? new URL('./wasm/quant.wasm', import.meta.url) : new URL('./wasm/quant-scalar.wasm', import.meta.url)).href;
+    moduleArgs.locateFile = () => url;
   }
-  // Only the build chosen is fetched (each is its own chunk for bundlers).
-  const { default: factory } = await (simd ? import('./wasm/quant.js') : import('./wasm/quant-scalar.js'));
-  return new Quantizer(await factory(moduleArgs));
+  return new Quantizer(await createQuantModule(moduleArgs));
 }
 
 function fail(message, field, index = null) {

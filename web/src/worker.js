@@ -8,7 +8,8 @@ import { explore, exploreFormats } from './app/explore.js';
 import { createQuantizer, QuantizerError } from './quantizer.js';
 import { csvColumn, indexTensorFile, rawTensor, readTensor, readTensorRange } from './tensorfile.js';
 
-// The quantizer, made on first use: { setup: { simd } } before any work forces a build.
+// The quantizer, made on first use: { setup: { simd, wasmUrls } } before any work passes
+// createQuantizer's settings (a forced build, where the .wasm files are).
 let setup = {};
 let quantizer = null;
 const ready = () => (quantizer ??= createQuantizer(setup));
@@ -16,7 +17,7 @@ let latest = 0; // the newest calculation: older what-if studies stop when it ch
 
 self.onmessage = async ({ data: { id, text, options, compare, describe, file, open, source, limit, whole, ...rest } }) => {
   if (rest.setup) {
-    setup = rest.setup;
+    setup = { ...setup, ...rest.setup };
     return;
   }
   if (file && open !== undefined) return sendTensor(id, file, open, source, limit, whole);

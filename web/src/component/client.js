@@ -5,8 +5,13 @@ let worker = null;
 let nextId = 1;
 const waiting = new Map();
 
+// The wasm files, named here so that a bundler that takes this module copies them (the worker
+// file is opaque to it): the worker is told where they are.
+const WASM_URLS = { simd: new URL('../wasm/quant.wasm', import.meta.url).href, scalar: new URL('../wasm/quant-scalar.wasm', import.meta.url).href };
+
 function spawn() {
   worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module' });
+  worker.postMessage({ setup: { wasmUrls: WASM_URLS } });
   worker.onmessage = ({ data }) => {
     const w = waiting.get(data.id);
     if (!w || data.phase) return;

@@ -1,0 +1,265 @@
+// Types of the JS API (web/src/quantizer.js). A metric that is undefined for the data (SQNR of an
+// all-zero signal, percentiles without per-sample outputs) is null.
+
+export type Mode = 'symmetric' | 'asymmetric' | 'asymmetric-unsigned';
+export type Rounding = 'half-even' | 'half-away' | 'half-up' | 'floor' | 'ceil' | 'toward-zero' | 'stochastic';
+export type CalibrationMethod = 'minmax' | 'percentile' | 'mse' | 'entropy';
+export type Granularity = 'tensor' | 'channel' | 'group';
+export type Arithmetic = 'float64' | 'float32';
+export type FormatName = 'int' | 'fp16' | 'bf16' | 'fp8-e4m3' | 'fp8-e5m2' | 'fp6-e3m2' | 'fp6-e2m3' | 'fp4-e2m1' | 'custom' | 'mxfp8-e4m3'
+  | 'mxfp8-e5m2' | 'mxfp6-e3m2' | 'mxfp6-e2m3' | 'mxfp4' | 'mxint8' | 'nvfp4' | 'nf4';
+export type Profile = 'formula' | 'pytorch' | 'onnx';
+export type QDtype = 'int8' | 'uint8' | 'int4' | 'uint4';
+export type Samples = Float64Array | Float32Array | ArrayLike<number>;
+
+export interface CustomFormat {
+  exponentBits: number;
+  mantissaBits: number;
+  bias: number;
+  specials: 'ieee' | 'finite-nan' | 'none';
+}
+
+/** Every option is optional; the defaults are DEFAULT_OPTIONS. */
+export interface Options {
+  bits?: number;
+  mode?: Mode;
+  rounding?: Rounding;
+  seed?: number;
+  range?: { min: number; max: number } | null;
+  calibration?: CalibrationMethod;
+  percentile?: number;
+  granularity?: Granularity;
+  shape?: number[] | null;
+  axis?: number;
+  groupSize?: number | null;
+  qmin?: number | null;
+  qmax?: number | null;
+  scale?: number | null;
+  zeroPoint?: number | null;
+  arithmetic?: Arithmetic;
+  perSample?: boolean;
+  kernel?: 'auto' | 'simd' | 'scalar';
+  chartBuckets?: number;
+  histogramBins?: number;
+  format?: FormatName;
+  overflow?: 'saturate' | 'inf-nan';
+  formatScale?: 'none' | 'amax';
+  customFormat?: CustomFormat | null;
+  profile?: Profile;
+  dtype?: QDtype;
+  reduceRange?: boolean;
+}
+
+export declare const DEFAULT_OPTIONS: Readonly<Required<Options>>;
+export declare const FORMATS: readonly FormatName[];
+export declare const PROFILES: readonly Profile[];
+export declare const MODES: readonly Mode[];
+export declare const CALIBRATIONS: readonly CalibrationMethod[];
+export declare const ROUNDING_RULES: readonly Rounding[];
+
+/** Bad input: `field` names the option (or 'values', 'file', …), `index` the 0-based sample. */
+export declare class QuantizerError extends Error {
+  constructor(message: string, field: string, index?: number | null);
+  readonly name: 'QuantizerError';
+  field: string;
+  index: number | null;
+  /** compare(): the position of the configuration that failed. */
+  config?: number;
+}
+
+export interface Metrics {
+  count: number;
+  mse: number;
+  rmse: number;
+  mae: number;
+  maxAbsError: number;
+  maxAbsErrorIndex: number;
+  meanError: number;
+  errorStd: number;
+  sqnrDb: number | null;
+  psnrDb: number | null;
+  clipCount: number;
+  clipRate: number;
+  step: number | null;
+  uniformNoise: number | null;
+  medianAbsError: number | null;
+  p95AbsError: number | null;
+  cosine: number | null;
+  tieCount: number;
+  codesUsed: number;
+  codeEntropyBits: number | null;
+  mseRounding: number;
+  mseClipping: number;
+}
+
+export interface CalibrationReport {
+  method: CalibrationMethod | 'custom';
+  rangeMin: number;
+  rangeMax: number;
+  percentile?: number;
+  /** mse: the chosen range as a fraction of the min-max range. */
+  rangeFactor?: number;
+  exactCandidates?: number;
+  /** entropy: the clipping threshold and its KL divergence. */
+  threshold?: number;
+  divergence?: number;
+  curve?: { rangeFactor: Float64Array; estimatedMse: Float64Array } | { threshold: Float64Array; divergence: Float64Array };
+}
+
+export interface FormatInfo {
+  name: string;
+  label: string;
+  bits: number | null;
+  exponentBits: number | null;
+  mantissaBits: number | null;
+  bias: number | null;
+  specials: string;
+  max: number | null;
+  minNormal: number | null;
+  minSubnormal: number | null;
+  nanCode: number | null;
+  infCode: number | null;
+  block: number | null;
+  source: string;
+}
+
+export interface FormatCounts extends FormatInfo {
+  tensorScale: number | null;
+  overflowCount: number;
+  underflowCount: number;
+  subnormalCount: number;
+}
+
+export interface GroupColumns {
+  /** Samples in each channel or group. */
+  count: number;
+  scale: Float64Array;
+  zeroPoint: Float64Array;
+  rangeMin: Float64Array;
+  rangeMax: Float64Array;
+  sumSquaredError: Float64Array;
+  sumSquaredSignal: Float64Array;
+  clipCount: Float64Array;
+  maxAbsError: Float64Array;
+}
+
+export interface Group {
+  index: number;
+  scale: number;
+  zeroPoint: number;
+  rangeMin: number;
+  rangeMax: number;
+  metrics: { count: number; mse: number; sqnrDb: number | null; clipCount: number; clipRate: number; maxAbsError: number };
+}
+
+export interface Histogram {
+  lo: number;
+  hi: number;
+  counts: Float64Array;
+}
+
+export interface Charts {
+  buckets: { xMin: Float64Array; xMax: Float64Array; xhatMin: Float64Array; xhatMax: Float64Array; errMin: Float64Array; errMax: Float64Array };
+  valueHistogram: Histogram;
+  errorHistogram: Histogram;
+}
+
+export interface AnalysisResult {
+  /** null per channel or group (see groups). */
+  scale: number | null;
+  zeroPoint: number | null;
+  qmin: number;
+  qmax: number;
+  rangeMin: number;
+  rangeMax: number;
+  groupColumns: GroupColumns | null;
+  readonly groups: Group[] | null;
+  options: Required<Options>;
+  /** Per-sample outputs (null with perSample: false). dequantized is a Float32Array in float32 arithmetic. */
+  codes: Int32Array | null;
+  dequantized: Float64Array | Float32Array | null;
+  errors: Float64Array | null;
+  clipped: Uint8Array | null;
+  metrics: Metrics;
+  calibration: CalibrationReport;
+  format: FormatCounts | null;
+  blocks: { scale: Float64Array; code: Uint32Array } | null;
+  charts: Charts | null;
+}
+
+export interface TensorInfo {
+  name: string;
+  dtype: string;
+  fileDtype: string;
+  bigEndian: boolean;
+  fortranOrder: boolean;
+  shape: number[];
+  offset: number;
+  count: number;
+  bytes: number;
+  /** Why the tensor is not read (an unsupported or already-quantized type), or ''. */
+  skipped: string;
+}
+
+export interface StochasticSpread {
+  mean: number;
+  std: number;
+}
+
+export interface StochasticTrials {
+  trials: { seed: number; meanError: number; mse: number; sqnrDb: number | null; maxAbsError: number }[];
+  meanError: StochasticSpread;
+  mse: StochasticSpread;
+  sqnrDb: StochasticSpread;
+  nearest: { meanError: number; mse: number; sqnrDb: number | null; maxAbsError: number };
+}
+
+/** A tensor analysed from chunks read in passes (Quantizer.stream). */
+export interface TensorStream {
+  /** One chunk of the current pass. */
+  add(chunk: Float32Array | Float64Array): void;
+  /** Ends the pass. */
+  next(): void;
+  readonly done: boolean;
+  readonly pass: 'range' | 'calibration' | 'quantization' | 'done';
+  readonly passes: number;
+  /** After the last pass: the result as analyze() gives it with perSample: false. */
+  finish(): AnalysisResult;
+  delete(): void;
+}
+
+/** Samples copied into the wasm heap once for many analyses (Quantizer.load). */
+export interface LoadedSamples {
+  readonly length: number;
+  readonly float32: boolean;
+  analyze(options?: Options): AnalysisResult;
+  compare(list: Options[]): AnalysisResult[];
+  sweepBits(options?: Options, range?: { from?: number; to?: number }): { bits: number; metrics: Metrics }[];
+  stochasticTrials(options?: Options, settings?: { trials?: number }): StochasticTrials;
+  delete(): void;
+}
+
+export interface Quantizer {
+  /** Whether this build runs the wasm SIMD kernels. */
+  readonly simd: boolean;
+  /** Sample text → the values, each exactly as typed; throws naming the sample. */
+  parseValues(text: string): Float64Array;
+  analyze(values: Samples, options?: Options): AnalysisResult;
+  compare(values: Samples, list: Options[]): AnalysisResult[];
+  sweepBits(values: Samples, options?: Options, range?: { from?: number; to?: number }): { bits: number; metrics: Metrics }[];
+  stochasticTrials(values: Samples, options?: Options, settings?: { trials?: number }): StochasticTrials;
+  load(values: Samples): LoadedSamples;
+  describeFormat(options?: Options): FormatInfo & { values: Float64Array | null };
+  tensorHeader(kind: 'npy' | 'safetensors' | 'gguf', bytes: Uint8Array, fileSize: number): { need: number } | { tensors: TensorInfo[] };
+  stream(options?: Options): TensorStream;
+  heapInUse(): number;
+}
+
+/** Whether this engine runs WebAssembly SIMD (detected with WebAssembly.validate). */
+export declare function simdSupported(): boolean;
+
+/**
+ * The quantizer: the SIMD build where the engine has wasm SIMD, else the scalar build.
+ * `simd: false` forces the scalar build; `wasmBinary` supplies the chosen build's .wasm bytes.
+ */
+export declare function createQuantizer(settings?: { wasmBinary?: ArrayBuffer | Uint8Array; simd?: boolean }): Promise<Quantizer>;
