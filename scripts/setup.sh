@@ -88,6 +88,9 @@ say "Download sizes (gzip) against the budgets"
 node scripts/sizes.js
 
 if [ $all = 1 ]; then
+  say "Building the offline single-file page (dist-offline/)"
+  node scripts/build-offline.js
+
   say "Building the native core (build/native)"
   [ -f build/native/build.ninja ] || cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build/native

@@ -152,7 +152,8 @@ describe('the calculator page', () => {
     const wasm = [];
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.on('request', (r) => {
-      if (r.url().endsWith('.wasm')) wasm.push(r.url().split('/').pop());
+      // The page's and its worker's requests (the service worker precaches every file).
+      if (r.url().endsWith('.wasm') && !r.serviceWorker()) wasm.push(r.url().split('/').pop());
     });
     const slow = await context.newPage();
     await slow.goto(`${origin}?wasm=scalar`);
@@ -168,10 +169,28 @@ describe('the calculator page', () => {
     assert.ok(Object.keys(a).length > 20);
     assert.deepEqual(b, a);
     assert.match(slow.url(), /wasm=scalar/); // kept when the state is written to the URL
-    // Only the build chosen is fetched.
+    // Only the build chosen is fetched by the page.
     assert.ok(wasm.length > 0 && wasm.every((name) => name.startsWith('quant-scalar-')), wasm.join(', '));
     await fast.context().close();
     await slow.context().close();
+  });
+
+  test('after the first visit the page works offline (service worker), and says so', async () => {
+    const page = await openPage();
+    await page.locator('#offline-status[data-ready="true"]').waitFor({ timeout: 60000 });
+    assert.match(await page.locator('#offline-status').textContent(), /^Works offline/);
+    await page.context().setOffline(true);
+    await page.reload();
+    await page.locator('[data-metric="mse"]').waitFor();
+    await page.getByLabel('Bit depth', { exact: true }).fill('4');
+    await calculate(page);
+    const api = await (qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer()));
+    const seed = api.analyze(api.parseValues('-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46'), { bits: 4, range: { min: -1.5, max: 1.5 } });
+    assert.equal(Number(await page.locator('[data-metric="mse"]').getAttribute('data-value')), seed.metrics.mse);
+    // The PDF library too comes from the saved copy.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download PDF' }).click()]);
+    assert.match(execFileSync('pdftotext', [await download.path(), '-'], { encoding: 'utf8' }), /Quantization error report/);
+    await page.context().close();
   });
 
   test('five charts, each with an accessible name and a data table', async () => {

@@ -13,6 +13,28 @@ import { fmt, formatSummary, formulaLines, hex, PAGE_ROWS, renderCards, renderGr
 import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, toOptions, toQuery, writeForm } from './app/state.js';
 
 const $ = (id) => document.getElementById(id);
+// Served over http(s), the page keeps itself for offline use (sw.js caches every file of the
+// build) and says so once it has; a single-file copy opened from disk needs none of this.
+async function keepOffline() {
+  if (!('serviceWorker' in navigator) || !/^https?:$/.test(location.protocol)) return;
+  try {
+    const registration = await navigator.serviceWorker.register('./sw.js');
+    const hadCopy = Boolean(navigator.serviceWorker.controller);
+    registration.addEventListener('updatefound', () => {
+      const next = registration.installing;
+      next?.addEventListener('statechange', () => {
+        if (next.state === 'activated' && hadCopy) $('offline-status').textContent = 'Offline copy updated to this version.';
+      });
+    });
+    await navigator.serviceWorker.ready;
+    $('offline-status').textContent = 'Works offline: this page and its files are saved in your browser, so it opens without a network next time.';
+    $('offline-status').dataset.ready = 'true';
+  } catch (e) {
+    $('offline-status').textContent = `This page could not be saved for offline use (${e.message}).`;
+  }
+}
+keepOffline();
+
 // ?wasm=scalar runs the build without SIMD, as a browser without wasm SIMD gets it.
 const engine = new URLSearchParams(location.search).get('wasm') === 'scalar' ? { simd: false } : {};
 const calculator = new Calculator(engine);

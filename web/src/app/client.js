@@ -1,3 +1,5 @@
+import { spawnWorker } from './spawn.js';
+
 // Runs calculations in the worker. A new run cancels the one in flight by terminating its
 // worker (the only way to stop wasm mid-loop) and starting a fresh one.
 export class Calculator {
@@ -14,7 +16,7 @@ export class Calculator {
   #describing = new Map();
 
   #spawn() {
-    this.#worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module' });
+    this.#worker = spawnWorker();
     if (this.#setup) this.#worker.postMessage({ setup: this.#setup });
     this.#worker.onmessage = ({ data }) => {
       if ('described' in data) {
