@@ -117,6 +117,12 @@ test('attributes and the form are live; a bad attribute stays in its widget', as
   assert.match(await outlier.locator('.qec-error').textContent(), /^range: Range "2,oops" is not two numbers/);
   await outlier.evaluate((e) => e.setAttribute('range', '-1,1'));
   await outlier.locator('.qec-error[hidden]').waitFor({ state: 'attached' });
+  // Theming: a custom property on the element reaches inside its shadow root.
+  const color = await outlier.evaluate((e) => {
+    e.style.setProperty('--qec-fg', 'rgb(1, 2, 3)');
+    return getComputedStyle(e.shadowRoot.querySelector('.qec')).color;
+  });
+  assert.equal(color, 'rgb(1, 2, 3)');
   assert.equal(seen.workers, 1);
   assert.deepEqual(seen.problems, []);
   await page.context().close();
