@@ -33,8 +33,8 @@ const CHOICES = {
 };
 const LABELS = { values: 'Samples', bits: 'Bits', mode: 'Mode', rounding: 'Rounding', range: 'Range (min, max)', calibration: 'Calibration', format: 'Format' };
 const CARD_KEYS = ['scale', 'zeroPoint', 'step', 'rangeUsed', 'mse', 'sqnrDb', 'maxAbsError', 'clipRate', 'formatScale', 'overflowCount'];
-const CHART_NAMES = { values: 'chart-values', errors: 'chart-errors', transfer: 'chart-transfer', histogram: 'chart-histogram',
-  'error-histogram': 'chart-error-histogram' };
+// view="chart:<name>" → the chart's id: values, errors, transfer, histogram, error-histogram.
+const CHART_NAMES = Object.fromEntries(CHART_IDS.map((id) => [id.replace(/^chart-/, ''), id]));
 // The API's error fields → the attribute (and form field) they belong to.
 const FIELD_OF = { values: 'values', bits: 'bits', mode: 'mode', rounding: 'rounding', range: 'range', 'range.min': 'range', 'range.max': 'range',
   calibration: 'calibration', percentile: 'calibration', format: 'format', formatScale: 'format', overflow: 'format' };
@@ -285,4 +285,3 @@ export class QuantErrorCalculator extends HTMLElement {
 }
 
 if (!customElements.get('quant-error-calculator')) customElements.define('quant-error-calculator', QuantErrorCalculator);
-export { CHART_IDS };

@@ -22,8 +22,6 @@ export declare class QuantErrorCalculator extends HTMLElement {
   readonly result: (QuantErrorResultDetail & Record<string, unknown>) | null;
 }
 
-export declare const CHART_IDS: readonly string[];
-
 declare global {
   interface HTMLElementTagNameMap {
     'quant-error-calculator': QuantErrorCalculator;
