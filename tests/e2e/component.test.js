@@ -75,6 +75,17 @@ test('three widgets on the demo page: lazy, one worker, the API\'s numbers, resu
   // Every widget further down computes too, all through the one worker and one wasm download.
   for (const widget of await page.locator('quant-error-calculator').all()) await widget.scrollIntoViewIfNeeded();
   await page.waitForFunction(() => [...document.querySelectorAll('quant-error-calculator')].every((e) => e.result));
+  // The calibration pair: the same heavy-tailed tensor with the min-max range and the MSE-optimal
+  // one; the latter clips a few values and errs less overall, as the API says.
+  const tensor = await page.locator('quant-error-calculator.calibrated').first().getAttribute('values');
+  const [minmax, mse] = ['minmax', 'mse'].map((calibration) => qz.analyze(qz.parseValues(tensor), { bits: 4, calibration }));
+  const calibrated = await results(page, 'quant-error-calculator.calibrated');
+  assert.deepEqual(calibrated.map((m) => [m.scale, m.mse, m.sqnrDb, m.clipCount]),
+    [minmax, mse].map((r) => [r.scale, r.metrics.mse, r.metrics.sqnrDb, r.metrics.clipCount]));
+  assert.ok(mse.metrics.clipCount > 0 && mse.metrics.mse < minmax.metrics.mse, 'the demo\'s calibration example clips and wins');
+  // The float format's transfer chart spans the samples (not its 256 codes).
+  const label = await page.locator('quant-error-calculator[format="fp8-e4m3"] >> #chart-transfer [role=img]').getAttribute('aria-label');
+  assert.match(label, /x̂ against x from [−-]1\.25 to 1\.46:/);
   assert.equal(seen.workers, 1);
   assert.equal(seen.wasm.length, 1);
   assert.deepEqual(seen.problems, []);
