@@ -279,7 +279,9 @@ export class QuantErrorCalculator extends HTMLElement {
     if (only.length && r.charts) this.#freeCharts = renderCharts(charts, r, { only, width });
     else charts.replaceChildren();
     if (view.startsWith('chart:') && only.length) {
-      charts.append(el('p', { className: 'qec-caption', textContent: `SQNR ${fmt(r.metrics.sqnrDb)} dB, MSE ${fmt(r.metrics.mse)}` }));
+      // A chart alone does not say what it shows: the scheme, then the two figures that sum it up.
+      const scheme = r.format ? r.format.label : `${r.options.bits} bits, ${r.options.mode.replace('-', ' ')}`;
+      charts.append(el('p', { className: 'qec-caption', textContent: `${scheme}: SQNR ${fmt(r.metrics.sqnrDb)} dB, MSE ${fmt(r.metrics.mse)}` }));
     }
   }
 }
