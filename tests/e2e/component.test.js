@@ -72,8 +72,8 @@ test('three widgets on the demo page: lazy, one worker, the API\'s numbers, resu
   // Each chart view draws its one chart, named for screen readers.
   assert.equal(await page.locator('quant-error-calculator.ladder >> #chart-errors [role=img]').count(), 3);
   // and says what it shows.
-  const captions = await page.locator('quant-error-calculator.ladder >> .qec-caption').allTextContents();
-  assert.deepEqual(captions.map((c) => c.split(':')[0]), ['8 bits, symmetric', '4 bits, symmetric', '2 bits, symmetric']);
+  const captions = await page.locator('quant-error-calculator.ladder >> .qec-caption strong').allTextContents();
+  assert.deepEqual(captions, ['8 bits, symmetric', '4 bits, symmetric', '2 bits, symmetric']);
 
   // Every widget further down computes too, all through the one worker and one wasm download.
   for (const widget of await page.locator('quant-error-calculator').all()) await widget.scrollIntoViewIfNeeded();

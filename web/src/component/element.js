@@ -281,7 +281,7 @@ export class QuantErrorCalculator extends HTMLElement {
     if (view.startsWith('chart:') && only.length) {
       // A chart alone does not say what it shows: the scheme, then the two figures that sum it up.
       const scheme = r.format ? r.format.label : `${r.options.bits} bits, ${r.options.mode.replace('-', ' ')}`;
-      charts.append(el('p', { className: 'qec-caption', textContent: `${scheme}: SQNR ${fmt(r.metrics.sqnrDb)} dB, MSE ${fmt(r.metrics.mse)}` }));
+      charts.prepend(el('p', { className: 'qec-caption' }, el('strong', { textContent: scheme }), ` · SQNR ${fmt(r.metrics.sqnrDb)} dB, MSE ${fmt(r.metrics.mse)}`));
     }
   }
 }
