@@ -73,7 +73,7 @@ test('three widgets on the demo page: lazy, one worker, the API\'s numbers, resu
   assert.equal(await page.locator('quant-error-calculator.ladder >> #chart-errors [role=img]').count(), 3);
   // and says what it shows.
   const captions = await page.locator('quant-error-calculator.ladder >> .qec-caption strong').allTextContents();
-  assert.deepEqual(captions, ['8 bits, symmetric', '4 bits, symmetric', '2 bits, symmetric']);
+  assert.deepEqual(captions, ['8 bits, symmetric signed', '4 bits, symmetric signed', '2 bits, symmetric signed']);
 
   // Every widget further down computes too, all through the one worker and one wasm download.
   for (const widget of await page.locator('quant-error-calculator').all()) await widget.scrollIntoViewIfNeeded();
@@ -85,6 +85,8 @@ test('three widgets on the demo page: lazy, one worker, the API\'s numbers, resu
   const calibrated = await results(page, 'quant-error-calculator.calibrated');
   assert.deepEqual(calibrated.map((m) => [m.scale, m.mse, m.sqnrDb, m.clipCount]),
     [minmax, mse].map((r) => [r.scale, r.metrics.mse, r.metrics.sqnrDb, r.metrics.clipCount]));
+  assert.deepEqual(await page.locator('quant-error-calculator.calibrated >> .qec-caption').allTextContents(),
+    ['4 bits, symmetric signed, min-max range', '4 bits, symmetric signed, MSE-optimal range']);
   assert.ok(mse.metrics.clipCount > 0 && mse.metrics.mse < minmax.metrics.mse, 'the demo\'s calibration example clips and wins');
   // The float format's transfer chart spans the samples (not its 256 codes).
   const label = await page.locator('quant-error-calculator[format="fp8-e4m3"] >> #chart-transfer [role=img]').getAttribute('aria-label');
