@@ -144,6 +144,29 @@ test('attributes and the form are live; a bad attribute stays in its widget', as
   await page.context().close();
 });
 
+// Screenshots to look at (build/screenshots/), and what a look checks first: at desktop and phone
+// widths the page never scrolls sideways, and every widget fits its column.
+test('the demo page at 1280 and 390 px: every widget computed, nothing wider than the page', async () => {
+  const { mkdirSync } = await import('node:fs');
+  const dir = new URL('../../build/screenshots/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  for (const width of [1280, 390]) {
+    const { page, seen } = await open('demo.html', { width, height: 900 });
+    for (const widget of await page.locator('quant-error-calculator').all()) await widget.scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => [...document.querySelectorAll('quant-error-calculator')].every((e) => e.result));
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), width, `${width} px: no sideways scroll`);
+    const overflowing = await page.$$eval('quant-error-calculator', (els) => els.filter((e) => {
+      const box = e.getBoundingClientRect();
+      return box.right > document.documentElement.clientWidth + 0.5 || e.shadowRoot.querySelector('.qec').scrollWidth > e.clientWidth + 1;
+    }).length);
+    assert.equal(overflowing, 0, `${width} px: every widget fits`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: new URL(`demo-${width}.png`, dir).pathname, fullPage: true });
+    assert.deepEqual(seen.problems, []);
+    await page.context().close();
+  }
+});
+
 test('the component as one script: dist/quant-error-calculator.js defines the element and exports its class', async () => {
   const { page, seen } = await open('demo.html');
   const exported = await page.evaluate(async () => {
