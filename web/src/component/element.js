@@ -160,7 +160,7 @@ export class QuantErrorCalculator extends HTMLElement {
       control.id = `${this.#ids}-${key}`;
       control.name = key;
       control.setAttribute('aria-describedby', `${this.#ids}-${key}-error`);
-      return el('div', { className: `field${wide ? ' wide' : ''}` }, el('label', { htmlFor: control.id, textContent: LABELS[key] }), control,
+      return el('div', { className: `field field-${key}${wide ? ' wide' : ''}` }, el('label', { htmlFor: control.id, textContent: LABELS[key] }), control,
         el('p', { className: 'error', id: `${this.#ids}-${key}-error`, role: 'alert' }));
     };
     const select = (key) => el('select', {}, ...CHOICES[key].map(([value, label]) => el('option', { value, textContent: label })));
