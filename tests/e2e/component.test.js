@@ -167,6 +167,44 @@ test('the demo page at 1280 and 390 px: every widget computed, nothing wider tha
   }
 });
 
+// The README's plain-HTML snippet on a host page elsewhere on a site: the component's worker and
+// wasm are found beside the component (/static/assets/), not beside the page.
+test('one script tag on a page in another folder: the worker and wasm load from beside the component', async () => {
+  const { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const site = mkdtempSync(join(tmpdir(), 'qec-site-'));
+  const host = await startServer({ root: site });
+  try {
+    symlinkSync(new URL('../../dist/', import.meta.url).pathname, join(site, 'static'));
+    mkdirSync(join(site, 'docs', 'guide'), { recursive: true });
+    writeFileSync(join(site, 'docs', 'guide', 'page.html'), `<!doctype html><meta charset="utf-8"><title>Guide</title><link rel="icon" href="data:,">
+<script type="module" src="/static/quant-error-calculator.js"></script>
+<quant-error-calculator bits="4" range="-1.5,1.5" view="results" values="${LADDER}"></quant-error-calculator>`);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const problems = [];
+    const urls = [];
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    page.on('pageerror', (e) => problems.push(e.message));
+    context.on('request', (r) => urls.push(new URL(r.url()).pathname));
+    page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
+    await page.goto(`http://127.0.0.1:${host.address().port}/docs/guide/page.html`);
+    await page.waitForFunction(() => document.querySelector('quant-error-calculator').result);
+    const shown = await page.evaluate(() => document.querySelector('quant-error-calculator').result.metrics.mse);
+    assert.equal(shown, qz.analyze(qz.parseValues(LADDER), { bits: 4, range: { min: -1.5, max: 1.5 } }).metrics.mse);
+    const fetched = urls.filter((u) => /\.(wasm|js)$/.test(u));
+    assert.ok(fetched.some((u) => /^\/static\/assets\/quant-[\w-]+\.wasm$/.test(u)), fetched.join(' '));
+    assert.ok(fetched.some((u) => /^\/static\/assets\/worker-[\w-]+\.js$/.test(u)), fetched.join(' '));
+    assert.deepEqual(fetched.filter((u) => !u.startsWith('/static/')), []);
+    assert.deepEqual(problems, []);
+    await context.close();
+  } finally {
+    host.close();
+    rmSync(site, { recursive: true, force: true });
+  }
+});
+
 test('the component as one script: dist/quant-error-calculator.js defines the element and exports its class', async () => {
   const { page, seen } = await open('demo.html');
   const exported = await page.evaluate(async () => {
