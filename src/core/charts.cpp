@@ -26,7 +26,7 @@ void add(Histogram& h, double v) {
 }  // namespace
 
 template <class In>
-ChartData chart_data(const In* x, size_t n, const Analysis& a, size_t buckets, size_t bins) {
+ChartData chart_data(const In* x, size_t n, const Analysis& a, size_t buckets, size_t bins, bool uniform) {
   ChartData c;
   if (n == 0 || a.errors.size() != n) return c;
   const auto xhat = [&](size_t i) {
@@ -53,10 +53,13 @@ ChartData chart_data(const In* x, size_t n, const Analysis& a, size_t buckets, s
     for (size_t i = 0; i < n; ++i) lo = std::min(lo, static_cast<double>(x[i])), hi = std::max(hi, static_cast<double>(x[i]));
   }
   if (bins > 0) {
-    const double clip_lo = (static_cast<double>(p.qmin) - p.zero_point) * p.scale;
-    const double clip_hi = (static_cast<double>(p.qmax) - p.zero_point) * p.scale;
-    c.values = histogram_of(bins, std::min(lo, clip_lo), std::max(hi, clip_hi));
-    const double m = std::max(a.metrics.max_abs_error, p.scale / 2);
+    if (uniform) {
+      const double clip_lo = (static_cast<double>(p.qmin) - p.zero_point) * p.scale;
+      const double clip_hi = (static_cast<double>(p.qmax) - p.zero_point) * p.scale;
+      lo = std::min(lo, clip_lo), hi = std::max(hi, clip_hi);
+    }
+    c.values = histogram_of(bins, lo, hi);
+    const double m = uniform ? std::max(a.metrics.max_abs_error, p.scale / 2) : a.metrics.max_abs_error;
     c.errors = histogram_of(bins, -m, m);
     for (size_t i = 0; i < n; ++i) {
       add(c.values, static_cast<double>(x[i]));
@@ -66,7 +69,7 @@ ChartData chart_data(const In* x, size_t n, const Analysis& a, size_t buckets, s
   return c;
 }
 
-template ChartData chart_data<float>(const float*, size_t, const Analysis&, size_t, size_t);
-template ChartData chart_data<double>(const double*, size_t, const Analysis&, size_t, size_t);
+template ChartData chart_data<float>(const float*, size_t, const Analysis&, size_t, size_t, bool);
+template ChartData chart_data<double>(const double*, size_t, const Analysis&, size_t, size_t, bool);
 
 }  // namespace qe

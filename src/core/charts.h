@@ -18,13 +18,17 @@ struct Histogram {
 
 struct ChartData {
   std::vector<double> x_min, x_max, xhat_min, xhat_max, err_min, err_max;  // per bucket
-  Histogram values;  // over the samples' range joined with the quantizer's [(qmin−zp)·s, (qmax−zp)·s]
-  Histogram errors;  // over [−m, m], m = max(max |e|, scale / 2)
+  // An integer grid's histograms (uniform): the values over the samples' range joined with the
+  // quantizer's [(qmin−zp)·s, (qmax−zp)·s], the errors over [−m, m], m = max(max |e|, scale / 2).
+  // A float or block format has no such range or step (its params hold codes, not levels): the
+  // samples' range and [−max |e|, max |e|].
+  Histogram values;
+  Histogram errors;
 };
 
 // Needs the analysis' per-sample outputs. Bucket b holds samples [⌊b·n/B⌋, ⌊(b+1)·n/B⌋), B =
 // min(buckets, n).
 template <class In>
-ChartData chart_data(const In* x, size_t n, const Analysis& a, size_t buckets, size_t bins);
+ChartData chart_data(const In* x, size_t n, const Analysis& a, size_t buckets, size_t bins, bool uniform = true);
 
 }  // namespace qe

@@ -308,7 +308,7 @@ AnalysisResult* analyze(uintptr_t ptr, double count, bool float32, const JsOptio
     auto* r = new AnalysisResult(qe::analyze(x, n, a));
     if (r->ok() && a.per_sample && (o.chartBuckets > 0 || o.histogramBins > 0)) {
       r->charts = qe::chart_data(x, n, std::get<qe::Analysis>(r->result()), static_cast<size_t>(std::max(0, o.chartBuckets)),
-                                 static_cast<size_t>(std::max(0, o.histogramBins)));
+                                 static_cast<size_t>(std::max(0, o.histogramBins)), a.scheme.format == qe::NumberFormat::Int);
     }
     return r;
   };

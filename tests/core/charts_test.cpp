@@ -39,3 +39,19 @@ TEST_CASE("per-bucket min/max and histograms cover every sample") {
   CHECK(small.x_min.size() == 7);
   CHECK(small.values.counts.empty());
 }
+
+TEST_CASE("a float format's histograms span the samples and the errors, not its codes") {
+  // Its params hold codes (0 … 255 for FP8), which are no range of values.
+  const std::vector<double> x = {-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46};
+  AnalyzeOptions o;
+  o.scheme.format = NumberFormat::Fp8E4m3;
+  const Analysis a = std::get<Analysis>(analyze(x.data(), x.size(), o));
+  const ChartData c = chart_data(x.data(), x.size(), a, 100, 16, false);
+  CHECK(c.values.lo == -1.25);
+  CHECK(c.values.hi == 1.46);
+  CHECK(a.metrics.max_abs_error > 0);
+  CHECK(c.errors.hi == a.metrics.max_abs_error);
+  CHECK(c.errors.lo == -a.metrics.max_abs_error);
+  CHECK(std::accumulate(c.values.counts.begin(), c.values.counts.end(), size_t{0}) == x.size());
+  CHECK(std::accumulate(c.errors.counts.begin(), c.errors.counts.end(), size_t{0}) == x.size());
+}

@@ -71,10 +71,26 @@ test('three widgets on the demo page: lazy, one worker, the API\'s numbers, resu
   assert.deepEqual(rows, ['8', '4', '2']);
   // Each chart view draws its one chart, named for screen readers.
   assert.equal(await page.locator('quant-error-calculator.ladder >> #chart-errors [role=img]').count(), 3);
+  // and says what it shows.
+  const captions = await page.locator('quant-error-calculator.ladder >> .qec-caption strong').allTextContents();
+  assert.deepEqual(captions, ['8 bits, symmetric signed', '4 bits, symmetric signed', '2 bits, symmetric signed']);
 
   // Every widget further down computes too, all through the one worker and one wasm download.
   for (const widget of await page.locator('quant-error-calculator').all()) await widget.scrollIntoViewIfNeeded();
   await page.waitForFunction(() => [...document.querySelectorAll('quant-error-calculator')].every((e) => e.result));
+  // The calibration pair: the same heavy-tailed tensor with the min-max range and the MSE-optimal
+  // one; the latter clips a few values and errs less overall, as the API says.
+  const tensor = await page.locator('quant-error-calculator.calibrated').first().getAttribute('values');
+  const [minmax, mse] = ['minmax', 'mse'].map((calibration) => qz.analyze(qz.parseValues(tensor), { bits: 4, calibration }));
+  const calibrated = await results(page, 'quant-error-calculator.calibrated');
+  assert.deepEqual(calibrated.map((m) => [m.scale, m.mse, m.sqnrDb, m.clipCount]),
+    [minmax, mse].map((r) => [r.scale, r.metrics.mse, r.metrics.sqnrDb, r.metrics.clipCount]));
+  assert.deepEqual(await page.locator('quant-error-calculator.calibrated >> .qec-caption').allTextContents(),
+    ['4 bits, symmetric signed, min-max range', '4 bits, symmetric signed, MSE-optimal range']);
+  assert.ok(mse.metrics.clipCount > 0 && mse.metrics.mse < minmax.metrics.mse, 'the demo\'s calibration example clips and wins');
+  // The float format's transfer chart spans the samples (not its 256 codes).
+  const label = await page.locator('quant-error-calculator[format="fp8-e4m3"] >> #chart-transfer [role=img]').getAttribute('aria-label');
+  assert.match(label, /x̂ against x from [−-]1\.25 to 1\.46:/);
   assert.equal(seen.workers, 1);
   assert.equal(seen.wasm.length, 1);
   assert.deepEqual(seen.problems, []);
@@ -126,6 +142,67 @@ test('attributes and the form are live; a bad attribute stays in its widget', as
   assert.equal(seen.workers, 1);
   assert.deepEqual(seen.problems, []);
   await page.context().close();
+});
+
+// Screenshots to look at (build/screenshots/), and what a look checks first: at desktop and phone
+// widths the page never scrolls sideways, and every widget fits its column.
+test('the demo page at 1280 and 390 px: every widget computed, nothing wider than the page', async () => {
+  const { mkdirSync } = await import('node:fs');
+  const dir = new URL('../../build/screenshots/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  for (const width of [1280, 390]) {
+    const { page, seen } = await open('demo.html', { width, height: 900 });
+    for (const widget of await page.locator('quant-error-calculator').all()) await widget.scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => [...document.querySelectorAll('quant-error-calculator')].every((e) => e.result));
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), width, `${width} px: no sideways scroll`);
+    const overflowing = await page.$$eval('quant-error-calculator', (els) => els.filter((e) => {
+      const box = e.getBoundingClientRect();
+      return box.right > document.documentElement.clientWidth + 0.5 || e.shadowRoot.querySelector('.qec').scrollWidth > e.clientWidth + 1;
+    }).length);
+    assert.equal(overflowing, 0, `${width} px: every widget fits`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: new URL(`demo-${width}.png`, dir).pathname, fullPage: true });
+    assert.deepEqual(seen.problems, []);
+    await page.context().close();
+  }
+});
+
+// The README's plain-HTML snippet on a host page elsewhere on a site: the component's worker and
+// wasm are found beside the component (/static/assets/), not beside the page.
+test('one script tag on a page in another folder: the worker and wasm load from beside the component', async () => {
+  const { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const site = mkdtempSync(join(tmpdir(), 'qec-site-'));
+  const host = await startServer({ root: site });
+  try {
+    symlinkSync(new URL('../../dist/', import.meta.url).pathname, join(site, 'static'));
+    mkdirSync(join(site, 'docs', 'guide'), { recursive: true });
+    writeFileSync(join(site, 'docs', 'guide', 'page.html'), `<!doctype html><meta charset="utf-8"><title>Guide</title><link rel="icon" href="data:,">
+<script type="module" src="/static/quant-error-calculator.js"></script>
+<quant-error-calculator bits="4" range="-1.5,1.5" view="results" values="${LADDER}"></quant-error-calculator>`);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const problems = [];
+    const urls = [];
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    page.on('pageerror', (e) => problems.push(e.message));
+    context.on('request', (r) => urls.push(new URL(r.url()).pathname));
+    page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
+    await page.goto(`http://127.0.0.1:${host.address().port}/docs/guide/page.html`);
+    await page.waitForFunction(() => document.querySelector('quant-error-calculator').result);
+    const shown = await page.evaluate(() => document.querySelector('quant-error-calculator').result.metrics.mse);
+    assert.equal(shown, qz.analyze(qz.parseValues(LADDER), { bits: 4, range: { min: -1.5, max: 1.5 } }).metrics.mse);
+    const fetched = urls.filter((u) => /\.(wasm|js)$/.test(u));
+    assert.ok(fetched.some((u) => /^\/static\/assets\/quant-[\w-]+\.wasm$/.test(u)), fetched.join(' '));
+    assert.ok(fetched.some((u) => /^\/static\/assets\/worker-[\w-]+\.js$/.test(u)), fetched.join(' '));
+    assert.deepEqual(fetched.filter((u) => !u.startsWith('/static/')), []);
+    assert.deepEqual(problems, []);
+    await context.close();
+  } finally {
+    host.close();
+    rmSync(site, { recursive: true, force: true });
+  }
 });
 
 test('the component as one script: dist/quant-error-calculator.js defines the element and exports its class', async () => {

@@ -144,6 +144,8 @@ export class QuantErrorCalculator extends HTMLElement {
     parts.push(el('p', { className: 'qec-status', role: 'status', textContent: this.#visible ? 'Calculating…' : 'The calculator loads when it is in view.' }));
     parts.push(el('p', { className: 'qec-error', role: 'alert', hidden: true }));
     const results = el('div', { className: 'qec-results' });
+    // Without the form, a line says what the widget shows.
+    if (view !== 'full') results.append(el('p', { className: 'qec-caption' }));
     if (view === 'full' || view === 'results') results.append(el('div', { className: 'qec-verdict' }), el('dl', { className: 'cards' }));
     results.append(el('div', { className: 'charts' }));
     parts.push(results);
@@ -158,7 +160,7 @@ export class QuantErrorCalculator extends HTMLElement {
       control.id = `${this.#ids}-${key}`;
       control.name = key;
       control.setAttribute('aria-describedby', `${this.#ids}-${key}-error`);
-      return el('div', { className: `field${wide ? ' wide' : ''}` }, el('label', { htmlFor: control.id, textContent: LABELS[key] }), control,
+      return el('div', { className: `field field-${key}${wide ? ' wide' : ''}` }, el('label', { htmlFor: control.id, textContent: LABELS[key] }), control,
         el('p', { className: 'error', id: `${this.#ids}-${key}-error`, role: 'alert' }));
     };
     const select = (key) => el('select', {}, ...CHOICES[key].map(([value, label]) => el('option', { value, textContent: label })));
@@ -278,9 +280,26 @@ export class QuantErrorCalculator extends HTMLElement {
     const width = Math.max(160, Math.min(1100, this.#root.querySelector('.qec-results').clientWidth));
     if (only.length && r.charts) this.#freeCharts = renderCharts(charts, r, { only, width });
     else charts.replaceChildren();
-    if (view.startsWith('chart:') && only.length) {
-      charts.append(el('p', { className: 'qec-caption', textContent: `SQNR ${fmt(r.metrics.sqnrDb)} dB, MSE ${fmt(r.metrics.mse)}` }));
+    // Without the form, the widget says what it shows: the scheme (and for a chart alone the two
+    // figures that sum it up).
+    const caption = this.#root.querySelector('.qec-caption');
+    if (caption) {
+      caption.replaceChildren(el('strong', { textContent: this.#scheme(r) }));
+      if (view.startsWith('chart:')) caption.append(` · SQNR ${fmt(r.metrics.sqnrDb)} dB, MSE ${fmt(r.metrics.mse)}`);
     }
+  }
+
+  // "4 bits, symmetric", with the range's origin when an attribute chose it; or the format's name.
+  #scheme(r) {
+    if (r.format) return r.format.label;
+    const label = (key, value) => {
+      const text = CHOICES[key].find(([v]) => v === value)?.[1] ?? value;
+      return /^[A-Z][a-z]/.test(text) ? text[0].toLowerCase() + text.slice(1) : text; // "MSE-optimal" stays
+    };
+    const parts = [`${r.options.bits} bits`, label('mode', r.options.mode)];
+    if (this.getAttribute('range')?.trim() && this.getAttribute('range').trim() !== 'auto') parts.push(`range [${fmt(r.rangeMin)}, ${fmt(r.rangeMax)}]`);
+    else if (this.hasAttribute('calibration')) parts.push(`${label('calibration', r.options.calibration)} range`);
+    return parts.join(', ');
   }
 }
 
