@@ -87,7 +87,9 @@ export async function createQuantizer({ wasmBinary, simd = simdSupported(), wasm
     moduleArgs.wasmBinary = wasmBinary;
   } else if (isNode) {
     const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
-    moduleArgs.wasmBinary = await readFile(new URL(`./wasm/${simd ? 'quant' : 'quant-scalar'}.wasm`, import.meta.url));
+    // (Through a variable: bundlers would otherwise turn this node-only path into assets.)
+    const here = import.meta.url;
+    moduleArgs.wasmBinary = await readFile(new URL(`./wasm/${simd ? 'quant' : 'quant-scalar'}.wasm`, here));
   } else {
     // Only the build chosen is fetched.
     const url = wasmUrls?.[simd ? 'simd' : 'scalar'] ?? (simd ? new URL('./wasm/quant.wasm', import.meta.url) : new URL('./wasm/quant-scalar.wasm', import.meta.url)).href;

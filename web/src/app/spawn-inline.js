@@ -1,5 +1,11 @@
 // The offline single-file build's worker: its code inlined in the page and started from a Blob
-// URL (a file:// page can fetch no script file), as a classic worker.
+// URL (a file:// page can fetch no script file), as a classic worker; the two wasm builds are
+// inlined here, once, as data: URLs the worker is told to load (not again inside its own code).
 import InlineWorker from '../worker.js?worker&inline';
+import { scalar, simd } from 'virtual:offline-wasm';
 
-export const spawnWorker = () => new InlineWorker();
+export function spawnWorker() {
+  const worker = new InlineWorker();
+  worker.postMessage({ setup: { wasmUrls: { simd, scalar } } });
+  return worker;
+}
