@@ -185,8 +185,10 @@ async function sendTensor(id, file, name, source, limit = Infinity, whole = null
   }
 }
 
-// Counts of x in `bins` equal bins over [lo, hi] (the last closed), as the core's chart histograms.
+// Counts of x in `bins` equal bins over [lo, hi] (the last closed), as the core's chart histograms
+// (an empty span widened by 0.5 each way, as there: a constant tensor, or no error at all).
 function histogram(lo, hi, bins) {
+  if (!(hi > lo)) lo -= 0.5, hi += 0.5;
   const counts = new Float64Array(bins);
   const w = (hi - lo) / bins;
   return {
