@@ -19,11 +19,12 @@ async function keepOffline() {
   if (!('serviceWorker' in navigator) || !/^https?:$/.test(location.protocol)) return;
   try {
     const registration = await navigator.serviceWorker.register('./sw.js');
-    const hadCopy = Boolean(navigator.serviceWorker.controller);
     registration.addEventListener('updatefound', () => {
+      // A new version while an older one is active: say so once it takes over.
       const next = registration.installing;
+      const hadCopy = Boolean(registration.active);
       next?.addEventListener('statechange', () => {
-        if (next.state === 'activated' && hadCopy) $('offline-status').textContent = 'Offline copy updated to this version.';
+        if (next.state === 'activated' && hadCopy) $('offline-status').textContent = 'Works offline. Offline copy updated to this version.';
       });
     });
     await navigator.serviceWorker.ready;
