@@ -28,22 +28,13 @@ struct Consts {
         qmax(static_cast<A>(p.qmax)) {}
 };
 
-template <Rounding R, class A>
-inline A round_rule(A s, uint32_t bits) {
-  if constexpr (R == Rounding::HalfEven)
-    return round_half_even(s);
-  else if constexpr (R == Rounding::HalfAway)
-    return round_half_away(s);
-  else if constexpr (R == Rounding::HalfUp)
-    return round_half_up(s);
-  else if constexpr (R == Rounding::Floor)
-    return round_floor(s);
-  else if constexpr (R == Rounding::Ceil)
-    return round_ceil(s);
-  else if constexpr (R == Rounding::TowardZero)
-    return round_toward_zero(s);
-  else
-    return round_stochastic(s, bits);
+// The rule is a run-time value in every kernel: one loop per input type and arithmetic, not one
+// per rule (a predictable branch per step costs less than seven copies of each loop in the wasm).
+// The stochastic draw for global index gi is made only under that rule.
+template <class A>
+inline A round_rule(Rounding rule, A s, uint64_t gi, uint32_t key) {
+  if (rule == Rounding::Stochastic) return round_stochastic(s, fmix32(static_cast<uint32_t>(gi) ^ key));
+  return round_with(rule, s);
 }
 
 // One sample, scalar: the definition both twins implement.
@@ -58,21 +49,21 @@ struct OneSample {
   double e;
   bool clipped;
 };
-template <Rounding R, class A, class In>
-inline OneSample<A> quantize_one(In xin, uint64_t gi, uint32_t key, const Consts<A>& c) {
+template <class A, class In>
+inline OneSample<A> quantize_one(Rounding rule, In xin, uint64_t gi, uint32_t key, const Consts<A>& c) {
   const A x = static_cast<A>(xin);
   const A scaled = x / c.scale + c.zp;
-  const A r = round_rule<R>(scaled, fmix32(static_cast<uint32_t>(gi) ^ key));
+  const A r = round_rule(rule, scaled, gi, key);
   A q = r < c.qmin ? c.qmin : r;
   q = c.qmax < q ? c.qmax : q;
   const A xhat = (q - c.zp) * c.scale;
   return {scaled, q, xhat, static_cast<double>(xin) - static_cast<double>(xhat), r != q};
 }
 
-template <Rounding R, class A, class In>
-inline void step(In xin, size_t i, uint64_t gi, uint32_t key, const Consts<A>& c, const SampleOutputs& out,
+template <class A, class In>
+inline void step(Rounding rule, In xin, size_t i, uint64_t gi, uint32_t key, const Consts<A>& c, const SampleOutputs& out,
                  LaneSums& L) {
-  const OneSample<A> o = quantize_one<R>(xin, gi, key, c);
+  const OneSample<A> o = quantize_one(rule, xin, gi, key, c);
   L.tie += is_tie(o.scaled);
   L.clip += o.clipped;
   const double ae = std::fabs(o.e);
@@ -100,11 +91,11 @@ inline void step(In xin, size_t i, uint64_t gi, uint32_t key, const Consts<A>& c
 #define QE_NOINLINE __attribute__((noinline))
 #define QE_INLINE inline __attribute__((always_inline))
 
-template <Rounding R, class A, class In>
+template <class A, class In>
 QE_NOINLINE void quantize_scalar_range(const In* x, size_t begin, size_t n, const KernelParams& p, uint32_t key,
                                        const SampleOutputs& out, LaneSums& L) {
   const Consts<A> c(p);
-  for (size_t i = begin; i < n; ++i) step<R, A>(x[i], i, p.index_base + i, key, c, out, L);
+  for (size_t i = begin; i < n; ++i) step<A>(p.rounding, x[i], i, p.index_base + i, key, c, out, L);
 }
 
 // ---- float32 samples in float32 arithmetic ------------------------------------------------
@@ -158,15 +149,9 @@ struct FloatBlockSums {
   }
 };
 
-template <Rounding R>
-inline float float_error(float x, uint64_t gi, uint32_t key, const Consts<float>& c) {
-  return x - quantize_one<R>(x, gi, key, c).xhat;
-}
-
-template <Rounding R>
-inline void step_float(float x, size_t i, uint64_t gi, uint32_t key, const Consts<float>& c, const SampleOutputs& out,
-                       FloatBlockSums& S) {
-  const OneSample<float> o = quantize_one<R>(x, gi, key, c);
+inline void step_float(Rounding rule, float x, size_t i, uint64_t gi, uint32_t key, const Consts<float>& c,
+                       const SampleOutputs& out, FloatBlockSums& S) {
+  const OneSample<float> o = quantize_one(rule, x, gi, key, c);
   const float e = x - o.xhat;
   const float ae = std::fabs(e);
   const int l = static_cast<int>(i % 4);
@@ -190,11 +175,10 @@ inline void step_float(float x, size_t i, uint64_t gi, uint32_t key, const Const
   if (i % kFloatBlock == kFloatBlock - 1) S.fold();
 }
 
-template <Rounding R>
 QE_NOINLINE void quantize_scalar_float(const float* x, size_t begin, size_t n, const KernelParams& p, uint32_t key,
                                        const SampleOutputs& out, FloatBlockSums& S) {
   const Consts<float> c(p);
-  for (size_t i = begin; i < n; ++i) step_float<R>(x[i], i, p.index_base + i, key, c, out, S);
+  for (size_t i = begin; i < n; ++i) step_float(p.rounding, x[i], i, p.index_base + i, key, c, out, S);
 }
 
 #ifdef __wasm_simd128__
@@ -211,57 +195,63 @@ inline v128_t fmix32x4(v128_t h) {
 }
 
 // The rounding rules on f32x4, each the same exact construction as rounding.h.
-template <Rounding R>
-inline v128_t round_f32x4(v128_t s, v128_t bits) {
+inline v128_t round_f32x4(Rounding rule, v128_t s, v128_t bits) {
   const v128_t half = wasm_f32x4_splat(0.5f), one = wasm_f32x4_splat(1.0f);
-  if constexpr (R == Rounding::HalfEven)
-    return wasm_f32x4_nearest(s);
-  else if constexpr (R == Rounding::Floor)
-    return wasm_f32x4_floor(s);
-  else if constexpr (R == Rounding::Ceil)
-    return wasm_f32x4_ceil(s);
-  else if constexpr (R == Rounding::TowardZero)
-    return wasm_f32x4_trunc(s);
-  else if constexpr (R == Rounding::HalfAway) {
-    const v128_t t = wasm_f32x4_trunc(s);
-    const v128_t up = wasm_f32x4_ge(wasm_f32x4_abs(wasm_f32x4_sub(s, t)), half);
-    const v128_t signed_one = wasm_v128_bitselect(s, one, wasm_i32x4_splat(INT32_MIN));
-    return wasm_v128_bitselect(wasm_f32x4_add(t, signed_one), t, up);  // keeps t's zero sign, as the twin
-  } else if constexpr (R == Rounding::HalfUp) {
-    const v128_t f = wasm_f32x4_floor(s);
-    return wasm_v128_bitselect(wasm_f32x4_add(f, one), f, wasm_f32x4_ge(wasm_f32x4_sub(s, f), half));
-  } else {
-    const v128_t f = wasm_f32x4_floor(s);
-    const v128_t u = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_u32x4_shr(bits, 8)), wasm_f32x4_splat(0x1p-24f));
-    return wasm_v128_bitselect(wasm_f32x4_add(f, one), f, wasm_f32x4_lt(u, wasm_f32x4_sub(s, f)));
+  switch (rule) {
+    case Rounding::HalfEven:
+      return wasm_f32x4_nearest(s);
+    case Rounding::Floor:
+      return wasm_f32x4_floor(s);
+    case Rounding::Ceil:
+      return wasm_f32x4_ceil(s);
+    case Rounding::TowardZero:
+      return wasm_f32x4_trunc(s);
+    case Rounding::HalfAway: {
+      const v128_t t = wasm_f32x4_trunc(s);
+      const v128_t up = wasm_f32x4_ge(wasm_f32x4_abs(wasm_f32x4_sub(s, t)), half);
+      const v128_t signed_one = wasm_v128_bitselect(s, one, wasm_i32x4_splat(INT32_MIN));
+      return wasm_v128_bitselect(wasm_f32x4_add(t, signed_one), t, up);  // keeps t's zero sign, as the twin
+    }
+    case Rounding::HalfUp: {
+      const v128_t f = wasm_f32x4_floor(s);
+      return wasm_v128_bitselect(wasm_f32x4_add(f, one), f, wasm_f32x4_ge(wasm_f32x4_sub(s, f), half));
+    }
+    case Rounding::Stochastic:
+      break;
   }
+  const v128_t f = wasm_f32x4_floor(s);
+  const v128_t u = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_u32x4_shr(bits, 8)), wasm_f32x4_splat(0x1p-24f));
+  return wasm_v128_bitselect(wasm_f32x4_add(f, one), f, wasm_f32x4_lt(u, wasm_f32x4_sub(s, f)));
 }
 
 // The same on f64x2; `bits` holds the two draws in its low u32 lanes.
-template <Rounding R>
-inline v128_t round_f64x2(v128_t s, v128_t bits) {
+inline v128_t round_f64x2(Rounding rule, v128_t s, v128_t bits) {
   const v128_t half = wasm_f64x2_splat(0.5), one = wasm_f64x2_splat(1.0);
-  if constexpr (R == Rounding::HalfEven)
-    return wasm_f64x2_nearest(s);
-  else if constexpr (R == Rounding::Floor)
-    return wasm_f64x2_floor(s);
-  else if constexpr (R == Rounding::Ceil)
-    return wasm_f64x2_ceil(s);
-  else if constexpr (R == Rounding::TowardZero)
-    return wasm_f64x2_trunc(s);
-  else if constexpr (R == Rounding::HalfAway) {
-    const v128_t t = wasm_f64x2_trunc(s);
-    const v128_t up = wasm_f64x2_ge(wasm_f64x2_abs(wasm_f64x2_sub(s, t)), half);
-    const v128_t signed_one = wasm_v128_bitselect(s, one, wasm_i64x2_splat(INT64_MIN));
-    return wasm_v128_bitselect(wasm_f64x2_add(t, signed_one), t, up);  // keeps t's zero sign, as the twin
-  } else if constexpr (R == Rounding::HalfUp) {
-    const v128_t f = wasm_f64x2_floor(s);
-    return wasm_v128_bitselect(wasm_f64x2_add(f, one), f, wasm_f64x2_ge(wasm_f64x2_sub(s, f), half));
-  } else {
-    const v128_t f = wasm_f64x2_floor(s);
-    const v128_t u = wasm_f64x2_mul(wasm_f64x2_convert_low_u32x4(bits), wasm_f64x2_splat(0x1p-32));
-    return wasm_v128_bitselect(wasm_f64x2_add(f, one), f, wasm_f64x2_lt(u, wasm_f64x2_sub(s, f)));
+  switch (rule) {
+    case Rounding::HalfEven:
+      return wasm_f64x2_nearest(s);
+    case Rounding::Floor:
+      return wasm_f64x2_floor(s);
+    case Rounding::Ceil:
+      return wasm_f64x2_ceil(s);
+    case Rounding::TowardZero:
+      return wasm_f64x2_trunc(s);
+    case Rounding::HalfAway: {
+      const v128_t t = wasm_f64x2_trunc(s);
+      const v128_t up = wasm_f64x2_ge(wasm_f64x2_abs(wasm_f64x2_sub(s, t)), half);
+      const v128_t signed_one = wasm_v128_bitselect(s, one, wasm_i64x2_splat(INT64_MIN));
+      return wasm_v128_bitselect(wasm_f64x2_add(t, signed_one), t, up);  // keeps t's zero sign, as the twin
+    }
+    case Rounding::HalfUp: {
+      const v128_t f = wasm_f64x2_floor(s);
+      return wasm_v128_bitselect(wasm_f64x2_add(f, one), f, wasm_f64x2_ge(wasm_f64x2_sub(s, f), half));
+    }
+    case Rounding::Stochastic:
+      break;
   }
+  const v128_t f = wasm_f64x2_floor(s);
+  const v128_t u = wasm_f64x2_mul(wasm_f64x2_convert_low_u32x4(bits), wasm_f64x2_splat(0x1p-32));
+  return wasm_v128_bitselect(wasm_f64x2_add(f, one), f, wasm_f64x2_lt(u, wasm_f64x2_sub(s, f)));
 }
 
 // The SIMD body tracks only the largest |e| of each block of samples; the first index where
@@ -269,11 +259,11 @@ inline v128_t round_f64x2(v128_t s, v128_t bits) {
 // definition, which gives the same e bit for bit. That keeps index vectors out of the loop.
 constexpr size_t kMaxBlock = 4096;
 
-template <Rounding R, class A, class In>
+template <class A, class In>
 uint64_t first_index_of(const In* x, size_t begin, size_t end, double target, const KernelParams& p, uint32_t key) {
   const Consts<A> c(p);
   for (size_t i = begin; i < end; ++i) {
-    if (std::fabs(quantize_one<R>(x[i], p.index_base + i, key, c).e) == target) return p.index_base + i;
+    if (std::fabs(quantize_one(p.rounding, x[i], p.index_base + i, key, c).e) == target) return p.index_base + i;
   }
   return p.index_base + begin;  // unreachable: the block's maximum is one of its samples
 }
@@ -340,7 +330,7 @@ inline void store_clipped4(uint8_t* out, v128_t mask32) {
 
 // Shared by both arithmetics: blocks of whole vectors, then the block maximum's index, then the
 // scalar tail. `body(i, D)` quantizes samples i..i+3 and returns nothing.
-template <Rounding R, class A, class In, class Body>
+template <class A, class In, class Body>
 void simd_blocks(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out, LaneSums& L,
                  DoubleLanes& D, Body body) {
   const size_t body_end = n - n % 4;
@@ -355,11 +345,11 @@ void simd_blocks(const In* x, size_t n, const KernelParams& p, uint32_t key, con
   D.store(L);
   if (best >= 0) {
     L.max_abs = best;
-    L.max_index = p.max_index ? first_index_of<R, A>(x, best_block, std::min(body_end, best_block + kMaxBlock), best, p, key)
+    L.max_index = p.max_index ? first_index_of<A>(x, best_block, std::min(body_end, best_block + kMaxBlock), best, p, key)
                               : p.index_base + best_block;
   }
   const Consts<A> c(p);
-  for (size_t i = body_end; i < n; ++i) step<R, A>(x[i], i, p.index_base + i, key, c, out, L);
+  for (size_t i = body_end; i < n; ++i) step<A>(p.rounding, x[i], i, p.index_base + i, key, c, out, L);
 }
 
 inline v128_t stochastic_bits(v128_t lo32, uint32_t key) {
@@ -368,9 +358,9 @@ inline v128_t stochastic_bits(v128_t lo32, uint32_t key) {
 
 // The quantizer on four float32 samples, shared by both float32-arithmetic kernels, with its
 // clip and tie counts in i32x4 lanes.
-template <Rounding R>
 struct QuantizeF32x4 {
   v128_t s, zp, qmin, qmax, half, lane_index;
+  Rounding rule;
   uint32_t key;
   v128_t clip = wasm_i32x4_splat(0), tie = wasm_i32x4_splat(0);
 
@@ -381,15 +371,16 @@ struct QuantizeF32x4 {
         qmax(wasm_f32x4_splat(static_cast<float>(p.qmax))),
         half(wasm_f32x4_splat(0.5f)),
         lane_index(wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)))),
+        rule(p.rounding),
         key(k) {}
 
   // Samples i..i+3 (chunk-relative i): their codes q, x_hat and clip mask.
   inline void operator()(v128_t xf, size_t i, v128_t& q, v128_t& xhat, v128_t& clipped) {
     const v128_t scaled = wasm_f32x4_add(wasm_f32x4_div(xf, s), zp);
     v128_t bits = wasm_i32x4_splat(0);
-    if constexpr (R == Rounding::Stochastic)
+    if (rule == Rounding::Stochastic)
       bits = stochastic_bits(wasm_i32x4_add(lane_index, wasm_i32x4_splat(static_cast<int32_t>(i))), key);
-    const v128_t r = round_f32x4<R>(scaled, bits);
+    const v128_t r = round_f32x4(rule, scaled, bits);
     tie = wasm_i32x4_sub(tie, wasm_f32x4_eq(wasm_f32x4_sub(scaled, wasm_f32x4_floor(scaled)), half));
     q = wasm_f32x4_pmin(wasm_f32x4_pmax(r, qmin), qmax);
     clipped = wasm_f32x4_ne(r, q);
@@ -409,28 +400,28 @@ struct QuantizeF32x4 {
 };
 
 // float32 arithmetic: four samples per step in f32x4.
-template <Rounding R, bool kOutputs, class In>
+template <class In>
 QE_INLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                                    LaneSums& L) {
-  QuantizeF32x4<R> quantize(p, key);
+  QuantizeF32x4 quantize(p, key);
   DoubleLanes D;
-  simd_blocks<R, float>(x, n, p, key, out, L, D, [&](size_t i, DoubleLanes& d) {
+  simd_blocks<float>(x, n, p, key, out, L, D, [&](size_t i, DoubleLanes& d) {
     v128_t xf, xd[2], q, xhat, clipped;
     load4(x + i, xf, xd);
     quantize(xf, i, q, xhat, clipped);
     const v128_t xh[2] = {wasm_f64x2_promote_low_f32x4(xhat),
                           wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(xhat, xhat, 2, 3, 2, 3))};
     const v128_t clip64[2] = {wasm_i64x2_extend_low_i32x4(clipped), wasm_i64x2_extend_high_i32x4(clipped)};
-    d.add(xd, xh, clip64, kOutputs && out.errors ? out.errors + i : nullptr);
-    if (kOutputs && out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
-    if (kOutputs && out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
-    if (kOutputs && out.clipped) store_clipped4(out.clipped + i, clipped);
+    d.add(xd, xh, clip64, out.errors ? out.errors + i : nullptr);
+    if (out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
+    if (out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
+    if (out.clipped) store_clipped4(out.clipped + i, clipped);
   });
   quantize.add_counts(L.clip, L.tie);
 }
 
 // float64 arithmetic: four samples per step as two f64x2 halves.
-template <Rounding R, bool kOutputs, class In>
+template <class In>
 QE_INLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                                    LaneSums& L) {
   const v128_t s = wasm_f64x2_splat(p.scale);
@@ -440,47 +431,52 @@ QE_INLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p, u
   const v128_t half = wasm_f64x2_splat(0.5);
   const v128_t lane_index =
       wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)));
+  const Rounding rule = p.rounding;
   v128_t clip = wasm_i64x2_splat(0), tie = wasm_i64x2_splat(0);
   DoubleLanes D;
-  simd_blocks<R, double>(x, n, p, key, out, L, D, [&](size_t i, DoubleLanes& d) {
+  simd_blocks<double>(x, n, p, key, out, L, D, [&](size_t i, DoubleLanes& d) {
     v128_t xf, xd[2];
     load4(x + i, xf, xd);
     v128_t bits = wasm_i32x4_splat(0);
-    if constexpr (R == Rounding::Stochastic)
+    if (rule == Rounding::Stochastic)
       bits = stochastic_bits(wasm_i32x4_add(lane_index, wasm_i32x4_splat(static_cast<int32_t>(i))), key);
     v128_t xh[2], q[2], clipped[2];
     for (int h = 0; h < 2; ++h) {
       const v128_t scaled = wasm_f64x2_add(wasm_f64x2_div(xd[h], s), zp);
-      const v128_t r = round_f64x2<R>(scaled, h ? wasm_i32x4_shuffle(bits, bits, 2, 3, 2, 3) : bits);
+      const v128_t r = round_f64x2(rule, scaled, h ? wasm_i32x4_shuffle(bits, bits, 2, 3, 2, 3) : bits);
       tie = wasm_i64x2_sub(tie, wasm_f64x2_eq(wasm_f64x2_sub(scaled, wasm_f64x2_floor(scaled)), half));
       q[h] = wasm_f64x2_pmin(wasm_f64x2_pmax(r, qmin), qmax);
       clipped[h] = wasm_f64x2_ne(r, q[h]);
       clip = wasm_i64x2_sub(clip, clipped[h]);
       xh[h] = wasm_f64x2_mul(wasm_f64x2_sub(q[h], zp), s);
     }
-    d.add(xd, xh, clipped, kOutputs && out.errors ? out.errors + i : nullptr);
-    if (kOutputs && out.codes) {
+    d.add(xd, xh, clipped, out.errors ? out.errors + i : nullptr);
+    if (out.codes) {
       const v128_t c =
           wasm_i32x4_shuffle(wasm_i32x4_trunc_sat_f64x2_zero(q[0]), wasm_i32x4_trunc_sat_f64x2_zero(q[1]), 0, 1, 4, 5);
       wasm_v128_store(out.codes + i, c);
     }
-    if (kOutputs && out.dequantized) {
+    if (out.dequantized) {
       double* dq = static_cast<double*>(out.dequantized) + i;
       wasm_v128_store(dq, xh[0]);
       wasm_v128_store(dq + 2, xh[1]);
     }
-    if (kOutputs && out.clipped)
+    if (out.clipped)
       store_clipped4(out.clipped + i, wasm_i32x4_shuffle(clipped[0], clipped[1], 0, 2, 4, 6));
   });
   L.clip += static_cast<uint64_t>(wasm_i64x2_extract_lane(clip, 0) + wasm_i64x2_extract_lane(clip, 1));
   L.tie += static_cast<uint64_t>(wasm_i64x2_extract_lane(tie, 0) + wasm_i64x2_extract_lane(tie, 1));
 }
 
+// e as step_float computes it: the block re-scan for the largest error's index.
+inline float float_error(Rounding rule, float x, uint64_t gi, uint32_t key, const Consts<float>& c) {
+  return x - quantize_one(rule, x, gi, key, c).xhat;
+}
+
 // float32 samples in float32 arithmetic: the SIMD twin of quantize_scalar_float.
-template <Rounding R, bool kOutputs>
 QE_INLINE void quantize_simd_float(const float* x, size_t n, const KernelParams& p, uint32_t key,
                                      const SampleOutputs& out, FloatBlockSums& S) {
-  QuantizeF32x4<R> quantize(p, key);
+  QuantizeF32x4 quantize(p, key);
   v128_t part[kFloatSums], acc[kFloatSums][2];
   for (int k = 0; k < kFloatSums; ++k) part[k] = wasm_f32x4_splat(0.0f), acc[k][0] = acc[k][1] = wasm_f64x2_splat(0.0);
   v128_t block_max = wasm_f32x4_splat(-1.0f);
@@ -506,13 +502,13 @@ QE_INLINE void quantize_simd_float(const float* x, size_t n, const KernelParams&
         part[kXhat2] = wasm_f32x4_add(part[kXhat2], wasm_f32x4_mul(xhat, xhat));
         part[kXXhat] = wasm_f32x4_add(part[kXXhat], wasm_f32x4_mul(xf, xhat));
         block_max = wasm_f32x4_pmax(block_max, ae);
-        if (kOutputs && out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
-        if (kOutputs && out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
-        if (kOutputs && out.errors) {
+        if (out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
+        if (out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
+        if (out.errors) {
           wasm_v128_store(out.errors + i, wasm_f64x2_promote_low_f32x4(e));
           wasm_v128_store(out.errors + i + 2, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3)));
         }
-        if (kOutputs && out.clipped) store_clipped4(out.clipped + i, clipped);
+        if (out.clipped) store_clipped4(out.clipped + i, clipped);
       }
       if (block_end - b == kFloatBlock) {  // a full block: fold it (a partial one is the last; the tail goes on)
         for (int k = 0; k < kFloatSums; ++k) {
@@ -564,13 +560,13 @@ QE_INLINE void quantize_simd_float(const float* x, size_t n, const KernelParams&
     S.max_index = p.index_base + best_block;
     const size_t end = p.max_index ? std::min(body_end, best_block + kMaxBlock) : best_block;
     for (size_t i = best_block; i < end; ++i) {
-      if (std::fabs(float_error<R>(x[i], p.index_base + i, key, c)) == best) {
+      if (std::fabs(float_error(p.rounding, x[i], p.index_base + i, key, c)) == best) {
         S.max_index = p.index_base + i;
         break;
       }
     }
   }
-  for (size_t i = body_end; i < n; ++i) step_float<R>(x[i], i, p.index_base + i, key, c, out, S);
+  for (size_t i = body_end; i < n; ++i) step_float(p.rounding, x[i], i, p.index_base + i, key, c, out, S);
 }
 
 // min/max with wasm's pmin/pmax (single instructions that do not propagate NaN); a NaN or ±Inf
@@ -665,14 +661,13 @@ SampleScan scan_scalar(const In* x, size_t n) {
 }
 
 // The scalar twins over a whole run, in the kernels' signature.
-template <Rounding R, class A, class In>
+template <class A, class In>
 QE_INLINE void scalar_run(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out, LaneSums& L) {
-  quantize_scalar_range<R, A>(x, 0, n, p, key, out, L);
+  quantize_scalar_range<A>(x, 0, n, p, key, out, L);
 }
-template <Rounding R>
 QE_INLINE void scalar_float_run(const float* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                                 FloatBlockSums& S) {
-  quantize_scalar_float<R>(x, 0, n, p, key, out, S);
+  quantize_scalar_float(x, 0, n, p, key, out, S);
 }
 
 SampleOutputs outputs_at(const SampleOutputs& out, size_t offset, Arithmetic arithmetic) {
@@ -729,52 +724,27 @@ QE_NOINLINE bool runs(const RunSet<In>& r) {
   return true;
 }
 
-template <Rounding R, class In>
-bool quantize_dispatch_arith(const RunSet<In>& r, Kernel k) {
+// One loop per input type and arithmetic (the rounding rule and the outputs are run-time).
+template <class In>
+bool quantize_dispatch(const RunSet<In>& r, Kernel k) {
   [[maybe_unused]] const bool simd = use_simd(k);
-  // The SIMD loops come in two builds, so the sums-only one tests no output pointer per step.
-  [[maybe_unused]] const bool outputs = r.out.codes || r.out.dequantized || r.out.errors || r.out.clipped;
   const Arithmetic arithmetic = r.base.arithmetic;
   if constexpr (std::is_same_v<In, float>) {
     if (arithmetic == Arithmetic::Float32) {
 #ifdef __wasm_simd128__
-      if (simd)
-        return outputs ? runs<FloatBlockSums, float, quantize_simd_float<R, true>>(r)
-                       : runs<FloatBlockSums, float, quantize_simd_float<R, false>>(r);
+      if (simd) return runs<FloatBlockSums, float, quantize_simd_float>(r);
 #endif
-      return runs<FloatBlockSums, float, scalar_float_run<R>>(r);
+      return runs<FloatBlockSums, float, scalar_float_run>(r);
     }
   }
 #ifdef __wasm_simd128__
   if (simd) {
-    if (arithmetic == Arithmetic::Float32)
-      return outputs ? runs<LaneSums, In, quantize_simd_f32<R, true, In>>(r) : runs<LaneSums, In, quantize_simd_f32<R, false, In>>(r);
-    return outputs ? runs<LaneSums, In, quantize_simd_f64<R, true, In>>(r) : runs<LaneSums, In, quantize_simd_f64<R, false, In>>(r);
+    if (arithmetic == Arithmetic::Float32) return runs<LaneSums, In, quantize_simd_f32<In>>(r);
+    return runs<LaneSums, In, quantize_simd_f64<In>>(r);
   }
 #endif
-  if (arithmetic == Arithmetic::Float32) return runs<LaneSums, In, scalar_run<R, float, In>>(r);
-  return runs<LaneSums, In, scalar_run<R, double, In>>(r);
-}
-
-template <class In>
-bool quantize_dispatch(const RunSet<In>& r, Kernel k) {
-  switch (r.base.rounding) {
-    case Rounding::HalfEven:
-      return quantize_dispatch_arith<Rounding::HalfEven>(r, k);
-    case Rounding::HalfAway:
-      return quantize_dispatch_arith<Rounding::HalfAway>(r, k);
-    case Rounding::HalfUp:
-      return quantize_dispatch_arith<Rounding::HalfUp>(r, k);
-    case Rounding::Floor:
-      return quantize_dispatch_arith<Rounding::Floor>(r, k);
-    case Rounding::Ceil:
-      return quantize_dispatch_arith<Rounding::Ceil>(r, k);
-    case Rounding::TowardZero:
-      return quantize_dispatch_arith<Rounding::TowardZero>(r, k);
-    case Rounding::Stochastic:
-      return quantize_dispatch_arith<Rounding::Stochastic>(r, k);
-  }
-  return false;
+  if (arithmetic == Arithmetic::Float32) return runs<LaneSums, In, scalar_run<float, In>>(r);
+  return runs<LaneSums, In, scalar_run<double, In>>(r);
 }
 
 SampleScan scan_run(const float* x, size_t n, [[maybe_unused]] bool simd) {
