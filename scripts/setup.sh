@@ -79,7 +79,7 @@ export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 
 say "Building the WebAssembly core (build/wasm → web/src/wasm/)"
 [ -f build/wasm/build.ninja ] || emcmake cmake -S . -B build/wasm -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-if [ $all = 1 ]; then cmake --build build/wasm; else cmake --build build/wasm --target quant_wasm quant_wasm_scalar; fi
+if [ $all = 1 ]; then cmake --build build/wasm; else cmake --build build/wasm --target quant_wasm quant_wasm_scalar quant_wasm_core quant_wasm_core_scalar; fi
 
 say "Building the page (web/ → dist/)"
 [ -d node_modules/vite ] || die "node_modules is missing: run npm ci (or scripts/setup.sh without --build-only)"

@@ -4,13 +4,13 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <string>
 #include <tuple>
 
 #include "calibrate.h"
+#include "parse.h"
 #include "profiles.h"
 #include "rounding.h"
 
@@ -18,17 +18,7 @@ namespace qe {
 
 namespace {
 
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  // Shortest form that reads back the same value, as JS prints numbers.
-  for (int prec = 1; prec <= 17; ++prec) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.*g", prec, v);
-    if (std::strtod(b, nullptr) == v) return b;
-  }
-  return buf;
-}
+std::string num(double v) { return number_text(v); }
 
 Error err(std::string field, std::string message, int64_t index = -1) {
   return Error{std::move(field), index, std::move(message)};
@@ -293,10 +283,8 @@ std::optional<Error> allocate_outputs(Analysis& a, size_t n, Arithmetic arithmet
   const double need = static_cast<double>(n) * static_cast<double>(sizeof(int32_t) + deq + 2 * sizeof(double) + 1);
   void* probe = need < static_cast<double>(SIZE_MAX) ? std::malloc(static_cast<size_t>(need)) : nullptr;
   if (!probe) {
-    char gb[32];
-    std::snprintf(gb, sizeof gb, "%.1f", need / 1e9);
-    return err("values", "Not enough memory for the per-sample results of " + std::to_string(n) + " samples (about " + gb +
-                             " GB): use perSample: false for the metrics alone");
+    return err("values", "Not enough memory for the per-sample results of " + std::to_string(n) + " samples (about " +
+                             num(std::round(need / 1e8) / 10) + " GB): use perSample: false for the metrics alone");
   }
   std::free(probe);
   a.codes.resize(n);
@@ -459,6 +447,7 @@ std::optional<Error> validate_format(const QuantScheme& s) {
 template <class In>
 Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
   const QuantScheme& s = opt.scheme;
+  if (s.profile == Profile::Formula && s.format == NumberFormat::Int) return analyze_integer(x, n, opt);
   if (s.profile != Profile::Formula) {
     // The runtime's own rules for q_min, q_max and the zero point (profiles.h); the rest as usual.
     QuantScheme plain = s;
@@ -478,21 +467,28 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
     if (opt.per_sample) percentile_metrics(a, n);
     return a;
   }
+  // A float or block format.
   if (auto e = validate_scheme(s)) return *e;
-  if (s.format != NumberFormat::Int)
-    if (auto e = validate_format(s)) return *e;
+  if (auto e = validate_format(s)) return *e;
   if (n == 0) return err("values", "No samples: enter at least one value");
-  if (s.format != NumberFormat::Int) {
-    const double limit = s.arithmetic == Arithmetic::Float32 ? std::numeric_limits<float>::max() : kMaxMagnitude;
-    const SampleScan scan = scan_samples(x, n, opt.kernel);
-    if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)
-      if (auto e = bad_sample(x, n, limit)) return *e;
-    auto r = analyze_format(x, n, opt, scan);
-    if (auto* e = std::get_if<Error>(&r)) return *e;
-    Analysis a = std::get<Analysis>(std::move(r));
-    if (opt.per_sample) percentile_metrics(a, n);
-    return a;
-  }
+  const double limit = s.arithmetic == Arithmetic::Float32 ? std::numeric_limits<float>::max() : kMaxMagnitude;
+  const SampleScan scan = scan_samples(x, n, opt.kernel);
+  if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)
+    if (auto e = bad_sample(x, n, limit)) return *e;
+  auto r = analyze_format(x, n, opt, scan);
+  if (auto* e = std::get_if<Error>(&r)) return *e;
+  Analysis a = std::get<Analysis>(std::move(r));
+  if (opt.per_sample) percentile_metrics(a, n);
+  return a;
+}
+
+template <class In>
+Result<Analysis> analyze_integer(const In* x, size_t n, const AnalyzeOptions& opt) {
+  const QuantScheme& s = opt.scheme;
+  if (s.profile != Profile::Formula) return err("profile", "Runtime profiles are not in this build: analyze() takes them");
+  if (s.format != NumberFormat::Int) return err("format", "Float and block formats are not in this build: analyze() takes them");
+  if (auto e = validate_scheme(s)) return *e;
+  if (n == 0) return err("values", "No samples: enter at least one value");
   auto layout_result = layout_of(s, n);
   if (auto* e = std::get_if<Error>(&layout_result)) return *e;
   const Layout& layout = std::get<Layout>(layout_result);
@@ -634,5 +630,7 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
 
 template Result<Analysis> analyze<float>(const float*, size_t, const AnalyzeOptions&);
 template Result<Analysis> analyze<double>(const double*, size_t, const AnalyzeOptions&);
+template Result<Analysis> analyze_integer<float>(const float*, size_t, const AnalyzeOptions&);
+template Result<Analysis> analyze_integer<double>(const double*, size_t, const AnalyzeOptions&);
 
 }  // namespace qe

@@ -84,7 +84,14 @@ struct GroupGeometry {
 };
 Result<GroupGeometry> group_geometry(const QuantScheme& s, size_t n);
 
+// Every scheme: the integer formula (seed 004), float and block formats, runtime profiles.
 template <class In>
 Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt);
+
+// The integer formula alone (every calibration, granularity, rounding and arithmetic), as
+// analyze() computes it; a float format or a runtime profile is refused. What the web's small
+// first module links: the format and profile code stays out of it.
+template <class In>
+Result<Analysis> analyze_integer(const In* x, size_t n, const AnalyzeOptions& opt);
 
 }  // namespace qe

@@ -6,6 +6,7 @@
 // names the sample's 1-based position and its text.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -14,5 +15,10 @@
 namespace qe {
 
 Result<std::vector<double>> parse_values(std::string_view text);
+
+// A number for a message: the shortest text that reads back as exactly v, as printf's "%.Ng"
+// writes it for the smallest such N (1e+101, 0.1, -2.5e-07, 3). Exact decimal arithmetic and
+// fast_float, no printf or strtod (they would add their long double code to the web modules).
+std::string number_text(double v);
 
 }  // namespace qe

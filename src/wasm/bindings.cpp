@@ -1,6 +1,11 @@
 // All embind glue: options in as a value_object, results out as a small class whose arrays JS
 // copies before deleting it, errors as data ({ field, index, message }) that JS throws.
 // Nothing here computes.
+//
+// Built twice: the whole core (quant.wasm), and with QE_CORE_MODULE the small first module the
+// page loads (quant-core.wasm): the integer formula with every calibration, granularity and
+// rounding, metrics, charts and the value parser; float formats, runtime profiles, streaming and
+// tensor files are left out (web/src/quantizer.js sends those to the whole core).
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 #include <malloc.h>
@@ -55,6 +60,7 @@ struct JsOptions {
   bool reduceRange = false;
 };
 
+#ifndef QE_CORE_MODULE
 // A format's definition and, after an analysis, its counts.
 struct JsFormat {
   std::string name, label, specials, source;
@@ -88,6 +94,7 @@ JsFormat describe(qe::NumberFormat f, const qe::Minifloat& m) {
   return j;
 }
 
+#endif
 struct JsError {
   std::string field;
   double index = -1;
@@ -241,6 +248,7 @@ class AnalysisResult {
   val valueCounts() const { return view(charts.values.counts); }
   val errorCounts() const { return view(charts.errors.counts); }
   double groupCount() const { return static_cast<double>(a().groups.size()); }
+#ifndef QE_CORE_MODULE
   JsFormat format(const JsOptions& o) const {
     auto opts = from_js(o);
     const qe::QuantScheme& s = std::get<qe::AnalyzeOptions>(opts).scheme;
@@ -252,6 +260,7 @@ class AnalysisResult {
     j.subnormalCount = double(c.subnormal);
     return j;
   }
+#endif
   val blockScales() const { return view(a().block_scales); }
   val blockCodes() const { return view(a().block_codes); }
   JsCalibration calibration() const {
@@ -305,7 +314,11 @@ AnalysisResult* analyze(uintptr_t ptr, double count, bool float32, const JsOptio
   const auto n = static_cast<size_t>(count);
   const auto& a = std::get<qe::AnalyzeOptions>(opts);
   const auto run = [&](const auto* x) {
+#ifdef QE_CORE_MODULE
+    auto* r = new AnalysisResult(qe::analyze_integer(x, n, a));
+#else
     auto* r = new AnalysisResult(qe::analyze(x, n, a));
+#endif
     if (r->ok() && a.per_sample && (o.chartBuckets > 0 || o.histogramBins > 0)) {
       r->charts = qe::chart_data(x, n, std::get<qe::Analysis>(r->result()), static_cast<size_t>(std::max(0, o.chartBuckets)),
                                  static_cast<size_t>(std::max(0, o.histogramBins)), a.scheme.format == qe::NumberFormat::Int);
@@ -343,6 +356,7 @@ double heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
 
 }  // namespace
 
+#ifndef QE_CORE_MODULE
 // Every code's value of an element format (at most 2^16 codes), for the format explorer: a view
 // valid until the next call; JS copies it. Empty for formats that are not minifloats or are
 // refused (the error says why).
@@ -471,6 +485,7 @@ double tensor_header_bytes(std::string kind, uintptr_t ptr, double available, do
   return std::holds_alternative<uint64_t>(r) ? static_cast<double>(std::get<uint64_t>(r)) : 0;
 }
 
+#endif
 EMSCRIPTEN_BINDINGS(quant_core) {
   value_object<JsOptions>("Options")
       .field("bits", &JsOptions::bits)
@@ -548,6 +563,7 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("codeEntropyBits", &JsMetrics::codeEntropyBits)
       .field("mseRounding", &JsMetrics::mseRounding)
       .field("mseClipping", &JsMetrics::mseClipping);
+#ifndef QE_CORE_MODULE
   value_object<JsFormat>("Format")
       .field("name", &JsFormat::name)
       .field("label", &JsFormat::label)
@@ -567,6 +583,7 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("overflowCount", &JsFormat::overflowCount)
       .field("underflowCount", &JsFormat::underflowCount)
       .field("subnormalCount", &JsFormat::subnormalCount);
+#endif
   value_object<JsCalibration>("Calibration")
       .field("method", &JsCalibration::method)
       .field("rangeMin", &JsCalibration::rangeMin)
@@ -595,7 +612,9 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .function("histogramRanges", &AnalysisResult::histogramRanges)
       .function("calibration", &AnalysisResult::calibration)
       .function("groupCount", &AnalysisResult::groupCount)
+#ifndef QE_CORE_MODULE
       .function("format", &AnalysisResult::format)
+#endif
       .function("blockScales", &AnalysisResult::blockScales)
       .function("blockCodes", &AnalysisResult::blockCodes)
       .function("groupColumns", &AnalysisResult::groupColumns)
@@ -605,6 +624,7 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .function("ok", &ParseResult::ok)
       .function("error", &ParseResult::error)
       .function("values", &ParseResult::values);
+#ifndef QE_CORE_MODULE
   value_object<JsFormatTable>("FormatTable")
       .field("ok", &JsFormatTable::ok)
       .field("error", &JsFormatTable::error)
@@ -623,6 +643,7 @@ EMSCRIPTEN_BINDINGS(quant_core) {
   function("readTensorHeader", &read_tensor_header);
   function("tensorHeaderBytes", &tensor_header_bytes);
   function("formatValues", &format_values);
+#endif
   function("analyze", &analyze, allow_raw_pointers());
   function("parseValues", &parse_values, allow_raw_pointers());
   function("heapInUse", &heap_in_use);

@@ -2,6 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -61,4 +66,40 @@ TEST_CASE("a long token is cut at a character boundary") {
   const std::string text = "1 " + std::string(23, 'a') + "éééé";
   const std::string msg = parse_error(text).message;
   CHECK(msg == "Sample 2: \"" + std::string(23, 'a') + "…\" is not a number");
+}
+
+namespace {
+// The reference number_text replaces: the smallest N whose "%.Ng" reads back as v.
+std::string printf_shortest(double v) {
+  char b[64];
+  for (int p = 1; p <= 17; ++p) {
+    std::snprintf(b, sizeof b, "%.*g", p, v);
+    if (std::strtod(b, nullptr) == v) return b;
+  }
+  return b;
+}
+}  // namespace
+
+TEST_CASE("number_text writes what printf's shortest %g writes") {
+  const std::vector<double> fixed = {1e101, -1e101, 0.1, 1.0 / 3, 2.5e-7, -2.5e-7, 3, 100, 1234567, 12345678901234567.0, 1e-4,
+                                     9.9999e-5, 123456, 1e16, 1e21, 0.5, 255.0 / 3, 1.7976931348623157e308, 5e-324,
+                                     2.2250738585072014e-308, 9.5, 99.5, 0.000123, 1e100, 3.4028234663852886e38, -0.92};
+  for (double v : fixed) CHECK_MESSAGE(number_text(v) == printf_shortest(v), v);
+  CHECK(number_text(0.0) == "0");
+  CHECK(number_text(-0.0) == "-0");
+  // Random bit patterns (every exponent) and random small decimals.
+  uint64_t s = 0x9e3779b97f4a7c15u;
+  const auto next = [&s] {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    return s;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    double v;
+    const uint64_t bits = next();
+    std::memcpy(&v, &bits, sizeof v);
+    if (!std::isfinite(v)) continue;
+    REQUIRE_MESSAGE(number_text(v) == printf_shortest(v), v);
+    const double d = static_cast<double>(static_cast<int64_t>(next() % 2000001) - 1000000) / 1000;
+    REQUIRE_MESSAGE(number_text(d) == printf_shortest(d), d);
+  }
 }

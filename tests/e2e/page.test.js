@@ -33,8 +33,9 @@ after(async () => {
   assert.deepEqual(consoleProblems, [], 'no console error, page error or CSP violation in any test');
 });
 
-async function openPage({ width = 1280, query = '', colorScheme = 'light' } = {}) {
+async function openPage({ width = 1280, query = '', colorScheme = 'light', onRequest = null } = {}) {
   const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true, colorScheme });
+  if (onRequest) context.on('request', onRequest);
   const page = await context.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) consoleProblems.push(m.text());
@@ -169,8 +170,8 @@ describe('the calculator page', () => {
     assert.ok(Object.keys(a).length > 20);
     assert.deepEqual(b, a);
     assert.match(slow.url(), /wasm=scalar/); // kept when the state is written to the URL
-    // Only the build chosen is fetched by the page.
-    assert.ok(wasm.length > 0 && wasm.every((name) => name.startsWith('quant-scalar-')), wasm.join(', '));
+    // Only the build chosen is fetched by the page (the first module's: integer formats).
+    assert.ok(wasm.length > 0 && wasm.every((name) => name.startsWith('quant-core-scalar-')), wasm.join(', '));
     await fast.context().close();
     await slow.context().close();
   });
@@ -405,7 +406,10 @@ describe('the calculator page', () => {
   });
 
   test('float and block formats: the API\'s numbers, the format\'s limits, the CSV, and bad custom fields', async () => {
-    const page = await openPage();
+    // The page starts with the small first module; a float format brings the whole core, once.
+    const wasm = [];
+    const page = await openPage({ onRequest: (r) => r.url().endsWith('.wasm') && !r.serviceWorker() && wasm.push(r.url().split('/').pop()) });
+    assert.deepEqual(wasm.map((name) => name.replace(/-[\w-]{8}\.wasm$/, '')), ['quant-core'], 'the first result needs only the first module');
     await page.getByLabel('Sample values', { exact: true }).fill(reference_laplace());
     await page.getByLabel('Format', { exact: true }).selectOption('fp8-e4m3');
     await page.locator('#format-info:not(:empty)').waitFor();
@@ -418,6 +422,7 @@ describe('the calculator page', () => {
     const api = qz.analyze(x, { format: 'fp8-e4m3', formatScale: 'amax' });
     const shown = await metricValues(page);
     assert.equal(shown.format, 'fp8-e4m3');
+    assert.deepEqual(wasm.map((name) => name.replace(/-[\w-]{8}\.wasm$/, '')), ['quant-core', 'quant']);
     assert.equal(Number(shown.tensorScale), api.format.tensorScale);
     assert.equal(Number(shown.overflowCount), api.format.overflowCount);
     assert.equal(Number(shown.subnormalCount), api.format.subnormalCount);

@@ -1,16 +1,19 @@
 // The scalar build (for engines without wasm SIMD) gives the SIMD build's results bit for bit:
-// codes, x̂, errors, every metric and parameter, for every kind of analysis.
+// codes, x̂, errors, every metric and parameter, for every kind of analysis. So does the small
+// first module (both its builds) for everything it does, and it refuses the rest by name.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 
-import { createQuantizer, simdSupported } from '../../web/src/quantizer.js';
+import { createQuantizer, needsFullModule, QuantizerError, simdSupported } from '../../web/src/quantizer.js';
 import { ggufBytes, safetensorsBytes } from './tensor-files.js';
 
-let simd, scalar;
+let simd, scalar, core, coreScalar;
 before(async () => {
   simd = await createQuantizer();
   scalar = await createQuantizer({ simd: false });
+  core = await createQuantizer({ module: 'core' });
+  coreScalar = await createQuantizer({ module: 'core', simd: false });
 });
 
 // Heavy tails, exact ties at half steps, zeros and a few large values; float32 and float64.
@@ -37,9 +40,15 @@ test('the engine is asked, and each quantizer says which build runs', () => {
   assert.equal(scalar.simd, false);
 });
 
-test('one JS glue serves both builds: the two link outputs differ only in the .wasm they name', () => {
+test('one JS glue serves both builds of a module: the two link outputs differ only in the .wasm they name', () => {
   const glue = (name) => readFileSync(new URL(`../../web/src/wasm/${name}.js`, import.meta.url), 'utf8').replaceAll(`${name}.wasm`, 'X.wasm');
   assert.equal(glue('quant-scalar'), glue('quant'));
+  assert.equal(glue('quant-core-scalar'), glue('quant-core'));
+});
+
+test('each quantizer says which module and build it runs', async () => {
+  assert.deepEqual([simd, scalar, core, coreScalar].map((q) => [q.module, q.simd]), [['full', true], ['full', false], ['core', true], ['core', false]]);
+  await assert.rejects(createQuantizer({ module: 'lite' }), { field: 'module', message: /Unknown module "lite"/ });
 });
 
 test('an engine that does not validate the SIMD probe gets the scalar build', async () => {
@@ -53,7 +62,7 @@ test('an engine that does not validate the SIMD probe gets the scalar build', as
   }
 });
 
-test('every kind of analysis: the same numbers from both builds', () => {
+function analysisCases() {
   const cases = [];
   for (const rounding of ['half-even', 'half-away', 'half-up', 'floor', 'ceil', 'toward-zero', 'stochastic']) {
     for (const arithmetic of ['float64', 'float32']) cases.push({ bits: 6, mode: 'asymmetric', rounding, arithmetic, seed: 9 });
@@ -64,7 +73,11 @@ test('every kind of analysis: the same numbers from both builds', () => {
     { format: 'fp8-e4m3' }, { format: 'fp8-e5m2', formatScale: 'amax' }, { format: 'bf16' }, { format: 'fp4-e2m1', formatScale: 'amax' },
     { format: 'mxfp4' }, { format: 'mxint8' }, { format: 'nvfp4' }, { format: 'nf4' },
     { profile: 'pytorch', mode: 'asymmetric', dtype: 'uint8' }, { profile: 'onnx', dtype: 'int8' });
-  for (const options of cases) {
+  return cases;
+}
+
+test('every kind of analysis: the same numbers from both builds', () => {
+  for (const options of analysisCases()) {
     for (const x of [x32, x64]) {
       const values = options.shape ? x.subarray(0, options.shape.reduce((a, b) => a * b, 1)) : x;
       const what = `${JSON.stringify(options)} on ${x.constructor.name}`;
@@ -94,4 +107,37 @@ test('compare, bit sweeps, streams and file headers: the same from both builds',
   assert.deepEqual(scalar.tensorHeader('safetensors', st, st.length), simd.tensorHeader('safetensors', st, st.length));
   const gguf = ggufBytes();
   assert.deepEqual(scalar.tensorHeader('gguf', gguf, gguf.length), simd.tensorHeader('gguf', gguf, gguf.length));
+});
+
+test('the first module gives the whole core\'s numbers bit for bit, in both builds, for every integer analysis', () => {
+  const integer = analysisCases().filter((o) => !needsFullModule(o));
+  assert.ok(integer.length >= 20);
+  for (const options of integer) {
+    for (const x of [x32, x64]) {
+      const values = options.shape ? x.subarray(0, options.shape.reduce((a, b) => a * b, 1)) : x;
+      const what = `${JSON.stringify(options)} on ${x.constructor.name}`;
+      const want = plain(simd.analyze(values, { ...options, chartBuckets: 64, histogramBins: 33 }));
+      assert.deepEqual(plain(core.analyze(values, { ...options, chartBuckets: 64, histogramBins: 33 })), want, what);
+      assert.deepEqual(plain(coreScalar.analyze(values, { ...options, chartBuckets: 64, histogramBins: 33 })), want, what);
+    }
+  }
+  const list = [{ bits: 8 }, { bits: 4, calibration: 'mse' }, { granularity: 'group', groupSize: 7, shape: [5715, 7] }];
+  assert.deepEqual(core.compare(x64.subarray(0, 40005), list).map(plain), simd.compare(x64.subarray(0, 40005), list).map(plain));
+  assert.deepEqual(core.sweepBits(x32).map(plain), simd.sweepBits(x32).map(plain));
+  assert.deepEqual(core.stochasticTrials(x32, { bits: 4 }, { trials: 5 }), simd.stochasticTrials(x32, { bits: 4 }, { trials: 5 }));
+  assert.deepEqual(core.parseValues('-1.25, 8, 1e-310, 0.1'), simd.parseValues('-1.25, 8, 1e-310, 0.1'));
+});
+
+test('the first module refuses what only the whole core does, naming the option', () => {
+  const refused = (fn, field) => assert.throws(fn, (e) => e instanceof QuantizerError && e.field === field && /whole core/.test(e.message));
+  refused(() => core.analyze(x32, { format: 'fp8-e4m3' }), 'format');
+  refused(() => core.analyze(x32, { profile: 'pytorch' }), 'profile');
+  refused(() => core.compare(x32, [{ bits: 8 }, { format: 'nf4' }]), 'format');
+  refused(() => core.describeFormat({ format: 'fp8-e4m3' }), 'format');
+  refused(() => core.tensorHeader('npy', new Uint8Array(16), 16), 'file');
+  refused(() => core.stream({ bits: 8 }), 'values');
+  assert.equal(needsFullModule({ bits: 4, calibration: 'mse' }), false);
+  assert.equal(needsFullModule({ format: 'bf16' }), true);
+  assert.equal(needsFullModule({ profile: 'onnx' }), true);
+  assert.equal(needsFullModule(undefined), false);
 });

@@ -8,7 +8,6 @@
 // Bad input throws a QuantizerError whose `field` names the option ("bits", "range.min",
 // "values", …) and whose `index` is the 0-based sample index where there is one.
 
-import createQuantModule from './wasm/quant.js';
 
 /** The options and their defaults: the same names in the API, the page, the URL and the CSV. */
 export const DEFAULT_OPTIONS = Object.freeze({
@@ -75,13 +74,28 @@ export function simdSupported() {
   return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
 }
 
+// The modules (CMakeLists.txt): the whole core, and the small first module the page starts with
+// (the integer formula with every calibration, granularity, rounding and arithmetic, metrics,
+// charts and the value parser). Each in a SIMD and a scalar build that share one JS glue; the
+// glue is imported only when its module is asked for, so a bundle fetches what it uses.
+const MODULES = {
+  full: { glue: () => import('./wasm/quant.js'), files: { simd: 'quant', scalar: 'quant-scalar' } },
+  core: { glue: () => import('./wasm/quant-core.js'), files: { simd: 'quant-core', scalar: 'quant-core-scalar' } },
+};
+const URL_KEYS = { full: { simd: 'simd', scalar: 'scalar' }, core: { simd: 'coreSimd', scalar: 'coreScalar' } };
+
 /**
  * The quantizer: the SIMD build where the engine has wasm SIMD, else the scalar build (the same
- * results; `qz.simd` says which runs). `simd: false` forces the scalar build. The two builds share
- * one JS glue (they differ only in the .wasm it loads); `wasmBinary` supplies the chosen build's
- * bytes, `wasmUrls: { simd, scalar }` where to fetch them (default: beside this module).
+ * results; `qz.simd` says which runs). `simd: false` forces the scalar build. `module: 'core'`
+ * loads the small first module instead of the whole core (`qz.module` says which): the integer
+ * formula alone, where float formats, runtime profiles, tensor headers and streams throw a
+ * QuantizerError that says so. `wasmBinary` supplies the chosen build's bytes, `wasmUrls:
+ * { simd, scalar, coreSimd, coreScalar }` where to fetch them (default: beside this module).
  */
-export async function createQuantizer({ wasmBinary, simd = simdSupported(), wasmUrls } = {}) {
+export async function createQuantizer({ wasmBinary, simd = simdSupported(), wasmUrls, module = 'full' } = {}) {
+  if (!(module in MODULES)) fail(`Unknown module "${module}" (use full or core)`, 'module');
+  const build = simd ? 'simd' : 'scalar';
+  const file = `${MODULES[module].files[build]}.wasm`;
   const moduleArgs = {};
   if (wasmBinary) {
     moduleArgs.wasmBinary = wasmBinary;
@@ -89,13 +103,24 @@ export async function createQuantizer({ wasmBinary, simd = simdSupported(), wasm
     const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
     // (Through a variable: bundlers would otherwise turn this node-only path into assets.)
     const here = import.meta.url;
-    moduleArgs.wasmBinary = await readFile(new URL(`./wasm/${simd ? 'quant' : 'quant-scalar'}.wasm`, here));
+    moduleArgs.wasmBinary = await readFile(new URL(`./wasm/${file}`, here));
   } else {
     // Only the build chosen is fetched.
-    const url = wasmUrls?.[simd ? 'simd' : 'scalar'] ?? (simd ? new URL('./wasm/quant.wasm', import.meta.url) : new URL('./wasm/quant-scalar.wasm', import.meta.url)).href;
+    const url = wasmUrls?.[URL_KEYS[module][build]] ?? wasmUrl(file);
     moduleArgs.locateFile = () => url;
   }
-  return new Quantizer(await createQuantModule(moduleArgs));
+  const { default: createQuantModule } = await MODULES[module].glue();
+  return new Quantizer(await createQuantModule(moduleArgs), module);
+}
+
+// Written out so that bundlers see each file (and copy it).
+function wasmUrl(file) {
+  switch (file) {
+    case 'quant.wasm': return new URL('./wasm/quant.wasm', import.meta.url).href;
+    case 'quant-scalar.wasm': return new URL('./wasm/quant-scalar.wasm', import.meta.url).href;
+    case 'quant-core.wasm': return new URL('./wasm/quant-core.wasm', import.meta.url).href;
+    default: return new URL('./wasm/quant-core-scalar.wasm', import.meta.url).href;
+  }
 }
 
 function fail(message, field, index = null) {
@@ -349,13 +374,30 @@ function resultOf(r, o, core, samples, keep) {
   };
 }
 
+/** Whether options need the whole core: a float or block format, or a runtime profile. */
+export function needsFullModule(options) {
+  return (options?.format ?? 'int') !== 'int' || (options?.profile ?? 'formula') !== 'formula';
+}
+
+// In the first module: the error that says `what` needs the whole core.
+function notInCore(module, what, field) {
+  if (module === 'core') fail(`${what} are in the whole core, not the first module: createQuantizer({ module: 'full' })`, field);
+}
+
+function checkModule(module, o) {
+  if (o.format !== 'int') notInCore(module, 'Float and block formats', 'format');
+  if (o.profile !== 'formula') notInCore(module, 'Runtime profiles', 'profile');
+}
+
 class Quantizer {
   #mod;
 
-  constructor(mod) {
+  constructor(mod, module) {
     this.#mod = mod;
     /** Whether this build runs the wasm_simd128 kernels. */
     this.simd = mod.simdAvailable();
+    /** 'full' (the whole core) or 'core' (the small first module). */
+    this.module = module;
   }
 
   /** Pasted text → Float64Array, exactly as typed. Throws a QuantizerError naming the sample. */
@@ -419,7 +461,7 @@ class Quantizer {
    * sweeps). Call `.delete()` when done.
    */
   load(values) {
-    return new Samples(this.#mod, toSamples(values));
+    return new Samples(this.#mod, toSamples(values), this.module);
   }
 
   /**
@@ -428,6 +470,7 @@ class Quantizer {
    * 2^16 codes, `values`: every code's value (a Float64Array indexed by code; NaN for NaN codes).
    */
   describeFormat(options) {
+    notInCore(this.module, 'Format definitions', 'format');
     const o = normalizeOptions(options);
     const d = this.#mod.describeFormat(toCoreOptions(o));
     if (!d.ok) throw fromCoreError(d.error);
@@ -443,6 +486,7 @@ class Quantizer {
    */
   tensorHeader(kind, bytes, fileSize) {
     if (kind !== 'npy' && kind !== 'safetensors' && kind !== 'gguf') fail(`Unknown tensor file kind "${kind}"`, 'file');
+    notInCore(this.module, 'Tensor file readers', 'file');
     const ptr = this.#mod._malloc(Math.max(1, bytes.length));
     try {
       this.#mod.HEAPU8.set(bytes, ptr);
@@ -470,6 +514,7 @@ class Quantizer {
    * equals analyze() of the whole tensor with perSample: false (sums to about 1e-15 relative).
    */
   stream(options) {
+    notInCore(this.module, 'Streamed analyses', 'values');
     return new TensorStream(this.#mod, normalizeOptions(options));
   }
 
@@ -558,9 +603,11 @@ class TensorStream {
 class Samples {
   #mod;
   #ptr;
+  #module;
 
-  constructor(mod, x) {
+  constructor(mod, x, module) {
     this.#mod = mod;
+    this.#module = module;
     this.length = x.length;
     this.float32 = x instanceof Float32Array;
     this.#ptr = mod._malloc(Math.max(1, x.byteLength));
@@ -625,6 +672,7 @@ class Samples {
   // arrays: whether the per-sample arrays and charts are copied out (the metrics are the same).
   #run(o, arrays) {
     if (this.#ptr === 0) fail('These samples were deleted', 'values');
+    checkModule(this.#module, o);
     const core = toCoreOptions(o);
     const r = this.#mod.analyze(this.#ptr, this.length, this.float32, core);
     try {

@@ -5,14 +5,24 @@
 // { id, compared: [result | { error }] }, or { id, error: { field, index, message } }. The page
 // cancels by terminating the worker.
 import { explore, exploreFormats } from './app/explore.js';
-import { createQuantizer, QuantizerError } from './quantizer.js';
+import { createQuantizer, needsFullModule, QuantizerError } from './quantizer.js';
 import { csvColumn, indexTensorFile, rawTensor, readTensor, readTensorRange } from './tensorfile.js';
 
-// The quantizer, made on first use: { setup: { simd, wasmUrls } } before any work passes
-// createQuantizer's settings (a forced build, where the .wasm files are).
+// The quantizers, made on first use: { setup: { simd, wasmUrls, module } } before any work passes
+// createQuantizer's settings (a forced build, where the .wasm files are; module 'full': the whole
+// core from the start). Integer calculations run in the small first module until something needs
+// the whole core (a float format, a runtime profile, a format's definition, a tensor file); the
+// whole core is loaded then and serves everything after (the first module is let go).
 let setup = {};
-let quantizer = null;
-const ready = () => (quantizer ??= createQuantizer(setup));
+let core = null;
+let full = null;
+const ready = (needsFull = false) => {
+  if (needsFull || full || setup.module === 'full') {
+    core = null;
+    return (full ??= createQuantizer({ ...setup, module: 'full' }));
+  }
+  return (core ??= createQuantizer({ ...setup, module: 'core' }));
+};
 let latest = 0; // the newest calculation: older what-if studies stop when it changes
 
 self.onmessage = async ({ data: { id, text, options, compare, describe, file, open, source, limit, whole, ...rest } }) => {
@@ -24,7 +34,7 @@ self.onmessage = async ({ data: { id, text, options, compare, describe, file, op
   if (file) return runReport(id, file, options, source);
   if (describe) {
     // A format's definition and values for the form; answered between calculations' steps.
-    const qz = await ready();
+    const qz = await ready(true);
     try {
       self.postMessage({ id, described: qz.describeFormat(describe) });
     } catch (e) {
@@ -34,7 +44,7 @@ self.onmessage = async ({ data: { id, text, options, compare, describe, file, op
   }
   latest = id;
   try {
-    const qz = await ready();
+    const qz = await ready(compare ? compare.some(needsFullModule) : needsFullModule(options));
     if (compare) return runCompare(qz, id, text, compare);
     self.postMessage({ id, phase: 'Reading the samples' });
     const values = qz.parseValues(text);
@@ -126,7 +136,7 @@ const valuesOf = (qz, file, t) => (t.values ? Promise.resolve(t.values) : readTe
 
 async function runReport(id, file, options, source) {
   try {
-    const qz = await ready();
+    const qz = await ready(true);
     const tensors = await tensorsOf(qz, file, source);
     const total = tensors.reduce((a, t) => a + (t.skipped ? 0 : t.bytes), 0);
     const started = performance.now();
@@ -169,7 +179,7 @@ async function runReport(id, file, options, source) {
 // also { options, range, maxAbsError } to quantize every chunk with the tensor's range.
 async function sendTensor(id, file, name, source, limit = Infinity, whole = null) {
   try {
-    const qz = await ready();
+    const qz = await ready(true);
     const t = (await tensorsOf(qz, file, source)).find((k) => k.name === name);
     if (!t) throw new QuantizerError(`${file.name} has no tensor "${name}"`, 'file');
     if (t.count <= limit || t.values) {

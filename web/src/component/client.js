@@ -7,7 +7,12 @@ const waiting = new Map();
 
 // The wasm files, named here so that a bundler that takes this module copies them (the worker
 // file is opaque to it): the worker is told where they are.
-const WASM_URLS = { simd: new URL('../wasm/quant.wasm', import.meta.url).href, scalar: new URL('../wasm/quant-scalar.wasm', import.meta.url).href };
+const WASM_URLS = {
+  simd: new URL('../wasm/quant.wasm', import.meta.url).href,
+  scalar: new URL('../wasm/quant-scalar.wasm', import.meta.url).href,
+  coreSimd: new URL('../wasm/quant-core.wasm', import.meta.url).href,
+  coreScalar: new URL('../wasm/quant-core-scalar.wasm', import.meta.url).href,
+};
 
 function spawn() {
   worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module' });
