@@ -1,12 +1,10 @@
 #include "parse.h"
 
-#include <fast_float/fast_float.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
-#include <system_error>
 #include <vector>
 
 namespace qe {
@@ -24,9 +22,53 @@ std::string shown(std::string_view token) {
   return "\"" + std::string(token.substr(0, cut)) + "…\"";
 }
 
+// Unsigned integers of any size: little-endian 32-bit limbs, exact, for the slow paths of reading
+// and writing decimals (they run only where double arithmetic alone cannot be exact).
+using Big = std::vector<uint32_t>;
+
+void times(Big& n, uint32_t f, uint32_t add = 0) {
+  uint64_t carry = add;
+  for (uint32_t& limb : n) {
+    const uint64_t t = uint64_t{limb} * f + carry;
+    limb = static_cast<uint32_t>(t);
+    carry = t >> 32;
+  }
+  if (carry) n.push_back(static_cast<uint32_t>(carry));
+}
+
+void times_pow5(Big& n, int k) {
+  for (; k >= 13; k -= 13) times(n, 1220703125u);  // 5^13
+  uint32_t f = 1;
+  while (k-- > 0) f *= 5;
+  times(n, f);
+}
+
+void shift_left(Big& n, int bits) {
+  n.insert(n.begin(), static_cast<size_t>(bits / 32), 0u);
+  if (bits % 32 == 0) return;
+  uint32_t carry = 0;
+  for (uint32_t& limb : n) {
+    const uint32_t next = limb >> (32 - bits % 32);
+    limb = (limb << (bits % 32)) | carry;
+    carry = next;
+  }
+  if (carry) n.push_back(carry);
+}
+
+int compare(Big a, Big b) {
+  while (a.size() > 1 && a.back() == 0) a.pop_back();
+  while (b.size() > 1 && b.back() == 0) b.pop_back();
+  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  for (size_t i = a.size(); i-- > 0;)
+    if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+  return 0;
+}
+
+Big big(uint64_t v) { return Big{static_cast<uint32_t>(v), static_cast<uint32_t>(v >> 32)}; }
+
 // |v| in decimal, exactly: digits d1 d2 … (d1 ≠ 0) and the exponent e of v = d1.d2… × 10^e.
-// v = m·2^k with m a 53-bit integer: for k ≥ 0 the integer m·2^k, for k < 0 m·5^−k·10^k; the
-// integer is a little-endian array of 32-bit limbs, its digits read off by division by 10^9.
+// v = m·2^k with m a 53-bit integer: for k ≥ 0 the integer m·2^k, for k < 0 m·5^−k·10^k; its
+// digits are read off by division by 10^9.
 struct Decimal {
   std::string digits;
   int exponent = 0;
@@ -38,18 +80,9 @@ Decimal exact_decimal(double v) {
   auto m = static_cast<uint64_t>(std::ldexp(frac, 53));
   int k = e2 - 53;
   while ((m & 1) == 0) m >>= 1, ++k;
-  std::vector<uint32_t> n{static_cast<uint32_t>(m), static_cast<uint32_t>(m >> 32)};
-  const auto times = [&n](uint32_t f) {
-    uint64_t carry = 0;
-    for (uint32_t& limb : n) {
-      const uint64_t t = uint64_t{limb} * f + carry;
-      limb = static_cast<uint32_t>(t);
-      carry = t >> 32;
-    }
-    if (carry) n.push_back(static_cast<uint32_t>(carry));
-  };
-  for (int i = 0; i < k; ++i) times(2);
-  for (int i = 0; i < -k; ++i) times(5);
+  Big n = big(m);
+  if (k > 0) shift_left(n, k);
+  if (k < 0) times_pow5(n, -k);
   std::string backwards;  // least significant digit first
   while (n.size() > 1 || n[0] != 0) {
     uint64_t rem = 0;
@@ -116,7 +149,209 @@ std::string g_style(const Decimal& d, bool negative) {
   return out;
 }
 
+// ---- Reading a decimal: the double nearest to it, ties to even -----------------------------
+//
+// value = D·10^E, D the significant digits as an integer (at most 768 kept; any nonzero digit
+// beyond adds a sticky 1, which decides the same way the lost digits would). Three ways, each
+// exact: D < 2^53 and |E| ≤ 22, one IEEE multiplication or division of exact doubles; D < 2^64
+// and |E| ≤ 27, 128-bit integer arithmetic rounded once; otherwise a close double stepped up or
+// down while exact comparisons with the midpoints to its neighbours say it is not the nearest.
+
+__extension__ typedef unsigned __int128 U128;  // GCC and Clang (wasm32 too): 64×64-bit products, 128/64 division
+
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+int bit_length(U128 v) {
+  int n = 0;
+  while (v) v >>= 1, ++n;
+  return n;
+}
+
+// q·2^e2 rounded to 53 bits, half to even; `sticky`: something nonzero lies below q's last bit.
+double round_scaled(U128 q, int e2, bool sticky) {
+  const int shift = bit_length(q) - 53;
+  if (shift <= 0) return std::ldexp(static_cast<double>(static_cast<uint64_t>(q)), e2);  // exact
+  const U128 one = 1, rest = q & ((one << shift) - 1), half = one << (shift - 1);
+  auto m = static_cast<uint64_t>(q >> shift);
+  if (rest > half || (rest == half && (sticky || (m & 1)))) ++m;  // 2^53 after the carry is still exact
+  return std::ldexp(static_cast<double>(m), e2 + shift);
+}
+
+// (hi·2^64 + lo) / d for hi < d: the 64-bit quotient and the remainder, by Knuth's algorithm D
+// on 32-bit digits (Hacker's Delight, divlu) in the 64-bit arithmetic wasm has natively.
+uint64_t divide(uint64_t hi, uint64_t lo, uint64_t d, uint64_t& rem) {
+  constexpr uint64_t b = uint64_t{1} << 32;
+  const int s = __builtin_clzll(d);
+  d <<= s;
+  const uint64_t vn1 = d >> 32, vn0 = d & 0xffffffff;
+  const uint64_t un32 = (hi << s) | (s ? lo >> (64 - s) : 0), un10 = lo << s;
+  const uint64_t un1 = un10 >> 32, un0 = un10 & 0xffffffff;
+  uint64_t q1 = un32 / vn1, rhat = un32 - q1 * vn1;
+  while (q1 >= b || q1 * vn0 > b * rhat + un1) {
+    --q1, rhat += vn1;
+    if (rhat >= b) break;
+  }
+  const uint64_t un21 = un32 * b + un1 - q1 * d;
+  uint64_t q0 = un21 / vn1;
+  rhat = un21 - q0 * vn1;
+  while (q0 >= b || q0 * vn0 > b * rhat + un0) {
+    --q0, rhat += vn1;
+    if (rhat >= b) break;
+  }
+  rem = (un21 * b + un0 - q0 * d) >> s;
+  return q1 * b + q0;
+}
+
+// The midpoint between c (finite, ≥ 0) and the next double up, as M·2^F; `odd`: c's last bit.
+void upper_midpoint(double c, uint64_t& m, int& f, bool& odd) {
+  if (c == 0) {
+    m = 1, f = -1075, odd = false;
+    return;
+  }
+  int e = 0;
+  const double frac = std::frexp(c, &e);
+  auto mc = static_cast<uint64_t>(std::ldexp(frac, 53));
+  int ec = e - 53;
+  if (ec < -1074) mc >>= (-1074 - ec), ec = -1074;  // subnormal: a multiple of 2^-1074
+  m = 2 * mc + 1, f = ec - 1, odd = (mc & 1) != 0;
+}
+
+// Sign of D·10^E − M·2^F, exactly.
+int compare_with(const Big& d, int e10, uint64_t m, int f) {
+  Big a = d, b = big(m);
+  if (e10 >= 0) times_pow5(a, e10);
+  else times_pow5(b, -e10);
+  if (e10 > f) shift_left(a, e10 - f);
+  else shift_left(b, f - e10);
+  return compare(std::move(a), std::move(b));
+}
+
+double nearest_slow(std::string_view digits, int e10) {
+  // A start within a few units in the last place: the first 19 digits, scaled by exact powers.
+  const size_t n19 = std::min<size_t>(digits.size(), 19);
+  uint64_t d19 = 0;
+  for (size_t i = 0; i < n19; ++i) d19 = d19 * 10 + static_cast<uint64_t>(digits[i] - '0');
+  int e = e10 + static_cast<int>(digits.size() - n19);
+  double c = static_cast<double>(d19);
+  for (; e > 22; e -= 22) c *= 1e22;
+  for (; e < -22; e += 22) c /= 1e22;
+  c = e >= 0 ? c * kPow10[e] : c / kPow10[-e];
+  if (std::isinf(c)) c = std::numeric_limits<double>::max();
+  Big d;
+  d.push_back(0);
+  for (char ch : digits) times(d, 10, static_cast<uint32_t>(ch - '0'));
+  for (int step = 0; step < 4096; ++step) {
+    uint64_t m = 0;
+    int f = 0;
+    bool odd = false;
+    upper_midpoint(c, m, f, odd);
+    const int up = compare_with(d, e10, m, f);
+    if (up > 0 || (up == 0 && odd)) {
+      c = std::nextafter(c, std::numeric_limits<double>::infinity());
+      if (std::isinf(c)) return c;
+      continue;
+    }
+    if (c > 0) {
+      const double below = std::nextafter(c, 0.0);
+      upper_midpoint(below, m, f, odd);
+      const int down = compare_with(d, e10, m, f);
+      if (down < 0 || (down == 0 && !odd)) {
+        c = below;
+        continue;
+      }
+    }
+    break;
+  }
+  return c;
+}
+
+bool equals_lower(std::string_view s, const char* word) {
+  size_t i = 0;
+  for (; word[i]; ++i)
+    if (i >= s.size() || (s[i] | 0x20) != word[i]) return false;
+  return i == s.size();
+}
+
 }  // namespace
+
+bool read_double(std::string_view s, double& out) {
+  const bool negative = !s.empty() && s[0] == '-';
+  if (negative) s.remove_prefix(1);
+  const double sign = negative ? -1.0 : 1.0;
+  // inf, infinity, nan and nan(letters, digits, _), in any case.
+  if (equals_lower(s, "inf") || equals_lower(s, "infinity")) return out = sign * std::numeric_limits<double>::infinity(), true;
+  if (s.size() >= 3 && equals_lower(s.substr(0, 3), "nan")) {
+    std::string_view rest = s.substr(3);
+    if (!rest.empty()) {
+      if (rest.front() != '(' || rest.back() != ')' || rest.size() < 2) return false;
+      for (char ch : rest.substr(1, rest.size() - 2))
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') return false;
+    }
+    return out = std::numeric_limits<double>::quiet_NaN(), true;
+  }
+  constexpr size_t kMaxDigits = 768;
+  char digits[kMaxDigits + 1];  // the significant digits, without leading zeros
+  size_t n = 0;
+  int e10 = 0;
+  bool any_digit = false, lost_nonzero = false;
+  size_t i = 0;
+  const auto is_digit = [&](size_t at) { return at < s.size() && s[at] >= '0' && s[at] <= '9'; };
+  for (; is_digit(i); ++i) {
+    any_digit = true;
+    if (n == 0 && s[i] == '0') continue;
+    if (n < kMaxDigits) digits[n++] = s[i];
+    else ++e10, lost_nonzero |= s[i] != '0';
+  }
+  if (i < s.size() && s[i] == '.') {
+    for (++i; is_digit(i); ++i) {
+      any_digit = true;
+      if (n == 0 && s[i] == '0') {
+        --e10;
+        continue;
+      }
+      if (n < kMaxDigits) digits[n++] = s[i], --e10;
+      else lost_nonzero |= s[i] != '0';
+    }
+  }
+  if (!any_digit) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    const bool minus = i < s.size() && s[i] == '-';
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    if (!is_digit(i)) return false;
+    int x = 0;
+    for (; is_digit(i); ++i) x = std::min(x * 10 + (s[i] - '0'), 100000);  // far past any double
+    e10 += minus ? -x : x;
+  }
+  if (i != s.size()) return false;
+  while (n > 0 && digits[n - 1] == '0') --n, ++e10;
+  if (lost_nonzero) digits[n++] = '1', --e10;
+  if (n == 0) return out = sign * 0.0, true;
+  const int magnitude = e10 + static_cast<int>(n);  // value in [10^(magnitude-1), 10^magnitude)
+  if (magnitude > 310) return out = sign * std::numeric_limits<double>::infinity(), true;
+  if (magnitude < -330) return out = sign * 0.0, true;
+  if (n <= 19) {
+    uint64_t d = 0;
+    for (size_t k = 0; k < n; ++k) d = d * 10 + static_cast<uint64_t>(digits[k] - '0');
+    if (d < (uint64_t{1} << 53) && e10 >= -22 && e10 <= 22) {
+      const double x = static_cast<double>(d);
+      return out = sign * (e10 >= 0 ? x * kPow10[e10] : x / kPow10[-e10]), true;
+    }
+    if (e10 >= -27 && e10 <= 27) {
+      uint64_t p5 = 1;  // 5^27 < 2^63
+      for (int k = 0; k < (e10 < 0 ? -e10 : e10); ++k) p5 *= 5;
+      if (e10 >= 0) return out = sign * round_scaled(static_cast<U128>(d) * p5, e10, false), true;  // D·5^E·2^E
+      // D·2^s / 5^k · 2^(−s−k), s chosen so that the quotient has 63 or 64 bits (below 2^64).
+      const int shift = 63 + bit_length(p5) - bit_length(d);
+      const uint64_t hi = shift >= 64 ? d << (shift - 64) : d >> (64 - shift), lo = shift >= 64 ? 0 : d << shift;
+      uint64_t rem = 0;
+      const uint64_t q = divide(hi, lo, p5, rem);
+      return out = sign * round_scaled(q, e10 - shift, rem != 0), true;
+    }
+  }
+  return out = sign * nearest_slow(std::string_view(digits, n), e10), true;
+}
 
 std::string number_text(double v) {
   if (std::isnan(v)) return "nan";
@@ -126,7 +361,7 @@ std::string number_text(double v) {
   for (size_t p = 1;; ++p) {
     const std::string text = g_style(rounded(exact, p), v < 0);
     double back = 0;
-    fast_float::from_chars(text.data(), text.data() + text.size(), back);
+    read_double(text, back);
     if (back == v || p >= 17) return text;
   }
 }
@@ -142,18 +377,17 @@ Result<std::vector<double>> parse_values(std::string_view text) {
     while (p < end && !is_separator(*p)) ++p;
     const std::string_view token(start, static_cast<size_t>(p - start));
     const auto index = static_cast<int64_t>(values.size());
-    const std::string where = "Sample " + std::to_string(index + 1) + ": ";
-    // fast_float takes no leading '+'; a sign is only valid right before a digit or a point.
-    const char* first = start;
-    if (*first == '+' && first + 1 < p && *(first + 1) != '-' && *(first + 1) != '+') ++first;
+    const auto fail = [&](const char* what) {
+      return Error{"values", index, "Sample " + std::to_string(index + 1) + ": " + shown(token) + what};
+    };
+    // A leading '+' is read as no sign; a sign is only valid right before a digit or a point.
+    std::string_view number = token;
+    if (number.size() > 1 && number[0] == '+' && number[1] != '-' && number[1] != '+') number.remove_prefix(1);
     double v = 0;
-    const auto r = fast_float::from_chars(first, p, v);
+    if (!read_double(number, v)) return fail(" is not a number");
     const bool spelled_special = token.find_first_of("iInN") != std::string_view::npos;
-    if (r.ptr == p &&
-        (r.ec == std::errc::result_out_of_range || (r.ec == std::errc() && std::isinf(v) && !spelled_special)))
-      return Error{"values", index, where + shown(token) + " is outside the range of a double (about ±1.8e308)"};
-    if (r.ec != std::errc() || r.ptr != p) return Error{"values", index, where + shown(token) + " is not a number"};
-    if (!std::isfinite(v)) return Error{"values", index, where + shown(token) + " is not a finite number"};
+    if (std::isinf(v) && !spelled_special) return fail(" is outside the range of a double (about ±1.8e308)");
+    if (!std::isfinite(v)) return fail(" is not a finite number");
     values.push_back(v);
   }
   return values;
