@@ -146,10 +146,15 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   if (!granularity)
     return qe::Error{"granularity", -1, "Unknown granularity \"" + o.granularity + "\" (use tensor, channel or group)"};
   s.granularity = *granularity;
-  for (size_t at = 0; at < o.shape.size();) {
-    const size_t comma = std::min(o.shape.find(',', at), o.shape.size());
-    s.shape.push_back(std::stoll(o.shape.substr(at, comma - at)));
-    at = comma + 1;
+  // "64,3,3,3": safe integers that JS has checked and joined.
+  if (!o.shape.empty()) {
+    int64_t dim = 0, sign = 1;
+    for (size_t at = 0; at <= o.shape.size(); ++at) {
+      const char c = at < o.shape.size() ? o.shape[at] : ',';
+      if (c == ',') s.shape.push_back(sign * dim), dim = 0, sign = 1;
+      else if (c == '-') sign = -1;
+      else dim = dim * 10 + (c - '0');
+    }
   }
   s.axis = o.axis;
   s.group_size = static_cast<int64_t>(o.groupSize);
@@ -158,6 +163,10 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   if (o.hasQmax) s.qmax = o.qmax;
   if (o.hasScale) s.scale = o.scale;
   if (o.hasZeroPoint) s.zero_point = o.zeroPoint;
+#ifdef QE_CORE_MODULE
+  // The first module: integer formats with the formula's parameters (JS sends nothing else here).
+  if (o.format != "int") return qe::Error{"format", -1, "Float and block formats are in the whole core, not the first module"};
+#else
   auto format = qe::parse_format(o.format);
   if (!format)
     return qe::Error{"format", -1, "Unknown format \"" + o.format + "\" (use int, fp16, bf16, fp8-e4m3, fp8-e5m2, fp6-e3m2, "
@@ -183,6 +192,7 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   if (!dtype) return qe::Error{"dtype", -1, "Unknown dtype \"" + o.dtype + "\" (use int8, uint8, int4 or uint4)"};
   s.dtype = *dtype;
   s.reduce_range = o.reduceRange;
+#endif
   a.per_sample = o.perSample;
   if (o.kernel == "scalar")
     a.kernel = qe::Kernel::Scalar;
@@ -513,6 +523,7 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("axis", &JsOptions::axis)
       .field("groupSize", &JsOptions::groupSize)
       .field("format", &JsOptions::format)
+#ifndef QE_CORE_MODULE
       .field("overflow", &JsOptions::overflow)
       .field("formatScale", &JsOptions::formatScale)
       .field("customExponentBits", &JsOptions::customExponentBits)
@@ -522,6 +533,7 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("profile", &JsOptions::profile)
       .field("dtype", &JsOptions::dtype)
       .field("reduceRange", &JsOptions::reduceRange)
+#endif
       .field("chartBuckets", &JsOptions::chartBuckets)
       .field("histogramBins", &JsOptions::histogramBins);
   value_object<JsHistogramRanges>("HistogramRanges")
