@@ -156,6 +156,23 @@ bool min_max_params(const QuantScheme& s, int32_t qmin, int32_t qmax, double lo,
 
 // The runs of consecutive samples that make up each channel or group. Equal consecutive blocks
 // (groups, or channels on the first axis) are `block` samples each; otherwise runs[g] lists them.
+// The samples, float or double. The integer path's logic exists once; each read of the samples
+// goes to the kernel of their type.
+struct Samples {
+  const float* f32 = nullptr;
+  const double* f64 = nullptr;
+  size_t n = 0;
+  Samples(const float* x, size_t count) : f32(x), n(count) {}
+  Samples(const double* x, size_t count) : f64(x), n(count) {}
+  double at(size_t i) const { return f32 ? static_cast<double>(f32[i]) : f64[i]; }
+  SampleScan scan(size_t offset, size_t length, Kernel k) const {
+    return f32 ? scan_samples(f32 + offset, length, k) : scan_samples(f64 + offset, length, k);
+  }
+  ErrorSums quantize(size_t offset, size_t length, const KernelParams& p, const SampleOutputs& out, Kernel k) const {
+    return f32 ? quantize_samples(f32 + offset, length, p, out, k) : quantize_samples(f64 + offset, length, p, out, k);
+  }
+};
+
 struct Layout {
   size_t count = 0;  // channels or groups; 0 for the whole tensor
   size_t block = 0;
@@ -166,11 +183,11 @@ struct Layout {
       for (const auto& [offset, length] : runs[g]) f(offset, length);
   }
   // Channel or group g's range over its runs (min and max as each run's scan finds them).
-  template <class In> SampleScan scan(size_t g, const In* x, Kernel k) const {
+  SampleScan scan(size_t g, const Samples& x, Kernel k) const {
     SampleScan s;
     bool first = true;
     for_runs(g, [&](size_t offset, size_t length) {
-      const SampleScan r = scan_samples(x + offset, length, k);
+      const SampleScan r = x.scan(offset, length, k);
       s.min = first ? r.min : std::min(s.min, r.min);
       s.max = first ? r.max : std::max(s.max, r.max);
       first = false;
@@ -258,10 +275,9 @@ Result<Layout> layout_of(const QuantScheme& s, size_t n) {
 
 // The first sample that is NaN, infinite or beyond `limit`, as an error; nullopt when there is
 // none (a scan's "maybe not finite" can come from an overflowing running sum).
-template <class In>
-std::optional<Error> bad_sample(const In* x, size_t n, double limit) {
-  for (size_t i = 0; i < n; ++i) {
-    const double v = static_cast<double>(x[i]);
+std::optional<Error> bad_sample(const Samples& x, double limit) {
+  for (size_t i = 0; i < x.n; ++i) {
+    const double v = x.at(i);
     const std::string where = "Sample " + std::to_string(i + 1);
     if (std::isnan(v)) return err("values", where + " is NaN", static_cast<int64_t>(i));
     if (std::isinf(v)) return err("values", where + " is infinite", static_cast<int64_t>(i));
@@ -397,7 +413,7 @@ Result<Analysis> analyze_profile(const In* x, size_t n, const AnalyzeOptions& op
   ErrorSums total;
   double scale_sum = 0, noise_sum = 0;
   for (size_t c = 0; c < layout.count; ++c) {
-    const SampleScan g = layout.scan(c, x, opt.kernel);
+    const SampleScan g = layout.scan(c, Samples(x, n), opt.kernel);
     GroupResult group;
     group.params = profile_params(s, g.min, g.max);
     layout.for_runs(c, [&](size_t offset, size_t length) {
@@ -460,7 +476,7 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
     const SampleScan scan = scan_samples(x, n, opt.kernel);
     const double limit = std::numeric_limits<float>::max();  // the runtimes hold float32 tensors
     if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)
-      if (auto e = bad_sample(x, n, limit)) return *e;
+      if (auto e = bad_sample(Samples(x, n), limit)) return *e;
     auto r = analyze_profile(x, n, opt, std::get<Layout>(layout_result), scan);
     if (auto* e = std::get_if<Error>(&r)) return *e;
     Analysis a = std::get<Analysis>(std::move(r));
@@ -474,7 +490,7 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
   const double limit = s.arithmetic == Arithmetic::Float32 ? std::numeric_limits<float>::max() : kMaxMagnitude;
   const SampleScan scan = scan_samples(x, n, opt.kernel);
   if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)
-    if (auto e = bad_sample(x, n, limit)) return *e;
+    if (auto e = bad_sample(Samples(x, n), limit)) return *e;
   auto r = analyze_format(x, n, opt, scan);
   if (auto* e = std::get_if<Error>(&r)) return *e;
   Analysis a = std::get<Analysis>(std::move(r));
@@ -482,9 +498,11 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
   return a;
 }
 
-template <class In>
-Result<Analysis> analyze_integer(const In* x, size_t n, const AnalyzeOptions& opt) {
+namespace {
+
+Result<Analysis> integer_analysis(const Samples& x, const AnalyzeOptions& opt) {
   const QuantScheme& s = opt.scheme;
+  const size_t n = x.n;
   if (s.profile != Profile::Formula) return err("profile", "Runtime profiles are not in this build: analyze() takes them");
   if (s.format != NumberFormat::Int) return err("format", "Float and block formats are not in this build: analyze() takes them");
   if (auto e = validate_scheme(s)) return *e;
@@ -520,15 +538,17 @@ Result<Analysis> analyze_integer(const In* x, size_t n, const AnalyzeOptions& op
     gk.max_index = false;  // found once below, for the group that holds the largest error
     // Group g's sums land in a.groups[g], which make() has just added.
     ErrorSums* sums = reinterpret_cast<ErrorSums*>(reinterpret_cast<char*>(a.groups.data()) + offsetof(GroupResult, sums));
-    blocks_done = quantize_groups(x, layout.count, layout.block, gk, &GroupPass::make, &pass, out, opt.kernel, sums,
-                                  sizeof(GroupResult));
+    blocks_done = x.f32 ? quantize_groups(x.f32, layout.count, layout.block, gk, &GroupPass::make, &pass, out, opt.kernel,
+                                          sums, sizeof(GroupResult))
+                        : quantize_groups(x.f64, layout.count, layout.block, gk, &GroupPass::make, &pass, out, opt.kernel,
+                                          sums, sizeof(GroupResult));
     if (blocks_done) {
       scan = pass.all;
     } else {
       if (pass.bad_samples) {
-        if (auto e = bad_sample(x, n, limit)) return *e;
+        if (auto e = bad_sample(x, limit)) return *e;
       } else {
-        const SampleScan r = scan_samples(x + pass.refused * layout.block, layout.block, opt.kernel);
+        const SampleScan r = x.scan(pass.refused * layout.block, layout.block, opt.kernel);
         auto d = derive_params(s, r);
         if (auto* e = std::get_if<Error>(&d)) return *e;
       }
@@ -536,9 +556,9 @@ Result<Analysis> analyze_integer(const In* x, size_t n, const AnalyzeOptions& op
     }
   }
   if (!blocks_done) {
-    scan = scan_samples(x, n, opt.kernel);
+    scan = x.scan(0, n, opt.kernel);
     if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)
-      if (auto e = bad_sample(x, n, limit)) return *e;
+      if (auto e = bad_sample(x, limit)) return *e;
   }
   CalibrationReport report;
   SampleScan used = scan;
@@ -547,7 +567,7 @@ Result<Analysis> analyze_integer(const In* x, size_t n, const AnalyzeOptions& op
     report.range_min = s.range->min;
     report.range_max = s.range->max;
   } else {
-    auto calibrated = calibrate(x, n, s, scan, opt.kernel);
+    auto calibrated = x.f32 ? calibrate(x.f32, n, s, scan, opt.kernel) : calibrate(x.f64, n, s, scan, opt.kernel);
     if (auto* e = std::get_if<Error>(&calibrated)) return *e;
     report = std::get<CalibrationReport>(std::move(calibrated));
     used.min = report.range_min;
@@ -562,7 +582,7 @@ Result<Analysis> analyze_integer(const In* x, size_t n, const AnalyzeOptions& op
   kp = kernel_params(s, a.params);
   const double max_abs_x = std::max(std::fabs(scan.min), std::fabs(scan.max));
   if (layout.count == 0) {
-    const ErrorSums sums = quantize_samples(x, n, kp, out, opt.kernel);
+    const ErrorSums sums = x.quantize(0, n, kp, out, opt.kernel);
     a.metrics = metrics_from_sums(sums, max_abs_x, a.params.scale);
   } else {
     // Each channel or group: its own min-max range and parameters, quantized run by run (a run
@@ -591,7 +611,7 @@ Result<Analysis> analyze_integer(const In* x, size_t n, const AnalyzeOptions& op
       gk.zero_point = group.params.zero_point;
       layout.for_runs(gi, [&](size_t offset, size_t length) {
         gk.index_base = offset;
-        group.sums.merge(quantize_samples(x + offset, length, gk, outputs_at(offset), opt.kernel));
+        group.sums.merge(x.quantize(offset, length, gk, outputs_at(offset), opt.kernel));
       });
       a.groups.push_back(std::move(group));
     }
@@ -612,7 +632,7 @@ Result<Analysis> analyze_integer(const In* x, size_t n, const AnalyzeOptions& op
       ErrorSums exact;
       layout.for_runs(static_cast<size_t>(&group - a.groups.data()), [&](size_t offset, size_t length) {
         gk.index_base = offset;
-        exact.merge(quantize_samples(x + offset, length, gk, SampleOutputs{}, opt.kernel));
+        exact.merge(x.quantize(offset, length, gk, SampleOutputs{}, opt.kernel));
       });
       group.sums.max_abs_index = exact.max_abs_index;
       if (!found || exact.max_abs_index < total.max_abs_index) total.max_abs_index = exact.max_abs_index;
@@ -627,6 +647,12 @@ Result<Analysis> analyze_integer(const In* x, size_t n, const AnalyzeOptions& op
   return a;
 }
 
+}  // namespace
+
+template <class In>
+Result<Analysis> analyze_integer(const In* x, size_t n, const AnalyzeOptions& opt) {
+  return integer_analysis(Samples(x, n), opt);
+}
 
 template Result<Analysis> analyze<float>(const float*, size_t, const AnalyzeOptions&);
 template Result<Analysis> analyze<double>(const double*, size_t, const AnalyzeOptions&);
