@@ -1,6 +1,6 @@
-// All embind glue: options in as a value_object, results out as a small class whose arrays JS
-// copies before deleting it, errors as data ({ field, index, message }) that JS throws.
-// Nothing here computes.
+// All embind glue: options in as a value_object, results out as plain JS objects whose arrays are
+// views into the last result, which JS copies and then lets go (release()); errors as data
+// ({ ok: false, error: { field, index, message } }) that JS throws. Nothing here computes.
 //
 // Built twice: the whole core (quant.wasm), and with QE_CORE_MODULE the small first module the
 // page loads (quant-core.wasm): the integer formula with every calibration, granularity and
@@ -95,28 +95,43 @@ JsFormat describe(qe::NumberFormat f, const qe::Minifloat& m) {
 }
 
 #endif
-struct JsError {
-  std::string field;
-  double index = -1;
-  std::string message;
-};
+// Plain JS objects, built field by field.
+template <class T>
+val view(const std::vector<T>& v) {
+  return val(typed_memory_view(v.size(), v.data()));
+}
 
-struct JsParams {
-  double scale, zeroPoint, qmin, qmax, rangeMin, rangeMax;
-};
+val object(std::initializer_list<std::pair<const char*, double>> fields) {
+  val o = val::object();
+  for (const auto& [k, v] : fields) o.set(k, v);
+  return o;
+}
 
-struct JsMetrics {
-  double count, mse, rmse, mae, maxAbsError, maxAbsErrorIndex, meanError, errorStd, sqnrDb, psnrDb, clipCount, clipRate,
-      step, uniformNoise, medianAbsError, p95AbsError, cosine, tieCount, codesUsed, codeEntropyBits, mseRounding,
-      mseClipping;
-};
+val error_object(const qe::Error& e) {
+  val error = val::object();
+  error.set("field", e.field);
+  error.set("index", static_cast<double>(e.index));
+  error.set("message", e.message);
+  val o = val::object();
+  o.set("ok", false);
+  o.set("error", error);
+  return o;
+}
 
-struct JsCalibration {
-  std::string method;
-  double rangeMin, rangeMax, percentile, threshold, divergence, exactCandidates;
-};
-
-JsError to_js(const qe::Error& e) { return JsError{e.field, static_cast<double>(e.index), e.message}; }
+#ifndef QE_CORE_MODULE
+val format_object(const JsFormat& f) {
+  val o = object({{"bits", f.bits}, {"exponentBits", f.exponentBits}, {"mantissaBits", f.mantissaBits}, {"bias", f.bias},
+                  {"max", f.max}, {"minNormal", f.minNormal}, {"minSubnormal", f.minSubnormal}, {"nanCode", f.nanCode},
+                  {"infCode", f.infCode}, {"block", f.block}, {"tensorScale", f.tensorScale},
+                  {"overflowCount", f.overflowCount}, {"underflowCount", f.underflowCount},
+                  {"subnormalCount", f.subnormalCount}});
+  o.set("name", f.name);
+  o.set("label", f.label);
+  o.set("specials", f.specials);
+  o.set("source", f.source);
+  return o;
+}
+#endif
 
 std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   qe::AnalyzeOptions a;
@@ -205,155 +220,124 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   return a;
 }
 
-struct JsHistogramRanges {
-  double valueLo, valueHi, errorLo, errorHi;
-};
-
-class AnalysisResult {
- public:
-  explicit AnalysisResult(qe::Result<qe::Analysis> r) : r_(std::move(r)) {}
+// The last result, kept until JS has copied its arrays and calls release().
+struct Held {
+  qe::Analysis analysis;
   qe::ChartData charts;
-  bool ok() const { return std::holds_alternative<qe::Analysis>(r_); }
-  JsError error() const { return ok() ? JsError{} : to_js(std::get<qe::Error>(r_)); }
-  JsParams params() const {
-    const auto& p = a().params;
-    return {p.scale, double(p.zero_point), double(p.qmin), double(p.qmax), p.range_min, p.range_max};
-  }
-  JsMetrics metrics() const {
-    const auto& m = a().metrics;
-    return {double(m.count),
-            m.mse,
-            m.rmse,
-            m.mae,
-            m.max_abs_error,
-            double(m.max_abs_error_index),
-            m.mean_error,
-            m.error_std,
-            m.sqnr_db,
-            m.psnr_db,
-            double(m.clip_count),
-            m.clip_rate,
-            m.step,
-            m.uniform_noise,
-            m.median_abs_error,
-            m.p95_abs_error,
-            m.cosine,
-            double(m.tie_count),
-            double(m.codes_used),
-            m.code_entropy_bits, m.mse_rounding, m.mse_clipping};
-  }
-  // Views into the wasm heap: valid until the next allocation. JS copies them at once.
-  val codes() const { return view(a().codes); }
-  val dequantized() const {
-    return a().dequantized_f32.empty() ? view(a().dequantized_f64) : view(a().dequantized_f32);
-  }
-  val errors() const { return view(a().errors); }
-  val clipped() const { return view(a().clipped); }
-  val xMin() const { return view(charts.x_min); }
-  val xMax() const { return view(charts.x_max); }
-  val xhatMin() const { return view(charts.xhat_min); }
-  val xhatMax() const { return view(charts.xhat_max); }
-  val errMin() const { return view(charts.err_min); }
-  val errMax() const { return view(charts.err_max); }
-  val valueCounts() const { return view(charts.values.counts); }
-  val errorCounts() const { return view(charts.errors.counts); }
-  double groupCount() const { return static_cast<double>(a().groups.size()); }
-#ifndef QE_CORE_MODULE
-  JsFormat format(const JsOptions& o) const {
-    auto opts = from_js(o);
-    const qe::QuantScheme& s = std::get<qe::AnalyzeOptions>(opts).scheme;
-    JsFormat j = describe(s.format, qe::element_format(s));
-    const auto& c = a().format_counts;
-    j.tensorScale = a().params.scale;
-    j.overflowCount = double(c.overflow);
-    j.underflowCount = double(c.underflow);
-    j.subnormalCount = double(c.subnormal);
-    return j;
-  }
-#endif
-  val blockScales() const { return view(a().block_scales); }
-  val blockCodes() const { return view(a().block_codes); }
-  JsCalibration calibration() const {
-    const auto& c = a().calibration;
-    return {c.method, c.range_min, c.range_max, c.percentile, c.threshold, c.divergence, double(c.exact_candidates)};
-  }
-  // Per channel or group: scale, zero point, range min and max, Σe², Σx², clip count and max |e|,
-  // each as `count` consecutive doubles, in one buffer filled in one pass (100k groups cost one
-  // copy, not one call per field and group). Every channel or group holds n / count samples.
-  val groupColumns() {
-    const auto& groups = a().groups;
-    const size_t n = groups.size();
-    group_scratch_.resize(n * 8);
-    double* col[8];
-    for (size_t f = 0; f < 8; ++f) col[f] = group_scratch_.data() + f * n;
-    for (size_t i = 0; i < n; ++i) {
-      const qe::GroupResult& g = groups[i];
-      col[0][i] = g.params.scale;
-      col[1][i] = g.params.zero_point;
-      col[2][i] = g.params.range_min;
-      col[3][i] = g.params.range_max;
-      col[4][i] = g.sums.sum_err2;
-      col[5][i] = g.sums.sum_x2;
-      col[6][i] = static_cast<double>(g.sums.clip_count);
-      col[7][i] = g.sums.max_abs;
-    }
-    return view(group_scratch_);
-  }
-  val calibrationCurveThreshold() const { return view(a().calibration.curve_threshold); }
-  val calibrationCurveValue() const { return view(a().calibration.curve_value); }
-  JsHistogramRanges histogramRanges() const {
-    return {charts.values.lo, charts.values.hi, charts.errors.lo, charts.errors.hi};
-  }
-
- private:
-  template <class T>
-  static val view(const std::vector<T>& v) {
-    return val(typed_memory_view(v.size(), v.data()));
-  }
-  const qe::Analysis& a() const { return std::get<qe::Analysis>(r_); }
-  qe::Result<qe::Analysis> r_;
-  std::vector<double> group_scratch_;
-
- public:
-  const qe::Result<qe::Analysis>& result() const { return r_; }
+  std::vector<double> group_columns;
+  std::vector<double> values;
 };
+Held held;
 
-AnalysisResult* analyze(uintptr_t ptr, double count, bool float32, const JsOptions& o) {
+void release() { held = Held{}; }
+
+// An analysis (held) as { ok, scale, zeroPoint, qmin, qmax, rangeMin, rangeMax, metrics,
+// calibration, codes, dequantized, errors, clipped, groupCount, groupColumns, curveThreshold,
+// curveValue, blockScales, blockCodes, charts, format }: the arrays are views into `held`.
+val analysis_object(const qe::QuantScheme& s, bool charts) {
+  const qe::Analysis& a = held.analysis;
+  const qe::QuantParams& p = a.params;
+  val r = object({{"scale", p.scale}, {"zeroPoint", double(p.zero_point)}, {"qmin", double(p.qmin)}, {"qmax", double(p.qmax)},
+                  {"rangeMin", p.range_min}, {"rangeMax", p.range_max}, {"groupCount", double(a.groups.size())}});
+  r.set("ok", true);
+  const qe::Metrics& m = a.metrics;
+  r.set("metrics", object({{"count", double(m.count)}, {"mse", m.mse}, {"rmse", m.rmse}, {"mae", m.mae},
+                           {"maxAbsError", m.max_abs_error}, {"maxAbsErrorIndex", double(m.max_abs_error_index)},
+                           {"meanError", m.mean_error}, {"errorStd", m.error_std}, {"sqnrDb", m.sqnr_db}, {"psnrDb", m.psnr_db},
+                           {"clipCount", double(m.clip_count)}, {"clipRate", m.clip_rate}, {"step", m.step},
+                           {"uniformNoise", m.uniform_noise}, {"medianAbsError", m.median_abs_error},
+                           {"p95AbsError", m.p95_abs_error}, {"cosine", m.cosine}, {"tieCount", double(m.tie_count)},
+                           {"codesUsed", double(m.codes_used)}, {"codeEntropyBits", m.code_entropy_bits},
+                           {"mseRounding", m.mse_rounding}, {"mseClipping", m.mse_clipping}}));
+  const qe::CalibrationReport& c = a.calibration;
+  val calibration = object({{"rangeMin", c.range_min}, {"rangeMax", c.range_max}, {"percentile", c.percentile},
+                            {"threshold", c.threshold}, {"divergence", c.divergence},
+                            {"exactCandidates", double(c.exact_candidates)}});
+  calibration.set("method", c.method);
+  r.set("calibration", calibration);
+  r.set("curveThreshold", view(c.curve_threshold));
+  r.set("curveValue", view(c.curve_value));
+  r.set("codes", view(a.codes));
+  r.set("dequantized", a.dequantized_f32.empty() ? view(a.dequantized_f64) : view(a.dequantized_f32));
+  r.set("errors", view(a.errors));
+  r.set("clipped", view(a.clipped));
+  r.set("blockScales", view(a.block_scales));
+  r.set("blockCodes", view(a.block_codes));
+  // Per channel or group: scale, zero point, range min and max, Σe², Σx², clip count and max |e|,
+  // each as `count` consecutive doubles in one buffer (100k groups cost one copy).
+  const size_t n = a.groups.size();
+  held.group_columns.resize(n * 8);
+  for (size_t i = 0; i < n; ++i) {
+    const qe::GroupResult& g = a.groups[i];
+    const double fields[8] = {g.params.scale, double(g.params.zero_point), g.params.range_min, g.params.range_max,
+                              g.sums.sum_err2, g.sums.sum_x2, double(g.sums.clip_count), g.sums.max_abs};
+    for (size_t f = 0; f < 8; ++f) held.group_columns[f * n + i] = fields[f];
+  }
+  r.set("groupColumns", view(held.group_columns));
+  if (charts) {
+    const qe::ChartData& h = held.charts;
+    val ch = object({{"valueLo", h.values.lo}, {"valueHi", h.values.hi}, {"errorLo", h.errors.lo}, {"errorHi", h.errors.hi}});
+    ch.set("xMin", view(h.x_min));
+    ch.set("xMax", view(h.x_max));
+    ch.set("xhatMin", view(h.xhat_min));
+    ch.set("xhatMax", view(h.xhat_max));
+    ch.set("errMin", view(h.err_min));
+    ch.set("errMax", view(h.err_max));
+    ch.set("valueCounts", view(h.values.counts));
+    ch.set("errorCounts", view(h.errors.counts));
+    r.set("charts", ch);
+  }
+#ifndef QE_CORE_MODULE
+  if (s.format != qe::NumberFormat::Int) {  // the format's definition and counts
+    JsFormat f = describe(s.format, qe::element_format(s));
+    f.tensorScale = p.scale;
+    f.overflowCount = double(a.format_counts.overflow);
+    f.underflowCount = double(a.format_counts.underflow);
+    f.subnormalCount = double(a.format_counts.subnormal);
+    r.set("format", format_object(f));
+  }
+#else
+  (void)s;
+#endif
+  return r;
+}
+
+val analyze(uintptr_t ptr, double count, bool float32, const JsOptions& o) {
+  release();
   auto opts = from_js(o);
-  if (auto* e = std::get_if<qe::Error>(&opts)) return new AnalysisResult(*e);
+  if (auto* e = std::get_if<qe::Error>(&opts)) return error_object(*e);
   const auto n = static_cast<size_t>(count);
   const auto& a = std::get<qe::AnalyzeOptions>(opts);
+  const bool charts = a.per_sample && (o.chartBuckets > 0 || o.histogramBins > 0);
   const auto run = [&](const auto* x) {
 #ifdef QE_CORE_MODULE
-    auto* r = new AnalysisResult(qe::analyze_integer(x, n, a));
+    auto r = qe::analyze_integer(x, n, a);
 #else
-    auto* r = new AnalysisResult(qe::analyze(x, n, a));
+    auto r = qe::analyze(x, n, a);
 #endif
-    if (r->ok() && a.per_sample && (o.chartBuckets > 0 || o.histogramBins > 0)) {
-      r->charts = qe::chart_data(x, n, std::get<qe::Analysis>(r->result()), static_cast<size_t>(std::max(0, o.chartBuckets)),
-                                 static_cast<size_t>(std::max(0, o.histogramBins)), a.scheme.format == qe::NumberFormat::Int);
+    if (auto* e = std::get_if<qe::Error>(&r)) return error_object(*e);
+    held.analysis = std::get<qe::Analysis>(std::move(r));
+    if (charts) {
+      held.charts = qe::chart_data(x, n, held.analysis, static_cast<size_t>(std::max(0, o.chartBuckets)),
+                                   static_cast<size_t>(std::max(0, o.histogramBins)), a.scheme.format == qe::NumberFormat::Int);
     }
-    return r;
+    return analysis_object(a.scheme, charts);
   };
   if (float32) return run(reinterpret_cast<const float*>(ptr));
   return run(reinterpret_cast<const double*>(ptr));
 }
 
-class ParseResult {
- public:
-  explicit ParseResult(qe::Result<std::vector<double>> r) : r_(std::move(r)) {}
-  bool ok() const { return std::holds_alternative<std::vector<double>>(r_); }
-  JsError error() const { return ok() ? JsError{} : to_js(std::get<qe::Error>(r_)); }
-  val values() const {
-    const auto& v = std::get<std::vector<double>>(r_);
-    return val(typed_memory_view(v.size(), v.data()));
-  }
-
- private:
-  qe::Result<std::vector<double>> r_;
-};
-
-ParseResult* parse_values(const std::string& text) { return new ParseResult(qe::parse_values(text)); }
+// Pasted text → { ok, values } (a view into the held values) or { ok: false, error }.
+val parse_values(const std::string& text) {
+  release();
+  auto r = qe::parse_values(text);
+  if (auto* e = std::get_if<qe::Error>(&r)) return error_object(*e);
+  held.values = std::get<std::vector<double>>(std::move(r));
+  val o = val::object();
+  o.set("ok", true);
+  o.set("values", view(held.values));
+  return o;
+}
 
 double read_floor(uintptr_t ptr, double count, bool float32) {
   const auto n = static_cast<size_t>(count);
@@ -371,18 +355,16 @@ double heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
 // valid until the next call; JS copies it. Empty for formats that are not minifloats or are
 // refused (the error says why).
 std::vector<double> format_values_;
-struct JsFormatTable {
-  bool ok;
-  JsError error;
-  JsFormat format;
-};
-JsFormatTable describe_format(const JsOptions& o) {
+val describe_format(const JsOptions& o) {
   auto opts = from_js(o);
-  if (auto* e = std::get_if<qe::Error>(&opts)) return {false, to_js(*e), {}};
+  if (auto* e = std::get_if<qe::Error>(&opts)) return error_object(*e);
   const qe::QuantScheme& s = std::get<qe::AnalyzeOptions>(opts).scheme;
   if (s.format == qe::NumberFormat::Custom)
-    if (auto m = qe::check_minifloat(s.custom_format)) return {false, JsError{"customFormat", -1, *m}, {}};
-  return {true, {}, describe(s.format, qe::element_format(s))};
+    if (auto m = qe::check_minifloat(s.custom_format)) return error_object(qe::Error{"customFormat", -1, *m});
+  val out = val::object();
+  out.set("ok", true);
+  out.set("format", format_object(describe(s.format, qe::element_format(s))));
+  return out;
 }
 val format_values(const JsOptions& o) {
   format_values_.clear();
@@ -408,11 +390,12 @@ class StreamHandle {
       error_ = *e;
       return;
     }
+    scheme_ = std::get<qe::AnalyzeOptions>(opts).scheme;
     stream_.emplace(std::get<qe::AnalyzeOptions>(opts));
     if (auto e = stream_->check()) error_ = *e;
   }
   bool ok() const { return !error_; }
-  JsError error() const { return error_ ? to_js(*error_) : JsError{}; }
+  val error() const { return error_ ? error_object(*error_)["error"] : val::undefined(); }
   bool add(uintptr_t ptr, double n, bool float32) {
     if (error_) return false;
     auto e = float32 ? stream_->add(reinterpret_cast<const float*>(ptr), static_cast<size_t>(n))
@@ -428,10 +411,16 @@ class StreamHandle {
   bool done() const { return stream_ && stream_->done(); }
   std::string pass() const { return stream_ ? stream_->pass() : "done"; }
   int passes() const { return stream_ ? stream_->passes() : 0; }
-  // The result as an AnalysisResult (params, metrics, calibration; no per-sample arrays).
-  AnalysisResult* finish() const { return new AnalysisResult(qe::Result<qe::Analysis>(stream_->finish())); }
+  // The result as analyze() gives it (params, metrics, calibration; no per-sample arrays), held
+  // until release().
+  val finish() const {
+    release();
+    held.analysis = stream_->finish();
+    return analysis_object(scheme_, false);
+  }
 
  private:
+  qe::QuantScheme scheme_;
   std::optional<qe::StreamAnalysis> stream_;
   std::optional<qe::Error> error_;
 };
@@ -536,111 +525,7 @@ EMSCRIPTEN_BINDINGS(quant_core) {
 #endif
       .field("chartBuckets", &JsOptions::chartBuckets)
       .field("histogramBins", &JsOptions::histogramBins);
-  value_object<JsHistogramRanges>("HistogramRanges")
-      .field("valueLo", &JsHistogramRanges::valueLo)
-      .field("valueHi", &JsHistogramRanges::valueHi)
-      .field("errorLo", &JsHistogramRanges::errorLo)
-      .field("errorHi", &JsHistogramRanges::errorHi);
-  value_object<JsError>("Error")
-      .field("field", &JsError::field)
-      .field("index", &JsError::index)
-      .field("message", &JsError::message);
-  value_object<JsParams>("Params")
-      .field("scale", &JsParams::scale)
-      .field("zeroPoint", &JsParams::zeroPoint)
-      .field("qmin", &JsParams::qmin)
-      .field("qmax", &JsParams::qmax)
-      .field("rangeMin", &JsParams::rangeMin)
-      .field("rangeMax", &JsParams::rangeMax);
-  value_object<JsMetrics>("Metrics")
-      .field("count", &JsMetrics::count)
-      .field("mse", &JsMetrics::mse)
-      .field("rmse", &JsMetrics::rmse)
-      .field("mae", &JsMetrics::mae)
-      .field("maxAbsError", &JsMetrics::maxAbsError)
-      .field("maxAbsErrorIndex", &JsMetrics::maxAbsErrorIndex)
-      .field("meanError", &JsMetrics::meanError)
-      .field("errorStd", &JsMetrics::errorStd)
-      .field("sqnrDb", &JsMetrics::sqnrDb)
-      .field("psnrDb", &JsMetrics::psnrDb)
-      .field("clipCount", &JsMetrics::clipCount)
-      .field("clipRate", &JsMetrics::clipRate)
-      .field("step", &JsMetrics::step)
-      .field("uniformNoise", &JsMetrics::uniformNoise)
-      .field("medianAbsError", &JsMetrics::medianAbsError)
-      .field("p95AbsError", &JsMetrics::p95AbsError)
-      .field("cosine", &JsMetrics::cosine)
-      .field("tieCount", &JsMetrics::tieCount)
-      .field("codesUsed", &JsMetrics::codesUsed)
-      .field("codeEntropyBits", &JsMetrics::codeEntropyBits)
-      .field("mseRounding", &JsMetrics::mseRounding)
-      .field("mseClipping", &JsMetrics::mseClipping);
 #ifndef QE_CORE_MODULE
-  value_object<JsFormat>("Format")
-      .field("name", &JsFormat::name)
-      .field("label", &JsFormat::label)
-      .field("specials", &JsFormat::specials)
-      .field("source", &JsFormat::source)
-      .field("bits", &JsFormat::bits)
-      .field("exponentBits", &JsFormat::exponentBits)
-      .field("mantissaBits", &JsFormat::mantissaBits)
-      .field("bias", &JsFormat::bias)
-      .field("max", &JsFormat::max)
-      .field("minNormal", &JsFormat::minNormal)
-      .field("minSubnormal", &JsFormat::minSubnormal)
-      .field("nanCode", &JsFormat::nanCode)
-      .field("infCode", &JsFormat::infCode)
-      .field("block", &JsFormat::block)
-      .field("tensorScale", &JsFormat::tensorScale)
-      .field("overflowCount", &JsFormat::overflowCount)
-      .field("underflowCount", &JsFormat::underflowCount)
-      .field("subnormalCount", &JsFormat::subnormalCount);
-#endif
-  value_object<JsCalibration>("Calibration")
-      .field("method", &JsCalibration::method)
-      .field("rangeMin", &JsCalibration::rangeMin)
-      .field("rangeMax", &JsCalibration::rangeMax)
-      .field("percentile", &JsCalibration::percentile)
-      .field("threshold", &JsCalibration::threshold)
-      .field("divergence", &JsCalibration::divergence)
-      .field("exactCandidates", &JsCalibration::exactCandidates);
-  class_<AnalysisResult>("AnalysisResult")
-      .function("ok", &AnalysisResult::ok)
-      .function("error", &AnalysisResult::error)
-      .function("params", &AnalysisResult::params)
-      .function("metrics", &AnalysisResult::metrics)
-      .function("codes", &AnalysisResult::codes)
-      .function("dequantized", &AnalysisResult::dequantized)
-      .function("errors", &AnalysisResult::errors)
-      .function("clipped", &AnalysisResult::clipped)
-      .function("xMin", &AnalysisResult::xMin)
-      .function("xMax", &AnalysisResult::xMax)
-      .function("xhatMin", &AnalysisResult::xhatMin)
-      .function("xhatMax", &AnalysisResult::xhatMax)
-      .function("errMin", &AnalysisResult::errMin)
-      .function("errMax", &AnalysisResult::errMax)
-      .function("valueCounts", &AnalysisResult::valueCounts)
-      .function("errorCounts", &AnalysisResult::errorCounts)
-      .function("histogramRanges", &AnalysisResult::histogramRanges)
-      .function("calibration", &AnalysisResult::calibration)
-      .function("groupCount", &AnalysisResult::groupCount)
-#ifndef QE_CORE_MODULE
-      .function("format", &AnalysisResult::format)
-#endif
-      .function("blockScales", &AnalysisResult::blockScales)
-      .function("blockCodes", &AnalysisResult::blockCodes)
-      .function("groupColumns", &AnalysisResult::groupColumns)
-      .function("calibrationCurveThreshold", &AnalysisResult::calibrationCurveThreshold)
-      .function("calibrationCurveValue", &AnalysisResult::calibrationCurveValue);
-  class_<ParseResult>("ParseResult")
-      .function("ok", &ParseResult::ok)
-      .function("error", &ParseResult::error)
-      .function("values", &ParseResult::values);
-#ifndef QE_CORE_MODULE
-  value_object<JsFormatTable>("FormatTable")
-      .field("ok", &JsFormatTable::ok)
-      .field("error", &JsFormatTable::error)
-      .field("format", &JsFormatTable::format);
   class_<StreamHandle>("Stream")
       .constructor<const JsOptions&>()
       .function("ok", &StreamHandle::ok)
@@ -650,14 +535,15 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .function("done", &StreamHandle::done)
       .function("pass", &StreamHandle::pass)
       .function("passes", &StreamHandle::passes)
-      .function("finish", &StreamHandle::finish, allow_raw_pointers());
+      .function("finish", &StreamHandle::finish);
   function("describeFormat", &describe_format);
   function("readTensorHeader", &read_tensor_header);
   function("tensorHeaderBytes", &tensor_header_bytes);
   function("formatValues", &format_values);
 #endif
-  function("analyze", &analyze, allow_raw_pointers());
-  function("parseValues", &parse_values, allow_raw_pointers());
+  function("analyze", &analyze);
+  function("parseValues", &parse_values);
+  function("release", &release);
   function("heapInUse", &heap_in_use);
   function("readFloor", &read_floor);
   function("simdAvailable", &qe::simd_available);

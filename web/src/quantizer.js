@@ -266,18 +266,18 @@ function meanAndStd(v) {
 
 // How the range was chosen: { method, rangeMin, rangeMax, … the method's diagnostics }.
 function calibrationOf(r) {
-  const c = r.calibration();
+  const c = r.calibration;
   const out = { method: c.method, rangeMin: c.rangeMin, rangeMax: c.rangeMax };
   if (c.method === 'percentile' || c.method === 'mse') out.percentile = c.percentile;
   if (c.method === 'mse') {
     out.rangeFactor = c.threshold; // the chosen range as a fraction of the min-max range
     out.exactCandidates = c.exactCandidates;
-    out.curve = { rangeFactor: r.calibrationCurveThreshold().slice(), estimatedMse: r.calibrationCurveValue().slice() };
+    out.curve = { rangeFactor: r.curveThreshold.slice(), estimatedMse: r.curveValue.slice() };
   }
   if (c.method === 'entropy') {
     out.threshold = c.threshold;
     out.divergence = c.divergence;
-    out.curve = { threshold: r.calibrationCurveThreshold().slice(), divergence: r.calibrationCurveValue().slice() };
+    out.curve = { threshold: r.curveThreshold.slice(), divergence: r.curveValue.slice() };
   }
   return out;
 }
@@ -293,9 +293,9 @@ function formatOf(f) {
 }
 
 function blocksOf(r) {
-  const scale = r.blockScales().slice();
+  const scale = r.blockScales.slice();
   if (scale.length === 0) return null;
-  return { scale, code: r.blockCodes().slice() };
+  return { scale, code: r.blockCodes.slice() };
 }
 
 const GROUP_FIELDS = ['scale', 'zeroPoint', 'rangeMin', 'rangeMax', 'sumSquaredError', 'sumSquaredSignal', 'clipCount', 'maxAbsError'];
@@ -304,8 +304,8 @@ const GROUP_FIELDS = ['scale', 'zeroPoint', 'rangeMin', 'rangeMax', 'sumSquaredE
 // Float64Arrays over one copied buffer, in the core's order, and `count`, the samples in each
 // channel or group (all hold the same number).
 function groupColumnsOf(r, samples) {
-  const n = r.groupCount();
-  const all = r.groupColumns().slice();
+  const n = r.groupCount;
+  const all = r.groupColumns.slice();
   const columns = { count: samples / n };
   GROUP_FIELDS.forEach((k, f) => {
     columns[k] = all.subarray(f * n, (f + 1) * n);
@@ -330,21 +330,21 @@ function groupsFromColumns(f) {
 }
 
 function chartsOf(r) {
-  const h = r.histogramRanges();
+  const h = r.charts;
   return {
-    buckets: { xMin: r.xMin().slice(), xMax: r.xMax().slice(), xhatMin: r.xhatMin().slice(), xhatMax: r.xhatMax().slice(),
-      errMin: r.errMin().slice(), errMax: r.errMax().slice() },
-    valueHistogram: { lo: h.valueLo, hi: h.valueHi, counts: r.valueCounts().slice() },
-    errorHistogram: { lo: h.errorLo, hi: h.errorHi, counts: r.errorCounts().slice() },
+    buckets: { xMin: h.xMin.slice(), xMax: h.xMax.slice(), xhatMin: h.xhatMin.slice(), xhatMax: h.xhatMax.slice(),
+      errMin: h.errMin.slice(), errMax: h.errMax.slice() },
+    valueHistogram: { lo: h.valueLo, hi: h.valueHi, counts: h.valueCounts.slice() },
+    errorHistogram: { lo: h.errorLo, hi: h.errorHi, counts: h.errorCounts.slice() },
   };
 }
 
-// An analysis's result (r: the core's AnalysisResult, not deleted here) for `samples` values;
-// keep: copy the per-sample arrays and charts out too.
-function resultOf(r, o, core, samples, keep) {
-  const m = r.metrics();
+// An analysis's result (r: the core's, whose arrays are views into the wasm heap that the caller
+// releases after this) for `samples` values; keep: copy the per-sample arrays and charts out too.
+function resultOf(r, o, samples, keep) {
+  const m = r.metrics;
   for (const key of Object.keys(m)) m[key] = nullIfNaN(m[key]);
-  const params = r.params();
+  const params = { scale: r.scale, zeroPoint: r.zeroPoint, qmin: r.qmin, qmax: r.qmax, rangeMin: r.rangeMin, rangeMax: r.rangeMax };
   const grouped = o.granularity !== 'tensor';
   const columns = grouped ? groupColumnsOf(r, samples) : null;
   let groups = null;
@@ -361,14 +361,14 @@ function resultOf(r, o, core, samples, keep) {
       return groups;
     },
     options: o,
-    codes: keep ? r.codes().slice() : null,
-    dequantized: keep ? r.dequantized().slice() : null,
-    errors: keep ? r.errors().slice() : null,
-    clipped: keep ? r.clipped().slice() : null,
+    codes: keep ? r.codes.slice() : null,
+    dequantized: keep ? r.dequantized.slice() : null,
+    errors: keep ? r.errors.slice() : null,
+    clipped: keep ? r.clipped.slice() : null,
     metrics: m,
     calibration: calibrationOf(r),
     // Float and block formats: the format's definition and counts; each block's scale.
-    format: o.format === 'int' ? null : formatOf(r.format(core)),
+    format: o.format === 'int' ? null : formatOf(r.format),
     blocks: o.format === 'int' ? null : blocksOf(r),
     charts: keep && (o.chartBuckets > 0 || o.histogramBins > 0) ? chartsOf(r) : null,
   };
@@ -405,10 +405,10 @@ class Quantizer {
     if (typeof text !== 'string') fail('Sample text must be a string', 'values');
     const r = this.#mod.parseValues(text);
     try {
-      if (!r.ok()) throw fromCoreError(r.error());
-      return r.values().slice();
+      if (!r.ok) throw fromCoreError(r.error);
+      return r.values.slice();
     } finally {
-      r.delete();
+      this.#mod.release();
     }
   }
 
@@ -528,14 +528,12 @@ class TensorStream {
   #mod;
   #h;
   #o;
-  #core;
   #count = 0; // values in the current pass
 
   constructor(mod, o) {
     this.#mod = mod;
     this.#o = { ...o, perSample: false };
-    this.#core = toCoreOptions(this.#o);
-    this.#h = new mod.Stream(this.#core);
+    this.#h = new mod.Stream(toCoreOptions(this.#o));
     if (!this.#h.ok()) {
       const e = fromCoreError(this.#h.error());
       this.#h.delete();
@@ -589,9 +587,9 @@ class TensorStream {
     if (!this.#h.done()) fail(`The stream is in its ${this.#h.pass()} pass: finish() comes after the last`, 'values');
     const r = this.#h.finish();
     try {
-      return resultOf(r, this.#o, this.#core, this.#count, false);
+      return resultOf(r, this.#o, this.#count, false);
     } finally {
-      r.delete();
+      this.#mod.release();
     }
   }
 
@@ -676,10 +674,10 @@ class Samples {
     const core = toCoreOptions(o);
     const r = this.#mod.analyze(this.#ptr, this.length, this.float32, core);
     try {
-      if (!r.ok()) throw fromCoreError(r.error());
-      return resultOf(r, o, core, this.length, arrays && o.perSample);
+      if (!r.ok) throw fromCoreError(r.error);
+      return resultOf(r, o, this.length, arrays && o.perSample);
     } finally {
-      r.delete();
+      this.#mod.release();
     }
   }
 
