@@ -44,15 +44,16 @@ void times_pow5(Big& n, int k) {
 }
 
 void shift_left(Big& n, int bits) {
-  n.insert(n.begin(), static_cast<size_t>(bits / 32), 0u);
-  if (bits % 32 == 0) return;
-  uint32_t carry = 0;
-  for (uint32_t& limb : n) {
-    const uint32_t next = limb >> (32 - bits % 32);
-    limb = (limb << (bits % 32)) | carry;
-    carry = next;
+  const size_t limbs = static_cast<size_t>(bits / 32), size = n.size();
+  const int b = bits % 32;
+  n.resize(size + limbs + 1, 0u);
+  for (size_t i = size + limbs + 1; i-- > limbs;) {
+    const size_t from = i - limbs;  // the limb that lands here, and the one below it
+    const uint32_t high = from < size ? n[from] << b : 0;
+    const uint32_t low = b && from >= 1 ? n[from - 1] >> (32 - b) : 0;
+    n[i] = high | low;
   }
-  if (carry) n.push_back(carry);
+  for (size_t i = 0; i < limbs; ++i) n[i] = 0;
 }
 
 int compare(Big a, Big b) {

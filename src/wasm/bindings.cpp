@@ -339,11 +339,13 @@ val parse_values(const std::string& text) {
   return o;
 }
 
+#ifndef QE_CORE_MODULE
 double read_floor(uintptr_t ptr, double count, bool float32) {
   const auto n = static_cast<size_t>(count);
   if (float32) return qe::read_floor(reinterpret_cast<const float*>(ptr), n, qe::Kernel::Auto);
   return qe::read_floor(reinterpret_cast<const double*>(ptr), n, qe::Kernel::Auto);
 }
+#endif
 
 // Bytes the allocator holds for live objects: the leak check in the JS tests reads it.
 double heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
@@ -545,6 +547,8 @@ EMSCRIPTEN_BINDINGS(quant_core) {
   function("parseValues", &parse_values);
   function("release", &release);
   function("heapInUse", &heap_in_use);
-  function("readFloor", &read_floor);
+#ifndef QE_CORE_MODULE
+  function("readFloor", &read_floor);  // the benchmark's memory floor
+#endif
   function("simdAvailable", &qe::simd_available);
 }

@@ -136,6 +136,9 @@ test('the first module refuses what only the whole core does, naming the option'
   refused(() => core.describeFormat({ format: 'fp8-e4m3' }), 'format');
   refused(() => core.tensorHeader('npy', new Uint8Array(16), 16), 'file');
   refused(() => core.stream({ bits: 8 }), 'values');
+  const loaded = core.load(x32);
+  refused(() => loaded.readFloor(), 'values');
+  loaded.delete();
   assert.equal(needsFullModule({ bits: 4, calibration: 'mse' }), false);
   assert.equal(needsFullModule({ format: 'bf16' }), true);
   assert.equal(needsFullModule({ profile: 'onnx' }), true);

@@ -683,6 +683,7 @@ class Samples {
 
   /** One plain SIMD read of the samples (Σ x): the memory floor the benchmark compares with. */
   readFloor() {
+    notInCore(this.#module, 'The benchmark\'s memory floor', 'values');
     return this.#mod.readFloor(this.#ptr, this.length, this.float32);
   }
 
