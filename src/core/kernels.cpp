@@ -15,6 +15,13 @@ namespace qe {
 
 namespace {
 
+// Each kernel instance stays its own function: one giant inlined dispatcher compiles badly in
+// the engines' register allocators. The kernel bodies are inlined into `runs` (below), one
+// function per kernel instance that loops over runs of samples; the per-sample steps are inlined
+// into their loops.
+#define QE_NOINLINE __attribute__((noinline))
+#define QE_INLINE inline __attribute__((always_inline))
+
 constexpr int kLanes = LaneSums::kLanes;  // sums: sample i goes to lane i % 2, in both twins
 
 // The quantizer's constants in the arithmetic's precision A.
@@ -32,7 +39,8 @@ struct Consts {
 // per rule (a predictable branch per step costs less than seven copies of each loop in the wasm).
 // The stochastic draw for global index gi is made only under that rule.
 template <class A>
-inline A round_rule(Rounding rule, A s, uint64_t gi, uint32_t key) {
+QE_INLINE A round_rule(Rounding rule, A s, uint64_t gi, uint32_t key) {
+  if (rule == Rounding::HalfEven) return round_half_even(s);  // the default, without the switch
   if (rule == Rounding::Stochastic) return round_stochastic(s, fmix32(static_cast<uint32_t>(gi) ^ key));
   return round_with(rule, s);
 }
@@ -50,7 +58,7 @@ struct OneSample {
   bool clipped;
 };
 template <class A, class In>
-inline OneSample<A> quantize_one(Rounding rule, In xin, uint64_t gi, uint32_t key, const Consts<A>& c) {
+QE_INLINE OneSample<A> quantize_one(Rounding rule, In xin, uint64_t gi, uint32_t key, const Consts<A>& c) {
   const A x = static_cast<A>(xin);
   const A scaled = x / c.scale + c.zp;
   const A r = round_rule(rule, scaled, gi, key);
@@ -61,7 +69,7 @@ inline OneSample<A> quantize_one(Rounding rule, In xin, uint64_t gi, uint32_t ke
 }
 
 template <class A, class In>
-inline void step(Rounding rule, In xin, size_t i, uint64_t gi, uint32_t key, const Consts<A>& c, const SampleOutputs& out,
+QE_INLINE void step(Rounding rule, In xin, size_t i, uint64_t gi, uint32_t key, const Consts<A>& c, const SampleOutputs& out,
                  LaneSums& L) {
   const OneSample<A> o = quantize_one(rule, xin, gi, key, c);
   L.tie += is_tie(o.scaled);
@@ -85,17 +93,14 @@ inline void step(Rounding rule, In xin, size_t i, uint64_t gi, uint32_t key, con
   if (out.clipped) out.clipped[i] = o.clipped;
 }
 
-// Each kernel instance stays its own function: one giant inlined dispatcher compiles badly in
-// the engines' register allocators. The kernel bodies are inlined into `runs` (below), one
-// function per kernel instance that loops over runs of samples.
-#define QE_NOINLINE __attribute__((noinline))
-#define QE_INLINE inline __attribute__((always_inline))
 
 template <class A, class In>
 QE_NOINLINE void quantize_scalar_range(const In* x, size_t begin, size_t n, const KernelParams& p, uint32_t key,
                                        const SampleOutputs& out, LaneSums& L) {
   const Consts<A> c(p);
-  for (size_t i = begin; i < n; ++i) step<A>(p.rounding, x[i], i, p.index_base + i, key, c, out, L);
+  const Rounding rule = p.rounding;  // a local: the stores below cannot change it
+  const uint64_t base = p.index_base;
+  for (size_t i = begin; i < n; ++i) step<A>(rule, x[i], i, base + i, key, c, out, L);
 }
 
 // ---- float32 samples in float32 arithmetic ------------------------------------------------
@@ -149,7 +154,7 @@ struct FloatBlockSums {
   }
 };
 
-inline void step_float(Rounding rule, float x, size_t i, uint64_t gi, uint32_t key, const Consts<float>& c,
+QE_INLINE void step_float(Rounding rule, float x, size_t i, uint64_t gi, uint32_t key, const Consts<float>& c,
                        const SampleOutputs& out, FloatBlockSums& S) {
   const OneSample<float> o = quantize_one(rule, x, gi, key, c);
   const float e = x - o.xhat;
@@ -178,7 +183,9 @@ inline void step_float(Rounding rule, float x, size_t i, uint64_t gi, uint32_t k
 QE_NOINLINE void quantize_scalar_float(const float* x, size_t begin, size_t n, const KernelParams& p, uint32_t key,
                                        const SampleOutputs& out, FloatBlockSums& S) {
   const Consts<float> c(p);
-  for (size_t i = begin; i < n; ++i) step_float(p.rounding, x[i], i, p.index_base + i, key, c, out, S);
+  const Rounding rule = p.rounding;  // a local: the stores below cannot change it
+  const uint64_t base = p.index_base;
+  for (size_t i = begin; i < n; ++i) step_float(rule, x[i], i, base + i, key, c, out, S);
 }
 
 #ifdef __wasm_simd128__
@@ -348,8 +355,7 @@ void simd_blocks(const In* x, size_t n, const KernelParams& p, uint32_t key, con
     L.max_index = p.max_index ? first_index_of<A>(x, best_block, std::min(body_end, best_block + kMaxBlock), best, p, key)
                               : p.index_base + best_block;
   }
-  const Consts<A> c(p);
-  for (size_t i = body_end; i < n; ++i) step<A>(p.rounding, x[i], i, p.index_base + i, key, c, out, L);
+  quantize_scalar_range<A>(x, body_end, n, p, key, out, L);  // the scalar tail
 }
 
 inline v128_t stochastic_bits(v128_t lo32, uint32_t key) {
@@ -380,7 +386,7 @@ struct QuantizeF32x4 {
     v128_t bits = wasm_i32x4_splat(0);
     if (rule == Rounding::Stochastic)
       bits = stochastic_bits(wasm_i32x4_add(lane_index, wasm_i32x4_splat(static_cast<int32_t>(i))), key);
-    const v128_t r = round_f32x4(rule, scaled, bits);
+    const v128_t r = rule == Rounding::HalfEven ? wasm_f32x4_nearest(scaled) : round_f32x4(rule, scaled, bits);
     tie = wasm_i32x4_sub(tie, wasm_f32x4_eq(wasm_f32x4_sub(scaled, wasm_f32x4_floor(scaled)), half));
     q = wasm_f32x4_pmin(wasm_f32x4_pmax(r, qmin), qmax);
     clipped = wasm_f32x4_ne(r, q);
@@ -404,6 +410,7 @@ template <class In>
 QE_INLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                                    LaneSums& L) {
   QuantizeF32x4 quantize(p, key);
+  const bool outputs = out.codes || out.dequantized || out.errors || out.clipped;  // one test per step
   DoubleLanes D;
   simd_blocks<float>(x, n, p, key, out, L, D, [&](size_t i, DoubleLanes& d) {
     v128_t xf, xd[2], q, xhat, clipped;
@@ -412,10 +419,12 @@ QE_INLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p, u
     const v128_t xh[2] = {wasm_f64x2_promote_low_f32x4(xhat),
                           wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(xhat, xhat, 2, 3, 2, 3))};
     const v128_t clip64[2] = {wasm_i64x2_extend_low_i32x4(clipped), wasm_i64x2_extend_high_i32x4(clipped)};
-    d.add(xd, xh, clip64, out.errors ? out.errors + i : nullptr);
-    if (out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
-    if (out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
-    if (out.clipped) store_clipped4(out.clipped + i, clipped);
+    d.add(xd, xh, clip64, outputs && out.errors ? out.errors + i : nullptr);
+    if (outputs) {
+      if (out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
+      if (out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
+      if (out.clipped) store_clipped4(out.clipped + i, clipped);
+    }
   });
   quantize.add_counts(L.clip, L.tie);
 }
@@ -432,6 +441,7 @@ QE_INLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p, u
   const v128_t lane_index =
       wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)));
   const Rounding rule = p.rounding;
+  const bool outputs = out.codes || out.dequantized || out.errors || out.clipped;  // one test per step
   v128_t clip = wasm_i64x2_splat(0), tie = wasm_i64x2_splat(0);
   DoubleLanes D;
   simd_blocks<double>(x, n, p, key, out, L, D, [&](size_t i, DoubleLanes& d) {
@@ -443,26 +453,28 @@ QE_INLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p, u
     v128_t xh[2], q[2], clipped[2];
     for (int h = 0; h < 2; ++h) {
       const v128_t scaled = wasm_f64x2_add(wasm_f64x2_div(xd[h], s), zp);
-      const v128_t r = round_f64x2(rule, scaled, h ? wasm_i32x4_shuffle(bits, bits, 2, 3, 2, 3) : bits);
+      const v128_t r = rule == Rounding::HalfEven ? wasm_f64x2_nearest(scaled)
+                                                  : round_f64x2(rule, scaled, h ? wasm_i32x4_shuffle(bits, bits, 2, 3, 2, 3) : bits);
       tie = wasm_i64x2_sub(tie, wasm_f64x2_eq(wasm_f64x2_sub(scaled, wasm_f64x2_floor(scaled)), half));
       q[h] = wasm_f64x2_pmin(wasm_f64x2_pmax(r, qmin), qmax);
       clipped[h] = wasm_f64x2_ne(r, q[h]);
       clip = wasm_i64x2_sub(clip, clipped[h]);
       xh[h] = wasm_f64x2_mul(wasm_f64x2_sub(q[h], zp), s);
     }
-    d.add(xd, xh, clipped, out.errors ? out.errors + i : nullptr);
-    if (out.codes) {
-      const v128_t c =
-          wasm_i32x4_shuffle(wasm_i32x4_trunc_sat_f64x2_zero(q[0]), wasm_i32x4_trunc_sat_f64x2_zero(q[1]), 0, 1, 4, 5);
-      wasm_v128_store(out.codes + i, c);
+    d.add(xd, xh, clipped, outputs && out.errors ? out.errors + i : nullptr);
+    if (outputs) {
+      if (out.codes) {
+        const v128_t c =
+            wasm_i32x4_shuffle(wasm_i32x4_trunc_sat_f64x2_zero(q[0]), wasm_i32x4_trunc_sat_f64x2_zero(q[1]), 0, 1, 4, 5);
+        wasm_v128_store(out.codes + i, c);
+      }
+      if (out.dequantized) {
+        double* dq = static_cast<double*>(out.dequantized) + i;
+        wasm_v128_store(dq, xh[0]);
+        wasm_v128_store(dq + 2, xh[1]);
+      }
+      if (out.clipped) store_clipped4(out.clipped + i, wasm_i32x4_shuffle(clipped[0], clipped[1], 0, 2, 4, 6));
     }
-    if (out.dequantized) {
-      double* dq = static_cast<double*>(out.dequantized) + i;
-      wasm_v128_store(dq, xh[0]);
-      wasm_v128_store(dq + 2, xh[1]);
-    }
-    if (out.clipped)
-      store_clipped4(out.clipped + i, wasm_i32x4_shuffle(clipped[0], clipped[1], 0, 2, 4, 6));
   });
   L.clip += static_cast<uint64_t>(wasm_i64x2_extract_lane(clip, 0) + wasm_i64x2_extract_lane(clip, 1));
   L.tie += static_cast<uint64_t>(wasm_i64x2_extract_lane(tie, 0) + wasm_i64x2_extract_lane(tie, 1));
@@ -477,6 +489,7 @@ inline float float_error(Rounding rule, float x, uint64_t gi, uint32_t key, cons
 QE_INLINE void quantize_simd_float(const float* x, size_t n, const KernelParams& p, uint32_t key,
                                      const SampleOutputs& out, FloatBlockSums& S) {
   QuantizeF32x4 quantize(p, key);
+  const bool outputs = out.codes || out.dequantized || out.errors || out.clipped;  // one test per step
   v128_t part[kFloatSums], acc[kFloatSums][2];
   for (int k = 0; k < kFloatSums; ++k) part[k] = wasm_f32x4_splat(0.0f), acc[k][0] = acc[k][1] = wasm_f64x2_splat(0.0);
   v128_t block_max = wasm_f32x4_splat(-1.0f);
@@ -502,13 +515,15 @@ QE_INLINE void quantize_simd_float(const float* x, size_t n, const KernelParams&
         part[kXhat2] = wasm_f32x4_add(part[kXhat2], wasm_f32x4_mul(xhat, xhat));
         part[kXXhat] = wasm_f32x4_add(part[kXXhat], wasm_f32x4_mul(xf, xhat));
         block_max = wasm_f32x4_pmax(block_max, ae);
-        if (out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
-        if (out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
-        if (out.errors) {
-          wasm_v128_store(out.errors + i, wasm_f64x2_promote_low_f32x4(e));
-          wasm_v128_store(out.errors + i + 2, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3)));
+        if (outputs) {
+          if (out.codes) wasm_v128_store(out.codes + i, wasm_i32x4_trunc_sat_f32x4(q));
+          if (out.dequantized) wasm_v128_store(static_cast<float*>(out.dequantized) + i, xhat);
+          if (out.errors) {
+            wasm_v128_store(out.errors + i, wasm_f64x2_promote_low_f32x4(e));
+            wasm_v128_store(out.errors + i + 2, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3)));
+          }
+          if (out.clipped) store_clipped4(out.clipped + i, clipped);
         }
-        if (out.clipped) store_clipped4(out.clipped + i, clipped);
       }
       if (block_end - b == kFloatBlock) {  // a full block: fold it (a partial one is the last; the tail goes on)
         for (int k = 0; k < kFloatSums; ++k) {
@@ -566,7 +581,7 @@ QE_INLINE void quantize_simd_float(const float* x, size_t n, const KernelParams&
       }
     }
   }
-  for (size_t i = body_end; i < n; ++i) step_float(p.rounding, x[i], i, p.index_base + i, key, c, out, S);
+  quantize_scalar_float(x, body_end, n, p, key, out, S);  // the scalar tail
 }
 
 // min/max with wasm's pmin/pmax (single instructions that do not propagate NaN); a NaN or ±Inf

@@ -44,7 +44,9 @@ self.onmessage = async ({ data: { id, text, options, compare, describe, file, op
   }
   latest = id;
   try {
-    const qz = await ready(compare ? compare.some(needsFullModule) : needsFullModule(options));
+    const needsFull = compare ? compare.some(needsFullModule) : needsFullModule(options);
+    if (needsFull && !full) self.postMessage({ id, phase: 'Loading the whole core (float formats, runtime profiles)' });
+    const qz = await ready(needsFull);
     if (compare) return runCompare(qz, id, text, compare);
     self.postMessage({ id, phase: 'Reading the samples' });
     const values = qz.parseValues(text);
