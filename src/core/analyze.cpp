@@ -18,8 +18,6 @@ namespace qe {
 
 namespace {
 
-std::string num(double v) { return number_text(v); }
-
 Error err(std::string field, std::string message, int64_t index = -1) {
   return Error{std::move(field), index, std::move(message)};
 }
@@ -58,11 +56,11 @@ std::optional<Error> validate_scheme(const QuantScheme& s) {
     if (s.arithmetic == Arithmetic::Float32) {
       const float f = static_cast<float>(*s.scale);
       if (f == 0 || std::isinf(f))
-        return err("scale", "Scale " + num(*s.scale) + " is outside float32's range, needed by float32 arithmetic");
+        return err("scale", "Scale " + number_text(*s.scale) + " is outside float32's range, needed by float32 arithmetic");
     }
   }
   if (!(s.percentile > 50 && s.percentile <= 100))
-    return err("percentile", "Percentile must be above 50 and at most 100 (got " + num(s.percentile) + ")");
+    return err("percentile", "Percentile must be above 50 and at most 100 (got " + number_text(s.percentile) + ")");
   if (s.zero_point && (*s.zero_point < qmin || *s.zero_point > qmax))
     return err("zeroPoint",
                "Zero point must lie in [q_min, q_max] = [" + std::to_string(qmin) + ", " + std::to_string(qmax) + "]");
@@ -101,7 +99,7 @@ Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan) 
   }
   const char* range_field = s.range ? "range.min" : "values";
   if (!(p.scale > 0) || !std::isfinite(p.scale))
-    return err(range_field, "The range [" + num(p.range_min) + ", " + num(p.range_max) +
+    return err(range_field, "The range [" + number_text(p.range_min) + ", " + number_text(p.range_max) +
                                 "] is too narrow: its scale underflows to 0");
   if (s.zero_point) {
     p.zero_point = *s.zero_point;
@@ -119,7 +117,7 @@ Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan) 
     const float f = static_cast<float>(p.scale);
     if (f == 0 || std::isinf(f))
       return err(s.scale ? "scale" : range_field,
-                 "The scale " + num(p.scale) + " is outside float32's range, needed by float32 arithmetic");
+                 "The scale " + number_text(p.scale) + " is outside float32's range, needed by float32 arithmetic");
     p.scale = f;
   }
   return p;
@@ -154,8 +152,6 @@ bool min_max_params(const QuantScheme& s, int32_t qmin, int32_t qmax, double lo,
   return true;
 }
 
-// The runs of consecutive samples that make up each channel or group. Equal consecutive blocks
-// (groups, or channels on the first axis) are `block` samples each; otherwise runs[g] lists them.
 // The samples, float or double. The integer path's logic exists once; each read of the samples
 // goes to the kernel of their type.
 struct Samples {
@@ -173,6 +169,8 @@ struct Samples {
   }
 };
 
+// The runs of consecutive samples that make up each channel or group. Equal consecutive blocks
+// (groups, or channels on the first axis) are `block` samples each; otherwise runs[g] lists them.
 struct Layout {
   size_t count = 0;  // channels or groups; 0 for the whole tensor
   size_t block = 0;
@@ -226,7 +224,7 @@ Result<GroupGeometry> group_geometry(const QuantScheme& s, size_t n) {
       count *= static_cast<double>(d);
     }
     if (count != static_cast<double>(n))
-      return err("shape", "Shape " + shape_text(s.shape) + " holds " + num(count) + " values, but there are " +
+      return err("shape", "Shape " + shape_text(s.shape) + " holds " + number_text(count) + " values, but there are " +
                               std::to_string(n) + " samples");
   }
   if (s.granularity == Granularity::Tensor) return g;
@@ -282,10 +280,10 @@ std::optional<Error> bad_sample(const Samples& x, double limit) {
     if (std::isnan(v)) return err("values", where + " is NaN", static_cast<int64_t>(i));
     if (std::isinf(v)) return err("values", where + " is infinite", static_cast<int64_t>(i));
     if (std::fabs(v) > kMaxMagnitude)
-      return err("values", where + " (" + num(v) + ") is too large: magnitudes up to 1e100 are supported",
+      return err("values", where + " (" + number_text(v) + ") is too large: magnitudes up to 1e100 are supported",
                  static_cast<int64_t>(i));
     if (std::fabs(v) > limit)
-      return err("values", where + " (" + num(v) + ") is outside float32's range, needed by float32 arithmetic",
+      return err("values", where + " (" + number_text(v) + ") is outside float32's range, needed by float32 arithmetic",
                  static_cast<int64_t>(i));
   }
   return std::nullopt;
@@ -300,7 +298,7 @@ std::optional<Error> allocate_outputs(Analysis& a, size_t n, Arithmetic arithmet
   void* probe = need < static_cast<double>(SIZE_MAX) ? std::malloc(static_cast<size_t>(need)) : nullptr;
   if (!probe) {
     return err("values", "Not enough memory for the per-sample results of " + std::to_string(n) + " samples (about " +
-                             num(std::round(need / 1e8) / 10) + " GB): use perSample: false for the metrics alone");
+                             number_text(std::round(need / 1e8) / 10) + " GB): use perSample: false for the metrics alone");
   }
   std::free(probe);
   a.codes.resize(n);

@@ -93,7 +93,6 @@ QE_INLINE void step(Rounding rule, In xin, size_t i, uint64_t gi, uint32_t key, 
   if (out.clipped) out.clipped[i] = o.clipped;
 }
 
-
 template <class A, class In>
 QE_NOINLINE void quantize_scalar_range(const In* x, size_t begin, size_t n, const KernelParams& p, uint32_t key,
                                        const SampleOutputs& out, LaneSums& L) {
@@ -410,7 +409,7 @@ template <class In>
 QE_INLINE void quantize_simd_f32(const In* x, size_t n, const KernelParams& p, uint32_t key, const SampleOutputs& out,
                                    LaneSums& L) {
   QuantizeF32x4 quantize(p, key);
-  const bool outputs = out.codes || out.dequantized || out.errors || out.clipped;  // one test per step
+  const bool outputs = out.any();  // one test per step
   DoubleLanes D;
   simd_blocks<float>(x, n, p, key, out, L, D, [&](size_t i, DoubleLanes& d) {
     v128_t xf, xd[2], q, xhat, clipped;
@@ -441,7 +440,7 @@ QE_INLINE void quantize_simd_f64(const In* x, size_t n, const KernelParams& p, u
   const v128_t lane_index =
       wasm_i32x4_add(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(static_cast<int32_t>(p.index_base)));
   const Rounding rule = p.rounding;
-  const bool outputs = out.codes || out.dequantized || out.errors || out.clipped;  // one test per step
+  const bool outputs = out.any();  // one test per step
   v128_t clip = wasm_i64x2_splat(0), tie = wasm_i64x2_splat(0);
   DoubleLanes D;
   simd_blocks<double>(x, n, p, key, out, L, D, [&](size_t i, DoubleLanes& d) {
@@ -489,7 +488,7 @@ inline float float_error(Rounding rule, float x, uint64_t gi, uint32_t key, cons
 QE_INLINE void quantize_simd_float(const float* x, size_t n, const KernelParams& p, uint32_t key,
                                      const SampleOutputs& out, FloatBlockSums& S) {
   QuantizeF32x4 quantize(p, key);
-  const bool outputs = out.codes || out.dequantized || out.errors || out.clipped;  // one test per step
+  const bool outputs = out.any();  // one test per step
   v128_t part[kFloatSums], acc[kFloatSums][2];
   for (int k = 0; k < kFloatSums; ++k) part[k] = wasm_f32x4_splat(0.0f), acc[k][0] = acc[k][1] = wasm_f64x2_splat(0.0);
   v128_t block_max = wasm_f32x4_splat(-1.0f);

@@ -53,6 +53,8 @@ struct SampleOutputs {
   void* dequantized = nullptr;
   double* errors = nullptr;  // x - x_hat in double, x exactly as given
   uint8_t* clipped = nullptr;
+
+  bool any() const { return codes || dequantized || errors || clipped; }
 };
 
 // Sums over the samples, in double. Combine chunks with `merge` (in index order).

@@ -78,11 +78,12 @@ export function simdSupported() {
 // (the integer formula with every calibration, granularity, rounding and arithmetic, metrics,
 // charts and the value parser). Each in a SIMD and a scalar build that share one JS glue; the
 // glue is imported only when its module is asked for, so a bundle fetches what it uses.
+// `files`: each build's .wasm name; `urls`: its key in wasmUrls.
 const MODULES = {
-  full: { glue: () => import('./wasm/quant.js'), files: { simd: 'quant', scalar: 'quant-scalar' } },
-  core: { glue: () => import('./wasm/quant-core.js'), files: { simd: 'quant-core', scalar: 'quant-core-scalar' } },
+  full: { glue: () => import('./wasm/quant.js'), files: { simd: 'quant', scalar: 'quant-scalar' }, urls: { simd: 'simd', scalar: 'scalar' } },
+  core: { glue: () => import('./wasm/quant-core.js'), files: { simd: 'quant-core', scalar: 'quant-core-scalar' },
+    urls: { simd: 'coreSimd', scalar: 'coreScalar' } },
 };
-const URL_KEYS = { full: { simd: 'simd', scalar: 'scalar' }, core: { simd: 'coreSimd', scalar: 'coreScalar' } };
 
 /**
  * The quantizer: the SIMD build where the engine has wasm SIMD, else the scalar build (the same
@@ -106,7 +107,7 @@ export async function createQuantizer({ wasmBinary, simd = simdSupported(), wasm
     moduleArgs.wasmBinary = await readFile(new URL(`./wasm/${file}`, here));
   } else {
     // Only the build chosen is fetched.
-    const url = wasmUrls?.[URL_KEYS[module][build]] ?? wasmUrl(file);
+    const url = wasmUrls?.[MODULES[module].urls[build]] ?? wasmUrl(file);
     moduleArgs.locateFile = () => url;
   }
   const { default: createQuantModule } = await MODULES[module].glue();
