@@ -24,7 +24,7 @@ export default defineConfig({
   plugins: [offlineWasm],
   root: 'web',
   base: './',
-  resolve: { alias: [{ find: /^\.\/spawn\.js$/, replacement: web('src/app/spawn-inline.js') }] },
+  resolve: { alias: [{ find: /^\.\/spawn\.js$/, replacement: web('src/shared/spawn-inline.js') }] },
   build: {
     outDir: '../dist-offline',
     emptyOutDir: true,

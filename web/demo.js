@@ -1,7 +1,7 @@
 // The demo page's script: the widgets, and a table filled from the ladder widgets' result events
 // (what a host page can do with them).
 import './src/component/element.js';
-import { fmt } from './src/app/render.js';
+import { fmt } from './src/shared/format.js';
 
 const rows = new Map();
 for (const widget of document.querySelectorAll('quant-error-calculator.ladder')) {

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { bestValues, COMPARE_COLUMNS, DEFAULT_ROWS, describe, rowsFromParam, rowsToOptions, rowsToParam } from '../../web/src/app/compare.js';
-import { DEFAULTS } from '../../web/src/app/state.js';
+import { bestValues, COMPARE_COLUMNS, DEFAULT_ROWS, describe, rowsFromParam, rowsToOptions, rowsToParam } from '../../web/src/page/compare-rows.js';
+import { DEFAULTS } from '../../web/src/page/form-state.js';
 
 test('rows survive the URL; unreadable parameters give null (the defaults), not a broken row', () => {
   const rows = [...DEFAULTS_ROWS(), { bits: '3', mode: 'asymmetric-unsigned', rounding: 'stochastic', calibration: 'custom', percentile: '99.5',
@@ -38,14 +38,14 @@ test('rows become API options with the form\'s shape, axis, seed and custom rang
   assert.deepEqual(list[1], { bits: 4, mode: 'symmetric', rounding: 'stochastic', seed: 9, calibration: 'minmax', granularity: 'channel', shape: [4, 8], axis: 1 });
   assert.deepEqual(list[2], { bits: 4, mode: 'symmetric', rounding: 'half-even', calibration: 'percentile', percentile: 99.9, granularity: 'group',
     shape: [4, 8], groupSize: 4 });
-  assert.equal(describe(list[0]), '8-bit symmetric, range [-2, 3]');
-  assert.equal(describe(list[1]), '4-bit symmetric, min-max, stochastic (seed 9), per channel (axis 1)');
-  assert.equal(describe(list[2]), '4-bit symmetric, percentile 99.9, per group of 4');
+  assert.equal(describe(list[0]), '8-bit symmetric, custom range −2 … 3');
+  assert.equal(describe(list[1]), '4-bit symmetric, min-max range, stochastic (seed 9), per channel (axis 1)');
+  assert.equal(describe(list[2]), '4-bit symmetric, 99.9th percentile range, per group of 4');
 
   const formats = rowsToOptions([{ ...rows[0], format: 'fp8-e4m3', bits: 'ignored' }, { ...rows[0], format: 'nf4' }],
     { ...state, formatScale: 'amax', overflow: 'saturate' });
   assert.deepEqual(formats.list, [{ format: 'fp8-e4m3', overflow: 'saturate', formatScale: 'amax' }, { format: 'nf4' }]);
-  assert.equal(describe(formats.list[0]), 'FP8 E4M3, amax scale');
+  assert.equal(describe(formats.list[0]), 'FP8 E4M3, amax tensor scale');
   assert.equal(describe(formats.list[1]), 'NF4');
   assert.deepEqual(rowsToOptions([rows[0], { ...rows[1], bits: '99x' }], state).problem,
     { row: 1, field: 'bits', message: 'Configuration 2: Bit depth must be a whole number from 2 to 16 (got "99x")' });

@@ -243,11 +243,11 @@ export interface Quantizer {
   /** Whether this build runs the wasm SIMD kernels. */
   readonly simd: boolean;
   /**
-   * 'full': the whole core. 'core': the small first module (integer formats with every
+   * 'full': the whole core. 'first': the small first module (integer formats with every
    * calibration, granularity, rounding and arithmetic); float formats, runtime profiles, format
    * definitions, tensor headers and streams throw a QuantizerError that names the whole core.
    */
-  readonly module: 'full' | 'core';
+  readonly module: 'full' | 'first';
   /** Sample text → the values, each exactly as typed; throws naming the sample. */
   parseValues(text: string): Float64Array;
   analyze(values: Samples, options?: Options): AnalysisResult;
@@ -269,13 +269,13 @@ export declare function needsFullModule(options?: Options): boolean;
 
 /**
  * The quantizer: the SIMD build where the engine has wasm SIMD, else the scalar build.
- * `simd: false` forces the scalar build; `module: 'core'` loads the small first module instead
+ * `simd: false` forces the scalar build; `module: 'first'` (or 'core', its earlier name) loads the small first module instead
  * of the whole core; `wasmBinary` supplies the chosen build's .wasm bytes, `wasmUrls` where each
  * build is fetched from (default: beside the module).
  */
 export declare function createQuantizer(settings?: {
   wasmBinary?: ArrayBuffer | Uint8Array;
   simd?: boolean;
-  module?: 'full' | 'core';
+  module?: 'full' | 'first' | 'core';
   wasmUrls?: { simd?: string; scalar?: string; coreSimd?: string; coreScalar?: string };
 }): Promise<Quantizer>;

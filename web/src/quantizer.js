@@ -7,6 +7,8 @@
 //
 // Bad input throws a QuantizerError whose `field` names the option ("bits", "range.min",
 // "values", …) and whose `index` is the 0-based sample index where there is one.
+import { CALIBRATIONS as CALIBRATION_CHOICES, FORMATS as FORMAT_CHOICES, MODES as MODE_CHOICES, PROFILES as PROFILE_CHOICES,
+  ROUNDINGS as ROUNDING_CHOICES, values } from './shared/choices.js';
 
 
 /** The options and their defaults: the same names in the API, the page, the URL and the CSV. */
@@ -40,15 +42,15 @@ export const DEFAULT_OPTIONS = Object.freeze({
   reduceRange: false, // profiles: the runtimes' reduce_range
 });
 
-export const PROFILES = Object.freeze(['formula', 'pytorch', 'onnx']);
+// The vocabularies, from the one table each (shared/choices.js) that the page and the component read too.
+export const PROFILES = values(PROFILE_CHOICES);
 
 /** The number formats: element formats (one value per code), then block formats (a shared scale per block). */
-export const FORMATS = Object.freeze(['int', 'fp16', 'bf16', 'fp8-e4m3', 'fp8-e5m2', 'fp6-e3m2', 'fp6-e2m3', 'fp4-e2m1', 'custom',
-  'mxfp8-e4m3', 'mxfp8-e5m2', 'mxfp6-e3m2', 'mxfp6-e2m3', 'mxfp4', 'mxint8', 'nvfp4', 'nf4']);
+export const FORMATS = values(FORMAT_CHOICES);
 
-export const MODES = Object.freeze(['symmetric', 'asymmetric', 'asymmetric-unsigned']);
-export const CALIBRATIONS = Object.freeze(['minmax', 'percentile', 'mse', 'entropy']);
-export const ROUNDING_RULES = Object.freeze(['half-even', 'half-away', 'half-up', 'floor', 'ceil', 'toward-zero', 'stochastic']);
+export const MODES = values(MODE_CHOICES);
+export const CALIBRATIONS = values(CALIBRATION_CHOICES);
+export const ROUNDING_RULES = values(ROUNDING_CHOICES);
 
 export class QuantizerError extends Error {
   constructor(message, field, index = null) {
@@ -81,20 +83,21 @@ export function simdSupported() {
 // `files`: each build's .wasm name; `urls`: its key in wasmUrls.
 const MODULES = {
   full: { glue: () => import('./wasm/quant.js'), files: { simd: 'quant', scalar: 'quant-scalar' }, urls: { simd: 'simd', scalar: 'scalar' } },
-  core: { glue: () => import('./wasm/quant-core.js'), files: { simd: 'quant-core', scalar: 'quant-core-scalar' },
+  first: { glue: () => import('./wasm/quant-core.js'), files: { simd: 'quant-core', scalar: 'quant-core-scalar' },
     urls: { simd: 'coreSimd', scalar: 'coreScalar' } },
 };
 
 /**
  * The quantizer: the SIMD build where the engine has wasm SIMD, else the scalar build (the same
- * results; `qz.simd` says which runs). `simd: false` forces the scalar build. `module: 'core'`
- * loads the small first module instead of the whole core (`qz.module` says which): the integer
+ * results; `qz.simd` says which runs). `simd: false` forces the scalar build. `module: 'first'`
+ * (also accepted as 'core', its earlier name) loads the small first module instead of the whole core (`qz.module` says which): the integer
  * formula alone, where float formats, runtime profiles, tensor headers and streams throw a
  * QuantizerError that says so. `wasmBinary` supplies the chosen build's bytes, `wasmUrls:
  * { simd, scalar, coreSimd, coreScalar }` where to fetch them (default: beside this module).
  */
 export async function createQuantizer({ wasmBinary, simd = simdSupported(), wasmUrls, module = 'full' } = {}) {
-  if (!(module in MODULES)) fail(`Unknown module "${module}" (use full or core)`, 'module');
+  if (module === 'core') module = 'first';
+  if (!(module in MODULES)) fail(`Unknown module "${module}" (use full or first)`, 'module');
   const build = simd ? 'simd' : 'scalar';
   const file = `${MODULES[module].files[build]}.wasm`;
   const moduleArgs = {};
@@ -381,13 +384,13 @@ export function needsFullModule(options) {
 }
 
 // In the first module: the error that says `what` needs the whole core.
-function notInCore(module, what, field) {
-  if (module === 'core') fail(`${what} are in the whole core, not the first module: createQuantizer({ module: 'full' })`, field);
+function notInFirst(module, what, field) {
+  if (module === 'first') fail(`${what} are in the whole core, not the first module: createQuantizer({ module: 'full' })`, field);
 }
 
 function checkModule(module, o) {
-  if (o.format !== 'int') notInCore(module, 'Float and block formats', 'format');
-  if (o.profile !== 'formula') notInCore(module, 'Runtime profiles', 'profile');
+  if (o.format !== 'int') notInFirst(module, 'Float and block formats', 'format');
+  if (o.profile !== 'formula') notInFirst(module, 'Runtime profiles', 'profile');
 }
 
 class Quantizer {
@@ -397,7 +400,7 @@ class Quantizer {
     this.#mod = mod;
     /** Whether this build runs the wasm_simd128 kernels. */
     this.simd = mod.simdAvailable();
-    /** 'full' (the whole core) or 'core' (the small first module). */
+    /** 'full' (the whole core) or 'first' (the small first module). */
     this.module = module;
   }
 
@@ -471,7 +474,7 @@ class Quantizer {
    * 2^16 codes, `values`: every code's value (a Float64Array indexed by code; NaN for NaN codes).
    */
   describeFormat(options) {
-    notInCore(this.module, 'Format definitions', 'format');
+    notInFirst(this.module, 'Format definitions', 'format');
     const o = normalizeOptions(options);
     const d = this.#mod.describeFormat(toCoreOptions(o));
     if (!d.ok) throw fromCoreError(d.error);
@@ -487,7 +490,7 @@ class Quantizer {
    */
   tensorHeader(kind, bytes, fileSize) {
     if (kind !== 'npy' && kind !== 'safetensors' && kind !== 'gguf') fail(`Unknown tensor file kind "${kind}"`, 'file');
-    notInCore(this.module, 'Tensor file readers', 'file');
+    notInFirst(this.module, 'Tensor file readers', 'file');
     const ptr = this.#mod._malloc(Math.max(1, bytes.length));
     try {
       this.#mod.HEAPU8.set(bytes, ptr);
@@ -515,7 +518,7 @@ class Quantizer {
    * equals analyze() of the whole tensor with perSample: false (sums to about 1e-15 relative).
    */
   stream(options) {
-    notInCore(this.module, 'Streamed analyses', 'values');
+    notInFirst(this.module, 'Streamed analyses', 'values');
     return new TensorStream(this.#mod, normalizeOptions(options));
   }
 
@@ -684,7 +687,7 @@ class Samples {
 
   /** One plain SIMD read of the samples (Σ x): the memory floor the benchmark compares with. */
   readFloor() {
-    notInCore(this.#module, 'The benchmark\'s memory floor', 'values');
+    notInFirst(this.#module, 'The benchmark\'s memory floor', 'values');
     return this.#mod.readFloor(this.#ptr, this.length, this.float32);
   }
 

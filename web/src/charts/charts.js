@@ -4,8 +4,8 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-import { fmt } from '../app/render.js';
-import { groupUnit, paramsOfSample } from '../app/state.js';
+import { fmt } from '../shared/format.js';
+import { groupUnit, paramsOfSample } from '../shared/result.js';
 
 // The chart colours: the custom properties as `el` sees them (the page's root, or a component's
 // shadow root where the host page may theme them).

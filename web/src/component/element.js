@@ -14,23 +14,30 @@
 // each calculation; a bad attribute is shown in the widget, named, and the others keep working.
 import uplotCss from 'uplot/dist/uPlot.min.css?inline';
 
-import { fmt, renderCards, renderVerdict } from '../app/render.js';
-import { SEED_EXAMPLE } from '../app/state.js';
+import { renderCards, renderVerdict } from '../shared/cards.js';
+import { fmt } from '../shared/format.js';
+import { SEED_EXAMPLE } from '../shared/seed-example.js';
 import { CHART_IDS, renderCharts } from '../charts/charts.js';
 import pageCss from '../../styles.css?inline';
 import ownCss from './element.css?inline';
-import { calculate } from './client.js';
+import { CALIBRATIONS, FORMATS, formatGroup, labelOf, MODES, ROUNDINGS } from '../shared/choices.js';
+import { REQUESTS } from '../shared/protocol.js';
+import { WorkerClient } from '../shared/worker-client.js';
+
+// One worker, and so one wasm instance, for every widget on a page: made when the first widget
+// needs a calculation. The wasm files are named here so that a bundler that takes this module
+// copies them (the worker file is opaque to it): the worker is told where they are.
+let client = null;
+const worker = () => (client ??= new WorkerClient({ wasmUrls: {
+  simd: new URL('../wasm/quant.wasm', import.meta.url).href,
+  scalar: new URL('../wasm/quant-scalar.wasm', import.meta.url).href,
+  coreSimd: new URL('../wasm/quant-core.wasm', import.meta.url).href,
+  coreScalar: new URL('../wasm/quant-core-scalar.wasm', import.meta.url).href,
+} }));
 
 const OPTIONS = ['bits', 'mode', 'rounding', 'range', 'values', 'format', 'calibration'];
-const CHOICES = {
-  mode: [['symmetric', 'Symmetric signed'], ['asymmetric', 'Asymmetric signed'], ['asymmetric-unsigned', 'Asymmetric unsigned']],
-  rounding: [['half-even', 'Half to even'], ['half-away', 'Half away from zero'], ['half-up', 'Half up'], ['floor', 'Floor'], ['ceil', 'Ceiling'],
-    ['toward-zero', 'Toward zero'], ['stochastic', 'Stochastic']],
-  calibration: [['minmax', 'Min-max'], ['percentile', 'Percentile'], ['mse', 'MSE-optimal'], ['entropy', 'Entropy (KL)']],
-  format: [['int', 'Integer'], ['fp16', 'FP16'], ['bf16', 'BF16'], ['fp8-e4m3', 'FP8 E4M3'], ['fp8-e5m2', 'FP8 E5M2'], ['fp6-e3m2', 'FP6 E3M2'],
-    ['fp6-e2m3', 'FP6 E2M3'], ['fp4-e2m1', 'FP4 E2M1'], ['mxfp8-e4m3', 'MXFP8 E4M3'], ['mxfp8-e5m2', 'MXFP8 E5M2'], ['mxfp6-e3m2', 'MXFP6 E3M2'],
-    ['mxfp6-e2m3', 'MXFP6 E2M3'], ['mxfp4', 'MXFP4'], ['mxint8', 'MXINT8'], ['nvfp4', 'NVFP4'], ['nf4', 'NF4']],
-};
+// The selects' choices, from the vocabularies' one table each (shared/choices.js).
+const CHOICES = { mode: MODES, rounding: ROUNDINGS, calibration: CALIBRATIONS, format: FORMATS.filter((f) => f.value !== 'custom') };
 const LABELS = { values: 'Samples', bits: 'Bits', mode: 'Mode', rounding: 'Rounding', range: 'Range (min, max)', calibration: 'Calibration', format: 'Format' };
 const CARD_KEYS = ['scale', 'zeroPoint', 'step', 'rangeUsed', 'mse', 'sqnrDb', 'maxAbsError', 'clipRate', 'formatScale', 'overflowCount'];
 // view="chart:<name>" → the chart's id: values, errors, transfer, histogram, error-histogram.
@@ -163,7 +170,7 @@ export class QuantErrorCalculator extends HTMLElement {
       return el('div', { className: `field field-${key}${wide ? ' wide' : ''}` }, el('label', { htmlFor: control.id, textContent: LABELS[key] }), control,
         el('p', { className: 'error', id: `${this.#ids}-${key}-error`, role: 'alert' }));
     };
-    const select = (key) => el('select', {}, ...CHOICES[key].map(([value, label]) => el('option', { value, textContent: label })));
+    const select = (key) => el('select', {}, ...CHOICES[key].map(({ value, label }) => el('option', { value, textContent: label })));
     form.append(
       field('values', el('textarea', { rows: 2, spellcheck: false }), true),
       field('bits', el('input', { type: 'number', min: 2, max: 16, step: 1, inputMode: 'numeric' })),
@@ -192,6 +199,14 @@ export class QuantErrorCalculator extends HTMLElement {
       const value = this.getAttribute(key) ?? defaults[key];
       if (control !== this.#root.activeElement && control.value !== value) control.value = value;
     }
+    // The integer scheme's fields apply to integers only.
+    const integer = !this.#isFormat();
+    for (const key of ['bits', 'mode', 'rounding', 'range', 'calibration']) form.elements[key].disabled = !integer;
+  }
+
+  #isFormat() {
+    const format = this.getAttribute('format')?.trim();
+    return Boolean(format) && format !== 'int' && formatGroup(format) !== null;
   }
 
   #schedule() {
@@ -205,6 +220,9 @@ export class QuantErrorCalculator extends HTMLElement {
     const options = {};
     if (get('bits') !== null) options.bits = get('bits').trim() === '' ? NaN : Number(get('bits'));
     for (const key of ['mode', 'rounding', 'format', 'calibration']) if (get(key) !== null && get(key).trim() !== '') options[key] = get(key).trim();
+    // A float or block format has fixed values: bit depth, mode, rounding, range and calibration
+    // are the integer scheme's, so they are left out (and the form disables them).
+    if (this.#isFormat()) return { options: { format: options.format } };
     const { range, problem } = parseRange(get('range'));
     if (problem) return { problem: { field: 'range', message: problem } };
     options.range = range;
@@ -220,8 +238,8 @@ export class QuantErrorCalculator extends HTMLElement {
     const status = this.#root.querySelector('.qec-status');
     status.textContent = 'Calculating…';
     try {
-      const result = await calculate(this.getAttribute('values') ?? SEED_EXAMPLE,
-        { ...options, perSample: true, chartBuckets: view.startsWith('chart:') || view === 'full' ? 600 : 0, histogramBins: 60 });
+      const result = await worker().request(REQUESTS.analyze, { text: this.getAttribute('values') ?? SEED_EXAMPLE, studies: false,
+        options: { ...options, perSample: true, chartBuckets: view.startsWith('chart:') || view === 'full' ? 600 : 0, histogramBins: 60 } });
       if (run !== this.#runs) return; // overtaken by a newer calculation
       this.#result = result;
       status.textContent = '';
@@ -293,7 +311,7 @@ export class QuantErrorCalculator extends HTMLElement {
   #scheme(r) {
     if (r.format) return r.format.label;
     const label = (key, value) => {
-      const text = CHOICES[key].find(([v]) => v === value)?.[1] ?? value;
+      const text = labelOf(CHOICES[key], value);
       return /^[A-Z][a-z]/.test(text) ? text[0].toLowerCase() + text.slice(1) : text; // "MSE-optimal" stays
     };
     const parts = [`${r.options.bits} bits`, label('mode', r.options.mode)];

@@ -1,4 +1,4 @@
-import { paramsOfSample } from '../app/state.js';
+import { paramsOfSample } from '../shared/result.js';
 
 // The CSV download. Layout: a header block of "setting,value" and "metric,value" rows, a blank
 // line, then one row per sample with a header row. RFC 4180: fields with a comma, quote or line

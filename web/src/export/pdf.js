@@ -2,7 +2,7 @@
 // metric, the formulas with the numbers, the charts as images and the per-sample table (every
 // row up to 1,000 samples, else the first 1,000). Text stays text, so it can be searched and
 // extracted. The standard PDF fonts cover Latin-1 only: other characters are spelled out.
-import { paramsOfSample } from '../app/state.js';
+import { paramsOfSample } from '../shared/result.js';
 import { CSV_COLUMNS } from './csv.js';
 
 const SPELL = { '−': '-', '–': '-', '×': '*', 'Δ': 'Delta', 'x̂': 'x_hat', '̂': '^', '…': '...', '√': 'sqrt', 'Σ': 'sum', '²': '^2', '∞': 'inf', '±': '+/-', '\u2009': ' ' };

@@ -1,7 +1,12 @@
 // The form's state: one object of field texts exactly as typed, mirrored in the URL so a link
 // reproduces the calculation and a reload keeps it. A bad value stays as typed; nothing here
-// ever clears another field.
-export const SEED_EXAMPLE = '-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46';
+// ever clears another field. Which fields apply to a state (`applies`) is decided here too, so the
+// calculator view's one render shows exactly those.
+import { CALIBRATIONS, CUSTOM_SPECIALS, DTYPES, FORMAT_SCALES, formatGroup, FORMATS, GRANULARITIES, MODES, OVERFLOWS, PROFILES, RANGE_SOURCES,
+  ROUNDINGS } from '../shared/choices.js';
+import { SEED_EXAMPLE } from '../shared/seed-example.js';
+
+export { SEED_EXAMPLE };
 
 export const DEFAULTS = Object.freeze({
   name: 'activations',
@@ -19,7 +24,7 @@ export const DEFAULTS = Object.freeze({
   mode: 'symmetric',
   rounding: 'half-even',
   seed: '0',
-  range: 'custom',
+  rangeSource: 'custom',
   calibration: 'minmax',
   percentile: '99.99',
   granularity: 'tensor',
@@ -29,6 +34,7 @@ export const DEFAULTS = Object.freeze({
   min: '-1.50',
   max: '1.50',
   values: SEED_EXAMPLE,
+  fileRange: 'false',
 });
 
 // Field key → element id. The URL uses the keys.
@@ -48,7 +54,7 @@ export const FIELD_IDS = Object.freeze({
   mode: 'mode',
   rounding: 'rounding',
   seed: 'seed',
-  range: 'range',
+  rangeSource: 'range-source',
   calibration: 'calibration',
   percentile: 'percentile',
   granularity: 'granularity',
@@ -58,39 +64,94 @@ export const FIELD_IDS = Object.freeze({
   min: 'range-min',
   max: 'range-max',
   values: 'values',
+  fileRange: 'file-range',
 });
+
+// The fields whose value is one of a table's: a link with another value falls back to the default.
+const CHOICE_FIELDS = { format: FORMATS, overflow: OVERFLOWS, formatScale: FORMAT_SCALES, customSpecials: CUSTOM_SPECIALS, profile: PROFILES,
+  dtype: DTYPES, reduceRange: [{ value: 'false' }, { value: 'true' }], mode: MODES, rounding: ROUNDINGS, rangeSource: RANGE_SOURCES,
+  calibration: CALIBRATIONS, granularity: GRANULARITIES, fileRange: [{ value: 'false' }, { value: 'true' }] };
+
+/**
+ * Which fields apply to a state: field key → true where it is shown. A field that does not apply
+ * is hidden (so switching a setting and back restores exactly the fields there were).
+ */
+export function applies(f) {
+  const integer = f.format === 'int';
+  const profile = integer && f.profile !== 'formula';
+  const formula = integer && !profile;
+  const custom = f.rangeSource === 'custom';
+  const element = formatGroup(f.format) === 'float';
+  return {
+    name: true, values: true, format: true,
+    profile: integer, dtype: profile, reduceRange: profile,
+    bits: formula, mode: integer, rounding: formula, seed: formula && f.rounding === 'stochastic',
+    rangeSource: integer, min: integer && custom, max: integer && custom,
+    calibration: formula && !custom, percentile: formula && !custom && f.calibration === 'percentile',
+    granularity: integer, shape: integer && f.granularity !== 'tensor', axis: integer && f.granularity === 'channel',
+    groupSize: integer && f.granularity === 'group' && !profile,
+    overflow: element, formatScale: element,
+    customExponentBits: f.format === 'custom', customMantissaBits: f.format === 'custom', customBias: f.format === 'custom',
+    customSpecials: f.format === 'custom',
+    fileRange: integer && custom,
+  };
+}
 
 // The samples travel in the URL's fragment (#values=…), which browsers never send to a server:
 // static hosts refuse long request lines (431 or 414 beyond 8–16 KB), fragments have no such
-// limit. Texts longer than this stay out of the link; this browser's storage keeps them instead,
-// so a reload still finds them.
-export const URL_VALUES_LIMIT = 60000;
+// limit. A long text is compressed (#z=…: deflate-raw, base64url), so links of 100,000 values
+// work; beyond URL_VALUES_LIMIT characters even compressed, this browser's storage keeps the
+// samples instead, so a reload still finds them.
+export const URL_VALUES_LIMIT = 200000;
+export const COMPRESS_ABOVE = 2000;
 const STORED = 'quant-error-calculator:values';
 
 export function readForm(doc) {
   const state = {};
-  for (const [key, id] of Object.entries(FIELD_IDS)) state[key] = doc.getElementById(id).value;
+  for (const [key, id] of Object.entries(FIELD_IDS)) {
+    const node = doc.getElementById(id);
+    state[key] = node.type === 'checkbox' ? String(node.checked) : node.value;
+  }
   return state;
 }
 
-export function writeForm(doc, state) {
-  for (const [key, id] of Object.entries(FIELD_IDS)) doc.getElementById(id).value = state[key] ?? DEFAULTS[key];
+const toBase64url = (bytes) => {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+};
+const fromBase64url = (text) => Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
+async function pipe(bytes, stream) {
+  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(stream)).arrayBuffer());
+}
+
+/** Text → deflate-raw → base64url (the link's #z= form). */
+export async function compressText(text) {
+  return toBase64url(await pipe(new TextEncoder().encode(text), new CompressionStream('deflate-raw')));
+}
+
+/** The inverse of compressText; throws on a damaged fragment. */
+export async function decompressText(text) {
+  return new TextDecoder('utf-8', { fatal: true }).decode(await pipe(fromBase64url(text), new DecompressionStream('deflate-raw')));
 }
 
 /**
- * The query string (settings) and fragment (samples) for a state. A long sample text is stored
- * locally and marked '@local' (or left out when the browser will not store it):
- * { query, fragment, kept: 'link' | 'browser' | 'none' }.
+ * The query string (settings) and fragment (samples) for a state. A long sample text is
+ * compressed; one too long even then is stored locally and marked '@local' (or left out when the
+ * browser will not store it): { query, fragment, kept: 'link' | 'browser' | 'none' }.
  */
-export function toQuery(state, storage) {
+export async function toQuery(state, storage) {
   const params = new URLSearchParams();
+  for (const key of Object.keys(FIELD_IDS)) if (key !== 'values') params.set(key, state[key]);
   const fragment = new URLSearchParams();
   let kept = 'link';
-  for (const key of Object.keys(FIELD_IDS)) {
-    if (key !== 'values') {
-      params.set(key, state[key]);
-    } else if (state.values.length <= URL_VALUES_LIMIT) {
-      fragment.set('values', state.values);
+  if (state.values.length <= COMPRESS_ABOVE) {
+    fragment.set('values', state.values);
+  } else {
+    const z = typeof CompressionStream === 'function' ? await compressText(state.values) : null;
+    if (z !== null && z.length <= URL_VALUES_LIMIT) {
+      fragment.set('z', z);
     } else {
       try {
         storage.setItem(STORED, state.values);
@@ -105,17 +166,35 @@ export function toQuery(state, storage) {
 }
 
 /**
- * The state a query string and fragment describe, defaults for what they lack; null when they
- * have nothing. (Links from before the fragment carried `values` in the query; they still work.)
+ * The state a query string and fragment describe, defaults for what they lack, and the fields
+ * whose values were not understood (each fell back to its default): { state, ignored: [{ key,
+ * value }] }; null when the link has nothing. (Links from before the fragment carried `values` in
+ * the query, and `range` for rangeSource; they still work.)
  */
-export function fromQuery(query, storage, fragment = '') {
+export async function fromQuery(query, storage, fragment = '') {
   const params = new URLSearchParams(query);
-  for (const [key, value] of new URLSearchParams(fragment)) if (key === 'values') params.set(key, value);
-  if (![...params.keys()].some((k) => k in FIELD_IDS)) return null;
+  if (params.has('range') && !params.has('rangeSource')) params.set('rangeSource', params.get('range'));
+  const hash = new URLSearchParams(fragment);
+  if (hash.has('values')) params.set('values', hash.get('values'));
+  const ignored = [];
+  if (hash.has('z')) {
+    try {
+      params.set('values', await decompressText(hash.get('z')));
+    } catch {
+      ignored.push({ key: 'values', value: 'the link\'s compressed samples (damaged)' });
+    }
+  }
+  if (![...params.keys()].some((k) => k in FIELD_IDS) && ignored.length === 0) return null;
   const state = { ...DEFAULTS };
-  for (const key of Object.keys(FIELD_IDS)) if (params.has(key)) state[key] = params.get(key);
+  for (const key of Object.keys(FIELD_IDS)) {
+    if (!params.has(key)) continue;
+    const value = params.get(key);
+    const table = CHOICE_FIELDS[key];
+    if (table && !table.some((c) => c.value === value)) ignored.push({ key, value });
+    else state[key] = value;
+  }
   if (state.values === '@local') state.values = storage?.getItem(STORED) ?? '';
-  return state;
+  return { state, ignored };
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -139,7 +218,7 @@ export function toOptions(state) {
     }
     options.seed = Number(seedText);
   }
-  if (state.range === 'custom') {
+  if (state.rangeSource === 'custom') {
     const ends = {};
     for (const [key, label] of [['min', 'Range min'], ['max', 'Range max']]) {
       const text = state[key].trim();
@@ -188,11 +267,11 @@ export function toOptions(state) {
 function profileOptions(state) {
   const options = { profile: state.profile, dtype: state.dtype, reduceRange: state.reduceRange === 'true',
     mode: state.mode === 'symmetric' ? 'symmetric' : 'asymmetric' };
-  const { options: base, problem } = toOptions({ ...state, profile: 'formula', bits: '8', rounding: 'half-even', calibration: 'minmax' });
+  const { options: base, problem } = toOptions({ ...state, profile: 'formula', bits: '8', rounding: 'half-even', calibration: 'minmax', granularity: state.granularity === 'group' ? 'tensor' : state.granularity });
   if (problem) return { problem };
   if (base.range) options.range = base.range;
   for (const key of ['granularity', 'shape', 'axis']) if (key in base) options[key] = base[key];
-  if (options.granularity === 'group') return { problem: { field: 'granularity', message: 'Runtime profiles quantize per tensor or per channel' } };
+  if (state.granularity === 'group') return { problem: { field: 'granularity', message: 'Runtime profiles quantize per tensor or per channel' } };
   return { options };
 }
 
@@ -224,28 +303,3 @@ export function fieldOfError(field) {
     groupSize: 'groupSize', format: 'format', overflow: 'overflow', formatScale: 'formatScale', customFormat: 'customExponentBits', profile: 'profile', dtype: 'dtype', reduceRange: 'reduceRange', qmin: 'dtype', qmax: 'dtype',
     zeroPoint: 'values', scale: 'values' }[field] ?? 'values';
 }
-
-/** The channel or group of sample i for a result's options (null per tensor). */
-export function groupIndexer(options) {
-  if (!options.granularity || options.granularity === 'tensor') return null;
-  if (options.granularity === 'group') return (i) => Math.floor(i / options.groupSize);
-  const shape = options.shape;
-  const axis = options.axis < 0 ? options.axis + shape.length : options.axis;
-  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const channels = shape[axis];
-  return (i) => Math.floor(i / inner) % channels;
-}
-
-/** The scale and zero point that quantized sample i (its channel's, group's or block's, or the tensor's). */
-export function paramsOfSample(r) {
-  if (r.format) {
-    if (!r.blocks) return () => ({ scale: r.format.tensorScale, zeroPoint: 0, index: 0 });
-    const b = r.format.block;
-    return (i) => ({ scale: r.blocks.scale[Math.floor(i / b)], zeroPoint: 0, index: Math.floor(i / b) });
-  }
-  const g = r.groups ? groupIndexer(r.options) : null;
-  return g ? (i) => r.groups[g(i)] : () => r;
-}
-
-/** "channel" or "group" for grouped results, else null. */
-export const groupUnit = (r) => (r.groups ? (r.options.granularity === 'channel' ? 'channel' : 'group') : null);

@@ -1,7 +1,7 @@
 // Tensor files in the browser (or node): the header through the core's checked readers, then one
 // tensor at a time as numbers in C order. Blobs are read slice by slice: the whole file is never
 // copied, only the tensor being analysed.
-import { QuantizerError } from './quantizer.js';
+import { QuantizerError } from '../quantizer.js';
 
 /** 'npy', 'safetensors' or 'gguf' from the file name, or null. */
 export function tensorFileKind(name) {

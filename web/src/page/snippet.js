@@ -1,7 +1,7 @@
 // "Reproduce it": a short PyTorch or ONNX Runtime program that gives the same scale, zero point
 // and codes as the current result, ready to copy. Samples go in inline when there are few;
 // otherwise the program says where the tensor goes.
-import { fmt } from './render.js';
+import { fmt } from '../shared/format.js';
 
 const INLINE = 32;
 

@@ -2,7 +2,7 @@
 // a whole-file summary (element-weighted MSE and SQNR), CSV and JSON. Names from the file reach
 // the page through textContent only.
 import { csvText } from '../export/csv.js';
-import { fmt } from './render.js';
+import { fmt } from '../shared/format.js';
 
 // [key, header, value of a row, shown text]
 export const REPORT_COLUMNS = [
@@ -10,13 +10,18 @@ export const REPORT_COLUMNS = [
   ['shape', 'shape', (r) => r.shape.length, (r) => `[${r.shape.join(', ')}]`],
   ['dtype', 'dtype', (r) => r.dtype],
   ['count', 'values', (r) => r.count],
-  ['range', 'range', (r) => r.max - r.min, (r) => (r.min === undefined ? '' : `[${fmt(r.min)}, ${fmt(r.max)}]`)],
+  ['range', 'data range', (r) => r.max - r.min, (r) => (r.min === undefined ? '' : `[${fmt(r.min)}, ${fmt(r.max)}]`)],
+  ['rangeUsed', 'range used', (r) => r.rangeMax - r.rangeMin, (r) => (r.rangeMin === undefined || r.rangeMin === null ? '' : `[${fmt(r.rangeMin)}, ${fmt(r.rangeMax)}]`)],
   ['scale', 'scale', (r) => r.scale, (r) => (r.scale === null || r.scale === undefined ? (r.mse === undefined ? '' : 'per group') : fmt(r.scale))],
   ['mse', 'MSE', (r) => r.mse],
   ['sqnrDb', 'SQNR (dB)', (r) => r.sqnrDb],
   ['maxAbsError', 'max |error|', (r) => r.maxAbsError],
   ['clipRate', 'clip rate', (r) => r.clipRate, (r) => (r.clipRate === undefined ? '' : `${(100 * r.clipRate).toFixed(2)}%`)],
+  ['nonFinite', 'NaN / Inf', (r) => nonFiniteCount(r), (r) => (nonFiniteCount(r) ? nonFiniteText(r.nonFinite) : '')],
 ];
+
+const nonFiniteCount = (r) => (r.nonFinite ? r.nonFinite.nan + r.nonFinite.posInf + r.nonFinite.negInf : 0);
+const nonFiniteText = (n) => [[n.nan, 'NaN'], [n.posInf, '+Inf'], [n.negInf, '−Inf']].filter(([k]) => k).map(([k, what]) => `${fmt(k)} ${what}`).join(', ');
 
 /** Element-weighted MSE and SQNR over the analysed tensors. */
 export function summarize(report) {
@@ -52,10 +57,12 @@ export function worstNames(rows) {
 }
 
 export function reportCsv(report) {
-  const rows = [['tensor', 'dtype', 'shape', 'count', 'min', 'max', 'scale', 'zero_point', 'mse', 'sqnr_db', 'max_abs_error', 'clip_rate', 'note']];
+  const rows = [['tensor', 'dtype', 'shape', 'count', 'min', 'max', 'range_min', 'range_max', 'scale', 'zero_point', 'mse', 'sqnr_db', 'max_abs_error',
+    'clip_rate', 'nan', 'pos_inf', 'neg_inf', 'note']];
   for (const r of report.rows) {
-    rows.push([r.name, r.dtype, r.shape.join('x'), r.count, r.min ?? null, r.max ?? null, r.scale ?? null, r.zeroPoint ?? null, r.mse ?? null,
-      r.sqnrDb ?? null, r.maxAbsError ?? null, r.clipRate ?? null, r.error ?? r.skipped ?? null]);
+    rows.push([r.name, r.dtype, r.shape.join('x'), r.count, r.min ?? null, r.max ?? null, r.rangeMin ?? null, r.rangeMax ?? null, r.scale ?? null,
+      r.zeroPoint ?? null, r.mse ?? null, r.sqnrDb ?? null, r.maxAbsError ?? null, r.clipRate ?? null, r.nonFinite?.nan ?? null, r.nonFinite?.posInf ?? null,
+      r.nonFinite?.negInf ?? null, r.error ?? r.skipped ?? (r.partial ? 'not read: the report was cancelled' : null)]);
   }
   return csvText(rows);
 }

@@ -2,25 +2,24 @@
 // in the URL as `compare=8,symmetric,half-even,minmax,99.99,tensor,128;4,…`. Each row borrows
 // the form's samples, shape, axis, seed and custom range; all run in the worker on one copy of
 // the samples. Everything a user typed reaches the page through textContent.
-import { fmt } from './render.js';
-import { toOptions } from './state.js';
+import { CALIBRATIONS, FORMATS, GRANULARITIES, MODES, ROUNDINGS } from '../shared/choices.js';
+import { describeScheme } from '../shared/describe.js';
+import { el, fmt } from '../shared/format.js';
+import { toOptions } from './form-state.js';
 
 export const ROW_FIELDS = ['bits', 'mode', 'rounding', 'calibration', 'percentile', 'granularity', 'groupSize', 'format'];
 const INTEGER_ROW_FIELDS = new Set(['bits', 'mode', 'rounding', 'calibration', 'percentile', 'granularity', 'groupSize']);
 export const MAX_ROWS = 12;
 
+// A row's selects, from the vocabularies' tables (short labels: a row is narrow).
+const pairs = (rows) => rows.map((r) => [r.value, r.short]);
 const CHOICES = {
-  mode: [['symmetric', 'Symmetric signed'], ['asymmetric', 'Asymmetric signed'], ['asymmetric-unsigned', 'Asymmetric unsigned']],
-  rounding: [['half-even', 'Half to even'], ['half-away', 'Half away from zero'], ['half-up', 'Half up (toward +∞)'], ['floor', 'Floor'],
-    ['ceil', 'Ceiling'], ['toward-zero', 'Toward zero'], ['stochastic', 'Stochastic (seeded)']],
-  calibration: [['minmax', 'Min-max'], ['percentile', 'Percentile'], ['mse', 'MSE-optimal'], ['entropy', 'Entropy (KL)'],
-    ['custom', 'Custom range (form)']],
-  granularity: [['tensor', 'Per tensor'], ['channel', 'Per channel'], ['group', 'Per group']],
-  format: [['int', 'Integer'], ['fp16', 'FP16'], ['bf16', 'BF16'], ['fp8-e4m3', 'FP8 E4M3'], ['fp8-e5m2', 'FP8 E5M2'], ['fp6-e3m2', 'FP6 E3M2'],
-    ['fp6-e2m3', 'FP6 E2M3'], ['fp4-e2m1', 'FP4 E2M1'], ['custom', 'Custom (form)'], ['mxfp8-e4m3', 'MXFP8 E4M3'], ['mxfp8-e5m2', 'MXFP8 E5M2'],
-    ['mxfp6-e3m2', 'MXFP6 E3M2'], ['mxfp6-e2m3', 'MXFP6 E2M3'], ['mxfp4', 'MXFP4'], ['mxint8', 'MXINT8'], ['nvfp4', 'NVFP4'], ['nf4', 'NF4']],
+  mode: pairs(MODES),
+  rounding: pairs(ROUNDINGS),
+  calibration: [...pairs(CALIBRATIONS), ['custom', 'Custom range (form)']],
+  granularity: pairs(GRANULARITIES),
+  format: FORMATS.map((f) => [f.value, f.value === 'custom' ? 'Custom (form)' : f.short]),
 };
-const FORMAT_LABELS = Object.fromEntries(CHOICES.format);
 const LABELS = { bits: 'Bits', mode: 'Mode', rounding: 'Rounding', calibration: 'Range', percentile: 'Percentile', granularity: 'Granularity',
   groupSize: 'Group size', format: 'Format' };
 
@@ -32,7 +31,7 @@ export const DEFAULT_ROWS = Object.freeze([
 
 /** The form's current settings as a compare row. */
 export function rowFromForm(state) {
-  return { bits: state.bits, mode: state.mode, rounding: state.rounding, calibration: state.range === 'custom' ? 'custom' : state.calibration,
+  return { bits: state.bits, mode: state.mode, rounding: state.rounding, calibration: state.rangeSource === 'custom' ? 'custom' : state.calibration,
     percentile: state.percentile, granularity: state.granularity, groupSize: state.groupSize, format: state.format ?? 'int' };
 }
 
@@ -63,7 +62,7 @@ export function rowsToOptions(rows, state) {
   const list = [];
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
-    const merged = { ...state, bits: r.bits, mode: r.mode, rounding: r.rounding, range: r.calibration === 'custom' ? 'custom' : 'samples',
+    const merged = { ...state, bits: r.bits, mode: r.mode, rounding: r.rounding, rangeSource: r.calibration === 'custom' ? 'custom' : 'samples',
       calibration: r.calibration === 'custom' ? state.calibration : r.calibration, percentile: r.percentile, granularity: r.granularity,
       groupSize: r.groupSize, format: r.format };
     const { options, problem } = toOptions(merged);
@@ -76,33 +75,8 @@ export function rowsToOptions(rows, state) {
   return { list };
 }
 
-/** A short description of a configuration, such as "4-bit asymmetric, MSE-optimal, per group of 32". */
-export function describe(options) {
-  if (options.format && options.format !== 'int') {
-    const label = FORMAT_LABELS[options.format] ?? options.format;
-    const c = options.customFormat;
-    const custom = c ? ` E${c.exponentBits}M${c.mantissaBits} bias ${c.bias}` : '';
-    return `${label}${custom}${options.formatScale === 'amax' ? ', amax scale' : ''}${options.overflow === 'inf-nan' ? ', overflow to Inf/NaN' : ''}`;
-  }
-  const mode = { symmetric: 'symmetric', asymmetric: 'asymmetric', 'asymmetric-unsigned': 'unsigned' }[options.mode];
-  const range = options.range ? `range [${fmt(options.range.min)}, ${fmt(options.range.max)}]`
-    : { minmax: 'min-max', percentile: `percentile ${options.percentile}`, mse: 'MSE-optimal', entropy: 'entropy' }[options.calibration];
-  const rounding = options.rounding === 'half-even' ? '' : `, ${options.rounding}${options.rounding === 'stochastic' ? ` (seed ${options.seed})` : ''}`;
-  const where = options.granularity === 'channel' ? `, per channel (axis ${options.axis})`
-    : options.granularity === 'group' ? `, per group of ${options.groupSize}` : '';
-  return `${options.bits}-bit ${mode}, ${range}${rounding}${where}`;
-}
-
-const el = (tag, props = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'dataset') Object.assign(node.dataset, v);
-    else if (k === 'attrs') for (const [a, value] of Object.entries(v)) node.setAttribute(a, value);
-    else node[k] = v;
-  }
-  node.append(...children);
-  return node;
-};
+/** A short description of a configuration, such as "4-bit asymmetric, MSE-optimal range, per group of 32". */
+export const describe = (options) => describeScheme(options, { short: true });
 
 export const fieldId = (row, key) => `cmp-${row + 1}-${key}`;
 

@@ -1,7 +1,7 @@
 // The format explorer: every value of a small format (≤ 8 bits, or NF4) on a number line with how
 // many samples landed on each, and the bit fields of a chosen code. Pure functions here; the
 // chart is drawn by charts.js.
-import { fmt, hex } from './render.js';
+import { fmt, hex } from '../shared/format.js';
 
 /** [{ code, value, count }] for every code of the format, with the samples' counts per code. */
 export function codeTable(r) {

@@ -53,11 +53,6 @@ export async function explore(samples, options, stale = () => false) {
   return { bits, curve, markers, stochastic };
 }
 
-/** The smallest bit depth whose SQNR reaches `target` dB, or null. */
-export function bitsForTarget(sweep, target) {
-  return sweep.find((s) => s.sqnrDb !== null && s.sqnrDb >= target) ?? null;
-}
-
 // Float formats against integers of the same width: the integer sweep (symmetric, min-max, per
 // tensor) and each element format's SQNR at its width, with the tensor scale chosen on the form.
 export const LADDER = ['fp4-e2m1', 'fp6-e2m3', 'fp6-e3m2', 'fp8-e4m3', 'fp8-e5m2', 'bf16', 'fp16'];

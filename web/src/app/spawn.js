@@ -1,2 +1,0 @@
-// The calculator's module worker (the offline build swaps this file for spawn-inline.js).
-export const spawnWorker = () => new Worker(new URL('../worker.js', import.meta.url), { type: 'module' });

@@ -1,0 +1,102 @@
+// Every option's values with their labels, written once. The page's selects, the compare editor,
+// the component and the API's lists (quantizer.js) are filled from these tables, and a test checks
+// them against the core's own names (tests/js/choices.test.js).
+//
+// A row is { value, label, short }: `label` for a form's select, `short` where space is tight (a
+// compare row, a widget's heading, a CSV); extra facts where a table needs them.
+const table = (rows) => Object.freeze(rows.map(([value, label, extra = {}]) => Object.freeze({ value, label, short: label, ...extra })));
+
+// group: 'integer' | 'float' (one value per code) | 'block' (a shared scale per block).
+export const FORMATS = table([
+  ['int', 'Integer (scale and zero point)', { short: 'Integer', group: 'integer' }],
+  ['fp16', 'FP16 (IEEE half)', { short: 'FP16', group: 'float', bits: 16 }],
+  ['bf16', 'BF16 (bfloat16)', { short: 'BF16', group: 'float', bits: 16 }],
+  ['fp8-e4m3', 'FP8 E4M3 (E4M3FN)', { short: 'FP8 E4M3', group: 'float', bits: 8 }],
+  ['fp8-e5m2', 'FP8 E5M2', { group: 'float', bits: 8 }],
+  ['fp6-e3m2', 'FP6 E3M2', { group: 'float', bits: 6 }],
+  ['fp6-e2m3', 'FP6 E2M3', { group: 'float', bits: 6 }],
+  ['fp4-e2m1', 'FP4 E2M1', { group: 'float', bits: 4 }],
+  ['custom', 'Custom minifloat', { short: 'Custom minifloat', group: 'float' }],
+  ['mxfp8-e4m3', 'MXFP8 E4M3 (blocks of 32)', { short: 'MXFP8 E4M3', group: 'block', block: 32 }],
+  ['mxfp8-e5m2', 'MXFP8 E5M2 (blocks of 32)', { short: 'MXFP8 E5M2', group: 'block', block: 32 }],
+  ['mxfp6-e3m2', 'MXFP6 E3M2 (blocks of 32)', { short: 'MXFP6 E3M2', group: 'block', block: 32 }],
+  ['mxfp6-e2m3', 'MXFP6 E2M3 (blocks of 32)', { short: 'MXFP6 E2M3', group: 'block', block: 32 }],
+  ['mxfp4', 'MXFP4 (blocks of 32)', { short: 'MXFP4', group: 'block', block: 32 }],
+  ['mxint8', 'MXINT8 (blocks of 32)', { short: 'MXINT8', group: 'block', block: 32 }],
+  ['nvfp4', 'NVFP4 (blocks of 16)', { short: 'NVFP4', group: 'block', block: 16 }],
+  ['nf4', 'NF4 (blocks of 64)', { short: 'NF4', group: 'block', block: 64 }],
+]);
+
+export const FORMAT_GROUPS = Object.freeze({ integer: 'Integer', float: 'Floating point', block: 'Block formats (a scale per block)' });
+
+export const MODES = table([
+  ['symmetric', 'Symmetric signed', { short: 'symmetric', signed: true }],
+  ['asymmetric', 'Asymmetric signed', { short: 'asymmetric', signed: true }],
+  ['asymmetric-unsigned', 'Asymmetric unsigned', { short: 'unsigned', signed: false }],
+]);
+
+// `directed`: the rule always rounds one way, so its error has a bias of its own.
+export const ROUNDINGS = table([
+  ['half-even', 'Half to even', { short: 'half to even' }],
+  ['half-away', 'Half away from zero', { short: 'half away from zero' }],
+  ['half-up', 'Half up (toward +∞)', { short: 'half up' }],
+  ['floor', 'Floor (toward −∞)', { short: 'floor', directed: true }],
+  ['ceil', 'Ceiling (toward +∞)', { short: 'ceiling', directed: true }],
+  ['toward-zero', 'Toward zero', { short: 'toward zero', directed: true }],
+  ['stochastic', 'Stochastic (seeded)', { short: 'stochastic' }],
+]);
+
+export const CALIBRATIONS = table([
+  ['minmax', 'Min-max'],
+  ['percentile', 'Percentile'],
+  ['mse', 'MSE-optimal'],
+  ['entropy', 'Entropy (KL)'],
+]);
+
+// Where the range comes from: typed in, or chosen from the samples by a calibration.
+export const RANGE_SOURCES = table([
+  ['custom', 'Custom range'],
+  ['samples', 'Derive from samples'],
+]);
+
+export const GRANULARITIES = table([
+  ['tensor', 'Per tensor'],
+  ['channel', 'Per channel'],
+  ['group', 'Per group'],
+]);
+
+export const PROFILES = table([
+  ['formula', 'Textbook formulas', { short: 'formulas' }],
+  ['pytorch', 'PyTorch (torch.ao.quantization)', { short: 'PyTorch' }],
+  ['onnx', 'ONNX Runtime (QuantizeLinear)', { short: 'ONNX Runtime' }],
+]);
+
+// The runtimes' integer types; `profiles` says which runtime has each, `signed` decides the mode.
+export const DTYPES = table([
+  ['int8', 'int8 (qint8)', { signed: true, profiles: ['pytorch', 'onnx'] }],
+  ['uint8', 'uint8 (quint8)', { signed: false, profiles: ['pytorch', 'onnx'] }],
+  ['int4', 'int4 (ONNX)', { signed: true, profiles: ['onnx'] }],
+  ['uint4', 'uint4 (ONNX)', { signed: false, profiles: ['onnx'] }],
+]);
+
+export const OVERFLOWS = table([
+  ['saturate', 'Saturate to the largest value'],
+  ['inf-nan', 'To Inf or NaN (where the format has them)'],
+]);
+
+export const FORMAT_SCALES = table([
+  ['none', 'None (values as they are)'],
+  ['amax', 'amax / format max (as FP8 deployments do)'],
+]);
+
+export const CUSTOM_SPECIALS = table([
+  ['ieee', 'IEEE: top exponent is Inf/NaN'],
+  ['finite-nan', 'One NaN per sign, no Inf (like E4M3FN)'],
+  ['none', 'None: every code is a number'],
+]);
+
+export const values = (rows) => Object.freeze(rows.map((r) => r.value));
+export const choice = (rows, value) => rows.find((r) => r.value === value) ?? null;
+export const labelOf = (rows, value) => choice(rows, value)?.label ?? value;
+export const shortOf = (rows, value) => choice(rows, value)?.short ?? value;
+export const formatGroup = (format) => choice(FORMATS, format)?.group ?? null;

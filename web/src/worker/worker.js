@@ -1,0 +1,313 @@
+// The module worker that owns a wasm instance. Requests come as { id, type, ... } and are answered
+// with { id, type: 'phase' | 'progress' | 'partial' | 'result' | 'studies' | 'error', ... }
+// (shared/protocol.js); typed arrays are transferred. The page cancels by terminating the worker.
+import { REPLIES, REQUESTS } from '../shared/protocol.js';
+import { createQuantizer, needsFullModule, QuantizerError } from '../quantizer.js';
+import { explore, exploreFormats } from './studies.js';
+import { csvColumn, indexTensorFile, rawTensor, readTensor, readTensorRange } from './tensor-files.js';
+
+// The quantizers, made on first use: a 'setup' request before any work passes createQuantizer's
+// settings (a forced build, where the .wasm files are; module 'full': the whole core from the
+// start). Integer calculations run in the small first module until something needs the whole core
+// (a float format, a runtime profile, a format's definition, a tensor file); the whole core is
+// loaded then and serves everything after (the first module is let go).
+let setup = {};
+let first = null;
+let full = null;
+const ready = (needsFull = false) => {
+  if (needsFull || full || setup.module === 'full') {
+    first = null;
+    return (full ??= createQuantizer({ ...setup, module: 'full' }));
+  }
+  return (first ??= createQuantizer({ ...setup, module: 'first' }));
+};
+let latest = 0; // the newest calculation: older what-if studies stop when it changes
+
+const reply = (id, type, body = {}, transfer = []) => self.postMessage({ id, type, ...body }, transfer);
+const phase = (id, text) => reply(id, REPLIES.phase, { phase: text });
+
+// A QuantizerError is the user's to fix (its field says where); anything else is the calculator's.
+const errorOf = (e, field = null) => (e instanceof QuantizerError
+  ? { field: e.field ?? field, index: e.index ?? null, message: e.message }
+  : { field, index: null, message: `The calculator failed: ${e?.message ?? e}` });
+
+const HANDLERS = {
+  [REQUESTS.setup]: ({ setup: given }) => {
+    setup = { ...setup, ...given };
+  },
+  [REQUESTS.describe]: async ({ id, options }) => {
+    // A format's definition and values for the form; answered between calculations' steps.
+    const qz = await ready(true);
+    reply(id, REPLIES.result, { result: qz.describeFormat(options) });
+  },
+  [REQUESTS.analyze]: analyze,
+  [REQUESTS.compare]: async ({ id, text, list }) => {
+    latest = id;
+    const needsFull = list.some(needsFullModule);
+    if (needsFull && !full) phase(id, 'Loading the whole core (float formats, runtime profiles)');
+    runCompare(await ready(needsFull), id, text, list);
+  },
+  [REQUESTS.report]: ({ id, file, options, source }) => runReport(id, file, options, source),
+  [REQUESTS.tensor]: ({ id, file, name, source, limit, whole }) => sendTensor(id, file, name, source, limit, whole),
+};
+
+self.onmessage = async ({ data }) => {
+  const handler = HANDLERS[data.type];
+  try {
+    if (!handler) throw new Error(`unknown request type "${data.type}"`);
+    await handler(data);
+  } catch (e) {
+    const fileJob = data.type === REQUESTS.report || data.type === REQUESTS.tensor;
+    reply(data.id, REPLIES.error, { error: fileJob ? { field: e?.field ?? 'file', index: null, message: e?.message ?? String(e) } : errorOf(e) });
+  }
+};
+
+async function analyze({ id, text, options, studies: withStudies = true }) {
+  latest = id;
+  const needsFull = needsFullModule(options);
+  if (needsFull && !full) phase(id, 'Loading the whole core (float formats, runtime profiles)');
+  const qz = await ready(needsFull);
+  phase(id, 'Reading the samples');
+  const values = qz.parseValues(text);
+  phase(id, `Quantizing ${values.length.toLocaleString('en')} samples`);
+  const samples = qz.load(values);
+  let r;
+  try {
+    r = samples.analyze(options);
+  } catch (e) {
+    samples.delete();
+    throw e;
+  }
+  // A float or block format's values (unscaled, sorted, finite) for the charts' staircase.
+  const grid = r.format ? gridOf(qz, options) : null;
+  // Every code's value for the format explorer (formats of at most 8 bits, and NF4).
+  const codeValues = r.format && r.format.bits <= 8 ? qz.describeFormat(options).values : null;
+  const result = { ...r, values, grid, codeValues, simd: qz.simd };
+  const transfer = [values.buffer, r.codes.buffer, r.dequantized.buffer, r.errors.buffer, r.clipped.buffer];
+  if (r.charts) {
+    transfer.push(...Object.values(r.charts.buckets).map((a) => a.buffer), r.charts.valueHistogram.counts.buffer,
+      r.charts.errorHistogram.counts.buffer);
+  }
+  // The result goes first; the what-if studies on the same samples follow in a second message.
+  reply(id, REPLIES.result, { result }, transfer);
+  if (!withStudies) {
+    samples.delete();
+    return;
+  }
+  let studies;
+  try {
+    studies = r.format ? await exploreFormats(samples, options, () => latest !== id) : await explore(samples, options, () => latest !== id);
+  } catch (e) {
+    studies = { error: e?.message ?? String(e) };
+  } finally {
+    samples.delete();
+  }
+  if (studies) reply(id, REPLIES.studies, { studies });
+}
+
+// Each configuration on one copy of the samples; a bad one reports its own message and the others
+// still run. Groups are summarised (a comparison shows the tensor's metrics).
+function runCompare(qz, id, text, list) {
+  phase(id, 'Reading the samples');
+  const values = qz.parseValues(text);
+  const samples = qz.load(values);
+  try {
+    const compared = list.map((options, i) => {
+      phase(id, `Configuration ${i + 1} of ${list.length}`);
+      try {
+        const { groups, ...r } = samples.compare([options])[0];
+        return { ...r, groupCount: groups?.length ?? null };
+      } catch (e) {
+        if (!(e instanceof QuantizerError)) throw e;
+        return { options, error: e.message.replace(/^Configuration \d+: /, ''), field: e.field };
+      }
+    });
+    reply(id, REPLIES.result, { result: compared });
+  } finally {
+    samples.delete();
+  }
+}
+
+function gridOf(qz, options) {
+  const values = qz.describeFormat(options).values ?? Float64Array.from({ length: 255 }, (_, k) => (k - 127) * 2 ** -6); // MXINT8
+  return Float64Array.from(new Set(Array.from(values).filter(Number.isFinite).map((v) => (v === 0 ? 0 : v)))).sort();
+}
+
+// A tensor file's report: every tensor read (one at a time, slice by slice from the File) and
+// analysed with the options; progress after each. Errors of one tensor stay in its row.
+// The tensors of a file: from its header, or as the user described a raw or CSV file (`source`).
+async function tensorsOf(qz, file, source) {
+  if (source?.raw) return [rawTensor(file, file.name, source.raw)];
+  if (source?.csv) {
+    const c = csvColumn(qz, await file.text(), source.csv.column);
+    return [{ name: `${file.name}: ${c.name}`, dtype: 'float64', fileDtype: 'text', shape: [c.values.length], count: c.values.length,
+      bytes: file.size, skipped: '', values: c.values }];
+  }
+  return indexTensorFile(qz, file, file.name);
+}
+
+const valuesOf = (qz, file, t) => (t.values ? Promise.resolve(t.values) : readTensor(qz, file, t));
+
+// Each finished row is also sent at once ('partial'), so a cancelled report keeps what was read.
+async function runReport(id, file, options, source) {
+  const qz = await ready(true);
+  const tensors = await tensorsOf(qz, file, source);
+  const total = tensors.reduce((a, t) => a + (t.skipped ? 0 : t.bytes), 0);
+  const started = performance.now();
+  let done = 0;
+  const rows = [];
+  for (const [k, t] of tensors.entries()) {
+    const row = { name: t.name, dtype: t.skipped ? t.fileDtype : t.dtype, shape: t.shape, count: t.count, skipped: t.skipped || null, error: null };
+    rows.push(row);
+    if (t.skipped) {
+      reply(id, REPLIES.partial, { rows: [row] });
+      continue;
+    }
+    reply(id, REPLIES.progress, { progress: { done, total, tensor: k + 1, tensors: tensors.length, name: t.name, seconds: (performance.now() - started) / 1000 } });
+    try {
+      if (!t.values && t.count > STREAM_VALUES) {
+        // Too large to hold: two passes over chunks of the file.
+        Object.assign(row, await streamTensor(qz, file, t, options, (part) => reply(id, REPLIES.progress, { progress: {
+          done: done + part, total, tensor: k + 1, tensors: tensors.length, name: t.name, seconds: (performance.now() - started) / 1000 } })));
+        done += t.bytes;
+        reply(id, REPLIES.partial, { rows: [row] });
+        continue;
+      }
+      const x = await valuesOf(qz, file, t);
+      const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [x.length] } : {};
+      const r = qz.analyze(x, { ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
+      const { min, max, x2 } = stats(x);
+      Object.assign(row, { min, max, rangeMin: r.calibration.rangeMin, rangeMax: r.calibration.rangeMax, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb,
+        maxAbsError: r.metrics.maxAbsError, clipRate: r.metrics.clipRate, sumSquares: x2 });
+    } catch (e) {
+      row.error = e.message;
+    }
+    done += t.bytes;
+    reply(id, REPLIES.partial, { rows: [row] });
+  }
+  reply(id, REPLIES.result, { result: { file: file.name, size: file.size, rows, seconds: (performance.now() - started) / 1000 } });
+}
+
+// One tensor's values, to open it in the calculator: all of them, or for a tensor of more than
+// `limit` values a uniform random sample of `limit` (reservoir sampling over chunks, seeded, so
+// the same tensor gives the same sample), in the tensor's order, with the whole tensor's
+// histograms: `whole` is { bins, min, max } from the report, and for a per-tensor integer scheme
+// also { options, range, maxAbsError } to quantize every chunk with the tensor's range.
+async function sendTensor(id, file, name, source, limit = Infinity, whole = null) {
+  const qz = await ready(true);
+  const t = (await tensorsOf(qz, file, source)).find((k) => k.name === name);
+  if (!t) throw new QuantizerError(`${file.name} has no tensor "${name}"`, 'file');
+  if (t.count <= limit || t.values) {
+    const values = (await valuesOf(qz, file, t)).slice();
+    reply(id, REPLIES.result, { result: { name, shape: t.shape, values } }, [values.buffer]);
+    return;
+  }
+  const { values, histograms } = await reservoir(qz, file, t, limit, whole);
+  reply(id, REPLIES.result, { result: { name, shape: t.shape, values, sampleOf: t.count, histograms } },
+    [values.buffer, histograms.value.counts.buffer, ...(histograms.error ? [histograms.error.counts.buffer] : [])]);
+}
+
+// Counts of x in `bins` equal bins over [lo, hi] (the last closed), as the core's chart histograms
+// (an empty span widened by 0.5 each way, as there: a constant tensor, or no error at all).
+function histogram(lo, hi, bins) {
+  if (!(hi > lo)) lo -= 0.5, hi += 0.5;
+  const counts = new Float64Array(bins);
+  const w = (hi - lo) / bins;
+  return {
+    lo, hi, counts,
+    add(x) {
+      for (let i = 0; i < x.length; i++) counts[w > 0 ? Math.min(bins - 1, Math.max(0, Math.floor((x[i] - lo) / w))) : 0] += 1;
+    },
+  };
+}
+
+// Algorithm R over the tensor's chunks: k values chosen uniformly without replacement; and the
+// whole tensor's histograms of the values and (given the scheme) of the errors.
+async function reservoir(qz, file, t, k, whole) {
+  const index = new Float64Array(k), value = new Float64Array(k);
+  let state = 0x9e3779b9; // mulberry32, seed fixed
+  const random = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let r = Math.imul(state ^ (state >>> 15), 1 | state);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+  const values = histogram(whole.min, whole.max, whole.bins);
+  const errors = whole.options ? histogram(-whole.maxAbsError, whole.maxAbsError, whole.bins) : null;
+  let Kind = Float64Array; // as the file's values are read: float32 stays float32
+  for (let at = 0; at < t.count; at += CHUNK_VALUES) {
+    const x = await readTensorRange(qz, file, t, at, Math.min(CHUNK_VALUES, t.count - at));
+    Kind = x.constructor;
+    values.add(x);
+    // The chunk quantized with the tensor's range (stochastic draws follow the chunk's own indices).
+    if (errors) errors.add(qz.analyze(x, { ...whole.options, range: whole.range, chartBuckets: 0, histogramBins: 0 }).errors);
+    for (let i = 0; i < x.length; i++) {
+      const seen = at + i;
+      const slot = seen < k ? seen : Math.floor(random() * (seen + 1));
+      if (slot < k) {
+        index[slot] = seen;
+        value[slot] = x[i];
+      }
+    }
+  }
+  const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => index[a] - index[b]);
+  const sample = new Kind(k);
+  order.forEach((from, to) => {
+    sample[to] = value[from];
+  });
+  const plain = (h) => h && { lo: h.lo, hi: h.hi, counts: h.counts };
+  return { values: sample, histograms: { count: t.count, value: plain(values), error: plain(errors) } };
+}
+
+// Tensors above this many values are streamed: read in chunks pass after pass, never whole.
+const STREAM_VALUES = 1 << 25;
+const CHUNK_VALUES = 1 << 22;
+
+// The passes a streamed analysis usually takes (progress is shown against these; exact
+// percentiles of a crowded tensor may take another).
+function expectedPasses(o) {
+  const calibrated = (o.format ?? 'int') === 'int' && (o.profile ?? 'formula') === 'formula' && !o.range;
+  return 2 + (calibrated ? { percentile: 2, mse: 3, entropy: 1 }[o.calibration] ?? 0 : 0);
+}
+
+async function streamTensor(qz, file, t, options, progress) {
+  const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [t.count] } : {};
+  const st = qz.stream({ ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
+  let min = Infinity, max = -Infinity, x2 = 0;
+  try {
+    const expected = expectedPasses(options);
+    while (!st.done) {
+      const pass = st.passes - 1;
+      const share = t.bytes / Math.max(expected, st.passes);
+      for (let at = 0; at < t.count; at += CHUNK_VALUES) {
+        const x = await readTensorRange(qz, file, t, at, Math.min(CHUNK_VALUES, t.count - at));
+        if (pass === 0) {
+          const e = stats(x);
+          min = Math.min(min, e.min);
+          max = Math.max(max, e.max);
+          x2 += e.x2;
+        }
+        st.add(x);
+        progress(Math.min(t.bytes, share * (pass + (at + x.length) / t.count)));
+      }
+      st.next();
+    }
+    const r = st.finish();
+    return { min, max, rangeMin: r.calibration.rangeMin, rangeMax: r.calibration.rangeMax, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse,
+      sqnrDb: r.metrics.sqnrDb, maxAbsError: r.metrics.maxAbsError,
+      clipRate: r.metrics.clipRate, sumSquares: x2, streamed: true };
+  } finally {
+    st.delete();
+  }
+}
+
+// The extremes and Σx² (for the file's SQNR, which weights tensors by their signal) of values.
+function stats(x) {
+  let min = Infinity, max = -Infinity, x2 = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] < min) min = x[i];
+    if (x[i] > max) max = x[i];
+    x2 += x[i] * x[i];
+  }
+  return { min, max, x2 };
+}
