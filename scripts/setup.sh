@@ -74,6 +74,15 @@ if [ $install = 1 ]; then
   fi
 fi
 
+# A build folder configured for another checkout (this one moved or copied) is made anew, quietly:
+# CMake refuses a cache whose source folder is elsewhere.
+stale_build() {
+  local cache="$1/CMakeCache.txt"
+  [ -f "$cache" ] && ! grep -qxF "CMAKE_HOME_DIRECTORY:INTERNAL=$PWD" "$cache" && rm -rf "$1"
+  return 0
+}
+for dir in build/wasm build/native build/asan; do stale_build "$dir"; done
+
 # emcc's JS optimizer (from -O1 up) needs acorn, which Debian ships under /usr/share/nodejs.
 export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 

@@ -147,6 +147,32 @@ test('attributes and the form are live; a bad attribute stays in its widget', as
   await page.context().close();
 });
 
+test('a full-view widget switched to FP8 and back: the format\'s numbers, no message about a field it does not have', async () => {
+  const { page, seen } = await open('demo.html');
+  await page.waitForFunction(() => document.getElementById('intro').result);
+  const intro = page.locator('#intro');
+  await intro.scrollIntoViewIfNeeded();
+  await intro.getByLabel('Format', { exact: true }).selectOption('fp8-e4m3');
+  await page.waitForFunction(() => document.getElementById('intro').result?.format?.name === 'fp8-e4m3');
+  const seed = '-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46';
+  const api = qz.analyze(qz.parseValues(seed), { format: 'fp8-e4m3' });
+  assert.equal(await page.evaluate(() => document.getElementById('intro').result.metrics.mse), api.metrics.mse);
+  assert.equal(await intro.locator('.error:not(:empty)').count(), 0, 'no message');
+  assert.equal(await intro.locator('.qec-error').isHidden(), true);
+  for (const f of ['Bits', 'Mode', 'Rounding', 'Range (min, max)', 'Calibration']) {
+    assert.equal(await intro.getByLabel(f, { exact: true }).isDisabled(), true, `${f} does not apply to FP8`);
+  }
+  await intro.getByLabel('Format', { exact: true }).selectOption('int');
+  await page.waitForFunction(() => document.getElementById('intro').result && !document.getElementById('intro').result.format);
+  for (const f of ['Bits', 'Mode', 'Rounding', 'Range (min, max)', 'Calibration']) {
+    assert.equal(await intro.getByLabel(f, { exact: true }).isDisabled(), false, `${f} after FP8 and back`);
+  }
+  assert.equal(await page.evaluate(() => document.getElementById('intro').result.metrics.mse),
+    qz.analyze(qz.parseValues(seed), { bits: 8, range: { min: -1.5, max: 1.5 } }).metrics.mse);
+  assert.deepEqual(seen.problems, []);
+  await page.context().close();
+});
+
 // Screenshots to look at (build/screenshots/), and what a look checks first: at desktop and phone
 // widths the page never scrolls sideways, and every widget fits its column.
 test('the demo page at 1280 and 390 px: every widget computed, nothing wider than the page', async () => {

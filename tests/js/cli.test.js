@@ -10,7 +10,7 @@ import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { createQuantizer, QuantizerError } from '../../web/src/quantizer.js';
-import { indexTensorFile, readTensor } from '../../web/src/tensorfile.js';
+import { indexTensorFile, readTensor } from '../../web/src/worker/tensor-files.js';
 import { ggufBytes } from './tensor-files.js';
 
 const CLI = fileURLToPath(new URL('../../build/native/quant-error', import.meta.url));
@@ -117,7 +117,7 @@ describe('quant-error, the command line', () => {
     assert.deepEqual(csv.slice(1, -1).map((l) => l.split(',')[1]), ['weight', 'ids']);
   });
 
-  test('the page\'s reader (web/src/tensorfile.js): the same tensors and values, and the command line\'s metrics', async () => {
+  test('the page\'s reader (web/src/worker/tensor-files.js): the same tensors and values, and the command line\'s metrics', async () => {
     const cli = JSON.parse(run([...files, '--bits', '5', '--output', 'json']).stdout);
     for (const file of files) {
       const blob = new Blob([readFileSync(join(dir, file))]);

@@ -37,7 +37,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   overflow: 'saturate', // 'saturate' | 'inf-nan': element formats, past the largest finite value
   formatScale: 'none', // 'none' | 'amax': element formats divide by amax / (format max) first
   customFormat: null, // format 'custom': { exponentBits, mantissaBits, bias, specials: 'ieee' | 'finite-nan' | 'none' }
-  profile: 'formula', // 'formula' (seed 004) | 'pytorch' | 'onnx': a runtime's parameters and codes, bit for bit
+  profile: 'formula', // 'formula' (the textbook formulas) | 'pytorch' | 'onnx': a runtime's parameters and codes, bit for bit
   dtype: 'int8', // profiles: 'int8' | 'uint8' (PyTorch qint8 / quint8) | 'int4' | 'uint4' (ONNX)
   reduceRange: false, // profiles: the runtimes' reduce_range
 });

@@ -35,7 +35,10 @@ export function createCalculatorView({ engine }) {
     for (const [key, id] of Object.entries(FIELD_IDS)) {
       const node = $(id);
       if (node.type === 'checkbox') node.checked = f[key] === 'true';
-      else if (node.value !== f[key] && !(key === 'mode' && shownMode(f) === node.value)) node.value = key === 'mode' ? shownMode(f) : f[key];
+      else {
+        const value = key === 'mode' ? shownMode(f) : f[key];
+        if (node.value !== value) node.value = value;
+      }
       const wrap = $(`${id}-field`);
       if (wrap) wrap.hidden = !shown[key];
       node.disabled = !shown[key];

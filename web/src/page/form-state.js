@@ -100,9 +100,9 @@ export function applies(f) {
 // The samples travel in the URL's fragment (#values=…), which browsers never send to a server:
 // static hosts refuse long request lines (431 or 414 beyond 8–16 KB), fragments have no such
 // limit. A long text is compressed (#z=…: deflate-raw, base64url), so links of 100,000 values
-// work; beyond URL_VALUES_LIMIT characters even compressed, this browser's storage keeps the
-// samples instead, so a reload still finds them.
-export const URL_VALUES_LIMIT = 200000;
+// work; beyond URL_VALUES_LIMIT characters even compressed (browsers take URLs of about 2 MB),
+// this browser's storage keeps the samples instead, so a reload still finds them.
+export const URL_VALUES_LIMIT = 1000000;
 export const COMPRESS_ABOVE = 2000;
 const STORED = 'quant-error-calculator:values';
 

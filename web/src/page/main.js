@@ -289,7 +289,8 @@ async function openFile(file, source = null) {
       setReport({ phase: 'describe', csv: Boolean(source.csv), fieldErrors: { [e.field]: e.message } }, { now: true });
       $({ csvColumn: 'csv-column', rawDtype: 'raw-dtype', rawShape: 'raw-shape' }[e.field]).focus();
     } else if (e.cancelled) {
-      setReport({ phase: 'cancelled', error: store.state.report.rows.length ? null : 'Cancelled: the file was not read to the end.' });
+      const kept = store.state.report.rows.filter((r) => !r.skipped).length;
+      setReport({ phase: 'cancelled', error: `Cancelled: the file was not read to the end${kept ? `; the ${kept} tensor${kept === 1 ? '' : 's'} read before Cancel ${kept === 1 ? 'is' : 'are'} kept below (a partial report)` : ''}.` });
     } else {
       setReport({ phase: 'failed', error: e.message, rows: [] });
     }

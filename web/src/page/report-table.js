@@ -12,7 +12,7 @@ export const REPORT_COLUMNS = [
   ['count', 'values', (r) => r.count],
   ['range', 'data range', (r) => r.max - r.min, (r) => (r.min === undefined ? '' : `[${fmt(r.min)}, ${fmt(r.max)}]`)],
   ['rangeUsed', 'range used', (r) => r.rangeMax - r.rangeMin, (r) => (r.rangeMin === undefined || r.rangeMin === null ? '' : `[${fmt(r.rangeMin)}, ${fmt(r.rangeMax)}]`)],
-  ['scale', 'scale', (r) => r.scale, (r) => (r.scale === null || r.scale === undefined ? (r.mse === undefined ? '' : 'per group') : fmt(r.scale))],
+  ['scale', 'scale', (r) => r.scale, (r) => (r.scale === null || r.scale === undefined ? (r.mse === undefined ? '' : `per ${r.granularity === 'channel' ? 'channel' : 'group'}`) : fmt(r.scale))],
   ['mse', 'MSE', (r) => r.mse],
   ['sqnrDb', 'SQNR (dB)', (r) => r.sqnrDb],
   ['maxAbsError', 'max |error|', (r) => r.maxAbsError],

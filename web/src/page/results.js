@@ -30,7 +30,8 @@ export function renderTablePage(tbody, status, r, page, sorted = null) {
     rows.push(tr);
   }
   tbody.replaceChildren(...rows);
-  status.textContent = `Rows ${fmt(first + 1)}–${fmt(last)} of ${fmt(n)}${sorted ? ', largest |error| first' : ''}`;
+  status.textContent = sorted ? `Rows ${fmt(first + 1)}–${fmt(last)} of ${fmt(n)}, largest |error| first`
+    : `Samples [${fmt(first)}]–[${fmt(last - 1)}] of ${fmt(n)}`;
 }
 
 /** The formula lines with the result's own numbers substituted. */

@@ -157,7 +157,8 @@ async function runReport(id, file, options, source) {
   let done = 0;
   const rows = [];
   for (const [k, t] of tensors.entries()) {
-    const row = { name: t.name, dtype: t.skipped ? t.fileDtype : t.dtype, shape: t.shape, count: t.count, skipped: t.skipped || null, error: null };
+    const row = { name: t.name, dtype: t.skipped ? t.fileDtype : t.dtype, shape: t.shape, count: t.count, skipped: t.skipped || null, error: null,
+      granularity: options.granularity ?? 'tensor' };
     rows.push(row);
     if (t.skipped) {
       reply(id, REPLIES.partial, { rows: [row] });

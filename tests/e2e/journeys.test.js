@@ -1,0 +1,321 @@
+// What a new user does in the first hour, as journeys: switch a setting and back, paste a big text
+// and click once, open a file right after the page loads, follow a link with odd values, watch the
+// results go stale. Each step checks the form, the results and the numbers against the API.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { startServer } from '../../scripts/serve.js';
+import { safetensorsBytes } from '../js/tensor-files.js';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const SEED = '-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46';
+let server, browser, origin, qz;
+const consoleProblems = [];
+
+before(async () => {
+  server = await startServer();
+  origin = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  qz = await (await import('../../web/src/quantizer.js')).createQuantizer();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+  assert.deepEqual(consoleProblems, [], 'no console error, page error or CSP violation in any journey');
+});
+
+async function openPage({ width = 1280, height = 900, query = '', colorScheme = 'light', wait = true } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true, colorScheme });
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) consoleProblems.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleProblems.push(e.message));
+  await page.goto(origin + query);
+  if (wait) await page.locator('[data-metric="mse"]').waitFor();
+  return page;
+}
+
+const label = (page, text) => page.getByLabel(text, { exact: true });
+const renders = (page) => page.locator('#results').getAttribute('data-render');
+async function calculate(page) {
+  const old = await renders(page);
+  await page.getByRole('button', { name: 'Calculate', exact: true }).click();
+  await page.waitForFunction((o) => document.getElementById('results').dataset.render !== o, old);
+}
+const metric = async (page, key) => Number(await page.locator(`[data-metric="${key}"]`).getAttribute('data-value'));
+const usable = (page, text) => label(page, text).evaluate((e) => !e.disabled && e.offsetParent !== null);
+
+// After a journey the same page still computes the seed example exactly.
+async function seedStillExact(page) {
+  await page.getByRole('button', { name: 'Load example' }).click();
+  await page.waitForFunction(() => document.getElementById('results-settings').textContent.startsWith('8-bit symmetric signed, custom range −1.5 … 1.5'));
+  await page.waitForFunction(() => !document.getElementById('results').classList.contains('stale'));
+  const api = qz.analyze(qz.parseValues(SEED), { bits: 8, range: { min: -1.5, max: 1.5 } });
+  assert.equal(await metric(page, 'mse'), api.metrics.mse);
+  assert.equal(await metric(page, 'scale'), api.scale);
+}
+
+describe('journeys', () => {
+  test('switch a format or a profile and back: the form is never left locked, and a link with unknown values says so', async () => {
+    const page = await openPage();
+    const integerFields = ['Bit depth', 'Mode', 'Rounding', 'Range', 'Granularity'];
+    for (const f of integerFields) assert.equal(await usable(page, f), true, `${f} at load`);
+    await label(page, 'Format').selectOption('nf4');
+    for (const f of integerFields) assert.equal(await usable(page, f), false, `${f} does not apply to NF4`);
+    await label(page, 'Format').selectOption('int');
+    for (const f of integerFields) assert.equal(await usable(page, f), true, `${f} after NF4 and back`);
+    await label(page, 'Format').selectOption('fp8-e4m3');
+    await calculate(page);
+    await label(page, 'Format').selectOption('int');
+    for (const f of integerFields) assert.equal(await usable(page, f), true, `${f} after a calculation in FP8 and back`);
+    await label(page, 'Profile').selectOption('pytorch');
+    assert.equal(await usable(page, 'Bit depth'), false, 'the integer type decides the bits');
+    assert.equal(await usable(page, 'Rounding'), false, 'PyTorch rounds half to even');
+    assert.equal(await usable(page, 'Integer type'), true);
+    await label(page, 'Profile').selectOption('formula');
+    for (const f of ['Bit depth', 'Rounding', 'Mode']) assert.equal(await usable(page, f), true, `${f} after PyTorch and back`);
+    assert.equal(await page.locator('#dtype').isHidden(), true);
+    // Mode "asymmetric unsigned" survives a trip through a profile (where the dtype decides it).
+    await label(page, 'Mode').selectOption('asymmetric-unsigned');
+    await label(page, 'Profile').selectOption('onnx');
+    assert.equal(await label(page, 'Mode').inputValue(), 'asymmetric');
+    assert.equal(await page.locator('#mode option[value="asymmetric-unsigned"]').isDisabled(), true);
+    await label(page, 'Profile').selectOption('formula');
+    assert.equal(await label(page, 'Mode').inputValue(), 'asymmetric-unsigned');
+    // Derive a range and back to custom: calibration and the ends swap places.
+    await label(page, 'Range').selectOption('samples');
+    assert.equal(await usable(page, 'Calibration'), true);
+    assert.equal(await usable(page, 'Range min'), false);
+    await label(page, 'Range').selectOption('custom');
+    assert.equal(await usable(page, 'Range min'), true);
+    assert.equal(await usable(page, 'Calibration'), false);
+    await label(page, 'Mode').selectOption('symmetric');
+    await seedStillExact(page);
+    await page.context().close();
+
+    const odd = await openPage({ query: `?bits=abc&mode=bogus&format=zzz#values=${encodeURIComponent(SEED)}`, wait: false });
+    await odd.locator('#url-note:not([hidden])').waitFor();
+    assert.equal(await odd.locator('#url-note').textContent(),
+      'The link\'s Mode "bogus", Format "zzz" are not known: the defaults are used instead.');
+    assert.equal(await label(odd, 'Mode').inputValue(), 'symmetric');
+    assert.equal(await label(odd, 'Format').inputValue(), 'int');
+    for (const f of integerFields) assert.equal(await usable(odd, f), true, `${f} after a link with unknown values`);
+    // A free-text field keeps what the link says, and says what is wrong with it.
+    assert.equal(await label(odd, 'Bit depth').inputValue(), 'abc');
+    await odd.locator('#bits-error:not(:empty)').waitFor();
+    assert.equal(await odd.locator('#bits-error').textContent(), 'Bit depth must be a whole number from 2 to 16 (got "abc")');
+    await label(odd, 'Bit depth').fill('8');
+    await seedStillExact(odd);
+    await odd.context().close();
+  });
+
+  test('paste 10,000 values and click once: one click calculates; Ctrl+Enter does too', async () => {
+    const page = await openPage();
+    const values = Array.from({ length: 10000 }, (_, i) => (Math.sin(i * 1.37) * 1.2).toFixed(5));
+    await label(page, 'Sample values').fill(values.join(', '));
+    const old = await renders(page);
+    // The click's mousedown blurs the textarea: nothing may move the button before its mouseup.
+    await page.getByRole('button', { name: 'Calculate', exact: true }).click();
+    await page.waitForFunction((o) => document.getElementById('results').dataset.render !== o, old, { timeout: 20000 });
+    assert.match(await page.locator('#page-status').textContent(), /of 10\u2009000$/);
+    const api = qz.analyze(qz.parseValues(values.join(', ')), { bits: 8, range: { min: -1.5, max: 1.5 } });
+    assert.equal(await metric(page, 'mse'), api.metrics.mse);
+    // Ctrl+Enter in the samples.
+    await label(page, 'Sample values').fill(SEED);
+    await label(page, 'Bit depth').fill('4');
+    const before4 = await renders(page);
+    await label(page, 'Sample values').press('Control+Enter');
+    await page.waitForFunction((o) => document.getElementById('results').dataset.render !== o, before4);
+    assert.equal(await metric(page, 'mse'), qz.analyze(qz.parseValues(SEED), { bits: 4, range: { min: -1.5, max: 1.5 } }).metrics.mse);
+    await page.context().close();
+  });
+
+  test('a model file opened right after load: each tensor on its own range, the settings stated, both ranges shown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quant-error-journey-'));
+    // A σ = 0.02 weight: min-max of its own values, not the form's ±1.5.
+    let state = 12345;
+    const normal = () => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      const u = (state + 0.5) / 2 ** 32;
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      const v = (state + 0.5) / 2 ** 32;
+      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    };
+    const weight = Float32Array.from({ length: 4096 }, () => 0.02 * normal());
+    const bias = Float32Array.from({ length: 64 }, (_, i) => (i - 32) / 400);
+    const file = join(dir, 'model.safetensors');
+    writeFileSync(file, safetensorsBytes({ 'layer.weight': weight, 'layer.bias': bias }));
+    const page = await openPage({ wait: false });
+    await page.setInputFiles('#file-input', file);
+    await page.waitForFunction(() => document.getElementById('report').dataset.render !== undefined);
+    const own = qz.analyze(weight, { bits: 8, perSample: false });
+    const cell = (name, column) => page.locator(`#report-table tr[data-tensor="${name}"] td[data-column="${column}"]`);
+    assert.equal(Number(await cell('layer.weight', 'sqnrDb').getAttribute('data-value')), own.metrics.sqnrDb);
+    assert.ok(own.metrics.sqnrDb > 35, `a σ = 0.02 weight at 8 bits on its own range: ${own.metrics.sqnrDb} dB`);
+    assert.equal(await page.locator('#report-settings').textContent(),
+      'Settings: 8-bit symmetric signed, min-max range, half to even, per tensor — each tensor\'s min-max range from its own values (the form\'s custom range applies to the calculator only).');
+    assert.match(await cell('layer.weight', 'range').textContent(), /^\[-0\.0\d+, 0\.0\d+\]$/);
+    assert.equal(await cell('layer.weight', 'rangeUsed').textContent(), `[${Number(own.calibration.rangeMin.toPrecision(6))}, ${Number(own.calibration.rangeMax.toPrecision(6))}]`);
+    // Asked for explicitly, the custom range applies to every tensor, and the heading says so.
+    await page.locator('#file-range').check();
+    await page.setInputFiles('#file-input', file);
+    await page.waitForFunction(() => document.getElementById('report').dataset.render === '2');
+    const fixed = qz.analyze(weight, { bits: 8, range: { min: -1.5, max: 1.5 }, perSample: false });
+    assert.equal(Number(await cell('layer.weight', 'sqnrDb').getAttribute('data-value')), fixed.metrics.sqnrDb);
+    assert.match(await page.locator('#report-settings').textContent(), /custom range −1\.5 … 1\.5, .* the same range for every tensor, as asked\.$/);
+    // Opening a tensor scrolls to its results, computed as the report computed them.
+    await page.getByRole('button', { name: 'layer.weight', exact: true }).click();
+    await page.waitForFunction(() => document.getElementById('results-title').textContent === 'Results for layer.weight');
+    assert.equal(await metric(page, 'sqnrDb'), fixed.metrics.sqnrDb);
+    const top = await page.locator('#results').evaluate((e) => e.getBoundingClientRect().top);
+    assert.ok(Math.abs(top) < 5, `the results are at the top of the window (${top})`);
+    await page.context().close();
+  });
+
+  test('the file report\'s error paths: a bad file after a good one, random bytes, Cancel keeps what was read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quant-error-journey-'));
+    const good = join(dir, 'good.safetensors');
+    writeFileSync(good, safetensorsBytes({ w: Float32Array.from({ length: 256 }, (_, i) => Math.sin(i)) }));
+    const noise = join(dir, 'noise.safetensors');
+    writeFileSync(noise, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24)));
+    const page = await openPage();
+    await page.setInputFiles('#file-input', good);
+    await page.waitForFunction(() => document.getElementById('report').dataset.render === '1');
+    assert.equal(await page.getByRole('button', { name: 'Download report CSV' }).isVisible(), true);
+    await page.setInputFiles('#file-input', noise);
+    await page.locator('#report-error:not(:empty)').waitFor();
+    assert.equal(await page.locator('#report-title').textContent(), 'Tensors in noise.safetensors');
+    assert.match(await page.locator('#report-error').textContent(), /^noise\.safetensors: This is not a \.safetensors file: its first 8 bytes give a header length of \d+, beyond the 100 MB limit$/);
+    assert.equal(await page.getByRole('button', { name: 'Download report CSV' }).isVisible(), false, 'no download of the previous file\'s report');
+    assert.equal(await label(page, 'Filter tensors').isVisible(), false);
+    assert.equal(await page.locator('#report-summary').textContent(), '');
+    // Cancel after some tensors: they stay, marked partial, and can be downloaded.
+    const big = {};
+    for (let k = 0; k < 30; k++) big[`block.${k}`] = Float32Array.from({ length: 300000 }, (_, i) => Math.sin(i * 0.001 + k));
+    const bigFile = join(dir, 'big.safetensors');
+    writeFileSync(bigFile, safetensorsBytes(big));
+    await page.setInputFiles('#file-input', bigFile);
+    await page.waitForFunction(() => document.querySelectorAll('#report-table tbody tr').length >= 2, null, { timeout: 60000 });
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.locator('#report-error:not(:empty)').waitFor();
+    const kept = await page.locator('#report-table tbody tr').count();
+    assert.ok(kept >= 2 && kept < 30, `${kept} rows kept`);
+    assert.match(await page.locator('#report-error').textContent(), new RegExp(`^Cancelled: the file was not read to the end; the ${kept} tensors read before Cancel are kept below`));
+    assert.match(await page.locator('#report-summary').textContent(), new RegExp(`^Cancelled: ${kept} of 30 tensors read before Cancel \\(the report is partial\\)`));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download report CSV' }).click()]);
+    assert.equal(readFileSync(await download.path(), 'utf8').trim().split('\r\n').length, kept + 1);
+    await seedStillExact(page);
+    await page.context().close();
+  });
+
+  test('results say what produced them, go stale when the form changes, and their studies are never the previous data\'s', async () => {
+    const page = await openPage();
+    assert.equal(await page.locator('#results-settings').textContent(), '8-bit symmetric signed, custom range −1.5 … 1.5, half to even, per tensor');
+    assert.equal(await page.locator('#stale-note').isHidden(), true);
+    await label(page, 'Bit depth').fill('4');
+    await page.locator('#stale-note:not([hidden])').waitFor();
+    assert.equal(await page.locator('#stale-note').textContent(), 'Settings changed — press Calculate');
+    assert.equal(await page.locator('#results').evaluate((e) => e.classList.contains('stale')), true);
+    await label(page, 'Bit depth').fill('8');
+    await page.locator('#stale-note').waitFor({ state: 'hidden' });
+    await label(page, 'Range max').fill('oops');
+    await page.getByRole('button', { name: 'Calculate', exact: true }).click();
+    await page.locator('#range-max-error:not(:empty)').waitFor();
+    assert.equal(await page.locator('#stale-note').isVisible(), true, 'a validation error leaves the old results marked');
+    await label(page, 'Range max').fill('1.50');
+    // The what-if studies: at the moment new results are drawn, their section is busy and empty.
+    await page.evaluate(() => {
+      window.atRender = [];
+      new MutationObserver(() => {
+        const s = document.getElementById('studies');
+        window.atRender.push({ busy: s.getAttribute('aria-busy'), charts: document.querySelectorAll('#explore figure').length,
+          answer: document.getElementById('target-answer').textContent });
+      }).observe(document.getElementById('results'), { attributes: true, attributeFilter: ['data-render'] });
+    });
+    await label(page, 'Sample values').fill(Array.from({ length: 20000 }, (_, i) => Math.cos(i * 0.7).toFixed(4)).join(' '));
+    await calculate(page);
+    const seen = await page.evaluate(() => window.atRender);
+    assert.deepEqual(seen.at(-1), { busy: 'true', charts: 0, answer: '' });
+    assert.equal(await page.locator('#studies-busy').isVisible(), true);
+    await page.locator('#studies[aria-busy="false"]').waitFor({ timeout: 30000 });
+    assert.equal(await page.locator('#studies-busy').isHidden(), true);
+    assert.match(await page.locator('#target-answer').textContent(), /^The smallest bit depth that reaches 40 dB/);
+    // Only the verdict is a live region, not every card.
+    assert.equal(await page.locator('#results').getAttribute('aria-live'), null);
+    assert.equal(await page.locator('#verdict').getAttribute('aria-live'), 'polite');
+    await page.context().close();
+  });
+
+  test('a link carries 100,000 values compressed, and a reload or a new tab computes the same', async () => {
+    const page = await openPage();
+    const values = Array.from({ length: 100000 }, (_, i) => (Math.sin(i * 0.61) * Math.exp(Math.cos(i * 0.13))).toFixed(4)).join(', ');
+    await label(page, 'Sample values').fill(values);
+    await calculate(page);
+    await page.waitForFunction(() => location.hash.startsWith('#z='));
+    const url = page.url();
+    assert.ok(url.length < values.length, `the link (${url.length} characters) is shorter than the samples (${values.length})`);
+    assert.equal(await page.locator('#link-status').isHidden(), true, 'no "settings only" note');
+    const mse = await metric(page, 'mse');
+    const other = await openPage({ query: url.slice(origin.length), wait: false });
+    await other.waitForFunction(() => document.getElementById('page-status').textContent.endsWith('of 100\u2009000'), null, { timeout: 30000 });
+    assert.equal(await metric(other, 'mse'), mse);
+    assert.equal(await label(other, 'Sample values').inputValue(), values);
+    await other.context().close();
+    // A damaged fragment is named, and the page still works.
+    const broken = await openPage({ query: '?bits=8#z=AAAA', wait: false });
+    await broken.locator('#url-note:not([hidden])').waitFor();
+    assert.match(await broken.locator('#url-note').textContent(), /compressed samples \(damaged\)/);
+    await seedStillExact(broken);
+    await broken.context().close();
+    await page.context().close();
+  });
+
+  test('one index convention: [i] from 0 in the cards, the table and the formulas', async () => {
+    const page = await openPage();
+    const api = qz.analyze(qz.parseValues(SEED), { bits: 8, range: { min: -1.5, max: 1.5 } });
+    const i = api.metrics.maxAbsErrorIndex;
+    assert.match(await page.locator('[data-metric="maxAbsError"]').textContent(), new RegExp(`\\(sample \\[${i}\\]\\)$`));
+    assert.equal(await page.locator('#samples-body tr:first-child td:first-child').textContent(), '[0]');
+    assert.match(await page.locator('#formula-quantize').textContent(), new RegExp(`^sample \\[${i}\\]: `));
+    // Largest |error| first, and a jump to it.
+    await page.getByRole('button', { name: 'Jump to the largest error' }).click();
+    assert.equal(await page.locator('#samples-body tr:first-child td:first-child').textContent(), `[${i}]`);
+    await page.context().close();
+  });
+
+  test('negative numbers in the formulas are parenthesised with a true minus sign', async () => {
+    const page = await openPage();
+    await label(page, 'Mode').selectOption('asymmetric');
+    await label(page, 'Range min').fill('-2.16');
+    await label(page, 'Range max').fill('4.43');
+    await calculate(page);
+    const scale = await page.locator('#formula-scale').textContent();
+    assert.match(scale, /^scale = \(4\.43 − \(−2\.16\)\) \/ \(127 − \(−128\)\)/);
+    assert.doesNotMatch(await page.locator('#formula-quantize').textContent(), /\+ -|- -/);
+    await page.context().close();
+  });
+
+  test('no table overflows the page at 1280 px, and the compare row actions are on screen', async () => {
+    const page = await openPage();
+    await label(page, 'Rounding').selectOption('stochastic');
+    await calculate(page);
+    await page.locator('#studies[aria-busy="false"]').waitFor({ timeout: 30000 });
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth), false);
+    const wide = await page.$$eval('.table-wrap', (wraps) => wraps.filter((w) => w.offsetParent !== null)
+      .filter((w) => w.scrollWidth > w.clientWidth + 1 && getComputedStyle(w).overflowX !== 'auto').map((w) => w.querySelector('table')?.id));
+    assert.deepEqual(wide, [], 'a table wider than its card scrolls inside it');
+    const actions = await page.getByRole('button', { name: 'Remove configuration 1' }).boundingBox();
+    assert.ok(actions.x + actions.width <= 1280, `Remove is on screen (${actions.x + actions.width})`);
+    await page.context().close();
+  });
+});
