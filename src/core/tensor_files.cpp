@@ -384,7 +384,7 @@ FileResult<uint64_t> safetensors_header_bytes(const uint8_t* p, size_t available
   // A .safetensors file starts with its JSON header's length: one that cannot be means some
   // other file (random bytes give lengths of 10^18), and the message says that first.
   if (n > 100'000'000 || n > file_size - 8) {
-    const limit = n > 100'000'000 ? "beyond the 100 MB limit" : "which runs past the end of the file (" + std::to_string(file_size) + " bytes)";
+    const std::string limit = n > 100'000'000 ? "beyond the 100 MB limit" : "which runs past the end of the file (" + std::to_string(file_size) + " bytes)";
     return bad("This is not a .safetensors file: its first 8 bytes give a header length of " + std::to_string(n) + ", " + limit);
   }
   return 8 + n;

@@ -75,12 +75,20 @@ def brute_encode(v, values, ebits, mbits, bias, specials, overflow):
     return (sign if neg else 0) | best[0]
 
 
+def log_uniform(rng, lo, hi, n):
+    """n doubles of random sign whose magnitudes spread evenly over the binades 2^lo … 2^hi, from
+    integer draws and exact ldexp alone: numpy's vectorised pow differs in the last bit between
+    machines (its SIMD paths depend on the CPU), and this file must come out the same everywhere."""
+    e = rng.integers(math.floor(lo), math.ceil(hi), n)
+    m = rng.integers(1 << 52, 1 << 53, n)
+    s = rng.choice([-1.0, 1.0], n)
+    return [math.ldexp(float(mi), int(ei) - 52) * float(si) for mi, ei, si in zip(m, e, s)]
+
+
 def samples(rng, top, tiny):
     """Magnitudes from below the smallest subnormal to beyond the largest, both signs, plus every
     midpoint of the table and its neighbours."""
-    logs = rng.uniform(math.log2(tiny) - 2, math.log2(top) + 1.5, 400)
-    v = (2.0 ** logs) * rng.choice([-1.0, 1.0], 400)
-    return [float(x) for x in v] + [0.0, -0.0]
+    return log_uniform(rng, math.log2(tiny) - 2, math.log2(top) + 1.5, 400) + [0.0, -0.0]
 
 
 def build():
@@ -105,13 +113,13 @@ def build():
             "values": values, "cases": cases,
         }
     # fp16: numpy, every code and random doubles (overflow to Inf, so the inf-nan policy).
-    f16 = (2.0 ** rng.uniform(-27, 17, 3000)) * rng.choice([-1.0, 1.0], 3000)
+    f16 = np.array(log_uniform(rng, -27, 17, 3000))
     f16 = np.concatenate([f16, [65504.0, 65519.99, 65520.0, 65536.0, 2.0 ** -25, 2.0 ** -25 * 1.0000001, 2.0 ** -24, 0.0, -0.0]])
     with np.errstate(over="ignore"):  # overflow to Inf is the behaviour under test
         out["fp16"] = [[float(x), int(np.array(x).astype(np.float16).view(np.uint16))] for x in f16]
     try:
         import torch
-        b = ((2.0 ** rng.uniform(-136, 127.99, 3000)) * rng.choice([-1.0, 1.0], 3000)).astype(np.float32)
+        b = np.array(log_uniform(rng, -136, 128, 3000)).astype(np.float32)  # up to the top binade of float32
         b = np.concatenate([b, np.array([3.3895313892515355e38, 3.3961775292304172e38, 2.0 ** -133, 2.0 ** -134], dtype=np.float32)])
         bits = torch.from_numpy(b).to(torch.bfloat16).view(torch.int16).numpy().astype(np.uint16)
         out["bf16"] = [[float(x), int(c)] for x, c in zip(b, bits)]
