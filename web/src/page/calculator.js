@@ -7,7 +7,7 @@ import { describeScheme } from '../shared/describe.js';
 import { fmt, hex } from '../shared/format.js';
 import { bitsForTarget, groupUnit } from '../shared/result.js';
 import { bitFields, codeTable } from './code-table.js';
-import { applies, FIELD_IDS } from './form-state.js';
+import { applies, FIELD_IDS, shownMode } from './form-state.js';
 import { formulaLines, PAGE_ROWS, renderGroups, renderStochastic, renderTablePage, sampleOrder } from './results.js';
 import { snippet } from './snippet.js';
 import { $ } from './ui.js';
@@ -67,8 +67,6 @@ export function createCalculatorView({ engine }) {
     $('progress-text').textContent = `${state.calc.phase || 'Calculating'}…`;
   }
 
-  // The mode as the select shows it: under a profile "asymmetric unsigned" is the affine mode.
-  const shownMode = (f) => (f.format === 'int' && f.profile !== 'formula' && f.mode === 'asymmetric-unsigned' ? 'asymmetric' : f.mode);
 
   function renderResults(state) {
     const run = state.calc.run;

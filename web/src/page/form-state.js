@@ -72,6 +72,9 @@ const CHOICE_FIELDS = { format: FORMATS, overflow: OVERFLOWS, formatScale: FORMA
   dtype: DTYPES, reduceRange: [{ value: 'false' }, { value: 'true' }], mode: MODES, rounding: ROUNDINGS, rangeSource: RANGE_SOURCES,
   calibration: CALIBRATIONS, granularity: GRANULARITIES, fileRange: [{ value: 'false' }, { value: 'true' }] };
 
+/** The mode as the form shows it: under a runtime profile the unsigned choice is the affine mode. */
+export const shownMode = (f) => (f.format === 'int' && f.profile !== 'formula' && f.mode === 'asymmetric-unsigned' ? 'asymmetric' : f.mode);
+
 /**
  * Which fields apply to a state: field key → true where it is shown. A field that does not apply
  * is hidden (so switching a setting and back restores exactly the fields there were).

@@ -11,7 +11,7 @@ import { WorkerClient } from '../shared/worker-client.js';
 import { createCalculatorView } from './calculator.js';
 import { createCompareView } from './compare.js';
 import { compareCsvRows, DEFAULT_ROWS, describe, fieldId, rowFromForm, rowsFromParam, rowsToOptions, rowsToParam } from './compare-rows.js';
-import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, toOptions, toQuery } from './form-state.js';
+import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, shownMode, toOptions, toQuery } from './form-state.js';
 import { DISTRIBUTIONS, generateSamples } from './generate.js';
 import { keepOffline } from './offline.js';
 import { createReportView, MAX_OPEN, reportSettings, SAMPLE_OPEN } from './report.js';
@@ -89,7 +89,9 @@ const store = createStore({
   calculatorView.render(state);
   compareView.render(state);
   reportView.render(state);
-  $('results').dataset.render = String(state.calc.run?.serial ?? 0); // tests and the page benchmark wait for it
+  // Tests and the page benchmark wait for this to change: it changes when new results are drawn.
+  const serial = String(state.calc.run?.serial ?? 0);
+  if ($('results').dataset.render !== serial) $('results').dataset.render = serial;
 });
 
 const setCalc = (change, opts) => store.update((s) => ({ calc: { ...s.calc, ...change } }), opts);
@@ -150,11 +152,12 @@ async function describeFormat() {
 function formChanged() {
   const before = store.state.form;
   const form = readForm(document);
-  // Under a runtime profile the mode select shows "asymmetric" for the affine choice: keep the
-  // unsigned choice the user made for the formulas when that is what it shows.
-  if (form.mode === 'asymmetric' && before.mode === 'asymmetric-unsigned' && form.format === 'int' && form.profile !== 'formula') form.mode = before.mode;
+  // Under a runtime profile the mode select shows "asymmetric" for the unsigned choice (the integer
+  // type decides the sign): while it shows what it showed, the user's own choice stands.
+  if (form.mode === shownMode(before)) form.mode = before.mode;
   const sampleKept = form.values === before.values && form.min === before.min && form.max === before.max && form.rangeSource === before.rangeSource;
-  store.update({ form, ...(sampleKept ? {} : { sampled: null }) });
+  // Drawn at once: the next event reads the form as this state shows it.
+  store.update({ form, ...(sampleKept ? {} : { sampled: null }) }, { now: true });
   const describeKeys = ['format', 'customExponentBits', 'customMantissaBits', 'customBias', 'customSpecials', 'overflow', 'formatScale'];
   if (describeKeys.some((k) => form[k] !== before[k])) {
     clearTimeout(describeTimer);
