@@ -166,6 +166,9 @@ describe('journeys', () => {
       'Settings: 8-bit symmetric signed, min-max range, half to even, per tensor — each tensor\'s min-max range from its own values (the form\'s custom range applies to the calculator only).');
     assert.match(await cell('layer.weight', 'range').textContent(), /^\[-0\.0\d+, 0\.0\d+\]$/);
     assert.equal(await cell('layer.weight', 'rangeUsed').textContent(), `[${Number(own.calibration.rangeMin.toPrecision(6))}, ${Number(own.calibration.rangeMax.toPrecision(6))}]`);
+    // The report's table fits the page, or scrolls inside its card.
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth), false);
+    assert.equal(await page.locator('#report .table-wrap').evaluate((w) => w.scrollWidth <= w.clientWidth + 1 || getComputedStyle(w).overflowX === 'auto'), true);
     // Asked for explicitly, the custom range applies to every tensor, and the heading says so.
     await page.locator('#file-range').check();
     await page.setInputFiles('#file-input', file);
