@@ -18,7 +18,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   rounding: 'half-even', // 'half-even' | 'half-away' | 'half-up' | 'floor' | 'ceil' | 'toward-zero' | 'stochastic'
   seed: 0, // stochastic rounding only
   range: null, // { min, max }; null: chosen from the samples by `calibration`
-  calibration: 'minmax', // 'minmax' | 'percentile' | 'mse' | 'entropy' (see the README)
+  calibration: 'minmax', // 'minmax' | 'percentile' | 'mse' | 'entropy' (see docs/formulas.md)
   percentile: 99.99, // p for 'percentile' (above 50, at most 100); also a candidate of 'mse'
   granularity: 'tensor', // 'tensor' | 'channel' (each index along `axis` of `shape`) | 'group' (`groupSize` along the last axis)
   shape: null, // the tensor's dimensions, e.g. [64, 3, 3, 3]; null: one axis
