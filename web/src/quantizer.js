@@ -97,7 +97,7 @@ const MODULES = {
  */
 export async function createQuantizer({ wasmBinary, simd = simdSupported(), wasmUrls, module = 'full' } = {}) {
   if (module === 'core') module = 'first';
-  if (!(module in MODULES)) fail(`Unknown module "${module}" (use full or first)`, 'module');
+  if (!Object.hasOwn(MODULES, module)) fail(`Unknown module "${module}" (use full or first)`, 'module');
   const build = simd ? 'simd' : 'scalar';
   const file = `${MODULES[module].files[build]}.wasm`;
   const moduleArgs = {};
@@ -142,7 +142,7 @@ function normalizeOptions(options) {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') fail('Options must be an object', 'options');
   for (const key of Object.keys(options)) {
-    if (!(key in DEFAULT_OPTIONS)) fail(`Unknown option "${key}"`, key);
+    if (!Object.hasOwn(DEFAULT_OPTIONS, key)) fail(`Unknown option "${key}"`, key); // own keys: not constructor, toString
   }
   const o = { ...DEFAULT_OPTIONS };
   for (const [key, value] of Object.entries(options)) if (value !== undefined) o[key] = value;

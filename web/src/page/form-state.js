@@ -187,7 +187,7 @@ export async function fromQuery(query, storage, fragment = '') {
       ignored.push({ key: 'values', value: 'the link\'s compressed samples (damaged)' });
     }
   }
-  if (![...params.keys()].some((k) => k in FIELD_IDS) && ignored.length === 0) return null;
+  if (![...params.keys()].some((k) => Object.hasOwn(FIELD_IDS, k)) && ignored.length === 0) return null;
   const state = { ...DEFAULTS };
   for (const key of Object.keys(FIELD_IDS)) {
     if (!params.has(key)) continue;
@@ -200,7 +200,8 @@ export async function fromQuery(query, storage, fragment = '') {
   return { state, ignored };
 }
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+// Linear time on any text (no nested quantifier can backtrack): digits, then a dot only before more.
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /**
  * The API options for a state, or the first problem as { field, message } (field: a key of
