@@ -12,8 +12,8 @@ import { groupUnit, paramsOfSample } from '../app/state.js';
 function theme(el = document.documentElement) {
   const style = getComputedStyle(el);
   const css = (name) => style.getPropertyValue(name).trim();
-  return { fg: css('--fg'), muted: css('--muted'), line: css('--line'), x: css('--chart-x'), xhat: css('--chart-xhat'),
-    err: css('--chart-err'), clip: css('--bad'), band: css('--chart-band') };
+  return { bg: css('--bg') || '#ffffff', fg: css('--fg'), muted: css('--muted'), line: css('--line'), x: css('--chart-x'), xhat: css('--chart-xhat'),
+    err: css('--chart-err'), clip: css('--bad'), band: css('--chart-band'), current: css('--chart-current') || css('--fg') };
 }
 
 /** The ids of the charts renderCharts draws, for `only`. */
@@ -123,11 +123,33 @@ function figureShell(id, title, description) {
   return { fig, box };
 }
 
-// A chart as a <figure>: caption, a canvas box with an accessible name, and its numbers as a
-// table; the uPlot itself is made later (once the figure is in the page) with `base` options.
+// The marks a chart draws outside its series (clip limits, calibration picks): a list under the
+// chart, each with a swatch in the mark's colour and dash. keys: [{ label, color, dash, width }].
+function keyList(keys) {
+  const list = document.createElement('ul');
+  list.className = 'chart-keys';
+  for (const k of keys) {
+    const item = document.createElement('li');
+    if (k.current) item.className = 'current';
+    const swatch = document.createElement('span');
+    swatch.className = 'chart-key-swatch';
+    swatch.setAttribute('aria-hidden', 'true');
+    swatch.style.borderTopColor = k.color;
+    swatch.style.borderTopStyle = k.dash?.length ? 'dashed' : 'solid';
+    swatch.style.borderTopWidth = `${k.width ?? 1.5}px`;
+    item.append(swatch, k.label);
+    list.append(item);
+  }
+  return list;
+}
+
+// A chart as a <figure>: caption, a canvas box with an accessible name, the list of its extra
+// marks (keys, optional) and its numbers as a table; the uPlot itself is made later (once the
+// figure is in the page) with `base` options.
 function figureMaker(figures, plots, base) {
-  return (id, title, description, opts, data, headers, rows) => {
+  return (id, title, description, opts, data, headers, rows, keys = []) => {
     const { fig, box } = figureShell(id, title, description);
+    if (keys.length) fig.append(keyList(keys));
     const details = document.createElement('details');
     const summary = document.createElement('summary');
     summary.textContent = 'Data table';
@@ -305,29 +327,125 @@ export function renderExplore(container, study, r, options) {
       [bits, Float64Array.from(sweep, (s) => s.sqnrDb), rule],
       ['bits', 'SQNR (dB)', 'MSE'], study.bits.map((s) => [s.bits, s.sqnrDb === null ? 'undefined' : s.sqnrDb, s.mse]));
 
-    const c = study.curve;
-    const f = Float64Array.from(c, (p) => p.factor);
-    const what = options.mode === 'symmetric' ? 'max|x|' : 'the min-max range';
-    const marks = study.markers.map((m) => `${m.calibration} at ${fmt(m.factor)} (MSE ${fmt(m.mse)})`).join('; ');
-    figure('chart-clipping', 'MSE against the clipping threshold',
-      `Threshold from 0.25 to 1 times ${what}: a low threshold clips more, a high one rounds more coarsely. Calibration picks: ${marks}.`,
-      {
-        axes: axes(t, `threshold (× ${what})`, 'MSE (log scale)').map((a, i) => (i === 1 ? logAxis(a) : a)),
-        scales: { x: { time: false }, y: { distr: 3 } },
-        series: [{ label: 'threshold' },
-          { label: 'MSE', stroke: t.fg, width: 2, points: { show: false } },
-          { label: 'rounding', stroke: t.x, width: 1.5, points: { show: false } },
-          { label: 'clipping', stroke: t.clip, width: 1.5, points: { show: false } }],
-        hooks: { draw: [verticalLines(study.markers.map((m) => m.factor), t.xhat, 1.5, [3, 3])] },
-      },
-      // A log scale shows both parts across their orders of magnitude; zeros have no place on it.
-      [f, ...['mse', 'rounding', 'clipping'].map((k) => c.map((p) => (p[k] > 0 ? p[k] : null)))],
-      ['threshold factor', 'MSE', 'rounding', 'clipping'], c.map((p) => [p.factor, p.mse, p.rounding, p.clipping]));
-
+    clippingCurve(figure, study, r, options, t);
   }
   container.replaceChildren(...figures);
   const made = plots.map((make) => make());
   return () => made.forEach((p) => p.destroy());
+}
+
+const CALIBRATION_NAMES = { minmax: 'min-max', mse: 'MSE-optimal', entropy: 'entropy (KL)' };
+
+// The range a result used as a threshold factor on the clipping curve's axis: max(|lo|, |hi|) over
+// max|x| in symmetric mode, (hi − lo) over the samples' min-max width otherwise (as the study
+// measures its calibration picks). null per channel or group (each has its own range), for float
+// formats, or without the samples.
+function currentFactor(r, mode) {
+  if (r.groups || r.format || !r.values?.length) return null;
+  let lo = Infinity, hi = -Infinity;
+  for (const v of r.values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const f = mode === 'symmetric' ? Math.max(Math.abs(r.rangeMin), Math.abs(r.rangeMax)) / Math.max(Math.abs(lo), Math.abs(hi))
+    : (r.rangeMax - r.rangeMin) / (hi - lo);
+  return Number.isFinite(f) && f > 0 ? f : null;
+}
+
+// Vertical marks with their names written beside them at the top of the plot, each name on the
+// first row where it overlaps no other. marks: [{ x, text, color, width, dash, current }].
+function labelledLines(marks, t) {
+  return (u) => {
+    const { ctx } = u;
+    const dpr = devicePixelRatio;
+    const { left, top, width, height } = u.bbox;
+    ctx.save();
+    ctx.font = `${Math.round(11 * dpr)}px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
+    ctx.textBaseline = 'top';
+    ctx.textAlign = 'left';
+    const rows = [];
+    const lineHeight = 15 * dpr;
+    const pad = 3 * dpr;
+    for (const m of marks) {
+      const x = Math.round(u.valToPos(m.x, 'x', true));
+      if (x < left - 1 || x > left + width + 1) continue;
+      ctx.strokeStyle = m.color;
+      ctx.lineWidth = m.width * dpr;
+      ctx.setLineDash(m.dash.map((d) => d * dpr));
+      ctx.beginPath();
+      ctx.moveTo(x, top);
+      ctx.lineTo(x, top + height);
+      ctx.stroke();
+      // Right of the line, or left of it where the name would leave the plot.
+      const w = ctx.measureText(m.text).width;
+      const from = x + pad + w <= left + width ? x + pad : x - pad - w;
+      let row = rows.findIndex((spans) => spans.every(([a, b]) => from + w + pad < a || from > b + pad));
+      if (row < 0) row = rows.push([]) - 1;
+      rows[row].push([from, from + w]);
+      const y = top + pad + row * lineHeight;
+      ctx.setLineDash([]);
+      ctx.globalAlpha = 0.85;
+      ctx.fillStyle = t.bg;
+      ctx.fillRect(from - 2 * dpr, y - dpr, w + 4 * dpr, lineHeight - 2 * dpr);
+      ctx.globalAlpha = 1;
+      ctx.fillStyle = m.current ? m.color : t.fg;
+      ctx.fillText(m.text, from, y);
+    }
+    ctx.restore();
+  };
+}
+
+// The MSE against the clipping threshold (the study's curve from 0.25 to 1), each calibration's
+// pick as a named dashed line, and the range the result used as a solid line with its own MSE as
+// a point, the x axis stretched to hold it (a custom range wider than the data lies beyond 1).
+function clippingCurve(figure, study, r, options, t) {
+  const c = study.curve;
+  const what = options.mode === 'symmetric' ? 'max|x|' : 'the min-max range';
+  const name = (cal) => (cal === 'percentile' ? `percentile ${options.percentile ?? 99.99}` : CALIBRATION_NAMES[cal] ?? cal);
+  const picks = study.markers.map((m) => ({ x: m.factor, id: m.calibration, label: name(m.calibration), mse: m.mse, color: t.xhat, width: 1.5, dash: [3, 3] }));
+  const at = currentFactor(r, options.mode);
+  const method = r.calibration?.method;
+  const how = method === 'custom' || !method ? 'custom range' : name(method);
+  const current = at === null ? null : {
+    x: at, label: `current (${how})`, mse: r.metrics.mse,
+    color: t.current, width: 2.5, dash: [], current: true,
+  };
+  const marks = [...picks, ...(current ? [current] : [])].sort((a, b) => a.x - b.x)
+    .map((m) => ({ ...m, text: `${m.label} ${Number(m.x.toPrecision(3))}` }));
+  // The curve's thresholds, with the current one in order among them: the curves span that gap
+  // (spanGaps; their other gaps are the zeros a log scale cannot show, which come only at the
+  // ends: clipping vanishes above some threshold).
+  const xs = c.map((p) => p.factor);
+  const k = current ? xs.findIndex((v) => v >= current.x) : -1;
+  const insert = current && xs[k] !== current.x ? (k < 0 ? xs.length : k) : -1;
+  const column = (values, fill) => (insert < 0 ? values : [...values.slice(0, insert), fill, ...values.slice(insert)]);
+  const f = Float64Array.from(column(xs, current?.x));
+  // A log scale shows both parts across their orders of magnitude; zeros have no place on it.
+  const parts = ['mse', 'rounding', 'clipping'].map((key) => column(c.map((p) => (p[key] > 0 ? p[key] : null)), null));
+  const own = Array.from(f, (x) => (current && x === current.x && current.mse > 0 ? current.mse : null));
+  const lo = Math.min(xs[0] ?? 0.25, ...marks.map((m) => m.x));
+  const hi = Math.max(xs.at(-1) ?? 1, ...marks.map((m) => m.x));
+  const padX = 0.03 * (hi - lo || 1);
+  // The description names the picks by the API's calibration names.
+  const words = (m) => `${m.id} at ${fmt(m.x)} (MSE ${fmt(m.mse)})`;
+  const beyond = current && current.x > (xs.at(-1) ?? 1) ? ` The curve is computed up to ${fmt(xs.at(-1) ?? 1)}; beyond it only the current range's MSE is shown.` : '';
+  const keys = marks.map((m) => ({ ...m, label: `${m.current ? m.label.replace(/^current/, 'Current range') : m.label}: ${fmt(m.x)} × ${what}, MSE ${fmt(m.mse)}` }));
+  figure('chart-clipping', 'MSE against the clipping threshold',
+    `Threshold from 0.25 to 1 times ${what}: a low threshold clips more, a high one rounds more coarsely. Calibration picks: ${picks.map(words).join('; ')}.` +
+      (current ? ` Current range, ${how}, at ${fmt(current.x)} (MSE ${fmt(current.mse)}).` : r.groups ? ' Each channel or group has its own range, so the current one is not on this per-tensor curve.' : '') + beyond,
+    {
+      axes: axes(t, `threshold (× ${what})`, 'MSE (log scale)').map((a, i) => (i === 1 ? logAxis(a) : a)),
+      scales: { x: { time: false, range: [lo - padX, hi + padX] }, y: { distr: 3 } },
+      series: [{ label: 'threshold', value: (u, v) => (v === null || v === undefined ? '--' : fmt(v)) },
+        { label: 'MSE', stroke: t.fg, width: 2, spanGaps: true, points: { show: false } },
+        { label: 'rounding', stroke: t.x, width: 1.5, spanGaps: true, points: { show: false } },
+        { label: 'clipping', stroke: t.clip, width: 1.5, spanGaps: true, points: { show: false } },
+        ...(current ? [{ label: 'current range', stroke: t.current, width: 0, paths: () => null, points: { show: true, size: 9, fill: t.current },
+          value: (u, v) => (v === null || v === undefined ? '--' : fmt(v)) }] : [])],
+      hooks: { draw: [labelledLines(marks, t)] },
+    },
+    [f, ...parts, ...(current ? [own] : [])],
+    ['threshold factor', 'MSE', 'rounding', 'clipping'], c.map((p) => [p.factor, p.mse, p.rounding, p.clipping]), keys);
 }
 
 /** Per channel or group: SQNR (bars) and clip rate (line, right axis), the worst first. */
