@@ -2,6 +2,7 @@
 // production CSP: what the charts name and where they reach, the index convention, the CSV's
 // headers and the PDF's text (pdftotext).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
@@ -51,6 +52,29 @@ const api = () => (qzPromise ??= import('../../web/src/quantizer.js').then((m) =
 // The page's number format: six significant digits.
 const six = (v) => String(Number(v.toPrecision(6)));
 const SEED = '-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46';
+
+const laplace = JSON.parse(readFileSync(new URL('../data/calibration.json', import.meta.url), 'utf8')).data.laplace.values.slice(0, 2000);
+
+// Pixels of a chart's canvas in the plot column `dx` CSS pixels right of x value `v` (the x scale
+// spans [from, to]), counted by colour: clip-rate red (red well above green and blue) and SQNR blue.
+async function columnColours(page, chart, v, [from, to], dx = 0) {
+  return page.locator(`#${chart}`).evaluate((fig, [v, from, to, dx]) => {
+    const canvas = fig.querySelector('canvas');
+    const over = fig.querySelector('.u-over');
+    const dpr = canvas.width / canvas.getBoundingClientRect().width;
+    const x = Math.round((over.offsetLeft + ((v - from) / (to - from)) * over.offsetWidth + dx) * dpr);
+    const top = Math.round(over.offsetTop * dpr), height = Math.round(over.offsetHeight * dpr);
+    const data = canvas.getContext('2d').getImageData(x - 1, top, 3, height).data;
+    let red = 0, blue = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+      if (a < 40) continue;
+      if (r - Math.max(g, b) > 50) red++;
+      if (b - Math.max(r, g) > 50) blue++;
+    }
+    return { red, blue };
+  }, [v, from, to, dx]);
+}
 
 // The x value uPlot's legend shows with the cursor at a fraction of the plot's width.
 async function legendXAt(page, chart, fraction) {
@@ -104,6 +128,41 @@ describe('the charts', () => {
     await calculate(page);
     await page.waitForFunction(() => /^Current range \(min-max\): 1 ×/.test(document.querySelector('#chart-clipping .chart-keys li.current')?.textContent ?? ''));
     assert.ok(Number(await legendXAt(page, 'chart-clipping', 1)) <= 1);
+    await page.context().close();
+  });
+
+  test('compare chart: the clip rate is a bar beside each configuration\'s SQNR bar, with no line across configurations', async () => {
+    const page = await openPage();
+    await page.getByLabel('Sample values', { exact: true }).fill(laplace.join(', '));
+    await page.getByRole('button', { name: 'Compare all' }).click();
+    await page.locator('#chart-compare canvas').waitFor();
+    const n = await page.locator('#compare-table tbody tr').count();
+    const qz = await api();
+    const rates = qz.compare(qz.parseValues(laplace.join(', ')), [{ bits: 8 }, { bits: 4 }, { bits: 4, calibration: 'mse' }]).map((r) => r.metrics.clipRate);
+    assert.equal(n, 3);
+    assert.ok(rates[2] > 0 && rates[1] === 0, `the defaults: no clipping in row 2, some in row 3 (${rates})`);
+    const span = [0.4, n + 0.6];
+    // Between configurations 2 and 3 (0% and above): nothing red, as a line would be.
+    assert.equal((await columnColours(page, 'chart-compare', 2.5, span)).red, 0);
+    // Configuration 3: its SQNR bar left of the tick, its clip-rate bar right of it.
+    const left = await columnColours(page, 'chart-compare', 3, span, -8);
+    const right = await columnColours(page, 'chart-compare', 3, span, 8);
+    assert.ok(left.blue > 0 && left.red === 0, JSON.stringify(left));
+    assert.ok(right.red > 10, JSON.stringify(right));
+    const legend = await page.locator('#chart-compare .u-legend .u-series .u-label').allTextContents();
+    assert.deepEqual(legend, ['configuration', 'SQNR (dB)', 'clip rate (%)']);
+
+    // Per channel (40 channels): the clip rate as points, no line along the ranks.
+    await page.getByLabel('Range', { exact: true }).selectOption({ label: 'Derive from samples' });
+    await page.getByLabel('Granularity', { exact: true }).selectOption({ label: 'Per channel' });
+    await page.getByLabel('Shape', { exact: true }).fill('40,50');
+    await page.getByLabel('Axis', { exact: true }).fill('0');
+    await calculate(page);
+    await page.locator('#chart-groups canvas').waitFor();
+    const between = await columnColours(page, 'chart-groups', 1.5, [0.4, 40.6]);
+    const on = await columnColours(page, 'chart-groups', 1, [0.4, 40.6]);
+    assert.equal(between.red, 0, 'no line between channels');
+    assert.ok(on.red > 0, 'a point on each channel');
     await page.context().close();
   });
 });

@@ -13,7 +13,7 @@ function theme(el = document.documentElement) {
   const style = getComputedStyle(el);
   const css = (name) => style.getPropertyValue(name).trim();
   return { bg: css('--bg') || '#ffffff', fg: css('--fg'), muted: css('--muted'), line: css('--line'), x: css('--chart-x'), xhat: css('--chart-xhat'),
-    err: css('--chart-err'), clip: css('--bad'), band: css('--chart-band'), current: css('--chart-current') || css('--fg') };
+    err: css('--chart-err'), clip: css('--bad'), band: css('--chart-band'), clipBand: css('--chart-clip-band') || css('--chart-band'), current: css('--chart-current') || css('--fg') };
 }
 
 /** The ids of the charts renderCharts draws, for `only`. */
@@ -448,32 +448,35 @@ function clippingCurve(figure, study, r, options, t) {
     ['threshold factor', 'MSE', 'rounding', 'clipping'], c.map((p) => [p.factor, p.mse, p.rounding, p.clipping]), keys);
 }
 
-/** Per channel or group: SQNR (bars) and clip rate (line, right axis), the worst first. */
+/** Per channel or group: SQNR (bars) and clip rate (points, right axis), the worst first. */
 export function renderGroupChart(container, r, order) {
   const shown = order.slice(0, 400);
   const unit = groupUnit(r);
   const caption = `SQNR and clip rate per ${unit}, worst first`;
   const sqnr = shown.map((g) => g.metrics.sqnrDb);
   return barsWithRate(container, {
-    id: 'chart-groups', caption, xLabel: `${unit}s, lowest SQNR first`, sqnr, clip: shown.map((g) => g.metrics.clipRate),
+    id: 'chart-groups', caption, xLabel: `${unit}s, lowest SQNR first`, sqnr, clip: shown.map((g) => g.metrics.clipRate), rate: 'points',
     description: `${shown.length} of ${r.groups.length} ${unit}s, from ${fmt(sqnr[0])} dB up; the table below lists them.`,
   });
 }
 
-/** The compare view: SQNR (bars) and clip rate (line) for each configuration, in row order. */
+/** The compare view: SQNR and clip rate as a pair of bars for each configuration, in row order. */
 export function renderCompareChart(container, results) {
   const ok = results.map((r) => (r.error ? null : r));
   const best = ok.filter(Boolean).reduce((a, r) => ((r.metrics.sqnrDb ?? -Infinity) > (a?.metrics.sqnrDb ?? -Infinity) ? r : a), null);
   return barsWithRate(container, {
     id: 'chart-compare', caption: 'SQNR and clip rate per configuration', xLabel: 'configuration',
-    sqnr: ok.map((r) => r?.metrics.sqnrDb ?? null), clip: ok.map((r) => r?.metrics.clipRate ?? null),
+    sqnr: ok.map((r) => r?.metrics.sqnrDb ?? null), clip: ok.map((r) => r?.metrics.clipRate ?? null), rate: 'bars',
     description: best ? `${results.length} configurations; the highest SQNR is configuration ${results.indexOf(best) + 1} (${fmt(best.metrics.sqnrDb)} dB). The table above lists every metric.`
       : `${results.length} configurations, none with a result.`,
   });
 }
 
-// Bars of SQNR (dB) at x = 1, 2, … with the clip rate (fractions, shown in %) as a line on a right axis.
-function barsWithRate(container, { id, caption, description, xLabel, sqnr, clip }) {
+// Categories at x = 1, 2, …: SQNR (dB) as bars, the clip rate (fractions, shown in %) on a right
+// axis. The categories are not a sequence, so no line joins them: the clip rate is a second bar
+// beside each SQNR bar (rate: 'bars'), or a point over it when there are too many for pairs
+// (rate: 'points').
+function barsWithRate(container, { id, caption, description, xLabel, sqnr, clip, rate }) {
   const t = theme();
   const width = Math.max(280, Math.min(container.clientWidth || 900, 1100));
   const x = Float64Array.from(sqnr, (_, i) => i + 1);
@@ -481,6 +484,8 @@ function barsWithRate(container, { id, caption, description, xLabel, sqnr, clip 
   const pct = clip.map((v) => (v === null ? null : 100 * v));
   const { fig, box } = figureShell(id, caption, description);
   container.replaceChildren(fig);
+  const paired = rate === 'bars';
+  const percent = (u, v) => (v === null || v === undefined ? '--' : `${fmt(v)}%`);
   const plot = new uPlot({
     width,
     height: 240,
@@ -489,11 +494,14 @@ function barsWithRate(container, { id, caption, description, xLabel, sqnr, clip 
       { stroke: t.muted, grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line }, label: 'SQNR (dB)', size: 64 },
       { scale: 'pct', side: 1, stroke: t.clip, grid: { show: false }, label: 'clip rate (%)', size: 56 },
     ],
-    // Bars stand on 0 dB (or below it, when an SQNR is negative).
+    // Bars stand on 0 dB (or below it, when an SQNR is negative) and on 0%.
     scales: { x: { time: false, range: [0.4, x.length + 0.6] }, y: { range: (u, lo, hi) => [Math.min(0, lo), hi > 0 ? hi * 1.05 : 1] },
       pct: { range: [0, Math.max(1, ...pct.filter((v) => v !== null))] } },
-    series: [{ label: xLabel }, { label: 'SQNR (dB)', stroke: t.x, fill: t.band, paths: uPlot.paths.bars({ size: [0.8, 40] }), points: { show: false } },
-      { label: 'clip rate (%)', scale: 'pct', stroke: t.clip, width: 1.5, points: { show: x.length < 40, size: 6 } }],
+    series: [{ label: xLabel },
+      { label: 'SQNR (dB)', stroke: t.x, fill: t.band, paths: uPlot.paths.bars({ size: paired ? [0.4, 32] : [0.8, 40], align: paired ? -1 : 0 }), points: { show: false } },
+      paired
+        ? { label: 'clip rate (%)', scale: 'pct', stroke: t.clip, fill: t.clipBand, paths: uPlot.paths.bars({ size: [0.4, 32], align: 1 }), points: { show: false }, value: percent }
+        : { label: 'clip rate (%)', scale: 'pct', stroke: t.clip, width: 0, paths: () => null, points: { show: true, size: 5, fill: t.clip }, value: percent }],
   }, [x, dB, pct], box);
   return () => plot.destroy();
 }
