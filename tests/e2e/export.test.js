@@ -2,6 +2,7 @@
 // production CSP: what the charts name and where they reach, the index convention, the CSV's
 // headers and the PDF's text (pdftotext).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
@@ -163,6 +164,47 @@ describe('the charts', () => {
     const on = await columnColours(page, 'chart-groups', 1, [0.4, 40.6]);
     assert.equal(between.red, 0, 'no line between channels');
     assert.ok(on.red > 0, 'a point on each channel');
+    await page.context().close();
+  });
+
+  test('indices from 0 in the charts: the first sample is [0], the per-channel bars are ranked and name their channel [c]', async () => {
+    const page = await openPage();
+    const cells = await page.$$eval('#chart-values details tbody tr', (trs) => trs.map((tr) => tr.cells[0].textContent));
+    assert.deepEqual(cells, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    assert.equal(await legendXAt(page, 'chart-values', 0), '0');
+    assert.equal(await legendXAt(page, 'chart-errors', 1), '9');
+
+    await page.getByLabel('Sample values', { exact: true }).fill(laplace.join(', '));
+    await page.getByLabel('Range', { exact: true }).selectOption({ label: 'Derive from samples' });
+    await page.getByLabel('Granularity', { exact: true }).selectOption({ label: 'Per channel' });
+    await page.getByLabel('Shape', { exact: true }).fill('40,50');
+    await page.getByLabel('Axis', { exact: true }).fill('0');
+    await calculate(page);
+    const qz = await api();
+    const r = qz.analyze(qz.parseValues(laplace.join(', ')), { bits: 8, granularity: 'channel', shape: [40, 50], axis: 0 });
+    const order = [...r.groups].sort((a, b) => a.metrics.sqnrDb - b.metrics.sqnrDb);
+    assert.equal(await legendXAt(page, 'chart-groups', 0), `[${order[0].index}] (rank 1)`);
+    assert.equal(await legendXAt(page, 'chart-groups', 1), `[${order[39].index}] (rank 40)`);
+    assert.equal(await page.locator('#chart-groups .u-legend .u-series .u-label').first().textContent(), 'channel');
+    assert.match(await page.locator('#chart-groups [role=img]').getAttribute('aria-label'),
+      new RegExp(`lowest first: channel \\[${order[0].index}\\] at `));
+    assert.match(await page.locator('#chart-transfer [role=img]').getAttribute('aria-label'),
+      new RegExp(`\\(channel \\[${Math.floor(r.metrics.maxAbsErrorIndex / 50)}\\], which holds the largest error\\)`));
+    await page.context().close();
+  });
+});
+
+describe('the downloads', () => {
+  test('PDF: the index convention stated at the top, and the per-sample table from [0]', async () => {
+    const page = await openPage();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download PDF' }).click()]);
+    const text = execFileSync('pdftotext', ['-layout', await download.path(), '-'], { encoding: 'utf8' });
+    assert.match(text, /Indices count from 0, as frameworks print them: sample \[0\] is the first sample/);
+    assert.match(text, /Per sample: \[0\] to \[9\]/);
+    const x = SEED.split(', ').map(Number);
+    const rows = [...text.matchAll(/^\s*(\d+)\s+(-?[\d.]+)\s/gm)].map((m) => [Number(m[1]), Number(m[2])]);
+    assert.deepEqual(rows.map((r) => r[0]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(rows.map((r) => r[1]), x, 'row [i] holds sample [i]');
     await page.context().close();
   });
 });

@@ -1,6 +1,7 @@
 // The five charts, drawn with uPlot (small, fast canvas charts) from the core's reductions: a
 // million samples arrive as ~1,200 min/max buckets and two 100-bin histograms. Each chart is a
-// <figure> whose canvas has an accessible name, followed by its numbers as a table.
+// <figure> whose canvas has an accessible name, followed by its numbers as a table. Indices count
+// from 0 as frameworks print them: sample [0] is the first sample, channel [0] the first channel.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
@@ -19,7 +20,7 @@ function theme(el = document.documentElement) {
 /** The ids of the charts renderCharts draws, for `only`. */
 export const CHART_IDS = ['chart-values', 'chart-errors', 'chart-transfer', 'chart-histogram', 'chart-error-histogram'];
 
-// Whole-number ticks for counts and sample numbers.
+// Whole-number ticks for counts and sample indices.
 const WHOLE = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7];
 
 const axes = (t, xLabel, yLabel, { wholeX = false, wholeY = false } = {}) => [
@@ -171,8 +172,8 @@ export function renderCharts(container, result, { only = null, width: given = nu
   // largest error (named in the chart's description).
   const own = paramsOfSample(result)(result.metrics.maxAbsErrorIndex);
   const r = { ...result, scale: own.scale, zeroPoint: own.zeroPoint };
-  const whose = result.groups ? ` (${groupUnit(result)} ${own.index + 1}, which holds the largest error)`
-    : result.blocks ? ` (block ${own.index + 1}, which holds the largest error)` : '';
+  const whose = result.groups ? ` (${groupUnit(result)} [${own.index}], which holds the largest error)`
+    : result.blocks ? ` (block [${own.index}], which holds the largest error)` : '';
   const c = r.charts;
   const n = r.values.length;
   const width = given ?? Math.max(280, Math.min(container.clientWidth || 900, 1100));
@@ -181,7 +182,8 @@ export function renderCharts(container, result, { only = null, width: given = nu
   const figures = [];
   const b = c.buckets;
   const nb = b.xMin.length;
-  const index = Float64Array.from({ length: nb }, (_, i) => Math.floor((i * n) / nb) + 1);
+  // Each bucket's first sample, from 0.
+  const index = Float64Array.from({ length: nb }, (_, i) => Math.floor((i * n) / nb));
   // A float or block format: its values (times the scale of that sample's block) instead of a
   // uniform staircase.
   const grid = r.format ? Float64Array.from(r.grid, (v) => v * own.scale) : null;
@@ -197,7 +199,7 @@ export function renderCharts(container, result, { only = null, width: given = nu
   figure('chart-values', 'Original and reconstructed values by sample',
     many ? `Minimum and maximum per group of ${fmt(Math.round(n / nb))} samples, for ${fmt(n)} samples.` : `${fmt(n)} samples.`,
     {
-      axes: axes(t, 'sample', 'value', { wholeX: true }),
+      axes: axes(t, 'sample index [i], from 0', 'value', { wholeX: true }),
       scales: { x: { time: false } },
       series: [{ label: 'sample' },
         { label: many ? 'x (max)' : 'x', stroke: t.x, width: 1.5, points: { show: !many } },
@@ -206,7 +208,7 @@ export function renderCharts(container, result, { only = null, width: given = nu
         ...(many ? [{ label: 'x̂ (min)', stroke: t.xhat, width: 1.5, dash: [4, 3] }] : [])],
     },
     many ? [index, b.xMax, b.xMin, b.xhatMax, b.xhatMin] : [index, b.xMax, b.xhatMax],
-    ['first sample', 'x min', 'x max', 'x̂ min', 'x̂ max'], rows.map((i) => [index[i], b.xMin[i], b.xMax[i], b.xhatMin[i], b.xhatMax[i]]));
+    ['first sample [i]', 'x min', 'x max', 'x̂ min', 'x̂ max'], rows.map((i) => [index[i], b.xMin[i], b.xMax[i], b.xhatMin[i], b.xhatMax[i]]));
 
   // Float formats have no one step: their spacing grows with the magnitude, so no band.
   const half = grid ? NaN : r.scale / 2;
@@ -214,7 +216,7 @@ export function renderCharts(container, result, { only = null, width: given = nu
     `Errors between ${fmt(r.metrics.maxAbsError === 0 ? 0 : Math.min(...b.errMin))} and ${fmt(Math.max(...b.errMax))}` +
       (grid ? '; the spacing of a float format grows with the magnitude, and so does the error.' : `; unclipped errors stay within ±${fmt(half)}.`),
     {
-      axes: axes(t, 'sample', 'error', { wholeX: true }),
+      axes: axes(t, 'sample index [i], from 0', 'error', { wholeX: true }),
       scales: { x: { time: false } },
       series: [{ label: 'sample' },
         { label: many ? 'error (max)' : 'error', stroke: t.err, width: 1.5, points: { show: !many } },
@@ -223,7 +225,7 @@ export function renderCharts(container, result, { only = null, width: given = nu
           { label: '−Δ/2', stroke: t.muted, dash: [6, 4], width: 1, points: { show: false } }])],
     },
     [index, b.errMax, ...(many ? [b.errMin] : []), ...(grid ? [] : [new Float64Array(nb).fill(half), new Float64Array(nb).fill(-half)])],
-    ['first sample', 'error min', 'error max'], rows.map((i) => [index[i], b.errMin[i], b.errMax[i]]));
+    ['first sample [i]', 'error min', 'error max'], rows.map((i) => [index[i], b.errMin[i], b.errMax[i]]));
 
   // The staircase x̂(x) across the range, the samples on it, and the clip limits. A big tensor's
   // sample brings the whole tensor's histograms (tensorHistograms: { count, value, error }).
@@ -448,15 +450,21 @@ function clippingCurve(figure, study, r, options, t) {
     ['threshold factor', 'MSE', 'rounding', 'clipping'], c.map((p) => [p.factor, p.mse, p.rounding, p.clipping]), keys);
 }
 
-/** Per channel or group: SQNR (bars) and clip rate (points, right axis), the worst first. */
+/**
+ * Per channel or group: SQNR (bars) and clip rate (points, right axis), the worst first. The x
+ * axis is the rank (1 = lowest SQNR), not an index: the legend names each bar's channel or group
+ * by its index, [c] from 0.
+ */
 export function renderGroupChart(container, r, order) {
   const shown = order.slice(0, 400);
   const unit = groupUnit(r);
   const caption = `SQNR and clip rate per ${unit}, worst first`;
   const sqnr = shown.map((g) => g.metrics.sqnrDb);
   return barsWithRate(container, {
-    id: 'chart-groups', caption, xLabel: `${unit}s, lowest SQNR first`, sqnr, clip: shown.map((g) => g.metrics.clipRate), rate: 'points',
-    description: `${shown.length} of ${r.groups.length} ${unit}s, from ${fmt(sqnr[0])} dB up; the table below lists them.`,
+    id: 'chart-groups', caption, xLabel: `rank: ${unit}s by SQNR, lowest first`, sqnr, clip: shown.map((g) => g.metrics.clipRate), rate: 'points',
+    category: { label: unit, names: shown.map((g, k) => `[${g.index}] (rank ${k + 1})`) },
+    description: `${shown.length} of ${r.groups.length} ${unit}s by SQNR, lowest first: ${unit} [${shown[0].index}] at ${fmt(sqnr[0])} dB` +
+      `${shown.length > 1 ? ` up to ${unit} [${shown.at(-1).index}] at ${fmt(sqnr.at(-1))} dB` : ''}; the table below lists them.`,
   });
 }
 
@@ -476,7 +484,8 @@ export function renderCompareChart(container, results) {
 // axis. The categories are not a sequence, so no line joins them: the clip rate is a second bar
 // beside each SQNR bar (rate: 'bars'), or a point over it when there are too many for pairs
 // (rate: 'points').
-function barsWithRate(container, { id, caption, description, xLabel, sqnr, clip, rate }) {
+// category: { label, names } names each x in the legend (default: the x label and the number).
+function barsWithRate(container, { id, caption, description, xLabel, sqnr, clip, rate, category = null }) {
   const t = theme();
   const width = Math.max(280, Math.min(container.clientWidth || 900, 1100));
   const x = Float64Array.from(sqnr, (_, i) => i + 1);
@@ -497,7 +506,7 @@ function barsWithRate(container, { id, caption, description, xLabel, sqnr, clip,
     // Bars stand on 0 dB (or below it, when an SQNR is negative) and on 0%.
     scales: { x: { time: false, range: [0.4, x.length + 0.6] }, y: { range: (u, lo, hi) => [Math.min(0, lo), hi > 0 ? hi * 1.05 : 1] },
       pct: { range: [0, Math.max(1, ...pct.filter((v) => v !== null))] } },
-    series: [{ label: xLabel },
+    series: [category ? { label: category.label, value: (u, v) => (v === null || v === undefined ? '--' : category.names[v - 1] ?? '--') } : { label: xLabel },
       { label: 'SQNR (dB)', stroke: t.x, fill: t.band, paths: uPlot.paths.bars({ size: paired ? [0.4, 32] : [0.8, 40], align: paired ? -1 : 0 }), points: { show: false } },
       paired
         ? { label: 'clip rate (%)', scale: 'pct', stroke: t.clip, fill: t.clipBand, paths: uPlot.paths.bars({ size: [0.4, 32], align: 1 }), points: { show: false }, value: percent }

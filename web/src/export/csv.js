@@ -1,7 +1,9 @@
 import { paramsOfSample } from '../app/state.js';
 
 // The CSV download. Layout: a header block of "setting,value" and "metric,value" rows, a blank
-// line, then one row per sample with a header row. RFC 4180: fields with a comma, quote or line
+// line, then one row per sample with a header row. Indices count from 0, as frameworks print
+// them (the index_base row says so): sample [0] is the first sample, and channel, group and block
+// [0] the first of each. RFC 4180: fields with a comma, quote or line
 // break are quoted, quotes doubled, CRLF line ends. Text cells (never numbers) that begin with
 // = + - @ (or tab/CR) get a leading apostrophe so spreadsheets do not run them as formulas.
 // Numbers are written with String(), the shortest text that reads back to the same double.
@@ -29,6 +31,7 @@ export function buildCsv({ name, options, result }) {
   const lines = [
     row(['setting', 'value']),
     row(['tensor', name]),
+    row(['index_base', 0]),
     row(['bits', options.bits]),
     row(['mode', options.mode]),
     row(['rounding', options.rounding]),
@@ -49,7 +52,7 @@ export function buildCsv({ name, options, result }) {
   if (r.groups) {
     lines.push(row(GROUP_COLUMNS));
     for (const g of r.groups) {
-      lines.push(row([g.index + 1, g.scale, g.zeroPoint, g.rangeMin, g.rangeMax, g.metrics.count, g.metrics.mse, g.metrics.sqnrDb,
+      lines.push(row([g.index, g.scale, g.zeroPoint, g.rangeMin, g.rangeMax, g.metrics.count, g.metrics.mse, g.metrics.sqnrDb,
         g.metrics.clipRate, g.metrics.maxAbsError]));
     }
     lines.push('');
@@ -64,6 +67,7 @@ function formatCsv(name, options, r) {
   const lines = [
     row(['setting', 'value']),
     row(['tensor', name]),
+    row(['index_base', 0]),
     row(['format', f.name]),
     ...(f.block ? [row(['block_size', f.block])] : [row(['overflow', options.overflow ?? 'saturate']), row(['tensor_scale_rule', options.formatScale ?? 'none'])]),
     row(['tensor_scale', f.tensorScale]),
@@ -78,7 +82,7 @@ function formatCsv(name, options, r) {
   ];
   if (r.blocks) {
     lines.push(row(BLOCK_COLUMNS));
-    for (let b = 0; b < r.blocks.scale.length; b++) lines.push(row([b + 1, r.blocks.scale[b], r.blocks.code[b]]));
+    for (let b = 0; b < r.blocks.scale.length; b++) lines.push(row([b, r.blocks.scale[b], r.blocks.code[b]]));
     lines.push('');
   }
   sampleRows(lines, r);
@@ -92,7 +96,7 @@ function sampleRows(lines, r) {
   for (let i = 0; i < n; i++) {
     const x = r.values[i];
     const p = at(i);
-    lines.push(row([i + 1, x, x / p.scale + p.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i]), r.clipped[i]]));
+    lines.push(row([i, x, x / p.scale + p.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i]), r.clipped[i]]));
   }
 }
 

@@ -2,6 +2,7 @@
 // metric, the formulas with the numbers, the charts as images and the per-sample table (every
 // row up to 1,000 samples, else the first 1,000). Text stays text, so it can be searched and
 // extracted. The standard PDF fonts cover Latin-1 only: other characters are spelled out.
+// Indices count from 0, as frameworks print them (the report says so at the top).
 import { paramsOfSample } from '../app/state.js';
 import { CSV_COLUMNS } from './csv.js';
 
@@ -56,6 +57,7 @@ export async function buildPdf({ name, options, result: r, metricRows, formulaLi
 
   line(`Quantization error report: ${name || 'tensor'}`, { size: 17, style: 'bold', gap: 8 });
   line(`${r.values.length.toLocaleString('en')} samples, ${options.bits}-bit ${options.mode}, rounding ${options.rounding}.`);
+  line('Indices count from 0, as frameworks print them: sample [0] is the first sample, and channel, group and block [0] the first of each.');
 
   heading('Settings and parameters');
   const settings = [
@@ -84,7 +86,7 @@ export async function buildPdf({ name, options, result: r, metricRows, formulaLi
 
   const n = r.values.length;
   const rows = Math.min(n, 1000);
-  heading(rows < n ? `Per sample (the first 1,000 of ${n.toLocaleString('en')}; the CSV has every row)` : 'Per sample');
+  heading(rows < n ? `Per sample: [0] to [${rows - 1}] of ${n.toLocaleString('en')} (the CSV has every row)` : `Per sample: [0] to [${n - 1}]`);
   const cols = CSV_COLUMNS;
   const cell = (v) => (typeof v === 'number' ? String(Number(v.toPrecision(8))) : String(v));
   const fit = (s) => (s.length > 11 ? s.slice(0, 11) : s).padStart(11);
@@ -93,7 +95,7 @@ export async function buildPdf({ name, options, result: r, metricRows, formulaLi
   for (let i = 0; i < rows; i++) {
     const x = r.values[i];
     const p = at(i);
-    const values = [i + 1, x, x / p.scale + p.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i]), r.clipped[i] ? 'yes' : 'no'];
+    const values = [i, x, x / p.scale + p.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i]), r.clipped[i] ? 'yes' : 'no'];
     line(values.map((v) => fit(cell(v))).join(' '), { font: 'courier', size: 7.5, gap: 2 });
   }
   const pages = doc.getNumberOfPages();
