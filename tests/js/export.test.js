@@ -91,3 +91,37 @@ describe('CSV: indices from 0', () => {
     assert.deepEqual(tableAfter(rows, 'index').body.map((r) => Number(r[0])), Array.from(y, (_, i) => i));
   });
 });
+
+describe('CSV: per-channel and per-group rows say which', () => {
+  test('per channel: "scale,per channel", "zero_point,per channel" and a channel table, channel [c] from 0', () => {
+    const opts = { bits: 8, mode: 'asymmetric', granularity: 'channel', shape: [4, 8], axis: 0 };
+    const result = analyze(x, opts);
+    const text = buildCsv({ name: 'w', options: page(opts), result });
+    assert.doesNotMatch(text, /per group|^group,/m);
+    const rows = parseCsv(text);
+    assert.equal(setting(rows, 'granularity'), 'channel');
+    assert.equal(setting(rows, 'scale'), 'per channel');
+    assert.equal(setting(rows, 'zero_point'), 'per channel');
+    const { header, body } = tableAfter(rows, 'channel');
+    assert.deepEqual(header, ['channel', 'scale', 'zero_point', 'range_min', 'range_max', 'count', 'mse', 'sqnr_db', 'clip_rate', 'max_abs_error']);
+    assert.deepEqual(body.map((r) => Number(r[0])), [0, 1, 2, 3]);
+    for (const r of body) {
+      const g = result.groups[Number(r[0])];
+      assert.deepEqual(r.slice(1, 6).map(Number), [g.scale, g.zeroPoint, g.rangeMin, g.rangeMax, 8]);
+    }
+  });
+
+  test('per group: "scale,per group" and a group table', () => {
+    const opts = { bits: 8, mode: 'asymmetric', granularity: 'group', groupSize: 16, shape: [2, 16] };
+    const rows = parseCsv(buildCsv({ name: 'w', options: page(opts), result: analyze(x, opts) }));
+    assert.equal(setting(rows, 'scale'), 'per group');
+    assert.equal(setting(rows, 'zero_point'), 'per group');
+    assert.deepEqual(tableAfter(rows, 'group').body.map((r) => Number(r[0])), [0, 1]);
+  });
+
+  test('cells a spreadsheet would run as formulas stay neutralised', () => {
+    const text = buildCsv({ name: '=HYPERLINK("x"), +1', options: page({}), result: analyze(x, { bits: 8 }) });
+    assert.equal(text.split('\r\n')[1], 'tensor,"\'=HYPERLINK(""x""), +1"');
+    assert.equal(parseCsv(text)[1][1], '\'=HYPERLINK("x"), +1');
+  });
+});

@@ -1,4 +1,4 @@
-import { paramsOfSample } from '../app/state.js';
+import { groupUnit, paramsOfSample } from '../app/state.js';
 
 // The CSV download. Layout: a header block of "setting,value" and "metric,value" rows, a blank
 // line, then one row per sample with a header row. Indices count from 0, as frameworks print
@@ -21,6 +21,7 @@ const row = (cells) => cells.map(csvCell).join(',');
 export const csvText = (rows) => `${rows.map(row).join('\r\n')}\r\n`;
 
 export const CSV_COLUMNS = ['index', 'x', 'scaled', 'q', 'x_hat', 'error', 'abs_error', 'clipped'];
+// Per channel or per group: the first column is named for the unit (channel or group).
 export const GROUP_COLUMNS = ['group', 'scale', 'zero_point', 'range_min', 'range_max', 'count', 'mse', 'sqnr_db', 'clip_rate', 'max_abs_error'];
 
 export const BLOCK_COLUMNS = ['block', 'scale', 'scale_code'];
@@ -28,6 +29,7 @@ export const BLOCK_COLUMNS = ['block', 'scale', 'scale_code'];
 export function buildCsv({ name, options, result }) {
   const r = result;
   if (r.format) return formatCsv(name, options, r);
+  const unit = groupUnit(r);
   const lines = [
     row(['setting', 'value']),
     row(['tensor', name]),
@@ -41,8 +43,8 @@ export function buildCsv({ name, options, result }) {
     row(['range_min', r.rangeMin]),
     row(['range_max', r.rangeMax]),
     row(['granularity', r.groups ? options.granularity : 'tensor']),
-    row(['scale', r.groups ? 'per group' : r.scale]),
-    row(['zero_point', r.groups ? 'per group' : r.zeroPoint]),
+    row(['scale', r.groups ? `per ${unit}` : r.scale]),
+    row(['zero_point', r.groups ? `per ${unit}` : r.zeroPoint]),
     row(['q_min', r.qmin]),
     row(['q_max', r.qmax]),
     row(['metric', 'value']),
@@ -50,7 +52,7 @@ export function buildCsv({ name, options, result }) {
     '',
   ];
   if (r.groups) {
-    lines.push(row(GROUP_COLUMNS));
+    lines.push(row([unit, ...GROUP_COLUMNS.slice(1)]));
     for (const g of r.groups) {
       lines.push(row([g.index, g.scale, g.zeroPoint, g.rangeMin, g.rangeMax, g.metrics.count, g.metrics.mse, g.metrics.sqnrDb,
         g.metrics.clipRate, g.metrics.maxAbsError]));
