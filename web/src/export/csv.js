@@ -33,7 +33,6 @@ export function buildCsv({ name, options, result }) {
   const lines = [
     row(['setting', 'value']),
     row(['tensor', name]),
-    row(['index_base', 0]),
     row(['bits', options.bits]),
     row(['mode', options.mode]),
     row(['rounding', options.rounding]),
@@ -47,6 +46,7 @@ export function buildCsv({ name, options, result }) {
     row(['zero_point', r.groups ? `per ${unit}` : r.zeroPoint]),
     row(['q_min', r.qmin]),
     row(['q_max', r.qmax]),
+    row(['index_base', 0]),
     row(['metric', 'value']),
     ...Object.entries(r.metrics).map(([k, v]) => row([k, v])),
     '',
@@ -69,7 +69,6 @@ function formatCsv(name, options, r) {
   const lines = [
     row(['setting', 'value']),
     row(['tensor', name]),
-    row(['index_base', 0]),
     row(['format', f.name]),
     ...(f.block ? [row(['block_size', f.block])] : [row(['overflow', options.overflow ?? 'saturate']), row(['tensor_scale_rule', options.formatScale ?? 'none'])]),
     row(['tensor_scale', f.tensorScale]),
@@ -78,6 +77,7 @@ function formatCsv(name, options, r) {
     row(['overflow_count', f.overflowCount]),
     row(['underflow_count', f.underflowCount]),
     row(['subnormal_count', f.subnormalCount]),
+    row(['index_base', 0]),
     row(['metric', 'value']),
     ...Object.entries(r.metrics).map(([k, v]) => row([k, v])),
     '',
