@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import { startServer } from '../../scripts/serve.js';
+import { pdfText } from '../../web/src/export/pdf.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 let server, browser, origin;
@@ -205,6 +206,84 @@ describe('the downloads', () => {
     const rows = [...text.matchAll(/^\s*(\d+)\s+(-?[\d.]+)\s/gm)].map((m) => [Number(m[1]), Number(m[2])]);
     assert.deepEqual(rows.map((r) => r[0]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.deepEqual(rows.map((r) => r[1]), x, 'row [i] holds sample [i]');
+    await page.context().close();
+  });
+
+  test('PDF: the verdict, each chart\'s legend, headings kept with what follows, the per-sample columns apart, each parameter once', async () => {
+    const page = await openPage();
+    // 2,000 Laplace samples on a custom range twice their max|x|: the report runs to many pages.
+    const amax = Math.max(...laplace.map(Math.abs));
+    await page.getByLabel('Sample values', { exact: true }).fill(laplace.join(', '));
+    await page.getByLabel('Range min', { exact: true }).fill(String(-2 * amax));
+    await page.getByLabel('Range max', { exact: true }).fill(String(2 * amax));
+    await calculate(page);
+    const verdict = await page.$$eval('#verdict p', (ps) => ps.map((p) => p.textContent));
+    const legends = await page.$$eval('#charts figure', (figs) => figs.map((f) => ({
+      title: f.querySelector('figcaption').textContent, labels: JSON.parse(f.dataset.legend).map((e) => e.label) })));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download PDF' }).click()]);
+    const file = await download.path();
+    const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+    const flat = text.replace(/\s+/g, ' ');
+
+    // The verdict, as the page reads it.
+    assert.ok(verdict.length > 0);
+    assert.ok(flat.includes(' Verdict '), 'a Verdict section');
+    for (const sentence of verdict) assert.ok(flat.includes(pdfText(sentence).replace(/\s+/g, ' ')), `the PDF has the verdict "${sentence}"`);
+
+    // Each chart's legend after its title: its series and its marks (clip limits, ±Δ/2).
+    assert.equal(legends.length, 5);
+    const pages = text.split('\f');
+    for (const { title, labels } of legends) {
+      const at = flat.indexOf(pdfText(title));
+      assert.ok(at >= 0, title);
+      assert.ok(labels.length >= 2, `${title}: ${labels}`);
+      const after = flat.slice(at, at + 1500);
+      for (const label of labels) assert.ok(after.includes(pdfText(label)), `${title}: the legend names "${label}"`);
+    }
+    assert.ok(legends.find((l) => l.title === 'Quantizer transfer function').labels.some((l) => /^clip limits /.test(l)));
+
+    // No heading at the foot of a page: the page of each holds what it introduces.
+    const pageOf = (needle) => pages.findIndex((p) => p.includes(needle));
+    assert.equal(pageOf('Charts\n'), pageOf('Original and reconstructed values by sample'), 'Charts and its first chart on one page');
+    assert.equal(pageOf('Verdict\n'), pageOf(pdfText(verdict[0]).slice(0, 30)));
+    const tableAt = pages.findIndex((p) => /Per sample: \[0\] to \[999\] of 2,000/.test(p));
+    assert.match(pages[tableAt], /index\s+x\s+scaled\s+q\s+x_hat\s+error\s+abs_error\s+clipped\n\s+0\s+2\.54/);
+    for (const p of pages) {
+      const lines = p.split('\n').map((l) => l.trim()).filter((l) => l && !/: page \d+ of \d+$/.test(l));
+      assert.doesNotMatch(lines.at(-1) ?? '', /^(Verdict|Settings|Parameters and metrics|Formulas with these numbers|Charts|Per sample.*)$/, 'a heading ends a page');
+    }
+
+    // The per-sample columns: at most 7 significant digits, and at least 8 pt between neighbours.
+    const bbox = execFileSync('pdftotext', ['-bbox', file, '-'], { encoding: 'utf8' });
+    const lines = new Map(); // "page:y" → the words on that line
+    bbox.split('<page ').slice(1).forEach((chunk, p) => {
+      for (const m of chunk.matchAll(/<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)<\/word>/g)) {
+        const key = `${p}:${Math.round(Number(m[2]))}`;
+        if (!lines.has(key)) lines.set(key, []);
+        lines.get(key).push({ x0: Number(m[1]), x1: Number(m[3]), text: m[4] });
+      }
+    });
+    const sampleRows = [...lines.values()].map((ws) => ws.sort((a, b) => a.x0 - b.x0))
+      .filter((ws) => ws.length === 8 && /^\d+$/.test(ws[0].text) && /^(yes|no)$/.test(ws[7].text));
+    assert.equal(sampleRows.length, 1000);
+    let narrowest = Infinity;
+    for (const ws of sampleRows) {
+      for (let k = 1; k < ws.length; k++) narrowest = Math.min(narrowest, ws[k].x0 - ws[k - 1].x1);
+      for (const w of ws.slice(1, 7)) {
+        const digits = w.text.replace(/^-/, '').replace(/e.*$/, '').replace('.', '').replace(/^0+/, '');
+        assert.ok(digits.length <= 7, `${w.text}: at most 7 significant digits`);
+      }
+    }
+    assert.ok(narrowest >= 8, `the closest two per-sample cells are ${narrowest.toFixed(1)} pt apart`);
+
+    // Scale, zero point and the range used, each once.
+    for (const label of ['Scale', 'Zero point', 'Range used', 'Code range']) {
+      assert.equal(text.match(new RegExp(`^\\s*${label}: `, 'gm'))?.length, 1, `${label} once`);
+    }
+    const qz = await api();
+    const r = qz.analyze(qz.parseValues(laplace.join(', ')), { bits: 8, range: { min: -2 * amax, max: 2 * amax } });
+    assert.doesNotMatch(text, new RegExp(String(r.scale).replace('.', '\\.')), 'the scale at full precision is not repeated');
+    assert.match(text, new RegExp(`Scale: ${six(r.scale).replace('.', '\\.')}\n`));
     await page.context().close();
   });
 });

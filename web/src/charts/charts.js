@@ -144,12 +144,25 @@ function keyList(keys) {
   return list;
 }
 
+// What a chart's legend and keys name, for a report that has only the canvas (the PDF reads it
+// from the figure's data-legend): each series but the x one, then the extra marks, as
+// [{ label, color, fill, dash, kind: 'line' | 'bar' | 'point' }] with CSS colours.
+function legendOf(series, keys) {
+  const kind = (s) => (s.fill && s.paths ? 'bar' : s.width === 0 ? 'point' : 'line');
+  return [
+    ...series.slice(1).map((s) => ({ label: s.label, color: s.stroke, fill: kind(s) === 'point' ? s.points?.fill ?? s.stroke : s.fill ?? null,
+      dash: s.dash ?? [], kind: kind(s) })),
+    ...keys.map((k) => ({ label: k.label, color: k.color, fill: null, dash: k.dash ?? [], kind: 'line' })),
+  ];
+}
+
 // A chart as a <figure>: caption, a canvas box with an accessible name, the list of its extra
 // marks (keys, optional) and its numbers as a table; the uPlot itself is made later (once the
 // figure is in the page) with `base` options.
 function figureMaker(figures, plots, base) {
   return (id, title, description, opts, data, headers, rows, keys = []) => {
     const { fig, box } = figureShell(id, title, description);
+    fig.dataset.legend = JSON.stringify(legendOf(opts.series, keys));
     if (keys.length) fig.append(keyList(keys));
     const details = document.createElement('details');
     const summary = document.createElement('summary');
@@ -261,7 +274,8 @@ export function renderCharts(container, result, { only = null, width: given = nu
       hooks: { draw: [verticalLines([clipLo, clipHi], t.clip, 1.5, [5, 4])] },
     },
     joined,
-    ['x', 'x̂'], picks.filter((_, i) => i % Math.max(1, Math.ceil(picks.length / 50)) === 0));
+    ['x', 'x̂'], picks.filter((_, i) => i % Math.max(1, Math.ceil(picks.length / 50)) === 0),
+    [{ label: `clip limits ${fmt(clipLo)} and ${fmt(clipHi)}`, color: t.clip, dash: [5, 4], width: 1.5 }]);
 
   const hv = histogramSeries(vh);
   // Level marks only where they stay apart (at least 4 px each); otherwise they would be a grey wall.
@@ -277,7 +291,9 @@ export function renderCharts(container, result, { only = null, width: given = nu
       hooks: { draw: [verticalLines(levelMarks, t.line, 1), verticalLines([clipLo, clipHi], t.clip, 2, [5, 4])] },
     },
     [hv.centers, hv.counts],
-    ['from', 'to', 'count'], Array.from(vh.counts, (k, i) => [vh.lo + i * hv.w, vh.lo + (i + 1) * hv.w, k]));
+    ['from', 'to', 'count'], Array.from(vh.counts, (k, i) => [vh.lo + i * hv.w, vh.lo + (i + 1) * hv.w, k]),
+    [{ label: `clip limits ${fmt(clipLo)} and ${fmt(clipHi)}`, color: t.clip, dash: [5, 4], width: 2 },
+      ...(levelMarks.length ? [{ label: `the ${levels} quantization levels`, color: t.line, width: 1 }] : [])]);
 
   const eh = whole?.error ?? c.errorHistogram;
   const he = histogramSeries(eh);
@@ -290,7 +306,8 @@ export function renderCharts(container, result, { only = null, width: given = nu
       hooks: { draw: [verticalLines(grid ? [] : [-half, half], t.muted, 1, [6, 4])] },
     },
     [he.centers, he.counts],
-    ['from', 'to', 'count'], Array.from(eh.counts, (k, i) => [eh.lo + i * he.w, eh.lo + (i + 1) * he.w, k]));
+    ['from', 'to', 'count'], Array.from(eh.counts, (k, i) => [eh.lo + i * he.w, eh.lo + (i + 1) * he.w, k]),
+    grid ? [] : [{ label: `±Δ/2 = ±${fmt(half)}`, color: t.muted, dash: [6, 4], width: 1 }]);
 
   const wanted = figures.map((f) => !only || only.includes(f.id));
   container.replaceChildren(...figures.filter((_, i) => wanted[i]));
