@@ -107,7 +107,7 @@ export async function buildPdf({ name, options, result: r, metricRows, formulaLi
   // The verdict, as the page reads it, each sentence marked by its severity.
   const sentences = verdict(r);
   const verdictSize = 10, verdictGap = 4;
-  const first = sentences.length ? wrap(SEVERITY[sentences[0][0]][0] + sentences[0][1], { size: verdictSize }, textWidth - 12).length : 0;
+  const first = sentences.length ? wrap((SEVERITY[sentences[0][0]] ?? SEVERITY.note)[0] + sentences[0][1], { size: verdictSize }, textWidth - 12).length : 0;
   heading('Verdict', first * (verdictSize + verdictGap));
   for (const [kind, text] of sentences) {
     const [prefix, colour] = SEVERITY[kind] ?? SEVERITY.note;
