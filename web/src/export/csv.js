@@ -1,7 +1,9 @@
-import { paramsOfSample } from '../shared/result.js';
+import { groupUnit, paramsOfSample } from '../shared/result.js';
 
 // The CSV download. Layout: a header block of "setting,value" and "metric,value" rows, a blank
-// line, then one row per sample with a header row. RFC 4180: fields with a comma, quote or line
+// line, then one row per sample with a header row. Indices count from 0, as frameworks print
+// them (the index_base row says so): sample [0] is the first sample, and channel, group and block
+// [0] the first of each. RFC 4180: fields with a comma, quote or line
 // break are quoted, quotes doubled, CRLF line ends. Text cells (never numbers) that begin with
 // = + - @ (or tab/CR) get a leading apostrophe so spreadsheets do not run them as formulas.
 // Numbers are written with String(), the shortest text that reads back to the same double.
@@ -19,6 +21,7 @@ const row = (cells) => cells.map(csvCell).join(',');
 export const csvText = (rows) => `${rows.map(row).join('\r\n')}\r\n`;
 
 export const CSV_COLUMNS = ['index', 'x', 'scaled', 'q', 'x_hat', 'error', 'abs_error', 'clipped'];
+// Per channel or per group: the first column is named for the unit (channel or group).
 export const GROUP_COLUMNS = ['group', 'scale', 'zero_point', 'range_min', 'range_max', 'count', 'mse', 'sqnr_db', 'clip_rate', 'max_abs_error'];
 
 export const BLOCK_COLUMNS = ['block', 'scale', 'scale_code'];
@@ -26,6 +29,7 @@ export const BLOCK_COLUMNS = ['block', 'scale', 'scale_code'];
 export function buildCsv({ name, options, result }) {
   const r = result;
   if (r.format) return formatCsv(name, options, r);
+  const unit = groupUnit(r);
   const lines = [
     row(['setting', 'value']),
     row(['tensor', name]),
@@ -38,18 +42,19 @@ export function buildCsv({ name, options, result }) {
     row(['range_min', r.rangeMin]),
     row(['range_max', r.rangeMax]),
     row(['granularity', r.groups ? options.granularity : 'tensor']),
-    row(['scale', r.groups ? 'per group' : r.scale]),
-    row(['zero_point', r.groups ? 'per group' : r.zeroPoint]),
+    row(['scale', r.groups ? `per ${unit}` : r.scale]),
+    row(['zero_point', r.groups ? `per ${unit}` : r.zeroPoint]),
     row(['q_min', r.qmin]),
     row(['q_max', r.qmax]),
+    row(['index_base', 0]),
     row(['metric', 'value']),
     ...Object.entries(r.metrics).map(([k, v]) => row([k, v])),
     '',
   ];
   if (r.groups) {
-    lines.push(row(GROUP_COLUMNS));
+    lines.push(row([unit, ...GROUP_COLUMNS.slice(1)]));
     for (const g of r.groups) {
-      lines.push(row([g.index + 1, g.scale, g.zeroPoint, g.rangeMin, g.rangeMax, g.metrics.count, g.metrics.mse, g.metrics.sqnrDb,
+      lines.push(row([g.index, g.scale, g.zeroPoint, g.rangeMin, g.rangeMax, g.metrics.count, g.metrics.mse, g.metrics.sqnrDb,
         g.metrics.clipRate, g.metrics.maxAbsError]));
     }
     lines.push('');
@@ -72,13 +77,14 @@ function formatCsv(name, options, r) {
     row(['overflow_count', f.overflowCount]),
     row(['underflow_count', f.underflowCount]),
     row(['subnormal_count', f.subnormalCount]),
+    row(['index_base', 0]),
     row(['metric', 'value']),
     ...Object.entries(r.metrics).map(([k, v]) => row([k, v])),
     '',
   ];
   if (r.blocks) {
     lines.push(row(BLOCK_COLUMNS));
-    for (let b = 0; b < r.blocks.scale.length; b++) lines.push(row([b + 1, r.blocks.scale[b], r.blocks.code[b]]));
+    for (let b = 0; b < r.blocks.scale.length; b++) lines.push(row([b, r.blocks.scale[b], r.blocks.code[b]]));
     lines.push('');
   }
   sampleRows(lines, r);
@@ -92,7 +98,7 @@ function sampleRows(lines, r) {
   for (let i = 0; i < n; i++) {
     const x = r.values[i];
     const p = at(i);
-    lines.push(row([i + 1, x, x / p.scale + p.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i]), r.clipped[i]]));
+    lines.push(row([i, x, x / p.scale + p.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i]), r.clipped[i]]));
   }
 }
 

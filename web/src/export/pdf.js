@@ -1,14 +1,18 @@
-// The PDF report, built in the browser with jsPDF (loaded only when asked): settings, every
-// metric, the formulas with the numbers, the charts as images and the per-sample table (every
-// row up to 1,000 samples, else the first 1,000). Text stays text, so it can be searched and
+// The PDF report, built in the browser with jsPDF (loaded only when asked): the verdict, the
+// settings, the parameters and metrics (each once, as the page's cards show them), the formulas
+// with the numbers, the charts as images with their legends, and the per-sample table (every row
+// up to 1,000 samples, else the first 1,000). Text stays text, so it can be searched and
 // extracted. The standard PDF fonts cover Latin-1 only: other characters are spelled out.
+// Indices count from 0, as frameworks print them (the report says so at the top).
+import { verdict } from '../shared/cards.js';
 import { paramsOfSample } from '../shared/result.js';
 import { CSV_COLUMNS } from './csv.js';
 
 const SPELL = { '−': '-', '–': '-', '×': '*', 'Δ': 'Delta', 'x̂': 'x_hat', '̂': '^', '…': '...', '√': 'sqrt', 'Σ': 'sum', '²': '^2', '∞': 'inf', '±': '+/-', '\u2009': ' ' };
 
 export function pdfText(text) {
-  let out = String(text);
+  // The page groups thousands with a thin space (2 000); the report's own text uses commas.
+  let out = String(text).replace(/(\d)\u2009(?=\d{3})/g, '$1,');
   for (const [from, to] of Object.entries(SPELL)) out = out.split(from).join(to);
   return out.replace(/[^\x20-\x7e\xa0-\xff]/g, '?');
 }
@@ -26,12 +30,42 @@ function opaque(canvas) {
   return out.toDataURL('image/png');
 }
 
+// A CSS colour as [r, g, b] on white paper (its alpha blended with white), through a canvas's own
+// colour parser; null for none.
+function paperColour(css) {
+  if (!css) return null;
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.fillStyle = '#000000';
+  ctx.fillStyle = css;
+  const v = ctx.fillStyle;
+  if (v.startsWith('#')) return [1, 3, 5].map((i) => parseInt(v.slice(i, i + 2), 16));
+  const [r, g, b, a = 1] = v.match(/[\d.]+/g).map(Number);
+  return [r, g, b].map((c) => Math.round(a * c + (1 - a) * 255));
+}
+
+// What a chart's legend names (charts.js writes it on the figure as data-legend) and what it
+// shows (its accessible description, after the title).
+function chartNotes(title, canvas) {
+  const fig = canvas.closest('figure');
+  let legend = [];
+  try {
+    legend = JSON.parse(fig?.dataset.legend ?? '[]');
+  } catch {
+    legend = [];
+  }
+  const label = fig?.querySelector('[role=img]')?.getAttribute('aria-label') ?? '';
+  return { legend, description: label.startsWith(`${title}. `) ? label.slice(title.length + 2) : '' };
+}
+
+const SEVERITY = { warn: ['Warning: ', [164, 36, 27]], note: ['', [31, 63, 115]], good: ['', [29, 90, 48]] };
+
 export async function buildPdf({ name, options, result: r, metricRows, formulaLines, chartCanvases }) {
   const { jsPDF } = await import('jspdf');
   const doc = new jsPDF({ unit: 'pt', format: 'a4', compress: true });
   const W = doc.internal.pageSize.getWidth();
   const H = doc.internal.pageSize.getHeight();
   const M = 48;
+  const textWidth = W - 2 * M;
   let y = M;
   const need = (h) => {
     if (y + h > H - M) {
@@ -39,69 +73,224 @@ export async function buildPdf({ name, options, result: r, metricRows, formulaLi
       y = M;
     }
   };
-  const line = (text, { size = 10, font = 'helvetica', style = 'normal', gap = 4 } = {}) => {
-    doc.setFont(font, style);
+  const font = ({ size = 10, face = 'helvetica', style = 'normal' } = {}) => {
+    doc.setFont(face, style);
     doc.setFontSize(size);
-    for (const part of doc.splitTextToSize(pdfText(text), W - 2 * M)) {
+  };
+  // The lines `text` wraps to at a width, in a font.
+  const wrap = (text, style = {}, width = textWidth) => {
+    font(style);
+    return doc.splitTextToSize(pdfText(text), width);
+  };
+  const line = (text, { size = 10, face = 'helvetica', style = 'normal', gap = 4, indent = 0 } = {}) => {
+    for (const part of wrap(text, { size, face, style }, textWidth - indent)) {
       need(size + gap);
-      doc.text(part, M, y + size);
+      font({ size, face, style });
+      doc.text(part, M + indent, y + size);
       y += size + gap;
     }
   };
-  const heading = (text) => {
-    need(80); // never a heading alone at the foot of a page
+  const HEADING = 13 + 6 + 8;
+  // A heading stays on the page of the first `keep` points that follow it.
+  const heading = (text, keep = 40) => {
+    need(HEADING + keep);
     y += 8;
     line(text, { size: 13, style: 'bold', gap: 6 });
   };
 
+  const n = r.values.length;
   line(`Quantization error report: ${name || 'tensor'}`, { size: 17, style: 'bold', gap: 8 });
-  line(`${r.values.length.toLocaleString('en')} samples, ${options.bits}-bit ${options.mode}, rounding ${options.rounding}.`);
+  line(r.format ? `${n.toLocaleString('en')} samples, ${r.format.label}.`
+    : `${n.toLocaleString('en')} samples, ${options.bits}-bit ${options.mode}, rounding ${options.rounding}.`);
+  line('Indices count from 0, as frameworks print them: sample [0] is the first sample, and channel, group and block [0] the first of each.');
 
-  heading('Settings and parameters');
-  const settings = [
-    ['Bit depth', options.bits], ['Mode', options.mode], ['Rounding', options.rounding],
-    ['Range', options.range ? `custom [${options.range.min}, ${options.range.max}]` : 'from the samples'],
-    ['Range used', `[${r.rangeMin}, ${r.rangeMax}]`], ['Scale', r.groups ? `per ${options.granularity} (mean ${r.metrics.step})` : r.scale],
-    ['Zero point', r.groups ? `per ${options.granularity}` : r.zeroPoint], ['Code range', `[${r.qmin}, ${r.qmax}]`],
-  ];
+  // The verdict, as the page reads it, each sentence marked by its severity.
+  const sentences = verdict(r);
+  const verdictSize = 10, verdictGap = 4;
+  const first = sentences.length ? wrap((SEVERITY[sentences[0][0]] ?? SEVERITY.note)[0] + sentences[0][1], { size: verdictSize }, textWidth - 12).length : 0;
+  heading('Verdict', first * (verdictSize + verdictGap));
+  for (const [kind, text] of sentences) {
+    const [prefix, colour] = SEVERITY[kind] ?? SEVERITY.note;
+    need(verdictSize + verdictGap);
+    doc.setFillColor(...colour);
+    doc.rect(M, y + 3, 5, 5, 'F');
+    line(prefix + text, { size: verdictSize, gap: verdictGap, indent: 12 });
+  }
+
+  heading('Settings');
+  const settings = r.format ? formatSettings(r, options) : integerSettings(r, options);
   for (const [k, v] of settings) line(`${k}: ${v}`);
 
-  heading('Metrics');
-  for (const [label, value] of metricRows) line(`${label}: ${value}`, { font: 'helvetica' });
+  heading('Parameters and metrics');
+  for (const [label, value] of metricRows) line(`${label}: ${value}`);
 
   heading('Formulas with these numbers');
-  for (const text of Object.values(formulaLines)) line(text, { font: 'courier', size: 9 });
+  for (const text of Object.values(formulaLines)) line(text, { face: 'courier', size: 9 });
 
-  heading('Charts');
-  for (const { title, canvas } of chartCanvases) {
-    const w = W - 2 * M;
-    const h = (canvas.height / canvas.width) * w;
-    need(h + 24);
-    line(title, { style: 'bold' });
-    doc.addImage(opaque(canvas), 'PNG', M, y, w, h);
-    y += h + 10;
+  // Each chart: its title, what it shows, the image, and its legend (a swatch per series or mark).
+  const charts = chartCanvases.filter((c) => c.canvas).map(({ title, canvas }) => {
+    const { legend, description } = chartNotes(title, canvas);
+    const h = (canvas.height / canvas.width) * textWidth;
+    const about = description ? wrap(description, { size: 8 }) : [];
+    const keys = legendRows(doc, legend, textWidth);
+    return { title, canvas, h, about, keys, height: 10 + 4 + about.length * 10 + 4 + h + 6 + keys.length * 12 + 12 };
+  });
+  if (charts.length) {
+    heading('Charts', charts[0].height);
+    for (const c of charts) {
+      need(c.height);
+      line(c.title, { style: 'bold' });
+      for (const part of c.about) {
+        font({ size: 8 });
+        doc.setTextColor(79, 91, 109);
+        doc.text(part, M, y + 8);
+        y += 10;
+      }
+      doc.setTextColor(0, 0, 0);
+      y += 4;
+      doc.addImage(opaque(c.canvas), 'PNG', M, y, textWidth, c.h);
+      y += c.h + 6;
+      drawLegend(doc, c.keys, M, y);
+      y += c.keys.length * 12 + 12;
+    }
   }
 
-  const n = r.values.length;
   const rows = Math.min(n, 1000);
-  heading(rows < n ? `Per sample (the first 1,000 of ${n.toLocaleString('en')}; the CSV has every row)` : 'Per sample');
-  const cols = CSV_COLUMNS;
-  const cell = (v) => (typeof v === 'number' ? String(Number(v.toPrecision(8))) : String(v));
-  const fit = (s) => (s.length > 11 ? s.slice(0, 11) : s).padStart(11);
-  line(cols.map((c) => fit(c)).join(' '), { font: 'courier', size: 7.5, style: 'bold', gap: 2 });
-  const at = paramsOfSample(r);
+  const table = sampleTable(r, rows, M, textWidth);
+  heading(rows < n ? `Per sample: [0] to [${rows - 1}] of ${n.toLocaleString('en')} (the CSV has every row)` : `Per sample: [0] to [${n - 1}]`,
+    2 * table.rowHeight + 5 * table.rowHeight);
+  const header = () => {
+    font({ size: table.size, style: 'bold' });
+    table.columns.forEach((c, k) => doc.text(c, table.right[k], y + table.size, { align: 'right' }));
+    y += table.rowHeight;
+    doc.setDrawColor(180, 186, 196);
+    doc.setLineWidth(0.5);
+    doc.line(M, y - 2, M + textWidth, y - 2);
+  };
+  header();
   for (let i = 0; i < rows; i++) {
-    const x = r.values[i];
-    const p = at(i);
-    const values = [i + 1, x, x / p.scale + p.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i]), r.clipped[i] ? 'yes' : 'no'];
-    line(values.map((v) => fit(cell(v))).join(' '), { font: 'courier', size: 7.5, gap: 2 });
+    if (y + table.rowHeight > H - M) {
+      doc.addPage();
+      y = M;
+      header();
+    }
+    if (i % 2 === 1) {
+      doc.setFillColor(242, 244, 247);
+      doc.rect(M, y - 1, textWidth, table.rowHeight, 'F');
+    }
+    font({ size: table.size });
+    table.cells[i].forEach((text, k) => doc.text(text, table.right[k], y + table.size, { align: 'right' }));
+    y += table.rowHeight;
   }
+
   const pages = doc.getNumberOfPages();
   for (let p = 1; p <= pages; p++) {
     doc.setPage(p);
-    doc.setFont('helvetica', 'normal');
-    doc.setFontSize(8);
+    font({ size: 8 });
     doc.text(pdfText(`${name || 'tensor'}: page ${p} of ${pages}`), W - M, H - 24, { align: 'right' });
   }
   return doc.output('blob');
+}
+
+const CALIBRATIONS = { minmax: 'min-max', mse: 'MSE-optimal', entropy: 'entropy (KL)' };
+
+// The settings that produced the result (the parameters they led to are the cards' rows).
+function integerSettings(r, options) {
+  const o = r.options ?? {};
+  const c = r.calibration ?? {};
+  const out = [];
+  if (o.profile && o.profile !== 'formula') out.push(['Runtime profile', `${o.profile}${o.dtype ? `, ${o.dtype}` : ''}`]);
+  out.push(['Bit depth', options.bits ?? o.bits], ['Mode', options.mode ?? o.mode],
+    ['Rounding', `${options.rounding ?? o.rounding}${(options.rounding ?? o.rounding) === 'stochastic' ? `, seed ${options.seed ?? o.seed}` : ''}`]);
+  out.push(['Range', c.method === 'custom' || options.range ? 'custom (the range used is below)'
+    : `from the samples, ${c.method === 'percentile' ? `percentile ${c.percentile}` : CALIBRATIONS[c.method] ?? c.method} calibration`]);
+  const g = options.granularity ?? 'tensor';
+  const shape = options.shape ? ` of shape ${options.shape.join('x')}` : '';
+  out.push(['Granularity', g === 'channel' ? `per channel, axis ${options.axis ?? 0}${shape}` : g === 'group' ? `per group of ${options.groupSize}${shape}` : 'per tensor']);
+  return out;
+}
+
+// A float or block format (its name is the first of the cards' rows).
+function formatSettings(r, options) {
+  const f = r.format;
+  return [
+    ...(f.block ? [['Block size', f.block]] : [['Overflow', options.overflow ?? 'saturate'], ['Tensor scale rule', options.formatScale ?? 'none']]),
+    ['Arithmetic', options.arithmetic ?? 'float64']];
+}
+
+// The legend as rows of [{ entry, x }] that fit the text width: a 16 pt swatch, its label, a gap.
+function legendRows(doc, legend, width) {
+  doc.setFont('helvetica', 'normal');
+  doc.setFontSize(8);
+  const rows = [];
+  let row = [], x = 0;
+  for (const entry of legend) {
+    const label = pdfText(entry.label);
+    const w = 16 + 4 + doc.getTextWidth(label) + 14;
+    if (x + w > width && row.length) {
+      rows.push(row);
+      row = [];
+      x = 0;
+    }
+    row.push({ ...entry, label, x });
+    x += w;
+  }
+  if (row.length) rows.push(row);
+  return rows;
+}
+
+function drawLegend(doc, rows, left, top) {
+  rows.forEach((row, k) => {
+    const mid = top + k * 12 + 5;
+    for (const e of row) {
+      const x = left + e.x;
+      const stroke = paperColour(e.color) ?? [0, 0, 0];
+      const fill = paperColour(e.fill);
+      doc.setDrawColor(...stroke);
+      doc.setLineWidth(1.2);
+      if (e.kind === 'bar') {
+        doc.setFillColor(...(fill ?? stroke));
+        doc.rect(x + 3, mid - 4, 10, 8, 'FD');
+      } else if (e.kind === 'point') {
+        doc.setFillColor(...(fill ?? stroke));
+        doc.circle(x + 8, mid, 2.5, 'F');
+      } else {
+        doc.setLineDashPattern(e.dash?.length ? e.dash.map((d) => d * 0.75) : [], 0);
+        doc.line(x, mid, x + 16, mid);
+        doc.setLineDashPattern([], 0);
+      }
+      doc.setFont('helvetica', 'normal');
+      doc.setFontSize(8);
+      doc.setTextColor(0, 0, 0);
+      doc.text(e.label, x + 20, mid + 3);
+    }
+  });
+}
+
+// The per-sample table: each cell with 7 significant digits, each column as wide as its widest
+// cell (right-aligned at `right`), the font as large as fits the width (at most 8 pt), the width
+// left over shared between the columns.
+function sampleTable(r, rows, left, width) {
+  const cell = (v) => (typeof v === 'number' ? String(Number(v.toPrecision(7))) : String(v));
+  const at = paramsOfSample(r);
+  const cells = [];
+  for (let i = 0; i < rows; i++) {
+    const x = r.values[i];
+    const p = at(i);
+    cells.push([i, x, x / p.scale + p.zeroPoint, r.codes[i], r.dequantized[i], r.errors[i], Math.abs(r.errors[i]), r.clipped[i] ? 'yes' : 'no'].map(cell));
+  }
+  const columns = CSV_COLUMNS;
+  // Helvetica's digits are 0.556 em wide; a column's width is its widest cell's characters.
+  const chars = columns.map((c, k) => Math.max(c.length, ...cells.map((row) => row[k].length)));
+  const gap = 2;
+  const size = Math.min(8, width / ((chars.reduce((a, b) => a + b, 0) + gap * columns.length) * 0.556));
+  // The width left over goes evenly between the columns.
+  const spare = Math.max(0, width - (chars.reduce((a, b) => a + b, 0) + gap * columns.length) * 0.556 * size) / columns.length;
+  const right = [];
+  let x = left;
+  for (const c of chars) {
+    x += (c + gap) * 0.556 * size + spare;
+    right.push(x);
+  }
+  return { columns, cells, right, size, rowHeight: size + 3.5 };
 }
