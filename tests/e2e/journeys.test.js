@@ -225,6 +225,31 @@ describe('journeys', () => {
     await page.context().close();
   });
 
+  test('a file read by one worker and by a pool of two: the same rows, bit for bit, in the file\'s order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quant-error-journey-'));
+    const tensors = {};
+    for (let k = 0; k < 9; k++) tensors[`t.${k}`] = Float32Array.from({ length: 5000 + 7000 * (k % 4) }, (_, i) => Math.sin(i * (0.1 + k / 50)) * (1 + k));
+    const file = join(dir, 'pool.safetensors');
+    writeFileSync(file, safetensorsBytes(tensors, { 'skip.me': { dtype: 'F8_E4M3', shape: [4], bytes: 4 } }));
+    const rowsOf = async (workers) => {
+      const page = await openPage({ query: `?workers=${workers}` });
+      await label(page, 'Range').selectOption('samples');
+      await label(page, 'Calibration').selectOption('percentile');
+      await page.setInputFiles('#file-input', file);
+      await page.waitForFunction(() => document.getElementById('report').dataset.render === '1');
+      const rows = await page.$$eval('#report-table tbody tr', (trs) => trs.map((tr) => [tr.dataset.tensor,
+        ...[...tr.querySelectorAll('td[data-column]')].map((td) => td.dataset.value ?? td.textContent)]));
+      await page.context().close();
+      return rows;
+    };
+    const one = await rowsOf(1);
+    const two = await rowsOf(2);
+    assert.deepEqual(one.map((r) => r[0]), [...Object.keys(tensors), 'skip.me']);
+    assert.deepEqual(two, one);
+    const api = qz.analyze(tensors['t.5'], { bits: 8, calibration: 'percentile', perSample: false });
+    assert.ok(one[5].includes(String(api.metrics.mse)), 't.5: the API\'s MSE');
+  });
+
   test('results say what produced them, go stale when the form changes, and their studies are never the previous data\'s', async () => {
     const page = await openPage();
     assert.equal(await page.locator('#results-settings').textContent(), '8-bit symmetric signed, custom range −1.5 … 1.5, half to even, per tensor');

@@ -61,3 +61,16 @@ test('best values: highest SQNR and cosine, bias nearest zero, lowest of the res
     clipRate: 0, mseClipping: 0, cosine: 0.99, codesUsed: null, step: null });
   assert.ok(bestValues([r(20, 0.5, 0, 1)]).every((v) => v === null), 'one result has nothing to beat');
 });
+
+test('a file is cut into runs of about equal bytes for the pool, every tensor in exactly one, in order', async () => {
+  const { partition } = await import('../../web/src/page/report-table.js');
+  const sizes = [400, 0, 100, 100, 100, 100, 50, 50, 0, 100];
+  const tensors = sizes.map((bytes) => ({ bytes }));
+  for (const parts of [1, 2, 3, 4, 16]) {
+    const groups = partition(tensors, parts);
+    assert.deepEqual(groups.flat(), sizes.map((_, k) => k), `${parts} parts`);
+    assert.ok(groups.length <= parts);
+  }
+  assert.deepEqual(partition(tensors, 2), [[0, 1, 2], [3, 4, 5, 6, 7, 8, 9]]);
+  assert.deepEqual(partition([], 3), []);
+});

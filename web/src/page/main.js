@@ -15,7 +15,7 @@ import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, shownMode, toOp
 import { DISTRIBUTIONS, generateSamples } from './generate.js';
 import { keepOffline } from './offline.js';
 import { createReportView, MAX_OPEN, reportSettings, SAMPLE_OPEN } from './report.js';
-import { reportCsv, reportJson } from './report-table.js';
+import { partition, reportCsv, reportJson } from './report-table.js';
 import { formulaLines } from './results.js';
 import { createStore } from './store.js';
 import { $, save } from './ui.js';
@@ -29,7 +29,15 @@ keepOffline((text, ready) => {
 const engine = new URLSearchParams(location.search).get('wasm') === 'scalar' ? { simd: false } : {};
 const calculator = new WorkerClient(engine);
 const comparer = new WorkerClient(engine); // its own worker: comparing never cancels a calculation
-const reporter = new WorkerClient(engine); // and one for tensor files
+// Tensor files are read by a pool of workers, one per core (at most 4; ?workers=N sets it), each
+// analysing whole tensors of a fixed partition of the file: the rows do not depend on the pool.
+const POOL = (() => {
+  const asked = Number(new URLSearchParams(location.search).get('workers'));
+  return Number.isInteger(asked) && asked >= 1 && asked <= 16 ? asked : Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4));
+})();
+const reporters = Array.from({ length: POOL }, () => new WorkerClient(engine));
+const reporter = reporters[0]; // also opens a tensor in the calculator
+const cancelReports = () => reporters.forEach((r) => r.cancel());
 const CHART_OPTIONS = { chartBuckets: 1200, histogramBins: 100 };
 
 const storage = (() => {
@@ -259,7 +267,7 @@ async function csvColumns(file) {
 
 async function openFile(file, source = null) {
   if (!file) return;
-  reporter.cancel();
+  cancelReports();
   if (!source && !/\.(npy|safetensors|gguf)$/i.test(file.name)) {
     // Not self-describing: ask how to read it.
     const csv = /\.(csv|tsv|txt)$/i.test(file.name);
@@ -278,12 +286,9 @@ async function openFile(file, source = null) {
   $('report').scrollIntoView({ block: 'start' });
   const current = () => store.state.report.serial === serial;
   try {
-    const result = await reporter.job(REQUESTS.report, { file, options, source }, {
-      onProgress: (progress) => current() && setReport({ progress, tensors: progress.tensors }),
-      onPartial: (rows) => current() && setReport({ rows: [...store.state.report.rows, ...rows] }),
-    });
+    const rows = await readReport(file, options, source, current);
     if (!current()) return;
-    setReport({ phase: 'done', rows: result.rows });
+    setReport({ phase: 'done', rows });
     $('report').dataset.render = String(Number($('report').dataset.render ?? 0) + 1);
   } catch (e) {
     if (!current()) return;
@@ -297,6 +302,39 @@ async function openFile(file, source = null) {
     } else {
       setReport({ phase: 'failed', error: e.message, rows: [] });
     }
+  }
+}
+
+// Every tensor of a file, read by the pool: rows in the file's order as they finish, progress
+// summed over the workers. A raw or text file is one tensor, for one worker.
+async function readReport(file, options, source, current) {
+  const tensors = source ? [{ bytes: file.size }] : await reporter.job(REQUESTS.index, { file, source });
+  if (!current()) return [];
+  const groups = partition(tensors, source ? 1 : Math.min(POOL, tensors.filter((t) => !t.skipped).length || 1));
+  setReport({ tensors: tensors.length });
+  const started = performance.now();
+  const done = groups.map(() => 0);
+  const slots = new Array(tensors.length).fill(null);
+  const place = (rows) => {
+    for (const row of rows) slots[row.index ?? 0] = row;
+    return slots.filter(Boolean);
+  };
+  const total = tensors.reduce((a, t) => a + t.bytes, 0);
+  const jobs = groups.map((only, w) => reporters[w].job(REQUESTS.report, { file, options, source, only: source ? null : only }, {
+    onProgress: (p) => {
+      if (!current()) return;
+      done[w] = p.done;
+      const read = done.reduce((a, b) => a + b, 0);
+      setReport({ progress: { ...p, done: read, total, tensor: slots.filter(Boolean).length + 1, seconds: (performance.now() - started) / 1000 } });
+    },
+    onPartial: (rows) => current() && setReport({ rows: place(rows) }),
+  }));
+  try {
+    const results = await Promise.all(jobs);
+    return place(results.flatMap((r) => r.rows));
+  } catch (e) {
+    if (!e.cancelled) cancelReports(); // one worker's failure ends the report
+    throw e;
   }
 }
 
@@ -491,7 +529,7 @@ async function init() {
     $(fieldId(rows.length - 1, 'bits')).focus();
   });
   $('compare-csv').addEventListener('click', downloadCompareCsv);
-  $('report-cancel').addEventListener('click', () => reporter.cancel());
+  $('report-cancel').addEventListener('click', cancelReports);
   $('file-read').addEventListener('click', readPendingFile);
   $('report-filter').addEventListener('input', () => setReport({ view: { ...store.state.report.view, filter: $('report-filter').value } }));
   const base = () => (store.state.report.fileName || 'tensors').replace(/\.(npy|safetensors|gguf)$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_');

@@ -71,3 +71,20 @@ export function reportJson(report, options) {
   return `${JSON.stringify({ file: report.file, options, summary: summarize(report), tensors: report.rows.map(({ sumSquares, ...r }) => r) }, (k, v) =>
     (v === Infinity ? 'Infinity' : v), 1)}\n`;
 }
+
+/**
+ * A file's tensors ({ bytes }) in order, cut into at most `parts` runs of about equal bytes: the
+ * indices each worker of a pool analyses. Each tensor is analysed whole by one worker, so the rows
+ * are the same whatever the number of parts.
+ */
+export function partition(tensors, parts) {
+  const total = tensors.reduce((a, t) => a + t.bytes, 0);
+  const groups = Array.from({ length: parts }, () => []);
+  let at = 0;
+  tensors.forEach((t, k) => {
+    const g = Math.min(parts - 1, Math.floor((at * parts) / Math.max(1, total)));
+    groups[g].push(k);
+    at += t.bytes;
+  });
+  return groups.filter((g) => g.length > 0);
+}

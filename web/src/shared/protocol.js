@@ -6,7 +6,8 @@ export const REQUESTS = Object.freeze({
   analyze: 'analyze', // { text, options, studies }: one calculation (+ the what-if studies unless studies: false)
   compare: 'compare', // { text, list }: one result per options object, or { options, error, field }
   describe: 'describe', // { options }: qz.describeFormat(options)
-  report: 'report', // { file, options, source }: every tensor of a file
+  index: 'index', // { file, source }: a file's tensors, [{ name, bytes, skipped }], in the file's order
+  report: 'report', // { file, options, source, only }: every tensor of a file (`only`: the indices to analyse)
   tensor: 'tensor', // { file, name, source, limit, whole }: one tensor's values (or a sample of them)
 });
 

@@ -47,7 +47,11 @@ const HANDLERS = {
     if (needsFull && !full) phase(id, 'Loading the whole core (float formats, runtime profiles)');
     runCompare(await ready(needsFull), id, text, list);
   },
-  [REQUESTS.report]: ({ id, file, options, source }) => runReport(id, file, options, source),
+  [REQUESTS.index]: async ({ id, file, source }) => {
+    const tensors = await tensorsOf(await ready(true), file, source);
+    reply(id, REPLIES.result, { result: tensors.map((t) => ({ name: t.name, bytes: t.skipped ? 0 : t.bytes, skipped: Boolean(t.skipped) })) });
+  },
+  [REQUESTS.report]: ({ id, file, options, source, only }) => runReport(id, file, options, source, only),
   [REQUESTS.tensor]: ({ id, file, name, source, limit, whole }) => sendTensor(id, file, name, source, limit, whole),
 };
 
@@ -57,7 +61,7 @@ self.onmessage = async ({ data }) => {
     if (!handler) throw new Error(`unknown request type "${data.type}"`);
     await handler(data);
   } catch (e) {
-    const fileJob = data.type === REQUESTS.report || data.type === REQUESTS.tensor;
+    const fileJob = data.type === REQUESTS.report || data.type === REQUESTS.tensor || data.type === REQUESTS.index;
     reply(data.id, REPLIES.error, { error: fileJob ? { field: e?.field ?? 'file', index: null, message: e?.message ?? String(e) } : errorOf(e) });
   }
 };
@@ -149,27 +153,31 @@ async function tensorsOf(qz, file, source) {
 const valuesOf = (qz, file, t) => (t.values ? Promise.resolve(t.values) : readTensor(qz, file, t));
 
 // Each finished row is also sent at once ('partial'), so a cancelled report keeps what was read.
-async function runReport(id, file, options, source) {
+// `only` (the indices of the file's tensors to analyse, for a pool of workers sharing a file) or
+// every tensor; each row carries its tensor's index in the file.
+async function runReport(id, file, options, source, only = null) {
   const qz = await ready(true);
-  const tensors = await tensorsOf(qz, file, source);
-  const total = tensors.reduce((a, t) => a + (t.skipped ? 0 : t.bytes), 0);
+  const all = await tensorsOf(qz, file, source);
+  const picked = only ? new Set(only) : null;
+  const total = all.reduce((a, t, k) => a + (t.skipped || (picked && !picked.has(k)) ? 0 : t.bytes), 0);
   const started = performance.now();
   let done = 0;
   const rows = [];
-  for (const [k, t] of tensors.entries()) {
-    const row = { name: t.name, dtype: t.skipped ? t.fileDtype : t.dtype, shape: t.shape, count: t.count, skipped: t.skipped || null, error: null,
+  for (const [k, t] of all.entries()) {
+    if (picked && !picked.has(k)) continue;
+    const row = { index: k, name: t.name, dtype: t.skipped ? t.fileDtype : t.dtype, shape: t.shape, count: t.count, skipped: t.skipped || null, error: null,
       granularity: options.granularity ?? 'tensor' };
     rows.push(row);
     if (t.skipped) {
       reply(id, REPLIES.partial, { rows: [row] });
       continue;
     }
-    reply(id, REPLIES.progress, { progress: { done, total, tensor: k + 1, tensors: tensors.length, name: t.name, seconds: (performance.now() - started) / 1000 } });
+    reply(id, REPLIES.progress, { progress: { done, total, tensor: k + 1, tensors: all.length, name: t.name, seconds: (performance.now() - started) / 1000 } });
     try {
       if (!t.values && t.count > STREAM_VALUES) {
         // Too large to hold: two passes over chunks of the file.
         Object.assign(row, await streamTensor(qz, file, t, options, (part) => reply(id, REPLIES.progress, { progress: {
-          done: done + part, total, tensor: k + 1, tensors: tensors.length, name: t.name, seconds: (performance.now() - started) / 1000 } })));
+          done: done + part, total, tensor: k + 1, tensors: all.length, name: t.name, seconds: (performance.now() - started) / 1000 } })));
         done += t.bytes;
         reply(id, REPLIES.partial, { rows: [row] });
         continue;
