@@ -125,3 +125,8 @@ describe('CSV: per-channel and per-group rows say which', () => {
     assert.equal(parseCsv(text)[1][1], '\'=HYPERLINK("x"), +1');
   });
 });
+
+test('the PDF spells out what its fonts lack: ≈ in the verdict, dashes and minus signs', async () => {
+  const { pdfText } = await import('../../web/src/export/pdf.js');
+  assert.equal(pdfText('ENOB ≈ 7.9 bits — (−1.25) … 1.5'), 'ENOB ~ 7.9 bits - (-1.25) ... 1.5');
+});

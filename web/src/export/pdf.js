@@ -8,7 +8,7 @@ import { verdict } from '../shared/cards.js';
 import { paramsOfSample } from '../shared/result.js';
 import { CSV_COLUMNS } from './csv.js';
 
-const SPELL = { '−': '-', '–': '-', '×': '*', 'Δ': 'Delta', 'x̂': 'x_hat', '̂': '^', '…': '...', '√': 'sqrt', 'Σ': 'sum', '²': '^2', '∞': 'inf', '±': '+/-', '\u2009': ' ' };
+const SPELL = { '≈': '~', '−': '-', '—': '-', '–': '-', '×': '*', 'Δ': 'Delta', 'x̂': 'x_hat', '̂': '^', '…': '...', '√': 'sqrt', 'Σ': 'sum', '²': '^2', '∞': 'inf', '±': '+/-', '\u2009': ' ' };
 
 export function pdfText(text) {
   // The page groups thousands with a thin space (2 000); the report's own text uses commas.
