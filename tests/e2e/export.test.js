@@ -4,43 +4,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
-import { startServer } from '../../scripts/serve.js';
+import { browserSuite } from './harness.js';
 import { pdfText } from '../../web/src/export/pdf.js';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-let server, browser, origin;
-const consoleProblems = [];
-
-before(async () => {
-  server = await startServer();
-  origin = `http://127.0.0.1:${server.address().port}/`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-  assert.deepEqual(consoleProblems, [], 'no console error, page error or CSP violation in any test');
-});
-
-async function openPage({ width = 1280, colorScheme = 'light' } = {}) {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true, colorScheme });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) consoleProblems.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleProblems.push(e.message));
-  await page.goto(origin);
-  await page.locator('[data-metric="mse"]').waitFor();
-  return page;
-}
+const suite = browserSuite();
+const openPage = (o) => suite.openPage(o);
 
 async function calculate(page) {
   const before = await page.locator('#results').getAttribute('data-render');

@@ -5,45 +5,18 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
-import { startServer } from '../../scripts/serve.js';
 import { safetensorsBytes } from '../js/tensor-files.js';
+import { browserSuite } from './harness.js';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SEED = '-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46';
-let server, browser, origin, qz;
-const consoleProblems = [];
-
+const suite = browserSuite();
+const openPage = (o) => suite.openPage(o);
+let qz;
 before(async () => {
-  server = await startServer();
-  origin = `http://127.0.0.1:${server.address().port}/`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
   qz = await (await import('../../web/src/quantizer.js')).createQuantizer();
 });
-after(async () => {
-  await browser?.close();
-  server?.close();
-  assert.deepEqual(consoleProblems, [], 'no console error, page error or CSP violation in any journey');
-});
-
-async function openPage({ width = 1280, height = 900, query = '', colorScheme = 'light', wait = true } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true, colorScheme });
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) consoleProblems.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleProblems.push(e.message));
-  await page.goto(origin + query);
-  if (wait) await page.locator('[data-metric="mse"]').waitFor();
-  return page;
-}
 
 const label = (page, text) => page.getByLabel(text, { exact: true });
 const renders = (page) => page.locator('#results').getAttribute('data-render');
@@ -298,7 +271,7 @@ describe('journeys', () => {
     assert.ok(url.length < values.length, `the link (${url.length} characters) is shorter than the samples (${values.length})`);
     assert.equal(await page.locator('#link-status').isHidden(), true, 'no "settings only" note');
     const mse = await metric(page, 'mse');
-    const other = await openPage({ query: url.slice(origin.length), wait: false });
+    const other = await openPage({ query: url.slice(suite.origin.length), wait: false });
     await other.waitForFunction(() => document.getElementById('page-status').textContent.endsWith('of 100\u2009000'), null, { timeout: 30000 });
     assert.equal(await metric(other, 'mse'), mse);
     assert.equal(await label(other, 'Sample values').inputValue(), values);

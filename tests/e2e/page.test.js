@@ -6,48 +6,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { chromium } from 'playwright-core';
-
-import { startServer } from '../../scripts/serve.js';
 import { golden, hasTorch } from '../js/golden.js';
+import { browserSuite, parseCsv } from './harness.js';
 import { ggufBytes, safetensorsBytes } from '../js/tensor-files.js';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-let server, browser, origin;
-const consoleProblems = [];
-
-before(async () => {
-  server = await startServer();
-  origin = `http://127.0.0.1:${server.address().port}/`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-  assert.deepEqual(consoleProblems, [], 'no console error, page error or CSP violation in any test');
-});
-
-async function openPage({ width = 1280, query = '', colorScheme = 'light', onRequest = null } = {}) {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true, colorScheme });
-  if (onRequest) context.on('request', onRequest);
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) consoleProblems.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleProblems.push(e.message));
-  page.on('request', (req) => {
-    if (!req.url().startsWith(origin) && !/^(data|blob):/.test(req.url())) consoleProblems.push(`request left the origin: ${req.url()}`);
-  });
-  await page.goto(origin + query);
-  await page.locator('[data-metric="mse"]').waitFor();
-  return page;
-}
+const suite = browserSuite();
+const openPage = (o) => suite.openPage(o);
 
 const golden_ = (name) => golden.cases.find((c) => c.name === name);
 
@@ -87,31 +53,6 @@ async function calculate(page) {
   await page.waitForFunction((old) => document.getElementById('results').dataset.render !== old, before);
 }
 
-// RFC 4180: quoted fields may hold commas, doubled quotes and line breaks; lines end in CRLF.
-function parseCsv(text) {
-  const rows = [];
-  let row = [], cell = '', quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') cell += text[i++];
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += c;
-  }
-  assert.equal(cell + row.join(''), '', 'the text ends with CRLF');
-  return rows;
-}
 
 
 
@@ -151,13 +92,13 @@ describe('the calculator page', () => {
   test('the scalar build (?wasm=scalar, as an engine without wasm SIMD gets it): the same numbers as the SIMD build', async () => {
     const fast = await openPage();
     const wasm = [];
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.on('request', (r) => {
       // The page's and its worker's requests (the service worker precaches every file).
       if (r.url().endsWith('.wasm') && !r.serviceWorker()) wasm.push(r.url().split('/').pop());
     });
     const slow = await context.newPage();
-    await slow.goto(`${origin}?wasm=scalar`);
+    await slow.goto(`${suite.origin}?wasm=scalar`);
     await slow.locator('[data-metric="mse"]').waitFor();
     assert.match(await fast.locator('#engine').textContent(), /^Computed by the WebAssembly SIMD core/);
     assert.match(await slow.locator('#engine').textContent(), /^Computed by the scalar WebAssembly core \(chosen with \?wasm=scalar\)/);
@@ -767,7 +708,7 @@ describe('the calculator page', () => {
     assert.equal(await page.getByLabel('Bit depth', { exact: true }).inputValue(), '4');
     assert.equal(await page.getByLabel('Tensor name', { exact: true }).inputValue(), 'clipping-4bit');
     assert.deepEqual(await metricValues(page), shown);
-    const other = await openPage({ query: url.slice(origin.length) });
+    const other = await openPage({ query: url.slice(suite.origin.length) });
     assert.deepEqual(await metricValues(other), shown);
     await other.context().close();
     await page.context().close();

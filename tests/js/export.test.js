@@ -5,38 +5,13 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
 import { buildCsv } from '../../web/src/export/csv.js';
+import { parseCsv } from '../e2e/harness.js';
 import { createQuantizer } from '../../web/src/quantizer.js';
 
 let qz;
 before(async () => {
   qz = await createQuantizer();
 });
-
-// RFC 4180 rows (quoted fields may hold commas, doubled quotes and line breaks), CRLF line ends.
-function parseCsv(text) {
-  const rows = [];
-  let row = [], cell = '', quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') cell += text[i++];
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += c;
-  }
-  assert.equal(cell + row.join(''), '', 'the text ends with CRLF');
-  return rows;
-}
 
 // The rows of the table whose header row starts with `first`, up to the blank row after it.
 function tableAfter(rows, first) {
