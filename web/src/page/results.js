@@ -1,6 +1,6 @@
 // The calculator's result sections drawn from a result: the per-sample table (paged), the formulas
 // with the user's numbers, the per-channel table, the stochastic table.
-import { el, fmt, hex, num, signed } from '../shared/format.js';
+import { el, fmt, hex, minus, num, signed } from '../shared/format.js';
 import { groupUnit, paramsOfSample } from '../shared/result.js';
 
 export const PAGE_ROWS = 100;
@@ -53,12 +53,12 @@ export function formulaLines(result, options) {
     lines.zeroPoint = 'zero_point = 0 (symmetric)';
   } else {
     lines.scale = `scale = (${num(r.rangeMax)} − ${num(r.rangeMin)}) / (${num(r.qmax)} − ${num(r.qmin)}) = ${fmt(r.scale)}${how}${where}`;
-    lines.zeroPoint = `zero_point = round(${num(r.qmin)} − ${num(r.rangeMin)} / ${fmt(r.scale)}) = ${num(r.zeroPoint)}`;
+    lines.zeroPoint = `zero_point = round(${num(r.qmin)} − ${num(r.rangeMin)} / ${fmt(r.scale)}) = ${minus(r.zeroPoint)}`;
   }
   const x = r.values[i];
-  lines.quantize = `sample [${i}]: scaled = ${num(x)} / ${fmt(r.scale)} ${signed(r.zeroPoint)} = ${num(x / r.scale + r.zeroPoint)}; q = clamp(round(…), ${num(r.qmin)}, ${num(r.qmax)}) = ${num(r.codes[i])}`;
-  lines.dequantize = `x̂ = (${num(r.codes[i])} − ${num(r.zeroPoint)}) × ${fmt(r.scale)} = ${num(r.dequantized[i])}`;
-  lines.metrics = `error = ${num(x)} − ${num(r.dequantized[i])} = ${num(r.errors[i])}; MSE = ${fmt(m.mse)}; RMSE = ${fmt(m.rmse)}; MAE = ${fmt(m.mae)}; SQNR = ${fmt(m.sqnrDb)} dB`;
+  lines.quantize = `sample [${i}]: scaled = ${num(x)} / ${fmt(r.scale)} ${signed(r.zeroPoint)} = ${minus(x / r.scale + r.zeroPoint)}; q = clamp(round(…), ${num(r.qmin)}, ${num(r.qmax)}) = ${minus(r.codes[i])}`;
+  lines.dequantize = `x̂ = (${num(r.codes[i])} − ${num(r.zeroPoint)}) × ${fmt(r.scale)} = ${minus(r.dequantized[i])}`;
+  lines.metrics = `error = ${num(x)} − ${num(r.dequantized[i])} = ${minus(r.errors[i])}; MSE = ${fmt(m.mse)}; RMSE = ${fmt(m.rmse)}; MAE = ${fmt(m.mae)}; SQNR = ${fmt(m.sqnrDb)} dB`;
   return lines;
 }
 
@@ -121,9 +121,9 @@ function formatFormulaLines(r) {
   }
   lines.zeroPoint = 'zero_point: none (the format is symmetric about 0)';
   lines.quantize = f.name === 'nf4'
-    ? `sample [${i}]: x / a = ${num(x / p.scale)}; code = the nearest NF4 level = ${code}`
-    : `sample [${i}]: x / s = ${num(x / p.scale)}; code = ${f.label}(…) rounded to nearest even${f.overflowCount ? ', saturating' : ''} = ${code}`;
-  lines.dequantize = `x̂ = value(${code}) × ${fmt(p.scale)} = ${num(r.dequantized[i])}`;
-  lines.metrics = `error = ${num(x)} − ${num(r.dequantized[i])} = ${num(r.errors[i])}; MSE = ${fmt(m.mse)}; RMSE = ${fmt(m.rmse)}; MAE = ${fmt(m.mae)}; SQNR = ${fmt(m.sqnrDb)} dB`;
+    ? `sample [${i}]: x / a = ${minus(x / p.scale)}; code = the nearest NF4 level = ${code}`
+    : `sample [${i}]: x / s = ${minus(x / p.scale)}; code = ${f.label}(…) rounded to nearest even${f.overflowCount ? ', saturating' : ''} = ${code}`;
+  lines.dequantize = `x̂ = value(${code}) × ${fmt(p.scale)} = ${minus(r.dequantized[i])}`;
+  lines.metrics = `error = ${num(x)} − ${num(r.dequantized[i])} = ${minus(r.errors[i])}; MSE = ${fmt(m.mse)}; RMSE = ${fmt(m.rmse)}; MAE = ${fmt(m.mae)}; SQNR = ${fmt(m.sqnrDb)} dB`;
   return lines;
 }

@@ -13,6 +13,9 @@ export const hex = (code, bits) => `0x${code.toString(16).toUpperCase().padStart
 /** A number inside a formula: a negative one in parentheses with a true minus sign, "(−2.16)". */
 export const num = (v) => (typeof v === 'number' && v < 0 ? `(−${fmt(-v)})` : fmt(v));
 
+/** A result after "=": a true minus sign, no parentheses ("−8.46667"). */
+export const minus = (v) => (typeof v === 'number' && v < 0 ? `−${fmt(-v)}` : fmt(v));
+
 /** A signed term of a sum: "+ 11" or "− 11". */
 export const signed = (v) => (v < 0 ? `− ${fmt(-v)}` : `+ ${fmt(v)}`);
 
