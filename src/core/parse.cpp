@@ -1,9 +1,11 @@
 #include "parse.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,15 +14,6 @@ namespace qe {
 namespace {
 
 bool is_separator(char c) { return c == ',' || c == ';' || c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-// The token as a message shows it: quoted, and cut short when long.
-std::string shown(std::string_view token) {
-  constexpr size_t kMax = 24;
-  if (token.size() <= kMax) return "\"" + std::string(token) + "\"";
-  size_t cut = kMax;  // never inside a UTF-8 sequence
-  while (cut > 0 && (static_cast<unsigned char>(token[cut]) & 0xC0) == 0x80) --cut;
-  return "\"" + std::string(token.substr(0, cut)) + "…\"";
-}
 
 // Unsigned integers of any size: little-endian 32-bit limbs, exact, for the slow paths of reading
 // and writing decimals (they run only where double arithmetic alone cannot be exact).
@@ -367,31 +360,191 @@ std::string number_text(double v) {
   }
 }
 
-Result<std::vector<double>> parse_values(std::string_view text) {
-  std::vector<double> values;
+namespace {
+
+// Where a number or a name ends: a separator, a bracket, or '=' (a keyword argument).
+bool ends_token(char c) { return is_separator(c) || c == '[' || c == ']' || c == '(' || c == ')' || c == '='; }
+
+bool all_digits(std::string_view s) {
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return !s.empty();
+}
+
+// Whether `word` is one of the words of `list` (apart by single spaces).
+[[gnu::noinline]] bool one_of(std::string_view word, std::string_view list) {
+  for (size_t at = 0; at <= list.size();) {
+    const size_t end = std::min(list.find(' ', at), list.size());
+    if (list.substr(at, end - at) == word) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
+// The calls whose arguments are printed values: tensor(…) and array(…) as PyTorch, NumPy and JAX
+// print tensors (after np., numpy., torch. or jnp. too), and NumPy's scalars such as
+// np.float32(0.5).
+[[gnu::noinline]] bool is_call(std::string_view s) {
+  const size_t dot = s.find('.');
+  const std::string_view prefix = dot == std::string_view::npos ? std::string_view() : s.substr(0, dot);
+  const std::string_view name = dot == std::string_view::npos ? s : s.substr(dot + 1);
+  if (one_of(name, "tensor array Array")) return prefix.empty() || one_of(prefix, "np numpy torch jnp");
+  return one_of(prefix, "np numpy") && one_of(name, "float16 float32 float64 int8 int16 int32 int64 uint8 uint16 uint32 uint64");
+}
+
+// The end of a keyword argument's value at p — dtype=torch.float16, device='cuda:0',
+// requires_grad=True, grad_fn=<AddBackward0>, size=(2, 3), scale=0.1 — or null when there is none
+// or something other than a separator or ')' follows it. The value is never a sample.
+const char* value_end(const char* p, const char* end) {
+  const char* q = p;
+  if (q < end && (*q == '\'' || *q == '"' || *q == '<' || *q == '(')) {
+    q = std::find(q + 1, end, *q == '<' ? '>' : *q == '(' ? ')' : *q);
+    if (q++ == end) return nullptr;
+  } else {
+    while (q < end && (std::isalnum(static_cast<unsigned char>(*q)) || *q == '_' || *q == '.' || *q == '+' ||
+                       *q == '-' || *q == ':'))
+      ++q;
+    if (q == p) return nullptr;
+  }
+  return q == end || is_separator(*q) || *q == ')' ? q : nullptr;
+}
+
+// Always false, for `return refuse(…)`: "Sample 3: "abc" is not a number", the sample where
+// reading stopped, the text (quoted, cut short when long, never inside a UTF-8 sequence) and the
+// reason.
+[[gnu::noinline]] bool refuse(Error& error, size_t index, std::string_view token, const char* what) {
+  constexpr size_t kMax = 24;
+  size_t cut = std::min(token.size(), kMax);
+  while (cut < token.size() && cut > 0 && (static_cast<unsigned char>(token[cut]) & 0xC0) == 0x80) --cut;
+  std::string m = "Sample ";
+  m += std::to_string(index + 1);
+  m += ": \"";
+  m.append(token.data(), cut);
+  m += cut < token.size() ? "…\"" : "\"";
+  m += what;
+  error = Error{"values", static_cast<int64_t>(index), std::move(m)};
+  return false;
+}
+
+// read_values into `out`; false with `error` set where the text is refused.
+[[gnu::noinline]] bool read_into(std::string_view text, ParsedValues& out, Error& error) {
+  std::vector<double>& values = out.values;
+  // The brackets open, innermost last: '[', '(', or 'c' for a call's '(' (no deeper than the text
+  // is long).
+  const std::unique_ptr<char[]> open(new char[text.size()]);
+  size_t depth = 0;
   const char* p = text.data();
   const char* end = p + text.size();
+  std::string_view elided;  // the first "..."
+  size_t elided_at = 0;
+  // "1,5 2,5": a comma between two whole numbers (the first such pair: `pair`, from sample
+  // pair_at) beside separators with a space, tab, newline or semicolon: maybe decimal commas.
+  const char* last_end = nullptr;  // where the previous number ended
+  const char* whole = nullptr;     // where it began, if digits alone
+  std::string_view pair;
+  size_t pair_at = 0;
+  bool spaced = false;
   while (true) {
     while (p < end && is_separator(*p)) ++p;
     if (p == end) break;
+    const size_t index = values.size();
+    const char c = *p;
+    if (c == '[' || c == '(') {
+      open[depth++] = c;
+      ++p;
+      continue;
+    }
+    if (c == ']' || c == ')') {
+      const char want = !depth ? 0 : open[depth - 1] == '[' ? ']' : ')';
+      if (c != want)
+        return refuse(error, index, std::string_view(p, 1),
+                      !want         ? " has no opening bracket"
+                      : want == ']' ? " where \"]\" was expected"
+                                    : " where \")\" was expected");
+      --depth;
+      ++p;
+      continue;
+    }
     const char* start = p;
-    while (p < end && !is_separator(*p)) ++p;
+    while (p < end && !ends_token(*p)) ++p;
     const std::string_view token(start, static_cast<size_t>(p - start));
-    const auto index = static_cast<int64_t>(values.size());
-    const auto fail = [&](const char* what) {
-      return Error{"values", index, "Sample " + std::to_string(index + 1) + ": " + shown(token) + what};
-    };
-    // A leading '+' is read as no sign; a sign is only valid right before a digit or a point.
+    const char next = p < end ? *p : 0;
+    if (next == '(') {  // tensor(, array(, np.float32(
+      if (!is_call(token)) return refuse(error, index, std::string_view(start, token.size() + 1), " is not a number");
+      open[depth++] = 'c';
+      ++p;
+      continue;
+    }
+    if (next == '=') {  // dtype=float32, inside tensor(…) or array(…)
+      const bool in_call = depth && open[depth - 1] == 'c';
+      const char* v = token.empty() || !in_call ? nullptr : value_end(p + 1, end);
+      if (!v) {
+        while (p < end && !is_separator(*p) && *p != ')') ++p;
+        return refuse(error, index, std::string_view(start, static_cast<size_t>(p - start)),
+                      in_call ? " is not a keyword argument such as dtype=float32" : " is not a number");
+      }
+      p = v;
+      continue;
+    }
+    if (one_of(token, "... \xE2\x80\xA6")) {  // how numpy and PyTorch elide a large tensor
+      if (elided.empty()) elided = token, elided_at = index;
+      continue;
+    }
+    // U+2212 MINUS SIGN reads as '-'; a leading '+' as no sign (a sign only right before a digit
+    // or a point).
+    char minus[40];
     std::string_view number = token;
+    size_t u = 0;
+    while (u < token.size() && token[u] != '\xE2') ++u;
+    if (u < token.size() && token.size() < sizeof minus) {
+      size_t n = 0;
+      for (size_t i = 0; i < token.size(); ++i) {
+        const bool sign = token.substr(i, 3) == "\xE2\x88\x92";
+        minus[n++] = sign ? '-' : token[i];
+        i += sign ? 2 : 0;
+      }
+      number = std::string_view(minus, n);
+    }
     if (number.size() > 1 && number[0] == '+' && number[1] != '-' && number[1] != '+') number.remove_prefix(1);
     double v = 0;
-    if (!read_double(number, v)) return fail(" is not a number");
-    const bool spelled_special = token.find_first_of("iInN") != std::string_view::npos;
-    if (std::isinf(v) && !spelled_special) return fail(" is outside the range of a double (about ±1.8e308)");
-    if (!std::isfinite(v)) return fail(" is not a finite number");
+    if (!read_double(number, v)) return refuse(error, index, token, " is not a number");
+    if (!std::isfinite(v)) {
+      const bool spelled_special = token.find_first_of("iInN") != std::string_view::npos;
+      return refuse(error, index, token,
+                    std::isinf(v) && !spelled_special ? " is outside the range of a double (about ±1.8e308)"
+                                                      : " is not a finite number");
+    }
+    const bool digits = all_digits(token);
+    if (last_end) {
+      const std::string_view run(last_end, static_cast<size_t>(start - last_end));
+      for (char ch : run) spaced |= is_separator(ch) && ch != ',';
+      if (pair.empty() && whole && digits && run == ",")
+        pair = std::string_view(whole, static_cast<size_t>(p - whole)), pair_at = index - 1;
+    }
+    last_end = p;
+    whole = digits ? start : nullptr;
     values.push_back(v);
   }
-  return values;
+  if (depth)
+    return refuse(error, values.size(), open[depth - 1] == '[' ? "]" : ")", " is missing at the end of the text");
+  if (!elided.empty()) out.notes.push_back(ParseNote{"elided", static_cast<int64_t>(elided_at), elided});
+  if (spaced && !pair.empty()) out.notes.push_back(ParseNote{"decimal-comma", static_cast<int64_t>(pair_at), pair});
+  return true;
+}
+
+}  // namespace
+
+Result<ParsedValues> read_values(std::string_view text) {
+  ParsedValues out;
+  Error error;
+  if (!read_into(text, out, error)) return error;
+  return out;
+}
+
+Result<std::vector<double>> parse_values(std::string_view text) {
+  auto r = read_values(text);
+  if (auto* e = std::get_if<Error>(&r)) return *e;
+  return std::move(std::get<ParsedValues>(r).values);
 }
 
 }  // namespace qe

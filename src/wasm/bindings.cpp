@@ -327,15 +327,19 @@ val analyze(uintptr_t ptr, double count, bool float32, const JsOptions& o) {
   return run(reinterpret_cast<const double*>(ptr));
 }
 
-// Pasted text → { ok, values } (a view into the held values) or { ok: false, error }.
+// Pasted text → { ok, values, notes } (values: a view into the held values; notes: each note's
+// code → its index, each code at most once) or { ok: false, error }.
 val parse_values(const std::string& text) {
   release();
-  auto r = qe::parse_values(text);
+  auto r = qe::read_values(text);
   if (auto* e = std::get_if<qe::Error>(&r)) return error_object(*e);
-  held.values = std::get<std::vector<double>>(std::move(r));
-  val o = val::object();
+  auto& parsed = std::get<qe::ParsedValues>(r);
+  held.values = std::move(parsed.values);
+  val o = val::object(), notes = val::object();
+  for (const qe::ParseNote& n : parsed.notes) notes.set(n.code, static_cast<double>(n.index));
   o.set("ok", true);
   o.set("values", view(held.values));
+  o.set("notes", notes);
   return o;
 }
 

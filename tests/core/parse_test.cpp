@@ -1,7 +1,12 @@
 #include "parse.h"
 
+#include "analyze.h"
+
 #include <doctest/doctest.h>
 #include <fast_float/fast_float.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -9,6 +14,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <tuple>
+#include <utility>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -60,9 +67,166 @@ TEST_CASE("bad text names the sample and its text") {
   CHECK(parse_error("+").message == "Sample 1: \"+\" is not a number");
   CHECK(parse_error("1e").message == "Sample 1: \"1e\" is not a number");
   CHECK(parse_error("0x10").message == "Sample 1: \"0x10\" is not a number");
-  CHECK(parse_error("5 [1,2]").index == 1);
   CHECK(parse_error("1 abcdefghijklmnopqrstuvwxyz0123456789").message ==
         "Sample 2: \"abcdefghijklmnopqrstuvwx…\" is not a number");
+}
+
+namespace {
+
+struct Accepted {
+  const char* text;
+  std::vector<double> values;
+  std::vector<std::tuple<std::string, int64_t, std::string>> notes;  // code, index, text
+};
+
+// The seed example through the parser and the core, against the golden file's case: what any
+// bad input before it must leave intact.
+void seed_example_still_exact() {
+  std::ifstream in(std::string(QE_TEST_DATA_DIR) + "/golden.json");
+  REQUIRE(in.good());
+  const auto golden = nlohmann::json::parse(in);
+  const nlohmann::json* seed = nullptr;
+  for (const auto& c : golden["cases"])
+    if (c["name"] == "seed004-symmetric") seed = &c;
+  REQUIRE(seed);
+  auto parsed = read_values("-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46");
+  REQUIRE(std::holds_alternative<ParsedValues>(parsed));
+  const ParsedValues& p = std::get<ParsedValues>(parsed);
+  CHECK(p.notes.empty());
+  CHECK(p.values == (*seed)["values"].get<std::vector<double>>());
+  AnalyzeOptions o;
+  o.scheme.bits = 8;
+  o.scheme.range = Range{-1.5, 1.5};
+  auto r = analyze(p.values.data(), p.values.size(), o);
+  REQUIRE(std::holds_alternative<Analysis>(r));
+  const Analysis& a = std::get<Analysis>(r);
+  const auto& e = (*seed)["expected"];
+  CHECK(a.params.scale == e["scale"].get<double>());
+  CHECK(a.codes == e["codes"].get<std::vector<int32_t>>());
+  CHECK(a.dequantized_f64 == e["dequantized"].get<std::vector<double>>());
+  CHECK(a.errors == e["errors"].get<std::vector<double>>());
+  CHECK(std::fabs(a.metrics.sqnr_db - e["metrics"]["sqnrDb"].get<double>()) <= 1e-12 * 50);
+  CHECK(a.metrics.max_abs_error_index == e["metrics"]["maxAbsErrorIndex"].get<int64_t>());
+}
+
+}  // namespace
+
+TEST_CASE("what Python, NumPy and PyTorch print reads as its values") {
+  const std::vector<Accepted> table = {
+      {"[0.1, 0.2]", {0.1, 0.2}, {}},
+      {"[[1, 2], [3, 4]]", {1, 2, 3, 4}, {}},
+      {"[[[1]], [[2, 3]]]", {1, 2, 3}, {}},
+      {"(0.1, 0.2)", {0.1, 0.2}, {}},
+      {"tensor([0.1000, -0.2000])", {0.1, -0.2}, {}},
+      {"tensor(0.5000)", {0.5}, {}},
+      {"array([ 1.e-03, -0.e+00,  2.5e+00], dtype=float32)", {0.001, -0.0, 2.5}, {}},
+      {"array([-0., 1.])", {-0.0, 1}, {}},
+      {"tensor([1., 2.], dtype=torch.float16)", {1, 2}, {}},
+      {"tensor([1., 2.], requires_grad=True)", {1, 2}, {}},
+      {"tensor([[ 0.1000, -0.2000],\n        [ 0.3000,  0.4000]], device='cuda:0', dtype=torch.float64)",
+       {0.1, -0.2, 0.3, 0.4},
+       {}},
+      {"tensor([0.5, 1.5], device=\"mps:0\")", {0.5, 1.5}, {}},
+      {"tensor([0.1, 0.2], grad_fn=<AddBackward0>)", {0.1, 0.2}, {}},
+      {"tensor([], size=(0, 3))", {}, {}},
+      {"tensor([0.1, 0.2], size=(2,), dtype=torch.quint8,\n       quantization_scheme=torch.per_tensor_affine, "
+       "scale=0.1, zero_point=0)",
+       {0.1, 0.2},
+       {}},
+      {"Array([1., 2.], dtype=float32)", {1, 2}, {}},
+      {"np.float32(0.5)", {0.5}, {}},
+      {"[np.float32(0.5), np.float64(-1.25), np.int64(3), numpy.uint8(7)]", {0.5, -1.25, 3, 7}, {}},
+      {"torch.tensor([1, 2])", {1, 2}, {}},
+      {"\xE2\x88\x92"
+       "1.25, \xE2\x88\x92"
+       "0.92, 1e\xE2\x88\x92"
+       "3",
+       {-1.25, -0.92, 0.001},
+       {}},
+      {"tensor([0.1, 0.2, 0.3,  ..., 0.7, 0.8, 0.9])", {0.1, 0.2, 0.3, 0.7, 0.8, 0.9}, {{"elided", 3, "..."}}},
+      {"array([[1, 2, ..., 4],\n       ...,\n       [5, 6, ..., 8]])", {1, 2, 4, 5, 6, 8}, {{"elided", 2, "..."}}},
+      {"[\xE2\x80\xA6, 1]", {1}, {{"elided", 0, "\xE2\x80\xA6"}}},
+      {"1,5 2,5", {1, 5, 2, 5}, {{"decimal-comma", 0, "1,5"}}},
+      {"3 0,1;0,25", {3, 0, 1, 0, 25}, {{"decimal-comma", 1, "0,1"}}},
+      {"1,5\n2,25\n3", {1, 5, 2, 25, 3}, {{"decimal-comma", 0, "1,5"}}},
+      {"[1, ..., 9] 1,5 2", {1, 9, 1, 5, 2}, {{"elided", 1, "..."}, {"decimal-comma", 2, "1,5"}}},
+      {"[1,2,3]", {1, 2, 3}, {}},
+      {"1,5", {1, 5}, {}},
+      {"1.5,2.5 3", {1.5, 2.5, 3}, {}},
+      {"1, 5 2, 5", {1, 5, 2, 5}, {}},
+      {"  ,1,, 2;\n", {1, 2}, {}},
+  };
+  for (const Accepted& t : table) {
+    CAPTURE(t.text);
+    auto r = read_values(t.text);
+    if (auto* e = std::get_if<Error>(&r)) FAIL("unexpected error: " << e->message);
+    const ParsedValues& p = std::get<ParsedValues>(r);
+    REQUIRE(p.values.size() == t.values.size());
+    for (size_t i = 0; i < t.values.size(); ++i) {
+      CHECK(p.values[i] == t.values[i]);
+      CHECK(std::signbit(p.values[i]) == std::signbit(t.values[i]));
+    }
+    REQUIRE(p.notes.size() == t.notes.size());
+    for (size_t i = 0; i < t.notes.size(); ++i) {
+      CHECK(p.notes[i].code == std::get<0>(t.notes[i]));
+      CHECK(p.notes[i].index == std::get<1>(t.notes[i]));
+      CHECK(p.notes[i].text == std::get<2>(t.notes[i]));
+    }
+    CHECK(parsed(t.text) == p.values);  // parse_values: the same values
+  }
+}
+
+TEST_CASE("unbalanced, unknown and hostile text is refused precisely, and the seed example stays exact") {
+  const std::string deep(1000000, '[');
+  const std::vector<std::tuple<std::string, int64_t, std::string>> table = {
+      {"[1, 2", 2, "Sample 3: \"]\" is missing at the end of the text"},
+      {"[[1, 2]", 2, "Sample 3: \"]\" is missing at the end of the text"},
+      {"[1, 2]]", 2, "Sample 3: \"]\" has no opening bracket"},
+      {"]", 0, "Sample 1: \"]\" has no opening bracket"},
+      {"1 2) 3", 2, "Sample 3: \")\" has no opening bracket"},
+      {"tensor([1, 2)", 2, "Sample 3: \")\" where \"]\" was expected"},
+      {"[1, (2]", 2, "Sample 3: \"]\" where \")\" was expected"},
+      {"tensor(", 0, "Sample 1: \")\" is missing at the end of the text"},
+      {"tensor([0.5", 1, "Sample 2: \"]\" is missing at the end of the text"},
+      {"np.float32(", 0, "Sample 1: \")\" is missing at the end of the text"},
+      {"tensor([1], dtype=)", 1, "Sample 2: \"dtype=\" is not a keyword argument such as dtype=float32"},
+      {"tensor([1], dtype=@@)", 1, "Sample 2: \"dtype=@@\" is not a keyword argument such as dtype=float32"},
+      {"array([1], dtype=float32!)", 1, "Sample 2: \"dtype=float32!\" is not a keyword argument such as dtype=float32"},
+      {"tensor([1], device='cuda:0)", 1,
+       "Sample 2: \"device='cuda:0\" is not a keyword argument such as dtype=float32"},
+      {"tensor([1], =5)", 1, "Sample 2: \"=5\" is not a keyword argument such as dtype=float32"},
+      {"tensor([1], dtype=float32", 1, "Sample 2: \")\" is missing at the end of the text"},
+      {"[1, dtype=float32]", 1, "Sample 2: \"dtype=float32]\" is not a number"},
+      {"dtype=float32", 0, "Sample 1: \"dtype=float32\" is not a number"},
+      {"foo(1)", 0, "Sample 1: \"foo(\" is not a number"},
+      {"np.foo(1)", 0, "Sample 1: \"np.foo(\" is not a number"},
+      {"float32(1)", 0, "Sample 1: \"float32(\" is not a number"},
+      {"nan(1)", 0, "Sample 1: \"nan(\" is not a number"},
+      {"[1, abc]", 1, "Sample 2: \"abc\" is not a number"},
+      {"tensor([1.0, nan])", 1, "Sample 2: \"nan\" is not a finite number"},
+      {"tensor([inf])", 0, "Sample 1: \"inf\" is not a finite number"},
+      {"[1e999]", 0, "Sample 1: \"1e999\" is outside the range of a double (about ±1.8e308)"},
+      {"[1.2.3]", 0, "Sample 1: \"1.2.3\" is not a number"},
+      {"....", 0, "Sample 1: \"....\" is not a number"},
+      {"\xE2\x88\x92\xE2\x88\x92"
+       "1",
+       0,
+       "Sample 1: \"\xE2\x88\x92\xE2\x88\x92"
+       "1\" is not a number"},
+      {deep, 0, "Sample 1: \"]\" is missing at the end of the text"},
+      {std::string(1000000, ']'), 0, "Sample 1: \"]\" has no opening bracket"},
+      {deep + "1" + std::string(999999, ']') + ")", 1, "Sample 2: \")\" where \"]\" was expected"},
+  };
+  for (const auto& [text, index, message] : table) {
+    CAPTURE(text.substr(0, 60));
+    const Error e = parse_error(text);
+    CHECK(e.field == "values");
+    CHECK(e.index == index);
+    CHECK(e.message == message);
+    seed_example_still_exact();
+  }
+  // Deep but balanced: read without recursion.
+  CHECK(parsed(deep + "1, 2" + std::string(1000000, ']')) == std::vector<double>{1, 2});
 }
 
 TEST_CASE("a long token is cut at a character boundary") {

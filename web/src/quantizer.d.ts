@@ -187,6 +187,17 @@ export interface AnalysisResult {
   charts: Charts | null;
 }
 
+/** A note on sample text (Quantizer.inspectValues); `index` is 0-based. */
+export interface ValueNote {
+  /**
+   * 'elided': the text held "..." where a print left values out (index: the values before it).
+   * 'decimal-comma': "1,5 2,5", the commas may be decimal commas (index: the sample before it).
+   */
+  code: 'elided' | 'decimal-comma';
+  index: number;
+  message: string;
+}
+
 export interface TensorInfo {
   name: string;
   dtype: string;
@@ -248,8 +259,13 @@ export interface Quantizer {
    * definitions, tensor headers and streams throw a QuantizerError that names the whole core.
    */
   readonly module: 'full' | 'first';
-  /** Sample text → the values, each exactly as typed; throws naming the sample. */
+  /**
+   * Sample text → the values, each exactly as typed; also what Python, NumPy and PyTorch print
+   * ([…], tensor([…]), array([…], dtype=float32), np.float32(0.5), "−"). Throws naming the sample.
+   */
   parseValues(text: string): Float64Array;
+  /** The values as parseValues reads them, and notes on them (each code at most once). */
+  inspectValues(text: string): { values: Float64Array; notes: ValueNote[] };
   analyze(values: Samples, options?: Options): AnalysisResult;
   compare(values: Samples, list: Options[]): AnalysisResult[];
   sweepBits(values: Samples, options?: Options, range?: { from?: number; to?: number }): { bits: number; metrics: Metrics }[];

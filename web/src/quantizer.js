@@ -243,6 +243,25 @@ function toSamples(values) {
   return out;
 }
 
+/**
+ * What inspectValues notes about sample text, by code: the message for the note's index (0-based)
+ * and the values read (src/core/parse.h).
+ *   elided         a print's "..." left values out: the values are only part of the tensor (index:
+ *                  the values before it)
+ *   decimal-comma  "1,5 2,5": a comma between two whole numbers while other values are apart by
+ *                  spaces, tabs, newlines or semicolons; the commas may be decimal commas, read as
+ *                  separators (index: the sample before the first such comma)
+ */
+const VALUE_NOTES = {
+  elided: (index) => `"..." ${index ? `after sample ${index}` : 'at the start'} stands for values that were not printed: `
+    + 'these are only part of the tensor (print it whole after np.set_printoptions(threshold=sys.maxsize) or torch.set_printoptions(profile="full"))',
+  // The two whole numbers either side of the comma, as read.
+  'decimal-comma': (index, values) => {
+    const [whole, fraction] = [values[index], values[index + 1]];
+    return `"${whole},${fraction}" is read as two values, ${whole} and ${fraction}: if commas are decimal commas here, write ${whole}.${fraction}`;
+  },
+};
+
 const nullIfNaN = (v) => (Number.isNaN(v) ? null : v);
 
 const MAX_COMPARE = 64;
@@ -406,11 +425,21 @@ class Quantizer {
 
   /** Pasted text → Float64Array, exactly as typed. Throws a QuantizerError naming the sample. */
   parseValues(text) {
+    return this.inspectValues(text).values;
+  }
+
+  /**
+   * Pasted text → { values, notes }: the values as parseValues reads them, and what to tell about
+   * them: [{ code, index, message }] (see VALUE_NOTES), each code at most once.
+   */
+  inspectValues(text) {
     if (typeof text !== 'string') fail('Sample text must be a string', 'values');
     const r = this.#mod.parseValues(text);
     try {
       if (!r.ok) throw fromCoreError(r.error);
-      return r.values.slice();
+      const values = r.values.slice();
+      const notes = Object.entries(r.notes).map(([code, index]) => ({ code, index, message: VALUE_NOTES[code](index, values) }));
+      return { values, notes };
     } finally {
       this.#mod.release();
     }

@@ -72,7 +72,7 @@ async function analyze({ id, text, options, studies: withStudies = true }) {
   if (needsFull && !full) phase(id, 'Loading the whole core (float formats, runtime profiles)');
   const qz = await ready(needsFull);
   phase(id, 'Reading the samples');
-  const values = qz.parseValues(text);
+  const { values, notes } = qz.inspectValues(text);
   phase(id, `Quantizing ${values.length.toLocaleString('en')} samples`);
   const samples = qz.load(values);
   let r;
@@ -86,7 +86,7 @@ async function analyze({ id, text, options, studies: withStudies = true }) {
   const grid = r.format ? gridOf(qz, options) : null;
   // Every code's value for the format explorer (formats of at most 8 bits, and NF4).
   const codeValues = r.format && r.format.bits <= 8 ? qz.describeFormat(options).values : null;
-  const result = { ...r, values, grid, codeValues, simd: qz.simd };
+  const result = { ...r, values, notes, grid, codeValues, simd: qz.simd };
   const transfer = [values.buffer, r.codes.buffer, r.dequantized.buffer, r.errors.buffer, r.clipped.buffer];
   if (r.charts) {
     transfer.push(...Object.values(r.charts.buckets).map((a) => a.buffer), r.charts.valueHistogram.counts.buffer,
