@@ -223,6 +223,43 @@ describe('journeys', () => {
     assert.ok(one[5].includes(String(api.metrics.mse)), 't.5: the API\'s MSE');
   });
 
+  test('what engineers paste: Python lists, NumPy and PyTorch prints, a true minus sign; notes for an elided print and decimal commas', async () => {
+    const page = await openPage();
+    const cases = [
+      ['[0.1, -0.25, 1.5]', [0.1, -0.25, 1.5]],
+      ['[[1, 2], [3, 4]]', [1, 2, 3, 4]],
+      ['tensor([ 0.1250, −0.5000,  0.7500])', [0.125, -0.5, 0.75]],
+      ['array([-1.25, 0.5, 1.e-03], dtype=float32)', [-1.25, 0.5, 0.001]],
+      ['tensor([[0.1, 0.2],\n        [0.3, 0.4]], dtype=torch.float16, requires_grad=True)', [0.1, 0.2, 0.3, 0.4]],
+      ['−1.25, −0.92, 0.14', [-1.25, -0.92, 0.14]],
+    ];
+    for (const [text, values] of cases) {
+      await label(page, 'Sample values').fill(text);
+      await calculate(page);
+      const api = qz.analyze(Float64Array.from(values), { bits: 8, range: { min: -1.5, max: 1.5 } });
+      assert.equal(await metric(page, 'mse'), api.metrics.mse, text);
+      assert.match(await page.locator('#page-status').textContent(), new RegExp(`of ${values.length}$`), text);
+      assert.equal(await page.locator('#values-notes').isHidden(), true, `${text}: no note`);
+    }
+    await label(page, 'Sample values').fill('tensor([0.1000, 0.2000, 0.3000,  ..., 0.7000, 0.8000, 0.9000])');
+    await calculate(page);
+    assert.match(await page.locator('#values-notes').textContent(), /\.\.\./);
+    assert.match(await page.locator('#values-notes').textContent(), /part of the tensor|only part/);
+    await label(page, 'Sample values').fill('1,5 2,5 3,5');
+    await calculate(page);
+    assert.match(await page.locator('#values-notes').textContent(), /decimal comma/);
+    // Editing the samples clears the notes of the last calculation.
+    await label(page, 'Sample values').fill('1 2 3');
+    assert.equal(await page.locator('#values-notes').isHidden(), true);
+    // Still refused, at the field: an unbalanced bracket.
+    await label(page, 'Sample values').fill('[1, 2');
+    await page.getByRole('button', { name: 'Calculate', exact: true }).click();
+    await page.locator('#values-error:not(:empty)').waitFor();
+    assert.equal(await page.locator('#values-error').textContent(), 'Sample 3: "]" is missing at the end of the text');
+    await seedStillExact(page);
+    await page.context().close();
+  });
+
   test('results say what produced them, go stale when the form changes, and their studies are never the previous data\'s', async () => {
     const page = await openPage();
     assert.equal(await page.locator('#results-settings').textContent(), '8-bit symmetric signed, custom range −1.5 … 1.5, half to even, per tensor');

@@ -165,7 +165,7 @@ function formChanged() {
   if (form.mode === shownMode(before)) form.mode = before.mode;
   const sampleKept = form.values === before.values && form.min === before.min && form.max === before.max && form.rangeSource === before.rangeSource;
   // Drawn at once: the next event reads the form as this state shows it.
-  store.update({ form, ...(sampleKept ? {} : { sampled: null }) }, { now: true });
+  store.update({ form, ...(sampleKept ? {} : { sampled: null }), ...(form.values === before.values ? {} : { valuesNotes: [] }) }, { now: true });
   const describeKeys = ['format', 'customExponentBits', 'customMantissaBits', 'customBias', 'customSpecials', 'overflow', 'formatScale'];
   if (describeKeys.some((k) => form[k] !== before[k])) {
     clearTimeout(describeTimer);
