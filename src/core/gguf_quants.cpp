@@ -1200,48 +1200,51 @@ void dequantize_block(GgmlType t, const uint8_t* b, float* y) {
 // ---------------------------------------------------------------- the table and the entry points
 
 const GgmlTypeInfo kGgmlTypes[16] = {
-    {GgmlType::Q8_0, "q8_0", "Q8_0", 32, 34, 32, false, false, nullptr, "x ≈ d·q, q an int8 (d: float16 per 32)",
+    {GgmlType::Q8_0, "q8_0", "Q8_0", 32, 34, 32, false, false, -128, 127, 8, nullptr,
+     "x ≈ d·q, q an int8 (d: float16 per 32)",
      "d: fp16; qs: 32 × int8"},
-    {GgmlType::Q4_0, "q4_0", "Q4_0", 32, 18, 32, true, false, nullptr,
+    {GgmlType::Q4_0, "q4_0", "Q4_0", 32, 18, 32, true, false, 0, 15, 4, nullptr,
      "x ≈ d·(q − 8), q 4-bit (d: float16 per 32)",
      "d: fp16; qs: 16 bytes, value j in the low nibble of byte j, value j + 16 in its high nibble"},
-    {GgmlType::Q4_1, "q4_1", "Q4_1", 32, 20, 32, true, true, nullptr, "x ≈ d·q + m, q 4-bit (d, m: float16 per 32)",
+    {GgmlType::Q4_1, "q4_1", "Q4_1", 32, 20, 32, true, true, 0, 15, 4, nullptr,
+     "x ≈ d·q + m, q 4-bit (d, m: float16 per 32)",
      "d: fp16; m: fp16; qs: 16 bytes as Q4_0"},
-    {GgmlType::Q5_0, "q5_0", "Q5_0", 32, 22, 32, true, false, nullptr,
+    {GgmlType::Q5_0, "q5_0", "Q5_0", 32, 22, 32, true, false, 0, 31, 5, nullptr,
      "x ≈ d·(q − 16), q 5-bit (d: float16 per 32)",
      "d: fp16; qh: bit 4 of value j in bit j of a little-endian uint32; qs: the low nibbles as Q4_0"},
-    {GgmlType::Q5_1, "q5_1", "Q5_1", 32, 24, 32, true, true, nullptr, "x ≈ d·q + m, q 5-bit (d, m: float16 per 32)",
+    {GgmlType::Q5_1, "q5_1", "Q5_1", 32, 24, 32, true, true, 0, 31, 5, nullptr,
+     "x ≈ d·q + m, q 5-bit (d, m: float16 per 32)",
      "d: fp16; m: fp16; qh and qs as Q5_0"},
-    {GgmlType::Q2_K, "q2_k", "Q2_K", 256, 84, 16, true, true, "q4_0",
+    {GgmlType::Q2_K, "q2_k", "Q2_K", 256, 84, 16, true, true, 0, 3, 2, "q4_0",
      "x ≈ d·sc·q − dmin·m, q 2-bit; sc, m 4-bit per 16 values; d, dmin float16 per 256",
      "scales: 16 bytes (sc | m << 4); qs: 64 bytes of 2-bit codes; d: fp16; dmin: fp16"},
-    {GgmlType::Q3_K, "q3_k", "Q3_K", 256, 110, 16, true, false, "q4_0",
+    {GgmlType::Q3_K, "q3_k", "Q3_K", 256, 110, 16, true, false, 0, 7, 3, "q4_0",
      "x ≈ d·(sc − 32)·(q − 4), q 3-bit; sc 6-bit per 16 values; d float16 per 256",
      "hmask: 32 bytes (bit 2 of each code); qs: 64 bytes of the low 2 bits; scales: 12 bytes of 6-bit scales; d: fp16"},
-    {GgmlType::Q4_K, "q4_k", "Q4_K", 256, 144, 32, true, true, "q5_0",
+    {GgmlType::Q4_K, "q4_k", "Q4_K", 256, 144, 32, true, true, 0, 15, 4, "q5_0",
      "x ≈ d·sc·q − dmin·m, q 4-bit; sc, m 6-bit per 32 values; d, dmin float16 per 256",
      "d: fp16; dmin: fp16; scales: 12 bytes of 6-bit scales and mins; qs: 128 bytes of nibbles"},
-    {GgmlType::Q5_K, "q5_k", "Q5_K", 256, 176, 32, true, true, "q5_1",
+    {GgmlType::Q5_K, "q5_k", "Q5_K", 256, 176, 32, true, true, 0, 31, 5, "q5_1",
      "x ≈ d·sc·q − dmin·m, q 5-bit; sc, m 6-bit per 32 values; d, dmin float16 per 256",
      "d: fp16; dmin: fp16; scales: 12 bytes as Q4_K; qh: 32 bytes (bit 4 of each code); qs: 128 bytes of nibbles"},
-    {GgmlType::Q6_K, "q6_k", "Q6_K", 256, 210, 16, true, false, "q8_0",
+    {GgmlType::Q6_K, "q6_k", "Q6_K", 256, 210, 16, true, false, 0, 63, 6, "q8_0",
      "x ≈ d·sc·(q − 32), q 6-bit; sc int8 per 16 values; d float16 per 256",
      "ql: 128 bytes (low nibbles); qh: 64 bytes (top 2 bits); scales: 16 × int8; d: fp16"},
-    {GgmlType::IQ4_NL, "iq4_nl", "IQ4_NL", 32, 18, 32, true, false, nullptr,
+    {GgmlType::IQ4_NL, "iq4_nl", "IQ4_NL", 32, 18, 32, true, false, 0, 15, 4, nullptr,
      "x ≈ d·v[q], v the 16 non-uniform levels −127 … 113 (d: float16 per 32)", "d: fp16; qs: 16 bytes as Q4_0"},
-    {GgmlType::IQ4_XS, "iq4_xs", "IQ4_XS", 256, 136, 32, true, false, "iq4_nl",
+    {GgmlType::IQ4_XS, "iq4_xs", "IQ4_XS", 256, 136, 32, true, false, 0, 15, 4, "iq4_nl",
      "x ≈ d·(sc − 32)·v[q], v the IQ4_NL levels; sc 6-bit per 32 values; d float16 per 256",
      "d: fp16; scales_h: uint16 (top 2 bits of each sc); scales_l: 4 bytes (low nibbles); "
      "qs: 128 bytes as Q4_0 per 32"},
-    {GgmlType::TQ1_0, "tq1_0", "TQ1_0", 256, 54, 256, false, false, "q4_0",
+    {GgmlType::TQ1_0, "tq1_0", "TQ1_0", 256, 54, 256, false, false, 0, 2, 2, "q4_0",
      "x ≈ d·t, t ∈ {−1, 0, 1} (d = amax, float16 per 256)",
      "qs: 48 bytes of five trits each; qh: 4 bytes of four trits; d: fp16"},
-    {GgmlType::TQ2_0, "tq2_0", "TQ2_0", 256, 66, 256, false, false, "q4_0",
+    {GgmlType::TQ2_0, "tq2_0", "TQ2_0", 256, 66, 256, false, false, 0, 2, 2, "q4_0",
      "x ≈ d·t, t ∈ {−1, 0, 1} (d = amax, float16 per 256)", "qs: 64 bytes of four 2-bit trits; d: fp16"},
-    {GgmlType::MXFP4, "mxfp4", "MXFP4", 32, 17, 32, false, false, nullptr,
+    {GgmlType::MXFP4, "mxfp4", "MXFP4", 32, 17, 32, false, false, 0, 15, 4, nullptr,
      "x ≈ 2^(e − 127)·fp4(q), e = ⌊log2 amax⌋ − 2 + 127; FP4 E2M1 codes, ties to the smaller magnitude",
      "e: E8M0; qs: 16 bytes as Q4_0"},
-    {GgmlType::NVFP4, "nvfp4", "NVFP4", 64, 36, 16, false, false, nullptr,
+    {GgmlType::NVFP4, "nvfp4", "NVFP4", 64, 36, 16, false, false, 0, 15, 4, nullptr,
      "x ≈ s·fp4(q), s = UE4M3(amax / 6) per 16 values (rounded half up, at most 448); no tensor scale",
      "d: 4 × UE4M3; qs: 32 bytes, per 16 values as Q4_0 per 8"},
 };
@@ -1311,6 +1314,155 @@ void ggml_quantize(const GgmlTypeInfo& t, const float* x, size_t rows, size_t n_
 void ggml_dequantize(const GgmlTypeInfo& t, const uint8_t* in, size_t blocks, float* out) {
   const size_t bytes = static_cast<size_t>(t.bytes), block = static_cast<size_t>(t.block);
   for (size_t b = 0; b < blocks; ++b) dequantize_block(t.type, in + b * bytes, out + b * block);
+}
+
+void inspect_block(const GgmlTypeInfo& t, const uint8_t* b, GgmlBlockView& v) {
+  const int nsub = t.block / t.sub_block;
+  const auto one_scale = [&](float d, uint16_t bits, float min) {
+    v.d = d, v.d_code = bits, v.min = min;
+    v.sub_scale[0] = d, v.sub_min[0] = min;
+    v.sub_scale_code[0] = static_cast<int32_t>(bits), v.sub_min_code[0] = 0;
+  };
+  const auto nibbles = [&](const uint8_t* qs) {
+    for (int j = 0; j < 16; ++j) v.codes[j] = qs[j] & 0xF, v.codes[j + 16] = qs[j] >> 4;
+  };
+  switch (t.type) {
+    case GgmlType::Q8_0:
+      one_scale(get_half(b), get16(b), 0);
+      for (int j = 0; j < 32; ++j) v.codes[j] = static_cast<int8_t>(b[2 + j]);
+      return;
+    case GgmlType::Q4_0:
+    case GgmlType::IQ4_NL:
+      one_scale(get_half(b), get16(b), 0);
+      nibbles(b + 2);
+      return;
+    case GgmlType::Q4_1:
+      one_scale(get_half(b), get16(b), get_half(b + 2));
+      nibbles(b + 4);
+      return;
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1: {
+      const bool with_min = t.type == GgmlType::Q5_1;
+      one_scale(get_half(b), get16(b), with_min ? get_half(b + 2) : 0);
+      const uint8_t* qh = b + (with_min ? 4 : 2);
+      nibbles(qh + 4);
+      for (int j = 0; j < 32; ++j) v.codes[j] |= (qh[j / 8] >> (j % 8) & 1) << 4;
+      return;
+    }
+    case GgmlType::Q2_K: {
+      v.d = get_half(b + 80), v.d_code = get16(b + 80), v.min = get_half(b + 82);
+      for (int j = 0; j < 16; ++j) {
+        v.sub_scale_code[j] = b[j] & 0xF, v.sub_min_code[j] = b[j] >> 4;
+        v.sub_scale[j] = v.d * static_cast<float>(v.sub_scale_code[j]);
+        v.sub_min[j] = v.min * static_cast<float>(v.sub_min_code[j]);
+      }
+      // Value j: 128-half h, shift 2·s, byte j % 32 of the half's 32.
+      for (int j = 0; j < kSuper; ++j) v.codes[j] = (b[16 + 32 * (j / 128) + j % 32] >> (2 * ((j % 128) / 32))) & 3;
+      return;
+    }
+    case GgmlType::Q3_K: {
+      v.d = get_half(b + 108), v.d_code = get16(b + 108), v.min = 0;
+      for (int j = 0; j < 16; ++j) {
+        const int sc = q3_scale(j, b + 96);
+        v.sub_scale_code[j] = sc + 32, v.sub_min_code[j] = 0;
+        v.sub_scale[j] = v.d * static_cast<float>(sc), v.sub_min[j] = 0;
+      }
+      for (int j = 0; j < kSuper; ++j) {
+        const int h = j / 128, s = (j % 128) / 32, l = j % 32;
+        v.codes[j] = ((b[32 + 32 * h + l] >> (2 * s)) & 3) | ((b[l] >> (4 * h + s)) & 1) << 2;
+      }
+      return;
+    }
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K: {
+      const bool five = t.type == GgmlType::Q5_K;
+      v.d = get_half(b), v.d_code = get16(b), v.min = get_half(b + 2);
+      const uint8_t* ql = b + (five ? 48 : 16);
+      for (int j = 0; j < 8; ++j) {
+        uint8_t sc, m;
+        k4_scale_min(j, b + 4, sc, m);
+        v.sub_scale_code[j] = sc, v.sub_min_code[j] = m;
+        v.sub_scale[j] = v.d * static_cast<float>(sc), v.sub_min[j] = v.min * static_cast<float>(m);
+        for (int l = 0; l < 32; ++l) {
+          int code = (ql[32 * (j / 2) + l] >> (4 * (j % 2))) & 0xF;
+          if (five) code |= ((b[16 + l] >> j) & 1) << 4;
+          v.codes[32 * j + l] = code;
+        }
+      }
+      return;
+    }
+    case GgmlType::Q6_K: {
+      v.d = get_half(b + 208), v.d_code = get16(b + 208), v.min = 0;
+      for (int j = 0; j < 16; ++j) {
+        v.sub_scale_code[j] = static_cast<int8_t>(b[192 + j]), v.sub_min_code[j] = 0;
+        v.sub_scale[j] = v.d * static_cast<float>(v.sub_scale_code[j]), v.sub_min[j] = 0;
+      }
+      for (int j = 0; j < kSuper; ++j) {
+        const int h = j / 128, k = (j % 128) / 32, l = j % 32;
+        const int lo = b[64 * h + l + 32 * (k & 1)] >> (4 * (k >> 1)) & 0xF;
+        v.codes[j] = lo | ((b[128 + 32 * h + l] >> (2 * k)) & 3) << 4;
+      }
+      return;
+    }
+    case GgmlType::IQ4_XS: {
+      v.d = get_half(b), v.d_code = get16(b), v.min = 0;
+      const uint16_t scales_h = get16(b + 2);
+      for (int ib = 0; ib < 8; ++ib) {
+        const int ls = ((b[4 + ib / 2] >> (4 * (ib % 2))) & 0xF) | ((scales_h >> (2 * ib)) & 3) << 4;
+        v.sub_scale_code[ib] = ls, v.sub_min_code[ib] = 0;
+        v.sub_scale[ib] = v.d * static_cast<float>(ls - 32), v.sub_min[ib] = 0;
+        const uint8_t* qs = b + 8 + 16 * ib;
+        for (int j = 0; j < 16; ++j) v.codes[32 * ib + j] = qs[j] & 0xF, v.codes[32 * ib + j + 16] = qs[j] >> 4;
+      }
+      return;
+    }
+    case GgmlType::TQ1_0:
+    case GgmlType::TQ2_0: {
+      // The codes in the order dequantize_block writes the values: decode d = 1 and read back.
+      const bool one = t.type == GgmlType::TQ1_0;
+      uint8_t unit[66];
+      std::memcpy(unit, b, static_cast<size_t>(t.bytes));
+      put16(unit + (one ? 52 : 64), 0x3C00);  // 1.0
+      float y[kSuper];
+      dequantize_block(t.type, unit, y);
+      for (int j = 0; j < kSuper; ++j) v.codes[j] = static_cast<int32_t>(y[j]) + 1;
+      one_scale(get_half(b + (one ? 52 : 64)), get16(b + (one ? 52 : 64)), 0);
+      return;
+    }
+    case GgmlType::MXFP4:
+      // The E8M0 scale itself: twice ggml's halved one (its FP4 levels are doubled).
+      v.d = 2 * e8m0_half(b[0]), v.d_code = b[0], v.min = 0;
+      v.sub_scale[0] = v.d, v.sub_min[0] = 0, v.sub_scale_code[0] = b[0], v.sub_min_code[0] = 0;
+      nibbles(b + 1);
+      return;
+    case GgmlType::NVFP4:
+      v.d = 0, v.d_code = 0, v.min = 0;
+      for (int s = 0; s < nsub; ++s) {
+        v.sub_scale_code[s] = b[s], v.sub_min_code[s] = 0;
+        v.sub_scale[s] = 2 * ue4m3_half(b[s]), v.sub_min[s] = 0;
+        for (int j = 0; j < 8; ++j) {
+          v.codes[16 * s + j] = b[4 + 8 * s + j] & 0xF;
+          v.codes[16 * s + 8 + j] = b[4 + 8 * s + j] >> 4;
+        }
+      }
+      return;
+  }
+}
+
+double ggml_code_value(const GgmlTypeInfo& t, int code) {
+  switch (t.type) {
+    case GgmlType::Q4_0: return code - 8;
+    case GgmlType::Q5_0: return code - 16;
+    case GgmlType::Q3_K: return code - 4;
+    case GgmlType::Q6_K: return code - 32;
+    case GgmlType::TQ1_0:
+    case GgmlType::TQ2_0: return code - 1;
+    case GgmlType::IQ4_NL:
+    case GgmlType::IQ4_XS: return kIq4Levels[code & 0xF];
+    case GgmlType::MXFP4:
+    case GgmlType::NVFP4: return kFp4Doubled[code & 0xF] / 2.0;
+    default: return code;  // Q8_0, and the types with a min (x ≈ d·q − m)
+  }
 }
 
 uint16_t fp32_to_fp16(float f) {

@@ -46,6 +46,8 @@ struct GgmlTypeInfo {
   int sub_block;          // values per sub-block scale (= block when there is one scale)
   bool importance;        // the type has an imatrix path (importance weights change its blocks)
   bool has_min;           // the blocks store a min (x ≈ d·q + m, or − dmin·m)
+  int code_min, code_max;  // the stored codes' range (inspect_block's codes)
+  int code_bits;           // bits of storage per code (TQ1_0 packs five 3-valued codes in a byte)
   // The type llama-quantize falls back to for a row whose length is not a multiple of `block`
   // (llama.cpp's tensor_type_fallback), by the API's name, or nullptr when it has none.
   const char* fallback;
@@ -82,6 +84,26 @@ void ggml_quantize(const GgmlTypeInfo& t, const float* x, size_t rows, size_t n_
 // blocks · t.block values. NaN results (a float16 scale that overflowed to Inf times a zero code)
 // are x86's default NaN, 0xFFC00000, as ggml's are on x86-64.
 void ggml_dequantize(const GgmlTypeInfo& t, const uint8_t* in, size_t blocks, float* out);
+
+// What one block holds, as stored. codes: every value's code, in value order (Q8_0: the int8; Q3_K:
+// low bits | high bit << 2, the value being code − 4; Q6_K: code − 32; TQ: the trit + 1; IQ4 and
+// FP4: the level's index). d: the block's scale (float16 d; MXFP4: 2^(e − 127), NVFP4: none, 0) and
+// d_code its stored bits; min: dmin or m for the types with a min. Per sub-block (block / sub_block
+// of them): the scale and min codes as stored (6-bit, 4-bit, int8, UE4M3) and the values they give
+// as dequantization computes them (d·sc, dmin·m; Q3_K and IQ4_XS d·(sc − 32)); for a type with one
+// scale per block, its d and min.
+struct GgmlBlockView {
+  float d = 0, min = 0;
+  uint32_t d_code = 0;
+  int32_t codes[256];
+  float sub_scale[16], sub_min[16];
+  int32_t sub_scale_code[16], sub_min_code[16];
+};
+void inspect_block(const GgmlTypeInfo& t, const uint8_t* block, GgmlBlockView& v);
+
+// The number a code stands for before the (sub-)block's scale: q8_0 c; q4_0 c − 8; q4_1 c;
+// q3_k c − 4; q6_k c − 32; tq c − 1; iq4 the level −127 … 113; fp4 its E2M1 value.
+double ggml_code_value(const GgmlTypeInfo& t, int code);
 
 // ggml's float16 conversions: round to nearest even, overflow to ±Inf, NaN to 0x7E00 with its sign.
 uint16_t fp32_to_fp16(float f);

@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "analyze.h"
 #include "formats.h"
+#include "tensor_files.h"
 
 using json = nlohmann::json;
 using namespace qe;
@@ -58,6 +60,36 @@ uint32_t bits(float f) {
 }
 
 const std::string kQuants = std::string(QE_GGML_DATA_DIR) + "/quants.json";
+
+// The cases of quants.json, decoded.
+struct Case {
+  std::string id;
+  const GgmlTypeInfo* type;
+  size_t n_per_row, rows;
+  std::vector<float> x, importance, dequantized;
+  std::vector<uint8_t> blocks;
+};
+
+std::vector<Case> load_cases() {
+  std::ifstream in(kQuants);
+  const json doc = json::parse(in);
+  std::vector<Case> out;
+  for (const json& c : doc["cases"]) {
+    Case k;
+    k.id = c["id"].get<std::string>();
+    std::string name = c["type"].get<std::string>();
+    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    k.type = ggml_type_by_name(name);
+    k.n_per_row = c["n_per_row"].get<size_t>();
+    k.rows = c["nrows"].get<size_t>();
+    k.x = floats(c["input_f32"].get<std::string>());
+    if (!c["imatrix_f32"].is_null()) k.importance = floats(c["imatrix_f32"].get<std::string>());
+    k.blocks = base64(c["blocks"].get<std::string>());
+    k.dequantized = floats(c["dequantized_f32"].get<std::string>());
+    out.push_back(std::move(k));
+  }
+  return out;
+}
 
 bool have_reference() {
   std::ifstream in(kQuants);
@@ -214,4 +246,235 @@ TEST_CASE("float32's extremes: finite blocks or ggml's Inf and NaN, never undefi
       }
     }
   }
+}
+
+TEST_CASE("inspect_block: the codes and (sub-)block scales it reports give ggml's dequantization") {
+  if (!have_reference()) return;
+  int checked = 0;
+  for (const Case& c : load_cases()) {
+    CAPTURE(c.id);
+    const GgmlTypeInfo& t = *c.type;
+    const size_t nsub = static_cast<size_t>(t.block / t.sub_block);
+    for (size_t b = 0; b < c.blocks.size() / static_cast<size_t>(t.bytes); ++b) {
+      GgmlBlockView v;
+      inspect_block(t, c.blocks.data() + b * static_cast<size_t>(t.bytes), v);
+      for (size_t j = 0; j < static_cast<size_t>(t.block); ++j) {
+        const int code = v.codes[j];
+        REQUIRE(code >= t.code_min);
+        REQUIRE(code <= t.code_max);
+        const size_t sub = j / static_cast<size_t>(t.sub_block);
+        const float scale = v.sub_scale[sub], min = v.sub_min[sub];
+        const float value = static_cast<float>(ggml_code_value(t, code));
+        // x̂ as each type's dequantization forms it from these fields.
+        float want;
+        if (t.type == GgmlType::Q4_1 || t.type == GgmlType::Q5_1) want = value * scale + min;
+        else if (t.has_min) want = scale * value - min;
+        else if (t.type == GgmlType::IQ4_NL || t.type == GgmlType::IQ4_XS || nsub > 1) want = scale * value;
+        else want = value * scale;
+        const float got = c.dequantized[b * static_cast<size_t>(t.block) + j];
+        if (std::isnan(got)) CHECK(std::isnan(want));
+        else CHECK(bits(got) == bits(want));
+      }
+      if (nsub == 1 && t.type != GgmlType::NVFP4) CHECK(v.d == v.sub_scale[0]);
+    }
+    ++checked;
+  }
+  CHECK(checked == 320);
+}
+
+namespace {
+
+AnalyzeOptions ggml_options(const char* name, std::vector<int64_t> shape, const std::vector<float>* importance = nullptr) {
+  AnalyzeOptions o;
+  o.scheme.profile = std::string(name) == "mxfp4" || std::string(name) == "nvfp4" ? Profile::Ggml : Profile::Formula;
+  REQUIRE(select_ggml_format(o.scheme, name));
+  o.scheme.shape = std::move(shape);
+  if (importance && !importance->empty()) o.importance = importance->data(), o.importance_count = importance->size();
+  return o;
+}
+
+Error error_of(const Result<Analysis>& r) {
+  REQUIRE(std::holds_alternative<Error>(r));
+  return std::get<Error>(r);
+}
+
+}  // namespace
+
+TEST_CASE("analyze() with ggml's types: ggml's bytes and x_hat on every case, and the metrics of those") {
+  if (!have_reference()) return;
+  for (const Case& c : load_cases()) {
+    CAPTURE(c.id);
+    const AnalyzeOptions o = ggml_options(c.type->name, {static_cast<int64_t>(c.rows), static_cast<int64_t>(c.n_per_row)},
+                                          &c.importance);
+    GgmlBlocks g;
+    auto r = analyze(c.x.data(), c.x.size(), o, &g);
+    REQUIRE(std::holds_alternative<Analysis>(r));
+    const Analysis& a = std::get<Analysis>(r);
+    CHECK(g.bytes == c.blocks);
+    REQUIRE(a.dequantized_f32.size() == c.dequantized.size());
+    bool same_x = true;
+    double sum_err2 = 0;
+    for (size_t i = 0; i < c.dequantized.size(); ++i) {
+      same_x = same_x && bits(a.dequantized_f32[i]) == bits(c.dequantized[i]);
+      const double e = static_cast<double>(c.x[i]) - c.dequantized[i];
+      sum_err2 += e * e;
+      same_x = same_x && (a.errors[i] == e || (std::isnan(e) && std::isnan(a.errors[i])));
+    }
+    CHECK(same_x);
+    if (std::isfinite(sum_err2)) CHECK(a.metrics.mse == doctest::Approx(sum_err2 / static_cast<double>(c.x.size())));
+    const size_t blocks = c.blocks.size() / static_cast<size_t>(c.type->bytes);
+    CHECK(g.codes_used.size() == blocks);
+    CHECK(a.block_scales.size() == (c.type->type == GgmlType::NVFP4 ? 0 : blocks));
+    CHECK(a.params.qmin == c.type->code_min);
+    CHECK(std::isnan(a.metrics.step));
+    CHECK(std::isnan(g.weighted_mse) == c.importance.empty());
+    // The same values as float64 samples (exactly representable): the same blocks.
+    const std::vector<double> x64(c.x.begin(), c.x.end());
+    GgmlBlocks g64;
+    REQUIRE(std::holds_alternative<Analysis>(analyze(x64.data(), x64.size(), o, &g64)));
+    CHECK(g64.bytes == c.blocks);
+  }
+}
+
+TEST_CASE("importance-weighted metrics weigh each column's squared error") {
+  std::vector<float> x(512), w(256);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i)) * (1 + static_cast<float>(i % 7));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i % 5);
+  GgmlBlocks g;
+  auto r = analyze(x.data(), x.size(), ggml_options("q4_k", {2, 256}, &w), &g);
+  REQUIRE(std::holds_alternative<Analysis>(r));
+  const Analysis& a = std::get<Analysis>(r);
+  double sw = 0, swe = 0, swx = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double e = a.errors[i], wi = w[i % 256];
+    sw += wi, swe += wi * e * e, swx += wi * static_cast<double>(x[i]) * x[i];
+  }
+  CHECK(g.weighted_mse == doctest::Approx(swe / sw));
+  CHECK(g.weighted_sqnr_db == doctest::Approx(10 * std::log10(swx / swe)));
+}
+
+TEST_CASE("analyze() with ggml's types: bad options and bad importance weights name their field") {
+  std::vector<float> x(512, 0.5f);
+  x[3] = -2;
+  const auto run = [&](AnalyzeOptions o) { return analyze(x.data(), x.size(), o); };
+  {
+    const Error e = error_of(run(ggml_options("q4_k", {4, 128})));
+    CHECK(e.field == "shape");
+    CHECK(e.message.find("as Q5_0 instead") != std::string::npos);
+  }
+  CHECK(error_of(run(ggml_options("q4_k", {3, 256}))).field == "shape");  // 768 ≠ 512
+  CHECK(std::holds_alternative<Analysis>(run(ggml_options("q4_k", {}))));  // one row of 512
+  std::vector<float> short_w(100, 1.0f), negative(256, 1.0f), nan_w(256, 1.0f), inf_w(256, 1.0f);
+  negative[7] = -1;
+  nan_w[9] = NAN;
+  inf_w[2] = INFINITY;
+  {
+    const Error e = error_of(run(ggml_options("q4_k", {2, 256}, &short_w)));
+    CHECK(e.field == "importance");
+    CHECK(e.message.find("256") != std::string::npos);
+  }
+  for (const auto& [weights, index] : {std::pair{&negative, 7}, std::pair{&nan_w, 9}, std::pair{&inf_w, 2}}) {
+    const Error e = error_of(run(ggml_options("q6_k", {2, 256}, weights)));
+    CHECK(e.field == "importance");
+    CHECK(e.index == index);
+  }
+  {
+    AnalyzeOptions o;
+    std::vector<float> w(512, 1.0f);
+    o.importance = w.data(), o.importance_count = w.size();
+    CHECK(error_of(run(o)).field == "importance");  // integers take no importance
+  }
+  {
+    AnalyzeOptions o = ggml_options("q8_0", {});
+    o.scheme.granularity = Granularity::Group, o.scheme.group_size = 32;
+    CHECK(error_of(run(o)).field == "granularity");
+  }
+  {
+    AnalyzeOptions o = ggml_options("q8_0", {});
+    o.scheme.range = Range{-1, 1};
+    CHECK(error_of(run(o)).field == "range.min");
+  }
+  {
+    AnalyzeOptions o = ggml_options("q8_0", {});
+    o.scheme.profile = Profile::PyTorch;
+    CHECK(error_of(run(o)).field == "profile");
+  }
+  {
+    AnalyzeOptions o;
+    o.scheme.profile = Profile::Ggml;
+    o.scheme.format = NumberFormat::Fp16;
+    CHECK(error_of(run(o)).field == "profile");
+  }
+  {
+    std::vector<double> big(512, 1.0);
+    big[5] = 1e39;  // beyond float32
+    const Error e = error_of(analyze(big.data(), big.size(), ggml_options("q8_0", {})));
+    CHECK(e.field == "values");
+    CHECK(e.index == 5);
+  }
+  // mxfp4 and nvfp4 are ggml's only under profile 'ggml'.
+  QuantScheme s;
+  CHECK(!select_ggml_format(s, "mxfp4"));
+  CHECK(!select_ggml_format(s, "fp16"));
+  s.profile = Profile::Ggml;
+  CHECK(select_ggml_format(s, "nvfp4"));
+  CHECK(s.ggml->type == GgmlType::NVFP4);
+}
+
+namespace {
+
+std::vector<uint8_t> file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::vector<TensorInfo> gguf_tensors(const std::vector<uint8_t>& file) {
+  auto r = read_gguf(file.data(), file.size(), file.size());
+  REQUIRE(std::holds_alternative<GgufHeader>(r));
+  REQUIRE(std::get<GgufHeader>(r).need == 0);
+  return std::get<GgufHeader>(r).tensors;
+}
+
+}  // namespace
+
+TEST_CASE("ggml's GGUF files: every quantized tensor is read, and re-quantizing the float file reproduces its blocks") {
+  if (!have_reference()) return;
+  const std::vector<uint8_t> fq = file_bytes(std::string(QE_GGML_DATA_DIR) + "/tiny-q4_k_m.gguf");
+  const std::vector<uint8_t> ff = file_bytes(std::string(QE_GGML_DATA_DIR) + "/tiny-float.gguf");
+  const std::vector<TensorInfo> quantized = gguf_tensors(fq), floats = gguf_tensors(ff);
+  REQUIRE(quantized.size() == 11);
+  std::map<std::string, int> types;
+  for (const TensorInfo& q : quantized) {
+    CAPTURE(q.name);
+    REQUIRE(q.skipped.empty());
+    const auto f = std::find_if(floats.begin(), floats.end(), [&](const TensorInfo& t) { return t.name == q.name; });
+    REQUIRE(f != floats.end());
+    CHECK(f->shape == q.shape);
+    std::vector<float> x(f->count);
+    to_float(ff.data() + f->offset, x.size(), *f, x.data());
+    std::vector<float> got(q.count);
+    to_float(fq.data() + q.offset, got.size(), q, got.data());
+    ++types[dtype_name(q)];
+    if (q.dtype != DType::Ggml) {  // the norms, kept as they were
+      CHECK(got == x);
+      continue;
+    }
+    // ggml_quantize_chunk on the float file's values, rows along ne[0]: the file's bytes.
+    const size_t per_row = static_cast<size_t>(q.shape.back()), rows = q.count / per_row;
+    std::vector<uint8_t> mine(tensor_bytes(q));
+    ggml_quantize(*q.ggml, x.data(), rows, per_row, nullptr, mine.data());
+    CHECK(std::equal(mine.begin(), mine.end(), fq.begin() + static_cast<std::ptrdiff_t>(q.offset)));
+    // The same through analyze(): the tensor's error against its original is llama.cpp's.
+    AnalyzeOptions o;
+    REQUIRE(select_ggml_format(o.scheme, q.ggml->name));
+    o.scheme.shape = q.shape;
+    GgmlBlocks g;
+    auto r = analyze(x.data(), x.size(), o, &g);
+    REQUIRE(std::holds_alternative<Analysis>(r));
+    CHECK(g.bytes == mine);
+    double e2 = 0;
+    for (size_t i = 0; i < x.size(); ++i) e2 += (static_cast<double>(x[i]) - got[i]) * (static_cast<double>(x[i]) - got[i]);
+    CHECK(std::get<Analysis>(r).metrics.mse == doctest::Approx(e2 / static_cast<double>(x.size())).epsilon(1e-12));
+  }
+  CHECK(types == std::map<std::string, int>{{"float32", 2}, {"q4_k", 4}, {"q5_k", 1}, {"q6_k", 3}, {"q8_0", 1}});
 }

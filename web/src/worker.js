@@ -5,7 +5,7 @@
 // { id, compared: [result | { error }] }, or { id, error: { field, index, message } }. The page
 // cancels by terminating the worker.
 import { explore, exploreFormats } from './app/explore.js';
-import { createQuantizer, needsFullModule, QuantizerError } from './quantizer.js';
+import { createQuantizer, GGML_TYPES, needsFullModule, QuantizerError } from './quantizer.js';
 import { csvColumn, indexTensorFile, rawTensor, readTensor, readTensorRange } from './tensorfile.js';
 
 // The quantizers, made on first use: { setup: { simd, wasmUrls, module } } before any work passes
@@ -136,6 +136,10 @@ async function tensorsOf(qz, file, source) {
 
 const valuesOf = (qz, file, t) => (t.values ? Promise.resolve(t.values) : readTensor(qz, file, t));
 
+// The tensor's shape where the options need it: per channel or group, and llama.cpp's types
+// (rows along the last axis, GGUF's ne[0]).
+const needsShape = (o) => (o.granularity && o.granularity !== 'tensor') || GGML_TYPES.includes(o.format) || o.profile === 'ggml';
+
 async function runReport(id, file, options, source) {
   try {
     const qz = await ready(true);
@@ -145,7 +149,8 @@ async function runReport(id, file, options, source) {
     let done = 0;
     const rows = [];
     for (const [k, t] of tensors.entries()) {
-      const row = { name: t.name, dtype: t.skipped ? t.fileDtype : t.dtype, shape: t.shape, count: t.count, skipped: t.skipped || null, error: null };
+      const row = { name: t.name, dtype: t.skipped ? t.fileDtype : t.dtype, shape: t.shape, count: t.count, bitsPerWeight: t.bitsPerWeight ?? null,
+        skipped: t.skipped || null, error: null };
       rows.push(row);
       if (t.skipped) continue;
       self.postMessage({ id, progress: { done, total, tensor: k + 1, tensors: tensors.length, name: t.name, seconds: (performance.now() - started) / 1000 } });
@@ -158,7 +163,7 @@ async function runReport(id, file, options, source) {
           continue;
         }
         const x = await valuesOf(qz, file, t);
-        const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [x.length] } : {};
+        const withShape = needsShape(options) ? { shape: t.shape.length ? t.shape : [x.length] } : {};
         const r = qz.analyze(x, { ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
         const { min, max, x2 } = stats(x);
         Object.assign(row, { min, max, rangeMin: r.calibration.rangeMin, rangeMax: r.calibration.rangeMax, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb,
@@ -261,7 +266,7 @@ function expectedPasses(o) {
 }
 
 async function streamTensor(qz, file, t, options, progress) {
-  const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [t.count] } : {};
+  const withShape = needsShape(options) ? { shape: t.shape.length ? t.shape : [t.count] } : {};
   const st = qz.stream({ ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
   let min = Infinity, max = -Infinity, x2 = 0;
   try {
