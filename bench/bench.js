@@ -187,5 +187,55 @@ console.log(`wasm simd f32: ${(median(rows.find((r) => r.name === 'wasm simd f32
   `${ratio('wasm simd f32', 'numpy f32').toFixed(1)}× numpy f32, ${ratio('wasm simd f32', 'wasm scalar f32').toFixed(1)}× wasm scalar f32; ` +
   `wasm simd f64: ${ratio('wasm simd f64', 'numpy f64').toFixed(1)}× numpy f64; ` +
   `groups of 128: ${ratio('wasm simd f32', 'wasm simd f32, groups of 128').toFixed(2)}× per tensor`);
-writeFileSync(`${root}build/bench.json`, JSON.stringify(rows.map((r) => ({ name: r.name, n: N, median_ms: median(r.ms) })), null, 1));
+
+// llama.cpp's types (sums only; rows of 4096 along the last axis): ggml's quantizers bit for bit,
+// the dequantization and the metrics, against ggml's own reference quantizers measured natively on
+// this machine class (one thread, 16M float32 weights, gcc, x86-64; the issue's figures, MB/s of
+// float32 input). The slower types take seconds per call, so these rows run after the table
+// above, in their own rounds (BENCH_GGML_REPEATS, default 3, after one warm-up; BENCH_GGML=0 skips).
+const GGML_NATIVE = { q8_0: 892, q4_0: 3780, mxfp4: 260, q6_k: 112, q5_k: 74, q4_k: 62, iq4_xs: 21 };
+const ggmlRows = [];
+if (process.env.BENCH_GGML !== '0') {
+  const repeats = Math.max(1, Number(process.env.BENCH_GGML_REPEATS ?? 3));
+  const ggml = qz.load(x);
+  const types = ['q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k', 'iq4_nl', 'iq4_xs', 'tq1_0', 'tq2_0', 'mxfp4', 'nvfp4'];
+  const optionsOf = (format) => ({ format, profile: format === 'mxfp4' || format === 'nvfp4' ? 'ggml' : 'formula', shape: [N / 4096, 4096], perSample: false });
+  const ms = new Map(types.map((t) => [t, []]));
+  for (const t of types) ggml.analyze(optionsOf(t));
+  for (let round = 0; round < repeats; round++) {
+    for (const t of types) {
+      const t0 = performance.now();
+      ggml.analyze(optionsOf(t));
+      ms.get(t).push(performance.now() - t0);
+    }
+  }
+  // Dequantizing a GGUF tensor's blocks (Q4_K and Q6_K of the same samples), through the API.
+  const deq = {};
+  for (const t of ['q4_k', 'q6_k']) {
+    const bytes = ggml.analyze(optionsOf(t)).blocks.bytes;
+    qz.dequantizeGgml(t, bytes);
+    deq[t] = [];
+    for (let round = 0; round < repeats; round++) {
+      const t0 = performance.now();
+      qz.dequantizeGgml(t, bytes);
+      deq[t].push(performance.now() - t0);
+    }
+  }
+  ggml.delete();
+  const mbps = (m) => (N * 4) / 1e6 / (m / 1000);
+  for (const t of types) {
+    const med = median(ms.get(t));
+    ggmlRows.push({ type: t, 'median ms': med.toFixed(1), 'spread ms': `${Math.min(...ms.get(t)).toFixed(0)}–${Math.max(...ms.get(t)).toFixed(0)}`,
+      'MB/s (f32 in)': mbps(med).toFixed(0), 'ggml native MB/s': GGML_NATIVE[t] ?? '', '× ggml': GGML_NATIVE[t] ? (mbps(med) / GGML_NATIVE[t]).toFixed(2) : '' });
+  }
+  for (const [t, m] of Object.entries(deq)) {
+    ggmlRows.push({ type: `dequantize ${t}`, 'median ms': median(m).toFixed(1), 'spread ms': `${Math.min(...m).toFixed(0)}–${Math.max(...m).toFixed(0)}`,
+      'MB/s (f32 in)': `${mbps(median(m)).toFixed(0)} (f32 out)`, 'ggml native MB/s': '', '× ggml': '' });
+  }
+  console.log(`\nllama.cpp's types: ${N.toLocaleString('en')} float32 samples, rows of 4096, sums only (quantize, dequantize, metrics); ` +
+    `median of ${repeats} rounds after a warm-up\n`);
+  console.table(ggmlRows);
+}
+writeFileSync(`${root}build/bench.json`, JSON.stringify([...rows.map((r) => ({ name: r.name, n: N, median_ms: median(r.ms) })),
+  ...ggmlRows.map((r) => ({ name: `ggml ${r.type}`, n: N, median_ms: Number(r['median ms']) }))], null, 1));
 console.log('rows written to build/bench.json');

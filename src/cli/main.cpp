@@ -36,10 +36,12 @@ Quantization (the names and defaults of the calculator's JS API):
   --group-size N           values per group along the last axis, for --granularity group
   --arithmetic A           float64 | float32 (default float64)
   --format F               int | fp16 | bf16 | fp8-e4m3 | fp8-e5m2 | fp6-e3m2 | fp6-e2m3 | fp4-e2m1 |
-                           mxfp8-e4m3 | mxfp8-e5m2 | mxfp6-e3m2 | mxfp6-e2m3 | mxfp4 | mxint8 | nvfp4 | nf4
+                           mxfp8-e4m3 | mxfp8-e5m2 | mxfp6-e3m2 | mxfp6-e2m3 | mxfp4 | mxint8 | nvfp4 | nf4 |
+                           llama.cpp's q8_0 | q4_0 | q4_1 | q5_0 | q5_1 | q2_k | q3_k | q4_k | q5_k | q6_k |
+                           iq4_nl | iq4_xs | tq1_0 | tq2_0 (rows along the tensor's last axis)
   --overflow O             saturate | inf-nan (element formats)
   --format-scale S         none | amax (element formats)
-  --profile P              formula | pytorch | onnx (default formula)
+  --profile P              formula | pytorch | onnx | ggml (default formula; ggml: ggml's mxfp4, nvfp4)
   --dtype D                int8 | uint8 | int4 | uint4 (profiles)
   --reduce-range           the runtimes' reduce_range (profiles)
 
@@ -138,8 +140,7 @@ void finish(const std::vector<In>& x, const qe::AnalyzeOptions& base, const qe::
 void analyse(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
   const qe::TensorInfo& t = job.info;
   std::vector<uint8_t> bytes;
-  const size_t width = qe::dtype_size(t.dtype);
-  if (!read_at(job.file, t.offset, static_cast<size_t>(t.count) * width, bytes)) {
+  if (!read_at(job.file, t.offset, static_cast<size_t>(qe::tensor_bytes(t)), bytes)) {
     row.error = "the file ends before this tensor's data";
     return;
   }
@@ -163,7 +164,8 @@ template <class In>
 void finish(const std::vector<In>& x, const qe::AnalyzeOptions& base, const qe::TensorInfo& t, Row& row) {
   qe::AnalyzeOptions o = base;
   o.per_sample = false;
-  if (o.scheme.granularity != qe::Granularity::Tensor) o.scheme.shape = t.shape;
+  // Per channel or group, and for ggml's types (rows along the last axis), the tensor's shape.
+  if (o.scheme.granularity != qe::Granularity::Tensor || o.scheme.format == qe::NumberFormat::Ggml) o.scheme.shape = t.shape;
   auto r = qe::analyze(x.data(), x.size(), o);
   if (auto* e = std::get_if<qe::Error>(&r)) {
     row.error = e->message;
@@ -240,7 +242,7 @@ int main(int argc, char** argv) {
   qe::AnalyzeOptions options;
   qe::QuantScheme& s = options.scheme;
   std::vector<std::string> files;
-  std::string output = "table", pattern;
+  std::string output = "table", pattern, format = "int";
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   const auto usage = [](const std::string& message) {
     std::fprintf(stderr, "quant-error: %s (see --help)\n", message.c_str());
@@ -311,8 +313,8 @@ int main(int argc, char** argv) {
       s.arithmetic = *a;
     } else if (arg == "--format") {
       auto f = qe::parse_format(v);
-      if (!f || *f == qe::NumberFormat::Custom) return bad();
-      s.format = *f;
+      if ((!f || *f == qe::NumberFormat::Custom) && !qe::ggml_type_by_name(v)) return bad();
+      format = v;  // chosen after the loop: --profile ggml changes what mxfp4 and nvfp4 mean
     } else if (arg == "--overflow") {
       auto o = qe::parse_overflow(v);
       if (!o) return bad();
@@ -340,6 +342,10 @@ int main(int argc, char** argv) {
     } else {
       return usage("unknown option " + arg);
     }
+  }
+  if (!qe::select_ggml_format(s, format)) {
+    if (!qe::parse_format(format)) return usage("bad value \"" + format + "\" for --format");  // ggml's mxfp4 without its profile
+    s.format = *qe::parse_format(format);
   }
   if (files.empty()) return usage("no files given");
   std::optional<std::regex> select;
@@ -371,7 +377,7 @@ int main(int argc, char** argv) {
       Row r;
       r.file = path;
       r.tensor = name;
-      r.dtype = t.skipped.empty() ? qe::to_string(t.dtype) : t.file_dtype;
+      r.dtype = t.skipped.empty() ? qe::dtype_name(t) : t.file_dtype;
       r.shape = shape_text(t.shape);
       r.count = t.count;
       r.skipped = t.skipped;

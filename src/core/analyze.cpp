@@ -8,6 +8,7 @@
 #include <limits>
 #include <string>
 #include <tuple>
+#include <type_traits>
 
 #include "calibrate.h"
 #include "parse.h"
@@ -389,6 +390,127 @@ Result<Analysis> analyze_format(const In* x, size_t n, const AnalyzeOptions& opt
   return a;
 }
 
+// One of ggml's types (gguf_quants.h): rows along the last axis of the shape (GGUF's ne[0]),
+// quantized and dequantized as ggml does, in float32 (double samples are rounded to float32
+// first: llama.cpp quantizes float32 tensors); e = x − x_hat in double against the samples as
+// given. Codes are the stored codes (GgmlBlockView); nothing clips, and overflow counts the x_hat
+// that are not finite (a float16 scale that overflowed).
+template <class In>
+Result<Analysis> analyze_ggml(const In* x, size_t n, const AnalyzeOptions& opt, const SampleScan& scan, GgmlBlocks* blocks_out) {
+  const QuantScheme& s = opt.scheme;
+  const GgmlTypeInfo& t = *s.ggml;
+  auto geometry = group_geometry(s, n);  // the shape against the sample count
+  if (auto* e = std::get_if<Error>(&geometry)) return *e;
+  const size_t per_row = s.shape.empty() ? n : static_cast<size_t>(s.shape.back());
+  if (auto m = row_length_error(t, static_cast<int64_t>(per_row)))
+    return err("shape", *m + (s.shape.empty() ? " (without a shape the samples are one row)" : ""));
+  const float* w = opt.importance;
+  if (w) {
+    if (opt.importance_count != per_row)
+      return err("importance", "Importance needs one weight per column, " + std::to_string(per_row) +
+                                   " (the row length: the last axis of shape), but has " +
+                                   std::to_string(opt.importance_count));
+    for (size_t i = 0; i < per_row; ++i)
+      if (!(w[i] >= 0) || std::isinf(w[i]))
+        return err("importance", "Importance weight " + std::to_string(i + 1) + " (" + number_text(w[i]) +
+                                     ") must be a finite number of at least 0", static_cast<int64_t>(i));
+  }
+  const size_t rows = n / per_row, block = static_cast<size_t>(t.block), blocks = n / block;
+  const size_t nsub = static_cast<size_t>(t.block / t.sub_block);
+  Analysis a;
+  SampleOutputs out;
+  if (opt.per_sample)
+    if (auto e = allocate_outputs(a, n, Arithmetic::Float32, out)) return *e;
+  // The blocks, a float32 copy of double samples and the per-block fields: ask for the memory first.
+  const double need = static_cast<double>(rows * ggml_row_bytes(t, per_row)) +
+                      static_cast<double>(n) * (std::is_same_v<In, float> ? 0 : 4) +
+                      static_cast<double>(blocks) * (8 + 8 * static_cast<double>(nsub) * (nsub > 1 ? 2 : 0));
+  void* probe = need < static_cast<double>(SIZE_MAX) ? std::malloc(static_cast<size_t>(need) + 1) : nullptr;
+  if (!probe)
+    return err("values", "Not enough memory for " + std::string(t.ggml_name) + "'s blocks of " + std::to_string(n) + " samples");
+  std::free(probe);
+  std::vector<float> x32;
+  const float* xf;
+  if constexpr (std::is_same_v<In, float>) {
+    xf = x;
+  } else {
+    x32.resize(n);
+    for (size_t i = 0; i < n; ++i) x32[i] = static_cast<float>(x[i]);  // to nearest, ties to even
+    xf = x32.data();
+  }
+  GgmlBlocks local;
+  GgmlBlocks& g = blocks_out ? *blocks_out : local;
+  g = GgmlBlocks{};
+  g.bytes.resize(rows * ggml_row_bytes(t, per_row));
+  ggml_quantize(t, xf, rows, per_row, w, g.bytes.data());
+
+  const bool one_scale = t.type == GgmlType::NVFP4;  // no super-block scale: the sub-blocks' UE4M3 scales
+  if (!one_scale) a.block_scales.resize(blocks), a.block_codes.resize(blocks);
+  if (t.has_min) g.min.resize(blocks);
+  if (nsub > 1) {
+    g.sub_scale.resize(blocks * nsub), g.sub_scale_code.resize(blocks * nsub);
+    if (t.has_min) g.sub_min.resize(blocks * nsub), g.sub_min_code.resize(blocks * nsub);
+  }
+  g.codes_used.resize(blocks);
+  LaneSums S;
+  double wsum = 0, wx2 = 0, we2 = 0;  // Σw, Σw·x², Σw·e²
+  float y[256];
+  GgmlBlockView v;
+  for (size_t b = 0; b < blocks; ++b) {
+    const uint8_t* bytes = g.bytes.data() + b * static_cast<size_t>(t.bytes);
+    ggml_dequantize(t, bytes, 1, y);
+    inspect_block(t, bytes, v);
+    if (!one_scale) a.block_scales[b] = v.d, a.block_codes[b] = v.d_code;
+    if (t.has_min) g.min[b] = v.min;
+    for (size_t j = 0; j < nsub && nsub > 1; ++j) {
+      g.sub_scale[b * nsub + j] = v.sub_scale[j], g.sub_scale_code[b * nsub + j] = v.sub_scale_code[j];
+      if (t.has_min) g.sub_min[b * nsub + j] = v.sub_min[j], g.sub_min_code[b * nsub + j] = v.sub_min_code[j];
+    }
+    uint64_t seen[4] = {};  // codes − code_min: at most 256
+    for (size_t j = 0; j < block; ++j) {
+      const auto c = static_cast<uint32_t>(v.codes[j] - t.code_min) & 255;
+      seen[c / 64] |= uint64_t{1} << (c % 64);
+    }
+    int used = 0;
+    for (uint64_t m : seen)
+      for (; m; m &= m - 1) ++used;
+    g.codes_used[b] = static_cast<uint16_t>(used);
+    for (size_t j = 0; j < block; ++j) {
+      const size_t i = b * block + j;
+      const double xi = static_cast<double>(x[i]), xh = static_cast<double>(y[j]), e = xi - xh;
+      S.add(i, i, xi, xh, false, false);
+      a.format_counts.overflow += !std::isfinite(y[j]);
+      a.format_counts.underflow += xi != 0 && xh == 0;
+      if (w) {
+        const double wc = w[i % per_row];
+        wsum += wc, wx2 += wc * xi * xi, we2 += wc * e * e;
+      }
+      if (out.codes) {
+        out.codes[i] = v.codes[j];
+        static_cast<float*>(out.dequantized)[i] = y[j];
+        out.errors[i] = e;
+        out.clipped[i] = 0;
+      }
+    }
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  g.weighted_mse = w && wsum > 0 ? we2 / wsum : nan;
+  g.weighted_sqnr_db = !w || wx2 == 0 ? nan : we2 == 0 ? INFINITY : 10 * std::log10(wx2 / we2);
+  const double max_abs_x = std::max(std::fabs(scan.min), std::fabs(scan.max));
+  a.params.scale = 1;  // no tensor scale: each block has its own
+  a.params.zero_point = 0;
+  a.params.qmin = t.code_min;
+  a.params.qmax = t.code_max;
+  a.params.range_min = scan.min;
+  a.params.range_max = scan.max;
+  a.calibration.method = "minmax";
+  a.calibration.range_min = scan.min;
+  a.calibration.range_max = scan.max;
+  a.metrics = metrics_from_sums(S.finish(n), max_abs_x, 1);
+  a.metrics.step = a.metrics.uniform_noise = nan;  // no one step
+  return a;
+}
+
 // A runtime profile (profiles.h): the runtime's parameters per tensor or per channel, and its
 // kernel's codes; outputs are float32, as the runtime's are.
 template <class In>
@@ -437,8 +559,46 @@ Result<Analysis> analyze_profile(const In* x, size_t n, const AnalyzeOptions& op
 
 }  // namespace
 
+bool select_ggml_format(QuantScheme& s, const std::string& name) {
+  const GgmlTypeInfo* t = ggml_type_by_name(name);
+  // mxfp4 and nvfp4 are the OCP definitions (format_quant.h) but under profile 'ggml'.
+  if (t && (t->type == GgmlType::MXFP4 || t->type == GgmlType::NVFP4) && s.profile != Profile::Ggml) t = nullptr;
+  if (!t) return false;
+  s.format = NumberFormat::Ggml;
+  s.ggml = t;
+  return true;
+}
+
+namespace {
+
+// What ggml's types allow: their own scales per block, so none of the integer options.
+std::optional<Error> validate_ggml(const QuantScheme& s) {
+  if (s.format != NumberFormat::Ggml || !s.ggml)
+    return err("profile", "The ggml profile takes ggml's types: q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, "
+                          "q6_k, iq4_nl, iq4_xs, tq1_0, tq2_0, mxfp4 or nvfp4");
+  const std::string name = s.ggml->name;
+  if (s.profile != Profile::Formula && s.profile != Profile::Ggml)
+    return err("profile", "The " + std::string(to_string(s.profile)) + " profile quantizes to integers: " + name +
+                              " is llama.cpp's type (profile formula or ggml)");
+  if (s.granularity != Granularity::Tensor)
+    return err("granularity", name + " scales its own blocks of " + std::to_string(s.ggml->block) +
+                                  " values along each row: per-channel and per-group scales are for integer formats");
+  if (s.range) return err("range.min", name + " finds its own scales: no range applies");
+  if (s.calibration != Calibration::MinMax)
+    return err("calibration", name + " searches its scales as llama.cpp does: no calibration applies");
+  if (s.rounding != Rounding::HalfEven) return err("rounding", name + " rounds as ggml does, each step with its own rule");
+  if (s.qmin || s.qmax) return err(s.qmin ? "qmin" : "qmax", "q_min and q_max are for integer formats");
+  if (s.zero_point) return err("zeroPoint", name + " has no zero point");
+  if (s.scale) return err("scale", name + " scales its own blocks: a tensor scale cannot be given");
+  if (s.format_scale != QuantScheme::FormatScale::None) return err("formatScale", name + " scales its own blocks");
+  return std::nullopt;
+}
+
+}  // namespace
+
 // What a format other than the integers allows (formats.h, format_quant.h).
 std::optional<Error> validate_format(const QuantScheme& s) {
+  if (s.format == NumberFormat::Ggml || s.profile == Profile::Ggml) return validate_ggml(s);
   const bool block = is_block_format(s.format);
   if (s.format == NumberFormat::Custom)
     if (auto m = check_minifloat(s.custom_format)) return err("customFormat", *m);
@@ -459,10 +619,13 @@ std::optional<Error> validate_format(const QuantScheme& s) {
 }
 
 template <class In>
-Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
+Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt, GgmlBlocks* ggml_blocks) {
   const QuantScheme& s = opt.scheme;
+  const bool ggml = s.format == NumberFormat::Ggml || s.profile == Profile::Ggml;
+  if (opt.importance && !ggml)
+    return err("importance", "Importance weights are for ggml's types (q4_k, iq4_xs, …): choose one as the format");
   if (s.profile == Profile::Formula && s.format == NumberFormat::Int) return analyze_integer(x, n, opt);
-  if (s.profile != Profile::Formula) {
+  if (s.profile != Profile::Formula && !ggml) {
     // The runtime's own rules for q_min, q_max and the zero point (profiles.h); the rest as usual.
     QuantScheme plain = s;
     plain.qmin.reset(), plain.qmax.reset(), plain.zero_point.reset();
@@ -481,15 +644,20 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt) {
     if (opt.per_sample) percentile_metrics(a, n);
     return a;
   }
-  // A float or block format.
+  // A float or block format (ggml's types among them: float32 tensors).
   if (auto e = validate_scheme(s)) return *e;
   if (auto e = validate_format(s)) return *e;
   if (n == 0) return err("values", "No samples: enter at least one value");
-  const double limit = s.arithmetic == Arithmetic::Float32 ? std::numeric_limits<float>::max() : kMaxMagnitude;
+  const double limit = s.arithmetic == Arithmetic::Float32 || ggml ? std::numeric_limits<float>::max() : kMaxMagnitude;
   const SampleScan scan = scan_samples(x, n, opt.kernel);
-  if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)
-    if (auto e = bad_sample(Samples(x, n), limit)) return *e;
-  auto r = analyze_format(x, n, opt, scan);
+  if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit) {
+    if (auto e = bad_sample(Samples(x, n), ggml ? kMaxMagnitude : limit)) return *e;
+    for (size_t i = 0; i < n && ggml; ++i)  // llama.cpp's tensors are float32
+      if (std::fabs(static_cast<double>(x[i])) > limit)
+        return err("values", "Sample " + std::to_string(i + 1) + " (" + number_text(static_cast<double>(x[i])) +
+                                 ") is outside float32's range, needed by ggml's types", static_cast<int64_t>(i));
+  }
+  auto r = ggml ? analyze_ggml(x, n, opt, scan, ggml_blocks) : analyze_format(x, n, opt, scan);
   if (auto* e = std::get_if<Error>(&r)) return *e;
   Analysis a = std::get<Analysis>(std::move(r));
   if (opt.per_sample) percentile_metrics(a, n);
@@ -652,8 +820,8 @@ Result<Analysis> analyze_integer(const In* x, size_t n, const AnalyzeOptions& op
   return integer_analysis(Samples(x, n), opt);
 }
 
-template Result<Analysis> analyze<float>(const float*, size_t, const AnalyzeOptions&);
-template Result<Analysis> analyze<double>(const double*, size_t, const AnalyzeOptions&);
+template Result<Analysis> analyze<float>(const float*, size_t, const AnalyzeOptions&, GgmlBlocks*);
+template Result<Analysis> analyze<double>(const double*, size_t, const AnalyzeOptions&, GgmlBlocks*);
 template Result<Analysis> analyze_integer<float>(const float*, size_t, const AnalyzeOptions&);
 template Result<Analysis> analyze_integer<double>(const double*, size_t, const AnalyzeOptions&);
 

@@ -21,6 +21,9 @@ struct AnalyzeOptions {
   QuantScheme scheme;
   bool per_sample = true;  // false: sums-only metrics (no percentiles, no code histogram)
   Kernel kernel = Kernel::Auto;
+  // ggml's types: one importance weight per column (an imatrix's in_sum2 / counts), or nullptr.
+  const float* importance = nullptr;
+  size_t importance_count = 0;
 };
 
 // How the range was chosen, and what the method saw.
@@ -40,6 +43,22 @@ struct CalibrationReport {
 struct GroupResult {
   QuantParams params;
   ErrorSums sums;
+};
+
+// ggml's types (NumberFormat::Ggml): the blocks as ggml writes them and what they hold
+// (GgmlBlockView), from analyze() when asked for. Per block: min (dmin, or m; types with a min) and
+// the distinct codes used; per sub-block (types with several scales per block): the scale and min
+// as stored and their values. The block scales d and their bits are Analysis::block_scales and
+// block_codes. (Not a member of Analysis: the other formats' analyses, and the web's first
+// module, stay as they were.)
+struct GgmlBlocks {
+  std::vector<uint8_t> bytes;  // row after row, ggml_row_bytes each
+  std::vector<float> min;
+  std::vector<uint16_t> codes_used;
+  std::vector<float> sub_scale, sub_min;
+  std::vector<int32_t> sub_scale_code, sub_min_code;
+  // With importance weights w (per column): Σw·e² / Σw and 10·log10(Σw·x² / Σw·e²), NaN without.
+  double weighted_mse = 0, weighted_sqnr_db = 0;
 };
 
 struct Analysis {
@@ -69,6 +88,11 @@ std::optional<Error> validate_scheme(const QuantScheme& s);
 // What a float or block format allows of the other options (granularity, range, calibration, …).
 std::optional<Error> validate_format(const QuantScheme& s);
 
+// Whether `name` is one of ggml's types (q8_0 … tq2_0, as GgmlTypeInfo names them), or with
+// profile 'ggml' also mxfp4 or nvfp4 (ggml's variants of them); if so, s.format = Ggml and s.ggml
+// is set. The names of the other formats are parse_format's (formats.h).
+bool select_ggml_format(QuantScheme& s, const std::string& name);
+
 // The parameters for a valid scheme and the samples' scan (range used when none is given).
 Result<QuantParams> derive_params(const QuantScheme& s, const SampleScan& scan);
 
@@ -84,9 +108,10 @@ struct GroupGeometry {
 };
 Result<GroupGeometry> group_geometry(const QuantScheme& s, size_t n);
 
-// Every scheme: the integer formula (seed 004), float and block formats, runtime profiles.
+// Every scheme: the integer formula (seed 004), float and block formats, runtime profiles,
+// ggml's types (whose blocks and fields go to *ggml when it is given).
 template <class In>
-Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt);
+Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt, GgmlBlocks* ggml = nullptr);
 
 // The integer formula alone (every calibration, granularity, rounding and arithmetic), as
 // analyze() computes it; a float format or a runtime profile is refused. What the web's small

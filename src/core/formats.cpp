@@ -203,6 +203,9 @@ const FormatInfo kFormats[] = {
     {NumberFormat::Mxint8, "mxint8", "MXINT8", {}, 32, kOcpMx},
     {NumberFormat::Nvfp4, "nvfp4", "NVFP4", kE2M1, 16, "NVIDIA Blackwell NVFP4 (TensorRT-ModelOpt's two-level scaling)"},
     {NumberFormat::Nf4, "nf4", "NF4 (NormalFloat 4)", {}, 64, "QLoRA (Dettmers et al., 2023); bitsandbytes"},
+    // Its types are tabled in gguf_quants.cpp (kGgmlTypes); parse_format leaves their names to
+    // select_ggml_format (analyze.h).
+    {NumberFormat::Ggml, "ggml", "llama.cpp (ggml) block type", {}, 0, "ggml-org/ggml: ggml-quants.c"},
 };
 
 }  // namespace
@@ -215,7 +218,7 @@ const FormatInfo& format_info(NumberFormat f) {
 
 std::optional<NumberFormat> parse_format(const std::string& s) {
   for (const FormatInfo& i : kFormats)
-    if (s == i.name) return i.format;
+    if (s == i.name && i.format != NumberFormat::Ggml) return i.format;
   return std::nullopt;
 }
 

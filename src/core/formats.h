@@ -85,6 +85,7 @@ enum class NumberFormat {
   Mxfp8E4m3, Mxfp8E5m2, Mxfp6E3m2, Mxfp6E2m3, Mxfp4, Mxint8,  // OCP Microscaling v1.0: blocks of 32, E8M0 scale
   Nvfp4,  // blocks of 16 FP4 E2M1 values, an FP8 E4M3 block scale and a float32 tensor scale
   Nf4,    // blocks of 64 NF4 levels times the block's absmax (float32)
+  Ggml,   // one of llama.cpp's block types (QuantScheme::ggml; gguf_quants.h)
 };
 
 struct FormatInfo {

@@ -98,7 +98,7 @@ void mode_code_range(Mode mode, int bits, int32_t& qmin, int32_t& qmax) {
 }
 
 const char* to_string(Profile p) {
-  return p == Profile::PyTorch ? "pytorch" : p == Profile::Onnx ? "onnx" : "formula";
+  return p == Profile::PyTorch ? "pytorch" : p == Profile::Onnx ? "onnx" : p == Profile::Ggml ? "ggml" : "formula";
 }
 
 const char* to_string(QDtype d) {
@@ -112,7 +112,7 @@ const char* to_string(QDtype d) {
 }
 
 std::optional<Profile> parse_profile(const std::string& s) {
-  for (Profile p : {Profile::Formula, Profile::PyTorch, Profile::Onnx})
+  for (Profile p : {Profile::Formula, Profile::PyTorch, Profile::Onnx, Profile::Ggml})
     if (s == to_string(p)) return p;
   return std::nullopt;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "formats.h"
+#include "gguf_quants.h"
 
 namespace qe {
 
@@ -29,8 +30,8 @@ enum class Rounding { HalfEven, HalfAway, HalfUp, Floor, Ceil, TowardZero, Stoch
 enum class Calibration { MinMax, Percentile, Mse, Entropy };
 
 // Whose conventions make the parameters and codes: the seed's formulas, or a runtime's, bit for
-// bit (profiles.h).
-enum class Profile { Formula, PyTorch, Onnx };
+// bit (profiles.h); Ggml: llama.cpp's (gguf_quants.h), which also selects ggml's MXFP4 and NVFP4.
+enum class Profile { Formula, PyTorch, Onnx, Ggml };
 
 // A runtime's integer type (profiles): PyTorch qint8/quint8; ONNX int8/uint8/int4/uint4.
 enum class QDtype { Int8, UInt8, Int4, UInt4 };
@@ -75,6 +76,7 @@ struct QuantScheme {
   Minifloat custom_format;  // NumberFormat::Custom
   Overflow overflow = Overflow::Saturate;
   enum class FormatScale { None, Amax } format_scale = FormatScale::None;
+  const GgmlTypeInfo* ggml = nullptr;  // NumberFormat::Ggml: which of ggml's block types (select_ggml_format)
 };
 
 // real = scale * (q - zero_point), for q in [qmin, qmax].

@@ -24,6 +24,9 @@ size_t nominal_count(const QuantScheme& s) {
 
 std::optional<Error> StreamAnalysis::check() const {
   const QuantScheme& s = options_.scheme;
+  if (s.format == NumberFormat::Ggml || s.profile == Profile::Ggml || options_.importance)
+    return Error{s.format == NumberFormat::Ggml ? "format" : s.profile == Profile::Ggml ? "profile" : "importance", -1,
+                 "ggml's types are analysed whole, not streamed: use analyze()"};
   if (is_profile()) {
     // The runtime's own rules for q_min, q_max and the zero point, as analyze() takes them.
     QuantScheme plain = s;

@@ -295,6 +295,7 @@ const char* to_string(DType d) {
     case DType::U8: return "uint8";
     case DType::I16: return "int16";
     case DType::I32: return "int32";
+    case DType::Ggml: return "ggml";
     case DType::Unsupported: break;
   }
   return "unsupported";
@@ -306,7 +307,7 @@ size_t dtype_size(DType d) {
     case DType::F32: case DType::I32: return 4;
     case DType::F16: case DType::BF16: case DType::I16: return 2;
     case DType::I8: case DType::U8: return 1;
-    case DType::Unsupported: break;
+    case DType::Ggml: case DType::Unsupported: break;
   }
   return 0;
 }
@@ -582,12 +583,23 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
     if (r.type == 0) t.dtype = DType::F32;
     else if (r.type == 1) t.dtype = DType::F16;
     else if (r.type == 30) t.dtype = DType::BF16;
-    else {
-      t.skipped = std::string("type ") + t.file_dtype + ": already quantized (or not a float), so not analysed again";
+    else if ((t.ggml = ggml_type_info(r.type))) t.dtype = DType::Ggml;
+    if (t.dtype == DType::Unsupported) {
+      t.skipped = std::string("type ") + t.file_dtype + ": " +
+                  (r.type >= 16 && r.type <= 29 ? "a grid or integer type that is not read here" : "not a float or block type read here");
       h.tensors.push_back(std::move(t));
       continue;
     }
-    const uint64_t need = t.count * dtype_size(t.dtype);
+    if (t.ggml && (t.shape.empty() || t.shape.back() % t.ggml->block != 0)) {
+      // ggml writes whole blocks along ne[0]; a file that says otherwise cannot be dequantized.
+      t.skipped = std::string("type ") + t.file_dtype + ": rows of " + std::to_string(t.shape.empty() ? 0 : t.shape.back()) +
+                  " values are not whole blocks of " + std::to_string(t.ggml->block);
+      t.ggml = nullptr;
+      t.dtype = DType::Unsupported;
+      h.tensors.push_back(std::move(t));
+      continue;
+    }
+    const uint64_t need = tensor_bytes(t);
     if (need > file_size - t.offset)
       return bad("GGUF tensor "" + t.name + "": " + std::to_string(t.count) + " values of " + t.file_dtype + " need " + std::to_string(need) +
                  " bytes, the file has " + std::to_string(file_size - t.offset) + " after its offset");
@@ -597,6 +609,13 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
 }
 
 bool float_exact(DType d) { return d != DType::F64 && d != DType::I32 && d != DType::Unsupported; }
+
+uint64_t tensor_bytes(const TensorInfo& t) {
+  if (t.dtype == DType::Ggml) return t.count / static_cast<uint64_t>(t.ggml->block) * static_cast<uint64_t>(t.ggml->bytes);
+  return t.count * dtype_size(t.dtype);
+}
+
+const char* dtype_name(const TensorInfo& t) { return t.dtype == DType::Ggml ? t.ggml->name : to_string(t.dtype); }
 
 namespace {
 bool little_endian_host() {
@@ -608,6 +627,10 @@ bool little_endian_host() {
 }  // namespace
 
 void to_float(const uint8_t* p, size_t n, const TensorInfo& t, float* out) {
+  if (t.dtype == DType::Ggml) {
+    ggml_dequantize(*t.ggml, p, n / static_cast<size_t>(t.ggml->block), out);
+    return;
+  }
   if (t.dtype == DType::F32 && !t.big_endian && little_endian_host()) {
     std::memcpy(out, p, n * 4);  // the common case: the bytes are the floats
     return;
@@ -624,6 +647,15 @@ void to_float(const uint8_t* p, size_t n, const TensorInfo& t, float* out) {
 void to_double(const uint8_t* p, size_t n, const TensorInfo& t, double* out) {
   if (t.dtype == DType::F64 && !t.big_endian && little_endian_host()) {
     std::memcpy(out, p, n * 8);
+    return;
+  }
+  if (t.dtype == DType::Ggml) {  // a block at a time through float32, exactly
+    const size_t block = static_cast<size_t>(t.ggml->block), bytes = static_cast<size_t>(t.ggml->bytes);
+    float buf[256];
+    for (size_t b = 0; b < n / block; ++b) {
+      ggml_dequantize(*t.ggml, p + b * bytes, 1, buf);
+      for (size_t i = 0; i < block; ++i) out[b * block + i] = buf[i];
+    }
     return;
   }
   const size_t w = dtype_size(t.dtype);
@@ -657,6 +689,7 @@ void to_double(const uint8_t* p, size_t n, const TensorInfo& t, double* out) {
       case DType::U8: out[i] = static_cast<uint8_t>(bits); break;
       case DType::I16: out[i] = static_cast<int16_t>(bits); break;
       case DType::I32: out[i] = static_cast<int32_t>(bits); break;
+      case DType::Ggml:
       case DType::Unsupported: out[i] = 0; break;
     }
   }

@@ -20,10 +20,12 @@
 
 namespace qe {
 
-enum class DType { F64, F32, F16, BF16, I8, U8, I16, I32, Unsupported };
+// Ggml: one of llama.cpp's block types in a GGUF file (TensorInfo::ggml says which), read as
+// ggml dequantizes it.
+enum class DType { F64, F32, F16, BF16, I8, U8, I16, I32, Ggml, Unsupported };
 
 const char* to_string(DType d);
-size_t dtype_size(DType d);  // bytes per element (0 for Unsupported)
+size_t dtype_size(DType d);  // bytes per element (0 for Ggml, whose blocks hold several, and Unsupported)
 
 struct TensorInfo {
   std::string name;          // safetensors: the key; .npy: empty
@@ -35,7 +37,13 @@ struct TensorInfo {
   uint64_t offset = 0;       // byte offset of the data in the file
   uint64_t count = 0;        // elements
   std::string skipped;       // non-empty: listed, not analysed, and why
+  const GgmlTypeInfo* ggml = nullptr;  // DType::Ggml: the block type
 };
+
+// The bytes of a tensor's data in its file (for DType::Ggml, whole blocks); a tensor's name for
+// its dtype ("float32", or the ggml type's name, "q4_k").
+uint64_t tensor_bytes(const TensorInfo& t);
+const char* dtype_name(const TensorInfo& t);
 
 template <class T>
 using FileResult = std::variant<T, Error>;
@@ -54,8 +62,10 @@ FileResult<std::vector<TensorInfo>> read_safetensors(const uint8_t* p, size_t av
 
 // GGUF (llama.cpp; versions 2 and 3): metadata, then tensor infos (dims innermost first, so the
 // shape is reversed here to row-major), then data aligned to general.alignment (default 32).
-// F32, F16 and BF16 tensors are read; quantized ones (Q4_0, Q8_0, Q4_K, …) are listed and
-// skipped with their type. `need` > 0 asks for that many leading bytes (the header did not fit).
+// F32, F16 and BF16 tensors are read, and llama.cpp's block types of gguf_quants.h (Q4_0, Q8_0,
+// Q4_K, IQ4_XS, …; their rows, ne[0], whole blocks) as ggml dequantizes them; other types (the
+// IQ2/IQ3/IQ1 grid types, integers) are listed and skipped with the reason. `need` > 0 asks for
+// that many leading bytes (the header did not fit).
 struct GgufHeader {
   uint64_t need = 0;
   std::vector<TensorInfo> tensors;
@@ -63,7 +73,8 @@ struct GgufHeader {
 FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t file_size);
 
 // Elements [first, first + n) of a tensor's data (raw bytes at `p`, already at element `first`)
-// as doubles, exactly, in the file's order (byte order handled).
+// as doubles, exactly, in the file's order (byte order handled). DType::Ggml: `first` and n are
+// whole blocks (a whole tensor is), and the values are ggml's dequantization.
 void to_double(const uint8_t* p, size_t n, const TensorInfo& t, double* out);
 
 // The same as float, for the dtypes float holds exactly (float32, float16, bfloat16, and the 8-

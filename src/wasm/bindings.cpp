@@ -58,6 +58,9 @@ struct JsOptions {
   std::string profile = "formula";
   std::string dtype = "int8";
   bool reduceRange = false;
+#ifndef QE_CORE_MODULE
+  double importancePtr = 0, importanceCount = -1;  // ggml's types: the weights in the heap; −1: none
+#endif
 };
 
 #ifndef QE_CORE_MODULE
@@ -119,6 +122,26 @@ val error_object(const qe::Error& e) {
 }
 
 #ifndef QE_CORE_MODULE
+// One of ggml's types as describeFormat gives it: the block, its bytes and bits per weight, the
+// codes' range and what they stand for (formatValues), the equation and the layout.
+val ggml_format_object(const qe::GgmlTypeInfo& t) {
+  val o = object({{"bits", double(t.code_bits)}, {"exponentBits", NAN}, {"mantissaBits", NAN}, {"bias", NAN}, {"max", NAN},
+                  {"minNormal", NAN}, {"minSubnormal", NAN}, {"nanCode", NAN}, {"infCode", NAN}, {"block", double(t.block)},
+                  {"blockBytes", double(t.bytes)}, {"bitsPerWeight", qe::bits_per_weight(t)}, {"subBlock", double(t.sub_block)},
+                  {"codeMin", double(t.code_min)}, {"codeMax", double(t.code_max)}, {"tensorScale", 1},
+                  {"overflowCount", 0}, {"underflowCount", 0}, {"subnormalCount", 0}});
+  o.set("name", std::string(t.name));
+  o.set("label", std::string(t.ggml_name) + " (llama.cpp)");
+  o.set("specials", std::string("none"));
+  o.set("source", std::string("ggml-org/ggml ggml-quants.c, as llama-quantize calls it (ggml_quantize_chunk)"));
+  o.set("equation", std::string(t.equation));
+  o.set("layout", std::string(t.layout));
+  o.set("fallback", t.fallback ? val(std::string(qe::ggml_type_by_name(t.fallback)->name)) : val::null());
+  o.set("importance", t.importance);
+  o.set("hasMin", t.has_min);
+  return o;
+}
+
 val format_object(const JsFormat& f) {
   val o = object({{"bits", f.bits}, {"exponentBits", f.exponentBits}, {"mantissaBits", f.mantissaBits}, {"bias", f.bias},
                   {"max", f.max}, {"minNormal", f.minNormal}, {"minSubnormal", f.minSubnormal}, {"nanCode", f.nanCode},
@@ -182,11 +205,22 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   // The first module: integer formats with the formula's parameters (JS sends nothing else here).
   if (o.format != "int") return qe::Error{"format", -1, "Float and block formats are in the whole core, not the first module"};
 #else
-  auto format = qe::parse_format(o.format);
-  if (!format)
-    return qe::Error{"format", -1, "Unknown format \"" + o.format + "\" (use int, fp16, bf16, fp8-e4m3, fp8-e5m2, fp6-e3m2, "
-                                   "fp6-e2m3, fp4-e2m1, custom, mxfp8-e4m3, mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, mxfp4, mxint8, nvfp4 or nf4)"};
-  s.format = *format;
+  auto profile = qe::parse_profile(o.profile);
+  if (!profile) return qe::Error{"profile", -1, "Unknown profile \"" + o.profile + "\" (use formula, pytorch, onnx or ggml)"};
+  s.profile = *profile;
+  if (!qe::select_ggml_format(s, o.format)) {
+    auto format = qe::parse_format(o.format);
+    if (!format)
+      return qe::Error{"format", -1, "Unknown format \"" + o.format + "\" (use int, fp16, bf16, fp8-e4m3, fp8-e5m2, fp6-e3m2, "
+                                     "fp6-e2m3, fp4-e2m1, custom, mxfp8-e4m3, mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, mxfp4, mxint8, nvfp4, "
+                                     "nf4, or llama.cpp's q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs, "
+                                     "tq1_0, tq2_0)"};
+    s.format = *format;
+  }
+  if (o.importanceCount >= 0) {
+    a.importance = reinterpret_cast<const float*>(static_cast<uintptr_t>(o.importancePtr));
+    a.importance_count = static_cast<size_t>(o.importanceCount);
+  }
   auto overflow = qe::parse_overflow(o.overflow);
   if (!overflow) return qe::Error{"overflow", -1, "Unknown overflow \"" + o.overflow + "\" (use saturate or inf-nan)"};
   s.overflow = *overflow;
@@ -200,9 +234,6 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   else if (o.customSpecials == "finite-nan") s.custom_format.specials = qe::Specials::FiniteNan;
   else if (o.customSpecials == "none") s.custom_format.specials = qe::Specials::None;
   else return qe::Error{"customFormat", -1, "Unknown specials \"" + o.customSpecials + "\" (use ieee, finite-nan or none)"};
-  auto profile = qe::parse_profile(o.profile);
-  if (!profile) return qe::Error{"profile", -1, "Unknown profile \"" + o.profile + "\" (use formula, pytorch or onnx)"};
-  s.profile = *profile;
   auto dtype = qe::parse_dtype(o.dtype);
   if (!dtype) return qe::Error{"dtype", -1, "Unknown dtype \"" + o.dtype + "\" (use int8, uint8, int4 or uint4)"};
   s.dtype = *dtype;
@@ -223,6 +254,10 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
 // The last result, kept until JS has copied its arrays and calls release().
 struct Held {
   qe::Analysis analysis;
+#ifndef QE_CORE_MODULE
+  qe::GgmlBlocks ggml;
+  std::vector<float> dequantized;
+#endif
   qe::ChartData charts;
   std::vector<double> group_columns;
   std::vector<double> values;
@@ -288,7 +323,26 @@ val analysis_object(const qe::QuantScheme& s, bool charts) {
     r.set("charts", ch);
   }
 #ifndef QE_CORE_MODULE
-  if (s.format != qe::NumberFormat::Int) {  // the format's definition and counts
+  if (s.format == qe::NumberFormat::Ggml) {  // the type, its blocks as ggml writes them, and their fields
+    const qe::GgmlTypeInfo& t = *s.ggml;
+    const qe::GgmlBlocks& g = held.ggml;
+    val f = ggml_format_object(t);
+    f.set("overflowCount", double(a.format_counts.overflow));
+    f.set("underflowCount", double(a.format_counts.underflow));
+    r.set("format", f);
+    val b = object({{"bitsPerWeight", qe::bits_per_weight(t)}, {"blockSize", double(t.block)}, {"blockBytes", double(t.bytes)},
+                    {"subBlockSize", double(t.sub_block)}, {"count", double(g.codes_used.size())},
+                    {"weightedMse", g.weighted_mse}, {"weightedSqnrDb", g.weighted_sqnr_db}});
+    b.set("type", std::string(t.name));
+    b.set("bytes", view(g.bytes));
+    b.set("min", view(g.min));
+    b.set("codesUsed", view(g.codes_used));
+    b.set("subScale", view(g.sub_scale));
+    b.set("subScaleCode", view(g.sub_scale_code));
+    b.set("subMin", view(g.sub_min));
+    b.set("subMinCode", view(g.sub_min_code));
+    r.set("ggml", b);
+  } else if (s.format != qe::NumberFormat::Int) {  // the format's definition and counts
     JsFormat f = describe(s.format, qe::element_format(s));
     f.tensorScale = p.scale;
     f.overflowCount = double(a.format_counts.overflow);
@@ -313,7 +367,7 @@ val analyze(uintptr_t ptr, double count, bool float32, const JsOptions& o) {
 #ifdef QE_CORE_MODULE
     auto r = qe::analyze_integer(x, n, a);
 #else
-    auto r = qe::analyze(x, n, a);
+    auto r = qe::analyze(x, n, a, &held.ggml);
 #endif
     if (auto* e = std::get_if<qe::Error>(&r)) return error_object(*e);
     held.analysis = std::get<qe::Analysis>(std::move(r));
@@ -367,9 +421,12 @@ val describe_format(const JsOptions& o) {
   const qe::QuantScheme& s = std::get<qe::AnalyzeOptions>(opts).scheme;
   if (s.format == qe::NumberFormat::Custom)
     if (auto m = qe::check_minifloat(s.custom_format)) return error_object(qe::Error{"customFormat", -1, *m});
+  if (s.profile == qe::Profile::Ggml || s.format == qe::NumberFormat::Ggml)
+    if (auto e = qe::validate_format(s)) return error_object(*e);
   val out = val::object();
   out.set("ok", true);
-  out.set("format", format_object(describe(s.format, qe::element_format(s))));
+  out.set("format", s.format == qe::NumberFormat::Ggml ? ggml_format_object(*s.ggml)
+                                                       : format_object(describe(s.format, qe::element_format(s))));
   return out;
 }
 val format_values(const JsOptions& o) {
@@ -378,7 +435,9 @@ val format_values(const JsOptions& o) {
   if (std::holds_alternative<qe::AnalyzeOptions>(opts)) {
     const qe::QuantScheme& s = std::get<qe::AnalyzeOptions>(opts).scheme;
     const qe::Minifloat& m = qe::element_format(s);
-    if (s.format == qe::NumberFormat::Nf4) {
+    if (s.format == qe::NumberFormat::Ggml) {  // what each code stands for, from code_min up
+      for (int c = s.ggml->code_min; c <= s.ggml->code_max; ++c) format_values_.push_back(qe::ggml_code_value(*s.ggml, c));
+    } else if (s.format == qe::NumberFormat::Nf4) {
       for (float v : qe::kNf4Levels) format_values_.push_back(v);
     } else if (s.format != qe::NumberFormat::Int && s.format != qe::NumberFormat::Mxint8 && !qe::check_minifloat(m)) {
       for (uint32_t c = 0; c < (1u << m.bits()); ++c) format_values_.push_back(m.decode(c));
@@ -461,7 +520,7 @@ val read_tensor_header(std::string kind, uintptr_t ptr, double available, double
   for (const auto& t : tensors) {
     val o = val::object();
     o.set("name", t.name);
-    o.set("dtype", std::string(qe::to_string(t.dtype)));
+    o.set("dtype", std::string(qe::dtype_name(t)));
     o.set("fileDtype", t.file_dtype);
     o.set("bigEndian", t.big_endian);
     o.set("fortranOrder", t.fortran_order);
@@ -470,12 +529,31 @@ val read_tensor_header(std::string kind, uintptr_t ptr, double available, double
     o.set("shape", shape);
     o.set("offset", static_cast<double>(t.offset));
     o.set("count", static_cast<double>(t.count));
-    o.set("bytes", static_cast<double>(t.count * qe::dtype_size(t.dtype)));
+    o.set("bytes", static_cast<double>(qe::tensor_bytes(t)));
+    o.set("bitsPerWeight", t.count ? 8.0 * static_cast<double>(qe::tensor_bytes(t)) / static_cast<double>(t.count) : 0.0);
     o.set("skipped", t.skipped);
     list.call<void>("push", o);
   }
   out.set("tensors", list);
   return out;
+}
+
+// ggml's dequantization of whole blocks of one of its types (a GGUF tensor's data, or a chunk of
+// it): { ok, values } (a view into the held floats) or { ok: false, error }.
+val dequantize_ggml(const std::string& type, uintptr_t ptr, double bytes) {
+  release();
+  const qe::GgmlTypeInfo* t = qe::ggml_type_by_name(type);
+  if (!t) return error_object(qe::Error{"type", -1, "Unknown ggml type \"" + type + "\""});
+  const auto n = static_cast<size_t>(bytes), size = static_cast<size_t>(t->bytes);
+  if (n % size != 0)
+    return error_object(qe::Error{"bytes", -1, std::to_string(n) + " bytes are not whole " + t->ggml_name + " blocks of " +
+                                                   std::to_string(size) + " bytes"});
+  held.dequantized.resize(n / size * static_cast<size_t>(t->block));
+  qe::ggml_dequantize(*t, reinterpret_cast<const uint8_t*>(ptr), n / size, held.dequantized.data());
+  val o = val::object();
+  o.set("ok", true);
+  o.set("values", view(held.dequantized));
+  return o;
 }
 
 // How many leading bytes the header needs, once the first `available` are in (0: an error).
@@ -528,6 +606,8 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("profile", &JsOptions::profile)
       .field("dtype", &JsOptions::dtype)
       .field("reduceRange", &JsOptions::reduceRange)
+      .field("importancePtr", &JsOptions::importancePtr)
+      .field("importanceCount", &JsOptions::importanceCount)
 #endif
       .field("chartBuckets", &JsOptions::chartBuckets)
       .field("histogramBins", &JsOptions::histogramBins);
@@ -545,6 +625,7 @@ EMSCRIPTEN_BINDINGS(quant_core) {
   function("describeFormat", &describe_format);
   function("readTensorHeader", &read_tensor_header);
   function("tensorHeaderBytes", &tensor_header_bytes);
+  function("dequantizeGgml", &dequantize_ggml);
   function("formatValues", &format_values);
 #endif
   function("analyze", &analyze);

@@ -237,7 +237,7 @@ struct Gguf {
 };
 
 // A GGUF v3 file: metadata (a string, an array of strings, the alignment), an F32 tensor with
-// ne = [4, 2] (shape [2, 4]), an F16 one, and a Q4_0 one that is listed and skipped.
+// ne = [4, 2] (shape [2, 4]), an F16 one, and a Q4_0 one (one block: d = 0.25, q = j % 16).
 Bytes gguf_file(uint32_t alignment = 32) {
   Gguf g;
   g.s = "GGUF";
@@ -277,13 +277,14 @@ Bytes gguf_file(uint32_t alignment = 32) {
   const std::vector<uint16_t> h = {0x3C00, 0x4000, 0xBC00};
   g.s.append(reinterpret_cast<const char*>(h.data()), 6);
   g.s += std::string(26, '\0');  // to offset 64
-  g.s += std::string(18, '\0');  // one Q4_0 block of 32 values
+  g.s += std::string("\x00\x34", 2);  // float16 0.25
+  for (int j = 0; j < 16; ++j) g.s += static_cast<char>(j | j << 4);
   return Bytes(g.s.begin(), g.s.end());
 }
 
 }  // namespace
 
-TEST_CASE("GGUF: F32, F16 and BF16 tensors read, quantized ones listed; shapes row-major; the header grown on demand") {
+TEST_CASE("GGUF: F32, F16, BF16 and ggml's block types read; shapes row-major; the header grown on demand") {
   const Bytes file = gguf_file();
   const GgufHeader h = ok(read_gguf(file.data(), file.size(), file.size()));
   REQUIRE(h.need == 0);
@@ -292,7 +293,13 @@ TEST_CASE("GGUF: F32, F16 and BF16 tensors read, quantized ones listed; shapes r
   CHECK(h.tensors[0].shape == std::vector<int64_t>{2, 4});
   CHECK(values_of(file, h.tensors[0]) == std::vector<double>{1, 2, 3, 4, 5, 6, 7, 8});
   CHECK(values_of(file, h.tensors[1]) == std::vector<double>{1, 2, -1});
-  CHECK(h.tensors[2].skipped == "type Q4_0: already quantized (or not a float), so not analysed again");
+  CHECK(h.tensors[2].skipped.empty());
+  CHECK(h.tensors[2].dtype == DType::Ggml);
+  CHECK(std::string(dtype_name(h.tensors[2])) == "q4_0");
+  CHECK(tensor_bytes(h.tensors[2]) == 18);
+  std::vector<double> q4(32);
+  for (int j = 0; j < 16; ++j) q4[static_cast<size_t>(j)] = q4[static_cast<size_t>(j) + 16] = 0.25 * (j - 8);  // d·(q − 8)
+  CHECK(values_of(file, h.tensors[2]) == q4);
   // Read from the first 40 bytes only, it asks for more.
   const GgufHeader partial = ok(read_gguf(file.data(), 40, file.size()));
   CHECK(partial.need == file.size());
@@ -314,6 +321,6 @@ TEST_CASE("GGUF: F32, F16 and BF16 tensors read, quantized ones listed; shapes r
     const auto r = read_gguf(junk.data(), junk.size(), junk.size());
     if (auto* g = std::get_if<GgufHeader>(&r))
       for (const TensorInfo& t : g->tensors)
-        if (t.skipped.empty()) CHECK(t.offset + t.count * dtype_size(t.dtype) <= junk.size());
+        if (t.skipped.empty()) CHECK(t.offset + tensor_bytes(t) <= junk.size());
   }
 }

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import { golden, hasTorch } from '../js/golden.js';
+import { ggufBytes, Q8_0_VALUES, safetensorsBytes } from '../js/tensor-files.js';
 import { browserSuite, parseCsv } from './harness.js';
-import { ggufBytes, safetensorsBytes } from '../js/tensor-files.js';
 
 const suite = browserSuite();
 const openPage = (o) => suite.openPage(o);
@@ -503,14 +503,16 @@ describe('the calculator page', () => {
     assert.equal(await page.getByLabel('Tensor name', { exact: true }).inputValue(), 'layer.0.bias');
     assert.equal(Number(await page.locator('[data-metric="mse"]').getAttribute('data-value')), qz.analyze(tensors['layer.0.bias'], { bits: 4 }).metrics.mse);
 
-    // A GGUF file: its float tensors reported, its quantized one listed with its type.
+    // A GGUF file: its float tensors reported, and its Q8_0 one as ggml dequantizes it.
     const ggufPath = join(dir, 'tiny.gguf');
     writeFileSync(ggufPath, ggufBytes());
     await page.setInputFiles('#file-input', ggufPath);
     await page.waitForFunction(() => document.querySelectorAll('#report-table tbody tr').length === 3);
     const ggufRows = await page.$$eval('#report-table tbody tr', (trs) => trs.map((tr) => [tr.dataset.tensor, tr.textContent]));
     assert.deepEqual(ggufRows.map(([name]) => name), ['blk.0.weight', 'blk.0.norm', 'blk.0.q']);
-    assert.match(ggufRows[2][1], /skipped: type Q8_0: already quantized/);
+    assert.doesNotMatch(ggufRows[2][1], /skipped/);
+    const q8Mse = Number(await page.locator('#report-table tbody tr[data-tensor="blk.0.q"] td[data-column="mse"]').getAttribute('data-value'));
+    assert.equal(q8Mse, qz.analyze(Float32Array.from(Q8_0_VALUES), { bits: 4, perSample: false }).metrics.mse);
     const ggufMse = Number(await page.locator('#report-table tbody tr[data-tensor="blk.0.weight"] td[data-column="mse"]').getAttribute('data-value'));
     assert.equal(ggufMse, qz.analyze(Float32Array.from([1.5, -2, 0.25, 3, -0.5, 4]), { bits: 4, perSample: false }).metrics.mse);
 

@@ -11,8 +11,7 @@ namespace {
 
 void convert(const uint8_t* data, size_t size, const qe::TensorInfo& t) {
   if (!t.skipped.empty()) return;
-  const size_t width = qe::dtype_size(t.dtype);
-  if (t.offset > size || t.count > (size - t.offset) / width) __builtin_trap();  // accepted data must lie inside the file
+  if (t.offset > size || qe::tensor_bytes(t) > size - t.offset) __builtin_trap();  // accepted data must lie inside the file
   std::vector<double> out(static_cast<size_t>(t.count));
   qe::to_double(data + t.offset, out.size(), t, out.data());
   if (t.fortran_order && !t.shape.empty()) (void)qe::c_order(out, t.shape);

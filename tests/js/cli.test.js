@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import { createQuantizer, QuantizerError } from '../../web/src/quantizer.js';
 import { indexTensorFile, readTensor } from '../../web/src/worker/tensor-files.js';
-import { ggufBytes } from './tensor-files.js';
+import { ggufBytes, Q8_0_VALUES } from './tensor-files.js';
 
 const CLI = fileURLToPath(new URL('../../build/native/quant-error', import.meta.url));
 let qz, dir, values;
@@ -51,6 +51,7 @@ json.dump(out, open(${JSON.stringify(dir)} + '/values.json', 'w'))
   writeFileSync(join(dir, 'tiny.gguf'), ggufBytes());
   values['blk.0.weight'] = [1.5, -2, 0.25, 3, -0.5, 4];
   values['blk.0.norm'] = [1, 2, -1];
+  values['blk.0.q'] = Q8_0_VALUES;
   writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([head, Buffer.from(header), Buffer.from(f32.buffer), Buffer.from(bfBits.buffer), Buffer.from(i16.buffer)]));
   values.weight = Array.from(f32);
   values['bias.bf16'] = Array.from(bf);
@@ -82,7 +83,7 @@ describe('quant-error, the command line', () => {
       assert.equal(r.status, 0, r.stderr);
       const rows = JSON.parse(r.stdout);
       assert.equal(rows.length, 15);
-      assert.match(rows.find((row) => row.tensor === 'blk.0.q').skipped, /^type Q8_0: already quantized/);
+      assert.equal(rows.find((row) => row.tensor === 'blk.0.q').dtype, 'q8_0'); // dequantized as ggml does
       for (const row of rows.filter((x) => !x.skipped)) {
         const x = Float64Array.from(values[row.tensor]);
         const api = qz.analyze(x, { ...options, perSample: false });

@@ -1,6 +1,8 @@
 // Tensor files the tests write: a small GGUF and .safetensors files of float32 tensors.
 
-// A GGUF v3 file: an F32 tensor (ne [3, 2]), an F16 one and a Q8_0 one.
+// A GGUF v3 file: an F32 tensor (ne [3, 2]), an F16 one and a Q8_0 one (one block: d = 0.5,
+// q = j − 16, so its values are Q8_0_VALUES).
+export const Q8_0_VALUES = Array.from({ length: 32 }, (_, j) => (j - 16) * 0.5);
 export function ggufBytes() {
   const parts = [];
   const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); parts.push(b); };
@@ -16,7 +18,10 @@ export function ggufBytes() {
   head = Buffer.concat([head, Buffer.alloc((32 - (head.length % 32)) % 32)]);
   const w = Buffer.from(Float32Array.from([1.5, -2, 0.25, 3, -0.5, 4]).buffer);
   const h = Buffer.from(Uint16Array.from([0x3c00, 0x4000, 0xbc00]).buffer);
-  return Buffer.concat([head, w, Buffer.alloc(8), h, Buffer.alloc(26), Buffer.alloc(34)]);
+  const q8 = Buffer.alloc(34);
+  q8.writeUInt16LE(0x3800); // float16 0.5
+  for (let j = 0; j < 32; j++) q8.writeInt8(j - 16, 2 + j);
+  return Buffer.concat([head, w, Buffer.alloc(8), h, Buffer.alloc(26), q8]);
 }
 
 // A .safetensors file of float32 tensors (and `extra` entries of other dtypes with zero bytes).

@@ -6,9 +6,13 @@ export type Rounding = 'half-even' | 'half-away' | 'half-up' | 'floor' | 'ceil' 
 export type CalibrationMethod = 'minmax' | 'percentile' | 'mse' | 'entropy';
 export type Granularity = 'tensor' | 'channel' | 'group';
 export type Arithmetic = 'float64' | 'float32';
+/** llama.cpp's block types (ggml's names in lower case); rows run along the last axis of `shape`. */
+export type GgmlType = 'q8_0' | 'q4_0' | 'q4_1' | 'q5_0' | 'q5_1' | 'q2_k' | 'q3_k' | 'q4_k' | 'q5_k' | 'q6_k' | 'iq4_nl' | 'iq4_xs'
+  | 'tq1_0' | 'tq2_0';
 export type FormatName = 'int' | 'fp16' | 'bf16' | 'fp8-e4m3' | 'fp8-e5m2' | 'fp6-e3m2' | 'fp6-e2m3' | 'fp4-e2m1' | 'custom' | 'mxfp8-e4m3'
-  | 'mxfp8-e5m2' | 'mxfp6-e3m2' | 'mxfp6-e2m3' | 'mxfp4' | 'mxint8' | 'nvfp4' | 'nf4';
-export type Profile = 'formula' | 'pytorch' | 'onnx';
+  | 'mxfp8-e5m2' | 'mxfp6-e3m2' | 'mxfp6-e2m3' | 'mxfp4' | 'mxint8' | 'nvfp4' | 'nf4' | GgmlType;
+/** 'ggml': llama.cpp's conventions; with it, format 'mxfp4' and 'nvfp4' are ggml's variants of them. */
+export type Profile = 'formula' | 'pytorch' | 'onnx' | 'ggml';
 export type QDtype = 'int8' | 'uint8' | 'int4' | 'uint4';
 export type Samples = Float64Array | Float32Array | ArrayLike<number>;
 
@@ -48,10 +52,17 @@ export interface Options {
   profile?: Profile;
   dtype?: QDtype;
   reduceRange?: boolean;
+  /**
+   * ggml's types: one non-negative weight per column (the row length, the last axis of `shape`),
+   * an imatrix's in_sum2 / counts. The types with an imatrix path quantize with it (llama-quantize's
+   * --imatrix); every type reports the weighted metrics. Arrays of numbers are taken as float32.
+   */
+  importance?: Float32Array | Float64Array | number[] | null;
 }
 
 export declare const DEFAULT_OPTIONS: Readonly<Required<Options>>;
 export declare const FORMATS: readonly FormatName[];
+export declare const GGML_TYPES: readonly GgmlType[];
 export declare const PROFILES: readonly Profile[];
 export declare const MODES: readonly Mode[];
 export declare const CALIBRATIONS: readonly CalibrationMethod[];
@@ -90,6 +101,9 @@ export interface Metrics {
   codeEntropyBits: number | null;
   mseRounding: number;
   mseClipping: number;
+  /** ggml's types only: Σw·e² / Σw and 10·log10(Σw·x² / Σw·e²) with the importance weights (null without). */
+  weightedMse?: number | null;
+  weightedSqnrDb?: number | null;
 }
 
 export interface CalibrationReport {
@@ -121,6 +135,20 @@ export interface FormatInfo {
   infCode: number | null;
   block: number | null;
   source: string;
+  /** ggml's types: the block's bytes and bits per weight, values per sub-block scale, the codes' range. */
+  blockBytes?: number;
+  bitsPerWeight?: number;
+  subBlock?: number;
+  codeMin?: number;
+  codeMax?: number;
+  /** How a value is reconstructed ("x ≈ d·sc·q − dmin·m, …") and the block's fields in byte order. */
+  equation?: string;
+  layout?: string;
+  /** The type llama-quantize falls back to for rows that are not a multiple of the block, or null. */
+  fallback?: GgmlType | null;
+  /** Whether importance weights change the blocks (the type has an imatrix path). */
+  importance?: boolean;
+  hasMin?: boolean;
 }
 
 export interface FormatCounts extends FormatInfo {
@@ -183,7 +211,8 @@ export interface AnalysisResult {
   metrics: Metrics;
   calibration: CalibrationReport;
   format: FormatCounts | null;
-  blocks: { scale: Float64Array; code: Uint32Array } | null;
+  /** Block formats: each block's scale and its code; ggml's types: GgmlBlocks. */
+  blocks: { scale: Float64Array; code: Uint32Array } | GgmlBlocks | null;
   charts: Charts | null;
 }
 
@@ -198,6 +227,32 @@ export interface ValueNote {
   message: string;
 }
 
+/** ggml's types: the blocks as ggml writes them, and what each holds (null where the type has no such field). */
+export interface GgmlBlocks {
+  type: GgmlType | 'mxfp4' | 'nvfp4';
+  /** ggml's layout, row after row: what a GGUF file stores for this tensor. */
+  bytes: Uint8Array;
+  bitsPerWeight: number;
+  blockSize: number;
+  blockBytes: number;
+  count: number;
+  subBlockSize: number;
+  /** Each block's d as stored (float16; MXFP4: 2^(e − 127)); null for NVFP4, whose scales are per sub-block. */
+  scale: Float64Array | null;
+  /** d's stored bits (float16, or MXFP4's E8M0 byte). */
+  code: Uint32Array | null;
+  /** dmin (K-quants) or m (q4_1, q5_1) of each block. */
+  min: Float32Array | null;
+  /** Per sub-block, where a block has several: d·sc (q3_k, iq4_xs: d·(sc − 32); nvfp4: its UE4M3 scale). */
+  subScale: Float32Array | null;
+  /** sc as stored: 4-bit (q2_k), 6-bit, int8 (q6_k), UE4M3 (nvfp4). */
+  subScaleCode: Int32Array | null;
+  subMin: Float32Array | null;
+  subMinCode: Int32Array | null;
+  /** Distinct codes in each block. */
+  codesUsed: Uint16Array;
+}
+
 export interface TensorInfo {
   name: string;
   dtype: string;
@@ -208,8 +263,10 @@ export interface TensorInfo {
   offset: number;
   count: number;
   bytes: number;
-  /** Why the tensor is not read (an unsupported or already-quantized type), or ''. */
+  /** Why the tensor is not read (an unsupported type), or ''. */
   skipped: string;
+  /** 8 · bytes / count: 32 for float32, 4.5 for Q4_K. */
+  bitsPerWeight: number;
 }
 
 export interface StochasticSpread {
@@ -271,16 +328,19 @@ export interface Quantizer {
   sweepBits(values: Samples, options?: Options, range?: { from?: number; to?: number }): { bits: number; metrics: Metrics }[];
   stochasticTrials(values: Samples, options?: Options, settings?: { trials?: number }): StochasticTrials;
   load(values: Samples): LoadedSamples;
+  /** values: every code's value (ggml's types: what code codeMin + i stands for before the scale). */
   describeFormat(options?: Options): FormatInfo & { values: Float64Array | null };
   tensorHeader(kind: 'npy' | 'safetensors' | 'gguf', bytes: Uint8Array, fileSize: number): { need: number } | { tensors: TensorInfo[] };
   stream(options?: Options): TensorStream;
+  /** ggml's dequantization of whole blocks of `type` (GGML_TYPES, or ggml's 'mxfp4' / 'nvfp4'), as a GGUF file stores them. */
+  dequantizeGgml(type: GgmlType | 'mxfp4' | 'nvfp4', bytes: Uint8Array): Float32Array;
   heapInUse(): number;
 }
 
 /** Whether this engine runs WebAssembly SIMD (detected with WebAssembly.validate). */
 export declare function simdSupported(): boolean;
 
-/** Whether options need the whole core (a float or block format, or a runtime profile). */
+/** Whether options need the whole core (a float or block format, llama.cpp's types, or a runtime profile). */
 export declare function needsFullModule(options?: Options): boolean;
 
 /**

@@ -37,16 +37,23 @@ export const DEFAULT_OPTIONS = Object.freeze({
   overflow: 'saturate', // 'saturate' | 'inf-nan': element formats, past the largest finite value
   formatScale: 'none', // 'none' | 'amax': element formats divide by amax / (format max) first
   customFormat: null, // format 'custom': { exponentBits, mantissaBits, bias, specials: 'ieee' | 'finite-nan' | 'none' }
-  profile: 'formula', // 'formula' (the textbook formulas) | 'pytorch' | 'onnx': a runtime's parameters and codes, bit for bit
+  profile: 'formula', // 'formula' (the textbook formulas) | 'pytorch' | 'onnx': a runtime's parameters and codes, bit for bit | 'ggml' (ggml's mxfp4, nvfp4)
   dtype: 'int8', // profiles: 'int8' | 'uint8' (PyTorch qint8 / quint8) | 'int4' | 'uint4' (ONNX)
   reduceRange: false, // profiles: the runtimes' reduce_range
+  importance: null, // ggml's types: a Float32Array of one weight per column (an imatrix's in_sum2 / counts)
 });
 
 // The vocabularies, from the one table each (shared/choices.js) that the page and the component read too.
 export const PROFILES = values(PROFILE_CHOICES);
 
-/** The number formats: element formats (one value per code), then block formats (a shared scale per block). */
+/** The number formats: element formats (one value per code), then block formats (a shared scale per block), then llama.cpp's. */
 export const FORMATS = values(FORMAT_CHOICES);
+
+/**
+ * llama.cpp's block types (ggml's names in lower case), bit for bit as ggml quantizes them; rows run
+ * along the last axis of `shape`. With `profile: 'ggml'`, 'mxfp4' and 'nvfp4' are ggml's variants.
+ */
+export const GGML_TYPES = values(FORMAT_CHOICES.filter((f) => f.group === 'gguf'));
 
 export const MODES = values(MODE_CHOICES);
 export const CALIBRATIONS = values(CALIBRATION_CHOICES);
@@ -179,6 +186,17 @@ function normalizeOptions(options) {
   } else if (o.format === 'custom') {
     fail('Format custom needs customFormat: { exponentBits, mantissaBits, bias, specials }', 'customFormat');
   }
+  if (o.importance !== null) {
+    const w = o.importance;
+    if (!(w instanceof Float32Array || w instanceof Float64Array || Array.isArray(w))) {
+      fail('Importance must be a Float32Array (one weight per column) or null', 'importance');
+    }
+    if (!(w instanceof Float32Array)) {
+      const i = Array.from(w).findIndex((v) => typeof v !== 'number');
+      if (i >= 0) fail(`Importance weight ${i + 1} is not a number`, 'importance', i);
+      o.importance = Float32Array.from(w);
+    }
+  }
   if (typeof o.perSample !== 'boolean') fail('perSample must be true or false', 'perSample');
   if (typeof o.reduceRange !== 'boolean') fail('reduceRange must be true or false', 'reduceRange');
   for (const key of ['chartBuckets', 'histogramBins']) {
@@ -225,6 +243,8 @@ function toCoreOptions(o) {
     profile: o.profile,
     dtype: o.dtype,
     reduceRange: o.reduceRange,
+    importancePtr: 0, // set where the weights are copied into the heap
+    importanceCount: -1,
   };
 }
 
@@ -316,9 +336,33 @@ function formatOf(f) {
 }
 
 function blocksOf(r) {
+  if (r.ggml) return ggmlBlocksOf(r);
   const scale = r.blockScales.slice();
   if (scale.length === 0) return null;
   return { scale, code: r.blockCodes.slice() };
+}
+
+// ggml's types: the bytes as ggml writes them and each block's fields (null where the type has none).
+function ggmlBlocksOf(r) {
+  const g = r.ggml;
+  const some = (a) => (a.length ? a.slice() : null);
+  return {
+    type: g.type,
+    bytes: g.bytes.slice(),
+    bitsPerWeight: g.bitsPerWeight,
+    blockSize: g.blockSize,
+    blockBytes: g.blockBytes,
+    count: g.count,
+    subBlockSize: g.subBlockSize,
+    scale: some(r.blockScales), // each block's d as stored (NVFP4: null, its scales are per sub-block)
+    code: some(r.blockCodes), // d's stored bits (float16, or MXFP4's E8M0 byte)
+    min: some(g.min), // dmin (K-quants) or m (q4_1, q5_1)
+    subScale: some(g.subScale), // per sub-block: d·sc (q3_k, iq4_xs: d·(sc − 32); nvfp4: its UE4M3 scale)
+    subScaleCode: some(g.subScaleCode), // sc as stored: 4-bit (q2_k), 6-bit, int8 (q6_k), UE4M3 (nvfp4)
+    subMin: some(g.subMin), // dmin·m
+    subMinCode: some(g.subMinCode),
+    codesUsed: g.codesUsed.slice(), // distinct codes in each block
+  };
 }
 
 const GROUP_FIELDS = ['scale', 'zeroPoint', 'rangeMin', 'rangeMax', 'sumSquaredError', 'sumSquaredSignal', 'clipCount', 'maxAbsError'];
@@ -367,6 +411,11 @@ function chartsOf(r) {
 function resultOf(r, o, samples, keep) {
   const m = r.metrics;
   for (const key of Object.keys(m)) m[key] = nullIfNaN(m[key]);
+  if (r.ggml) {
+    // Importance-weighted (null without importance weights): Σw·e² / Σw and 10·log10(Σw·x² / Σw·e²).
+    m.weightedMse = nullIfNaN(r.ggml.weightedMse);
+    m.weightedSqnrDb = nullIfNaN(r.ggml.weightedSqnrDb);
+  }
   const params = { scale: r.scale, zeroPoint: r.zeroPoint, qmin: r.qmin, qmax: r.qmax, rangeMin: r.rangeMin, rangeMax: r.rangeMax };
   const grouped = o.granularity !== 'tensor';
   const columns = grouped ? groupColumnsOf(r, samples) : null;
@@ -397,9 +446,9 @@ function resultOf(r, o, samples, keep) {
   };
 }
 
-/** Whether options need the whole core: a float or block format, or a runtime profile. */
+/** Whether options need the whole core: a float or block format (llama.cpp's types too), or a runtime profile. */
 export function needsFullModule(options) {
-  return (options?.format ?? 'int') !== 'int' || (options?.profile ?? 'formula') !== 'formula';
+  return (options?.format ?? 'int') !== 'int' || (options?.profile ?? 'formula') !== 'formula' || (options?.importance ?? null) !== null;
 }
 
 // In the first module: the error that says `what` needs the whole core.
@@ -410,6 +459,7 @@ function notInFirst(module, what, field) {
 function checkModule(module, o) {
   if (o.format !== 'int') notInFirst(module, 'Float and block formats', 'format');
   if (o.profile !== 'formula') notInFirst(module, 'Runtime profiles', 'profile');
+  if (o.importance !== null) notInFirst(module, 'Importance weights', 'importance');
 }
 
 class Quantizer {
@@ -551,6 +601,31 @@ class Quantizer {
     return new TensorStream(this.#mod, normalizeOptions(options));
   }
 
+  /**
+   * ggml's dequantization (the type's to_float, bit for bit) of whole blocks of one of llama.cpp's
+   * types: `type` a GGML_TYPES name, or 'mxfp4' / 'nvfp4' for ggml's variants (GGUF types 39 and
+   * 40); `bytes` a Uint8Array of blocks as a GGUF file stores them. Returns a Float32Array.
+   */
+  dequantizeGgml(type, bytes) {
+    notInFirst(this.module, 'ggml\'s types', 'type');
+    if (typeof type !== 'string') fail('The type must be a string, such as "q4_k"', 'type');
+    if (!(bytes instanceof Uint8Array)) fail('The blocks must be a Uint8Array', 'bytes');
+    const ptr = this.#mod._malloc(Math.max(1, bytes.length));
+    if (ptr === 0) fail('Not enough memory for these blocks', 'bytes');
+    try {
+      this.#mod.HEAPU8.set(bytes, ptr);
+      const r = this.#mod.dequantizeGgml(type, ptr, bytes.length);
+      try {
+        if (!r.ok) throw fromCoreError(r.error);
+        return r.values.slice();
+      } finally {
+        this.#mod.release();
+      }
+    } finally {
+      this.#mod._free(ptr);
+    }
+  }
+
   /** Bytes the wasm allocator holds for live objects (a leak shows as growth). */
   heapInUse() {
     return this.#mod.heapInUse();
@@ -566,6 +641,7 @@ class TensorStream {
   constructor(mod, o) {
     this.#mod = mod;
     this.#o = { ...o, perSample: false };
+    if (o.importance !== null) fail("Importance weights are for ggml's types, which are analysed whole, not streamed: use analyze()", 'importance');
     this.#h = new mod.Stream(toCoreOptions(this.#o));
     if (!this.#h.ok()) {
       const e = fromCoreError(this.#h.error());
@@ -705,12 +781,25 @@ class Samples {
     if (this.#ptr === 0) fail('These samples were deleted', 'values');
     checkModule(this.#module, o);
     const core = toCoreOptions(o);
-    const r = this.#mod.analyze(this.#ptr, this.length, this.float32, core);
+    // Importance weights: copied into the heap for this call.
+    const w = o.importance;
+    const wptr = w === null ? 0 : this.#mod._malloc(Math.max(1, w.byteLength));
+    if (w !== null) {
+      if (wptr === 0) fail('Not enough memory for the importance weights', 'importance');
+      this.#mod.HEAPF32.set(w, wptr / 4);
+      core.importancePtr = wptr;
+      core.importanceCount = w.length;
+    }
     try {
-      if (!r.ok) throw fromCoreError(r.error);
-      return resultOf(r, o, this.length, arrays && o.perSample);
+      const r = this.#mod.analyze(this.#ptr, this.length, this.float32, core);
+      try {
+        if (!r.ok) throw fromCoreError(r.error);
+        return resultOf(r, o, this.length, arrays && o.perSample);
+      } finally {
+        this.#mod.release();
+      }
     } finally {
-      this.#mod.release();
+      if (wptr !== 0) this.#mod._free(wptr);
     }
   }
 

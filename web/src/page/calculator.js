@@ -57,7 +57,8 @@ export function createCalculatorView({ engine }) {
     if (f.format === 'int') $('format-info').textContent = '';
     else if (state.formatInfo !== null) $('format-info').textContent = state.formatInfo;
     $('range-group').hidden = f.format !== 'int';
-    $('granularity-group').hidden = f.format !== 'int';
+    $('granularity-group').hidden = !shown.granularity && !shown.shape;
+    $('granularity-group').querySelector('legend').textContent = shown.granularity ? 'Granularity' : 'Rows';
     $('values-notes').textContent = state.valuesNotes.join(' ');
     $('values-notes').hidden = state.valuesNotes.length === 0;
     $('url-note').hidden = state.urlNotes.length === 0;

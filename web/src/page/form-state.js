@@ -85,13 +85,14 @@ export function applies(f) {
   const formula = integer && !profile;
   const custom = f.rangeSource === 'custom';
   const element = formatGroup(f.format) === 'float';
+  const gguf = formatGroup(f.format) === 'gguf'; // llama.cpp's types: rows along the shape's last axis
   return {
     name: true, values: true, format: true,
     profile: integer, dtype: profile, reduceRange: profile,
     bits: formula, mode: integer, rounding: formula, seed: formula && f.rounding === 'stochastic',
     rangeSource: integer, min: integer && custom, max: integer && custom,
     calibration: formula && !custom, percentile: formula && !custom && f.calibration === 'percentile',
-    granularity: integer, shape: integer && f.granularity !== 'tensor', axis: integer && f.granularity === 'channel',
+    granularity: integer, shape: (integer && f.granularity !== 'tensor') || gguf, axis: integer && f.granularity === 'channel',
     groupSize: integer && f.granularity === 'group' && !profile,
     overflow: element, formatScale: element,
     customExponentBits: f.format === 'custom', customMantissaBits: f.format === 'custom', customBias: f.format === 'custom',
@@ -282,6 +283,17 @@ function profileOptions(state) {
 // A float or block format: the integer fields do not apply.
 function formatOptions(state) {
   const options = { format: state.format };
+  if (formatGroup(state.format) === 'gguf') {
+    // Rows of the type's blocks along the last axis: the shape says how long a row is.
+    const shapeText = state.shape.trim();
+    if (shapeText !== '') {
+      if (!/^\d+(\s*[,×x]\s*\d+)*$/.test(shapeText)) {
+        return { problem: { field: 'shape', message: `Shape must be whole numbers separated by commas, such as 4096,4096 (got "${shapeText}")` } };
+      }
+      options.shape = shapeText.split(/\s*[,×x]\s*/).map(Number);
+    }
+    return { options };
+  }
   if (!state.format.startsWith('mx') && state.format !== 'nvfp4' && state.format !== 'nf4') {
     options.overflow = state.overflow;
     options.formatScale = state.formatScale;

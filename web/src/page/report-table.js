@@ -9,6 +9,7 @@ export const REPORT_COLUMNS = [
   ['name', 'tensor', (r) => r.name],
   ['shape', 'shape', (r) => r.shape.length, (r) => `[${r.shape.join(', ')}]`],
   ['dtype', 'dtype', (r) => r.dtype],
+  ['bitsPerWeight', 'bits/weight', (r) => r.bitsPerWeight ?? null, (r) => (r.bitsPerWeight ? fmt(r.bitsPerWeight) : '')],
   ['count', 'values', (r) => r.count],
   ['range', 'data range', (r) => r.max - r.min, (r) => (r.min === undefined ? '' : `[${fmt(r.min)}, ${fmt(r.max)}]`)],
   ['rangeUsed', 'range used', (r) => r.rangeMax - r.rangeMin, (r) => (r.rangeMin === undefined || r.rangeMin === null ? '' : `[${fmt(r.rangeMin)}, ${fmt(r.rangeMax)}]`)],

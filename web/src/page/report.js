@@ -69,7 +69,7 @@ export function createReportView({ onSort, onOpenTensor }) {
           td.append(b);
         } else if (key === 'range' && (r.error || r.skipped)) {
           td.textContent = r.error ? `error: ${r.error}` : `skipped: ${r.skipped}`;
-          td.colSpan = REPORT_COLUMNS.length - 4;
+          td.colSpan = REPORT_COLUMNS.length - REPORT_COLUMNS.findIndex(([k]) => k === 'range');
           td.className = 'text';
           tr.append(td);
           break;

@@ -25,9 +25,26 @@ export const FORMATS = table([
   ['mxint8', 'MXINT8 (blocks of 32)', { short: 'MXINT8', group: 'block', block: 32 }],
   ['nvfp4', 'NVFP4 (blocks of 16)', { short: 'NVFP4', group: 'block', block: 16 }],
   ['nf4', 'NF4 (blocks of 64)', { short: 'NF4', group: 'block', block: 64 }],
+  // llama.cpp's block types, ggml's names in lower case, bit for bit as ggml quantizes them (rows
+  // along the last axis of the shape); bpw: bits per weight, scales included.
+  ['q8_0', 'Q8_0 (8.5 bits per weight)', { short: 'Q8_0', group: 'gguf', block: 32, bpw: 8.5 }],
+  ['q4_0', 'Q4_0 (4.5 bpw)', { short: 'Q4_0', group: 'gguf', block: 32, bpw: 4.5 }],
+  ['q4_1', 'Q4_1 (5 bpw)', { short: 'Q4_1', group: 'gguf', block: 32, bpw: 5 }],
+  ['q5_0', 'Q5_0 (5.5 bpw)', { short: 'Q5_0', group: 'gguf', block: 32, bpw: 5.5 }],
+  ['q5_1', 'Q5_1 (6 bpw)', { short: 'Q5_1', group: 'gguf', block: 32, bpw: 6 }],
+  ['q2_k', 'Q2_K (2.625 bpw)', { short: 'Q2_K', group: 'gguf', block: 256, bpw: 2.625 }],
+  ['q3_k', 'Q3_K (3.4375 bpw)', { short: 'Q3_K', group: 'gguf', block: 256, bpw: 3.4375 }],
+  ['q4_k', 'Q4_K (4.5 bpw)', { short: 'Q4_K', group: 'gguf', block: 256, bpw: 4.5 }],
+  ['q5_k', 'Q5_K (5.5 bpw)', { short: 'Q5_K', group: 'gguf', block: 256, bpw: 5.5 }],
+  ['q6_k', 'Q6_K (6.5625 bpw)', { short: 'Q6_K', group: 'gguf', block: 256, bpw: 6.5625 }],
+  ['iq4_nl', 'IQ4_NL (4.5 bpw)', { short: 'IQ4_NL', group: 'gguf', block: 32, bpw: 4.5 }],
+  ['iq4_xs', 'IQ4_XS (4.25 bpw)', { short: 'IQ4_XS', group: 'gguf', block: 256, bpw: 4.25 }],
+  ['tq1_0', 'TQ1_0 (1.6875 bpw, ternary)', { short: 'TQ1_0', group: 'gguf', block: 256, bpw: 1.6875 }],
+  ['tq2_0', 'TQ2_0 (2.0625 bpw, ternary)', { short: 'TQ2_0', group: 'gguf', block: 256, bpw: 2.0625 }],
 ]);
 
-export const FORMAT_GROUPS = Object.freeze({ integer: 'Integer', float: 'Floating point', block: 'Block formats (a scale per block)' });
+export const FORMAT_GROUPS = Object.freeze({ integer: 'Integer', float: 'Floating point', block: 'Block formats (a scale per block)',
+  gguf: 'llama.cpp types (GGUF)' });
 
 export const MODES = table([
   ['symmetric', 'Symmetric signed', { short: 'symmetric', signed: true }],
@@ -69,6 +86,8 @@ export const PROFILES = table([
   ['formula', 'Textbook formulas', { short: 'formulas' }],
   ['pytorch', 'PyTorch (torch.ao.quantization)', { short: 'PyTorch' }],
   ['onnx', 'ONNX Runtime (QuantizeLinear)', { short: 'ONNX Runtime' }],
+  // ggml's own variants of the OCP formats MXFP4 and NVFP4 (with format 'mxfp4' or 'nvfp4'), not an integer profile.
+  ['ggml', 'llama.cpp (ggml\'s MXFP4 and NVFP4)', { short: 'ggml', integer: false }],
 ]);
 
 // The runtimes' integer types; `profiles` says which runtime has each, `signed` decides the mode.

@@ -1,7 +1,7 @@
 // Tensor files in the browser (or node): the header through the core's checked readers, then one
 // tensor at a time as numbers in C order. Blobs are read slice by slice: the whole file is never
 // copied, only the tensor being analysed.
-import { QuantizerError } from '../quantizer.js';
+import { GGML_TYPES, QuantizerError } from '../quantizer.js';
 
 /** 'npy', 'safetensors' or 'gguf' from the file name, or null. */
 export function tensorFileKind(name) {
@@ -83,7 +83,9 @@ let f16Table = null;
 
 /**
  * Values [first, first + count) of a tensor, in the file's order (a part of a tensor to stream;
- * C order for C-ordered files), as readTensor converts them.
+ * C order for C-ordered files), as readTensor converts them. For llama.cpp's block types in GGUF
+ * files `first` and `count` are whole blocks (bytes / count is then a binary fraction, 0.5625 for
+ * Q4_K, so the byte offsets are exact).
  */
 export async function readTensorRange(qz, blob, t, first, count) {
   const width = t.bytes / t.count;
@@ -92,7 +94,8 @@ export async function readTensorRange(qz, blob, t, first, count) {
 
 /**
  * One tensor's values in C order: Float32Array where float32 holds them exactly (float32, float16,
- * bfloat16, 8- and 16-bit integers), Float64Array otherwise (float64, int32).
+ * bfloat16, 8- and 16-bit integers, and llama.cpp's block types as ggml dequantizes them),
+ * Float64Array otherwise (float64, int32).
  */
 export async function readTensor(qz, blob, t) {
   const bytes = await bytesOf(blob, t.offset, t.offset + t.bytes);
@@ -137,7 +140,9 @@ export async function readTensor(qz, blob, t) {
       out = new Float64Array(n);
       for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, le);
       break;
-    default: throw new QuantizerError(`Tensor "${t.name}": ${t.skipped || `dtype ${t.fileDtype} is not read`}`, 'file');
+    default:
+      if (GGML_TYPES.includes(t.dtype) || t.dtype === 'mxfp4' || t.dtype === 'nvfp4') return qz.dequantizeGgml(t.dtype, bytes);
+      throw new QuantizerError(`Tensor "${t.name}": ${t.skipped || `dtype ${t.fileDtype} is not read`}`, 'file');
   }
   return orderOf(out, t);
 }

@@ -2,7 +2,7 @@
 // with { id, type: 'phase' | 'progress' | 'partial' | 'result' | 'studies' | 'error', ... }
 // (shared/protocol.js); typed arrays are transferred. The page cancels by terminating the worker.
 import { REPLIES, REQUESTS } from '../shared/protocol.js';
-import { createQuantizer, needsFullModule, QuantizerError } from '../quantizer.js';
+import { createQuantizer, GGML_TYPES, needsFullModule, QuantizerError } from '../quantizer.js';
 import { explore, exploreFormats } from './studies.js';
 import { csvColumn, indexTensorFile, rawTensor, readTensor, readTensorRange } from './tensor-files.js';
 
@@ -152,6 +152,10 @@ async function tensorsOf(qz, file, source) {
 
 const valuesOf = (qz, file, t) => (t.values ? Promise.resolve(t.values) : readTensor(qz, file, t));
 
+// The tensor's shape where the options need it: per channel or group, and llama.cpp's types
+// (rows along the last axis, GGUF's ne[0]).
+const needsShape = (o) => (o.granularity && o.granularity !== 'tensor') || GGML_TYPES.includes(o.format) || o.profile === 'ggml';
+
 // Each finished row is also sent at once ('partial'), so a cancelled report keeps what was read.
 // `only` (the indices of the file's tensors to analyse, for a pool of workers sharing a file) or
 // every tensor; each row carries its tensor's index in the file.
@@ -165,8 +169,8 @@ async function runReport(id, file, options, source, only = null) {
   const rows = [];
   for (const [k, t] of all.entries()) {
     if (picked && !picked.has(k)) continue;
-    const row = { index: k, name: t.name, dtype: t.skipped ? t.fileDtype : t.dtype, shape: t.shape, count: t.count, skipped: t.skipped || null, error: null,
-      granularity: options.granularity ?? 'tensor' };
+    const row = { index: k, name: t.name, dtype: t.skipped ? t.fileDtype : t.dtype, shape: t.shape, count: t.count, bitsPerWeight: t.bitsPerWeight ?? null,
+      skipped: t.skipped || null, error: null, granularity: options.granularity ?? 'tensor' };
     rows.push(row);
     if (t.skipped) {
       reply(id, REPLIES.partial, { rows: [row] });
@@ -183,7 +187,7 @@ async function runReport(id, file, options, source, only = null) {
         continue;
       }
       const x = await valuesOf(qz, file, t);
-      const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [x.length] } : {};
+      const withShape = needsShape(options) ? { shape: t.shape.length ? t.shape : [x.length] } : {};
       const r = qz.analyze(x, { ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
       const { min, max, x2 } = stats(x);
       Object.assign(row, { min, max, rangeMin: r.calibration.rangeMin, rangeMax: r.calibration.rangeMax, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb,
@@ -280,7 +284,7 @@ function expectedPasses(o) {
 }
 
 async function streamTensor(qz, file, t, options, progress) {
-  const withShape = options.granularity && options.granularity !== 'tensor' ? { shape: t.shape.length ? t.shape : [t.count] } : {};
+  const withShape = needsShape(options) ? { shape: t.shape.length ? t.shape : [t.count] } : {};
   const st = qz.stream({ ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
   let min = Infinity, max = -Infinity, x2 = 0;
   try {
