@@ -260,6 +260,36 @@ describe('journeys', () => {
     await page.context().close();
   });
 
+  test('llama.cpp\'s types on the page: Q4_K with a shape gives the API\'s numbers, a row that does not fit names the fallback, a GGUF model reports bits per weight', async () => {
+    const page = await openPage();
+    const values = Array.from({ length: 512 }, (_, i) => (Math.sin(i * 0.37) * 0.05).toFixed(5));
+    await label(page, 'Sample values').fill(values.join(', '));
+    await label(page, 'Format').selectOption('q4_k');
+    assert.equal(await usable(page, 'Shape'), true, 'the rows need a shape');
+    assert.equal(await usable(page, 'Granularity'), false);
+    await label(page, 'Shape').fill('2,256');
+    await calculate(page);
+    const api = qz.analyze(qz.parseValues(values.join(', ')), { format: 'q4_k', shape: [2, 256] });
+    assert.equal(await metric(page, 'mse'), api.metrics.mse);
+    assert.equal(await metric(page, 'bitsPerWeight'), 4.5);
+    assert.equal(await page.locator('#results-settings').textContent(), 'Q4_K (4.5 bpw)');
+    assert.match(await page.locator('#formula-scale').textContent(), /^Q4_K \(llama\.cpp\): x̂ = d·sc·q − dmin·m; block \[\d\]/);
+    await label(page, 'Shape').fill('4,128');
+    await page.getByRole('button', { name: 'Calculate', exact: true }).click();
+    await page.locator('#shape-error:not(:empty)').waitFor();
+    assert.match(await page.locator('#shape-error').textContent(), /Q4_K stores rows in blocks of 256 values.*Q5_0 instead/);
+    // A GGUF model: each quantized tensor with its type and bits per weight.
+    await label(page, 'Format').selectOption('int');
+    await page.setInputFiles('#file-input', new URL('../../../shared/ggml/tiny-q4_k_m.gguf', import.meta.url).pathname);
+    await page.waitForFunction(() => document.getElementById('report').dataset.render !== undefined, null, { timeout: 60000 });
+    const cell = (name, column) => page.locator(`#report-table tr[data-tensor="${name}"] td[data-column="${column}"]`);
+    assert.equal(await cell('blk.0.attn_v.weight', 'dtype').textContent(), 'q6_k');
+    assert.equal(await cell('blk.0.attn_v.weight', 'bitsPerWeight').textContent(), '6.5625');
+    assert.equal(await cell('blk.0.ffn_gate_inp.weight', 'bitsPerWeight').textContent(), '8.5');
+    await seedStillExact(page);
+    await page.context().close();
+  });
+
   test('results say what produced them, go stale when the form changes, and their studies are never the previous data\'s', async () => {
     const page = await openPage();
     assert.equal(await page.locator('#results-settings').textContent(), '8-bit symmetric signed, custom range −1.5 … 1.5, half to even, per tensor');

@@ -23,7 +23,7 @@ function coreNames(options, field) {
     assert.equal(e.field, field, e.message);
     const list = e.message.match(/\(use ([^)]+)\)/)?.[1];
     assert.ok(list, `the message lists the values: ${e.message}`);
-    return list.split(/, | or /).sort();
+    return list.replace(/,? or llama\.cpp's /, ', ').split(/, | or /).sort(); // "…, nf4, or llama.cpp's q8_0, …"
   }
   assert.fail(`${JSON.stringify(options)} was accepted`);
 }

@@ -12,7 +12,7 @@ import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { createQuantizer, FORMATS, GGML_TYPES, PROFILES, QuantizerError } from '../../web/src/quantizer.js';
-import { indexTensorFile, readTensor, readTensorRange } from '../../web/src/tensorfile.js';
+import { indexTensorFile, readTensor, readTensorRange } from '../../web/src/worker/tensor-files.js';
 
 const QUANTS = new URL('../../../shared/ggml/quants.json', import.meta.url);
 const present = existsSync(QUANTS);

@@ -1,5 +1,6 @@
 // The calculator's result sections drawn from a result: the per-sample table (paged), the formulas
 // with the user's numbers, the per-channel table, the stochastic table.
+import { choice, FORMATS } from '../shared/choices.js';
 import { el, fmt, hex, minus, num, signed } from '../shared/format.js';
 import { groupUnit, paramsOfSample } from '../shared/result.js';
 
@@ -102,6 +103,7 @@ const EMAX = { 'mxfp8-e4m3': 8, 'mxfp8-e5m2': 15, 'mxfp6-e3m2': 4, 'mxfp6-e2m3':
 // The formula lines for a float or block format, with the numbers of the sample holding the
 // largest error (and its block).
 function formatFormulaLines(r) {
+  if (r.blocks?.bytes) return ggmlFormulaLines(r);
   const f = r.format;
   const m = r.metrics;
   const i = m.maxAbsErrorIndex;
@@ -126,4 +128,24 @@ function formatFormulaLines(r) {
   lines.dequantize = `x̂ = value(${code}) × ${fmt(p.scale)} = ${minus(r.dequantized[i])}`;
   lines.metrics = `error = ${num(x)} − ${num(r.dequantized[i])} = ${minus(r.errors[i])}; MSE = ${fmt(m.mse)}; RMSE = ${fmt(m.rmse)}; MAE = ${fmt(m.mae)}; SQNR = ${fmt(m.sqnrDb)} dB`;
   return lines;
+}
+
+// llama.cpp's types: the type's equation, and the block holding the largest error as stored.
+function ggmlFormulaLines(r) {
+  const b = r.blocks;
+  const m = r.metrics;
+  const i = m.maxAbsErrorIndex;
+  const k = Math.floor(i / b.blockSize);
+  const x = r.values[i];
+  const equation = choice(FORMATS, r.options.format)?.equation ?? 'its block scale × its code';
+  const stored = [b.scale ? `d = ${fmt(b.scale[k])}` : null, b.min ? `dmin = ${fmt(b.min[k])}` : null].filter(Boolean).join(', ');
+  const j = b.subScale ? Math.floor(i / b.subBlockSize) : null;
+  const sub = j === null ? '' : `; sub-block [${j}]: sc·d = ${fmt(b.subScale[j])}${b.subMin ? `, m·dmin = ${fmt(b.subMin[j])}` : ''}`;
+  return {
+    scale: `${r.format.label}: x̂ = ${equation}; block [${k}] (samples [${k * b.blockSize}]–[${Math.min(r.values.length, (k + 1) * b.blockSize) - 1}]): ${stored || 'its scales'}${sub}`,
+    zeroPoint: 'zero point: none (the type stores a scale per block, and a min where the equation has one)',
+    quantize: `sample [${i}]: x = ${minus(x)}; code q = ${r.codes[i]} (ggml's search for the block, in float32 as llama.cpp runs it)`,
+    dequantize: `x̂ = ${equation.replace(/, t ∈.*$/, '')} = ${minus(r.dequantized[i])}`,
+    metrics: `error = ${num(x)} − ${num(r.dequantized[i])} = ${minus(r.errors[i])}; MSE = ${fmt(m.mse)}; RMSE = ${fmt(m.rmse)}; MAE = ${fmt(m.mae)}; SQNR = ${fmt(m.sqnrDb)} dB`,
+  };
 }

@@ -52,11 +52,24 @@ const FORMAT_CARDS = [
   ['underflowCount', 'Underflowed to 0', (r) => r.format.underflowCount],
   ['subnormalCount', 'Subnormal codes', (r) => r.format.subnormalCount],
 ];
+
+// llama.cpp's types: what their blocks store (d, and dmin or m where the type has one).
+const range = (a) => `${fmt(Math.min(...a))} … ${fmt(Math.max(...a))}`;
+const GGML_CARDS = [
+  ['format', 'Format', (r) => r.format.name, (r) => r.format.label],
+  ['bitsPerWeight', 'Bits per weight', (r) => r.blocks.bitsPerWeight],
+  ['blockScales', 'Block scales d', (r) => r.blocks.count, (r) => (r.blocks.scale ? `${fmt(r.blocks.count)} blocks of ${r.blocks.blockSize}, ${range(r.blocks.scale)}`
+    : `${fmt(r.blocks.count)} blocks of ${r.blocks.blockSize}`)],
+  ['blockMins', 'Block mins', (r) => r.blocks.min?.length ?? 0, (r) => (r.blocks.min ? range(r.blocks.min) : 'none (symmetric type)')],
+  ['subScales', 'Sub-block scales', (r) => r.blocks.subScale?.length ?? 0,
+    (r) => (r.blocks.subScale ? `${fmt(r.blocks.subScale.length)} of ${r.blocks.subBlockSize}, ${range(r.blocks.subScale)}` : 'none')],
+];
+const isGgml = (r) => Boolean(r.blocks?.bytes);
 const INTEGER_ONLY = new Set(['scale', 'zeroPoint', 'qRange', 'step', 'rangeUsed', 'uniformNoise', 'tieCount']);
 
 /** The metric cards; `keys` (data-metric names) picks some, in the cards' own order. */
 export function renderCards(container, r, keys = null) {
-  const all = r.format ? [...FORMAT_CARDS, ...CARDS.filter(([key]) => !INTEGER_ONLY.has(key))] : CARDS;
+  const all = r.format ? [...(isGgml(r) ? GGML_CARDS : FORMAT_CARDS), ...CARDS.filter(([key]) => !INTEGER_ONLY.has(key))] : CARDS;
   const cards = keys ? all.filter(([key]) => keys.includes(key)) : all;
   container.replaceChildren(
     ...cards.map(([key, label, value, shown]) => {
@@ -138,7 +151,8 @@ function formatVerdict(r, out) {
       `${fmt(f.underflowCount)} nonzero value${f.underflowCount > 1 ? 's' : ''} (${share(f.underflowCount)}) became 0: ${why}`]);
   }
   if (f.subnormalCount > 0) out.push(['note', `${fmt(f.subnormalCount)} value${f.subnormalCount > 1 ? 's are' : ' is'} subnormal (${share(f.subnormalCount)}), with fewer significant bits than the rest.`]);
-  sqnrSentence(m, out, r.blocks ? 'Try a format with more mantissa bits, or smaller blocks.'
+  sqnrSentence(m, out, isGgml(r) ? 'Try a type with more bits per weight (Q5_K, Q6_K, Q8_0), or an importance matrix.'
+    : r.blocks ? 'Try a format with more mantissa bits, or smaller blocks.'
     : f.tensorScale === 1 && f.name !== 'fp16' && f.name !== 'bf16' ? 'Try a format with more mantissa bits, or Tensor scale: amax.' : 'Try a format with more mantissa bits.');
   return out;
 }

@@ -8,59 +8,59 @@ const table = (rows) => Object.freeze(rows.map(([value, label, extra = {}]) => O
 
 // group: 'integer' | 'float' (one value per code) | 'block' (a shared scale per block).
 export const FORMATS = table([
-  ['int', 'Integer (scale and zero point)', { short: 'Integer', group: 'integer' }],
-  ['fp16', 'FP16 (IEEE half)', { short: 'FP16', group: 'float', bits: 16 }],
-  ['bf16', 'BF16 (bfloat16)', { short: 'BF16', group: 'float', bits: 16 }],
-  ['fp8-e4m3', 'FP8 E4M3 (E4M3FN)', { short: 'FP8 E4M3', group: 'float', bits: 8 }],
-  ['fp8-e5m2', 'FP8 E5M2', { group: 'float', bits: 8 }],
-  ['fp6-e3m2', 'FP6 E3M2', { group: 'float', bits: 6 }],
-  ['fp6-e2m3', 'FP6 E2M3', { group: 'float', bits: 6 }],
-  ['fp4-e2m1', 'FP4 E2M1', { group: 'float', bits: 4 }],
-  ['custom', 'Custom minifloat', { short: 'Custom minifloat', group: 'float' }],
-  ['mxfp8-e4m3', 'MXFP8 E4M3 (blocks of 32)', { short: 'MXFP8 E4M3', group: 'block', block: 32 }],
-  ['mxfp8-e5m2', 'MXFP8 E5M2 (blocks of 32)', { short: 'MXFP8 E5M2', group: 'block', block: 32 }],
-  ['mxfp6-e3m2', 'MXFP6 E3M2 (blocks of 32)', { short: 'MXFP6 E3M2', group: 'block', block: 32 }],
-  ['mxfp6-e2m3', 'MXFP6 E2M3 (blocks of 32)', { short: 'MXFP6 E2M3', group: 'block', block: 32 }],
-  ['mxfp4', 'MXFP4 (blocks of 32)', { short: 'MXFP4', group: 'block', block: 32 }],
-  ['mxint8', 'MXINT8 (blocks of 32)', { short: 'MXINT8', group: 'block', block: 32 }],
-  ['nvfp4', 'NVFP4 (blocks of 16)', { short: 'NVFP4', group: 'block', block: 16 }],
-  ['nf4', 'NF4 (blocks of 64)', { short: 'NF4', group: 'block', block: 64 }],
+  ['int', 'Integer (scale and zero point)', { short: 'Integer', group: 'integer'}],
+  ['fp16', 'FP16 (IEEE half)', { short: 'FP16', group: 'float', bits: 16}],
+  ['bf16', 'BF16 (bfloat16)', { short: 'BF16', group: 'float', bits: 16}],
+  ['fp8-e4m3', 'FP8 E4M3 (E4M3FN)', { short: 'FP8 E4M3', group: 'float', bits: 8}],
+  ['fp8-e5m2', 'FP8 E5M2', { group: 'float', bits: 8}],
+  ['fp6-e3m2', 'FP6 E3M2', { group: 'float', bits: 6}],
+  ['fp6-e2m3', 'FP6 E2M3', { group: 'float', bits: 6}],
+  ['fp4-e2m1', 'FP4 E2M1', { group: 'float', bits: 4}],
+  ['custom', 'Custom minifloat', { short: 'Custom minifloat', group: 'float'}],
+  ['mxfp8-e4m3', 'MXFP8 E4M3 (blocks of 32)', { short: 'MXFP8 E4M3', group: 'block', block: 32}],
+  ['mxfp8-e5m2', 'MXFP8 E5M2 (blocks of 32)', { short: 'MXFP8 E5M2', group: 'block', block: 32}],
+  ['mxfp6-e3m2', 'MXFP6 E3M2 (blocks of 32)', { short: 'MXFP6 E3M2', group: 'block', block: 32}],
+  ['mxfp6-e2m3', 'MXFP6 E2M3 (blocks of 32)', { short: 'MXFP6 E2M3', group: 'block', block: 32}],
+  ['mxfp4', 'MXFP4 (blocks of 32)', { short: 'MXFP4', group: 'block', block: 32}],
+  ['mxint8', 'MXINT8 (blocks of 32)', { short: 'MXINT8', group: 'block', block: 32}],
+  ['nvfp4', 'NVFP4 (blocks of 16)', { short: 'NVFP4', group: 'block', block: 16}],
+  ['nf4', 'NF4 (blocks of 64)', { short: 'NF4', group: 'block', block: 64}],
   // llama.cpp's block types, ggml's names in lower case, bit for bit as ggml quantizes them (rows
   // along the last axis of the shape); bpw: bits per weight, scales included.
-  ['q8_0', 'Q8_0 (8.5 bits per weight)', { short: 'Q8_0', group: 'gguf', block: 32, bpw: 8.5 }],
-  ['q4_0', 'Q4_0 (4.5 bpw)', { short: 'Q4_0', group: 'gguf', block: 32, bpw: 4.5 }],
-  ['q4_1', 'Q4_1 (5 bpw)', { short: 'Q4_1', group: 'gguf', block: 32, bpw: 5 }],
-  ['q5_0', 'Q5_0 (5.5 bpw)', { short: 'Q5_0', group: 'gguf', block: 32, bpw: 5.5 }],
-  ['q5_1', 'Q5_1 (6 bpw)', { short: 'Q5_1', group: 'gguf', block: 32, bpw: 6 }],
-  ['q2_k', 'Q2_K (2.625 bpw)', { short: 'Q2_K', group: 'gguf', block: 256, bpw: 2.625 }],
-  ['q3_k', 'Q3_K (3.4375 bpw)', { short: 'Q3_K', group: 'gguf', block: 256, bpw: 3.4375 }],
-  ['q4_k', 'Q4_K (4.5 bpw)', { short: 'Q4_K', group: 'gguf', block: 256, bpw: 4.5 }],
-  ['q5_k', 'Q5_K (5.5 bpw)', { short: 'Q5_K', group: 'gguf', block: 256, bpw: 5.5 }],
-  ['q6_k', 'Q6_K (6.5625 bpw)', { short: 'Q6_K', group: 'gguf', block: 256, bpw: 6.5625 }],
-  ['iq4_nl', 'IQ4_NL (4.5 bpw)', { short: 'IQ4_NL', group: 'gguf', block: 32, bpw: 4.5 }],
-  ['iq4_xs', 'IQ4_XS (4.25 bpw)', { short: 'IQ4_XS', group: 'gguf', block: 256, bpw: 4.25 }],
-  ['tq1_0', 'TQ1_0 (1.6875 bpw, ternary)', { short: 'TQ1_0', group: 'gguf', block: 256, bpw: 1.6875 }],
-  ['tq2_0', 'TQ2_0 (2.0625 bpw, ternary)', { short: 'TQ2_0', group: 'gguf', block: 256, bpw: 2.0625 }],
+  ['q8_0', 'Q8_0 (8.5 bits per weight)', { short: 'Q8_0', group: 'gguf', block: 32, bpw: 8.5, equation: 'd·q' }],
+  ['q4_0', 'Q4_0 (4.5 bpw)', { short: 'Q4_0', group: 'gguf', block: 32, bpw: 4.5, equation: 'd·(q − 8)' }],
+  ['q4_1', 'Q4_1 (5 bpw)', { short: 'Q4_1', group: 'gguf', block: 32, bpw: 5, equation: 'd·q + m' }],
+  ['q5_0', 'Q5_0 (5.5 bpw)', { short: 'Q5_0', group: 'gguf', block: 32, bpw: 5.5, equation: 'd·(q − 16)' }],
+  ['q5_1', 'Q5_1 (6 bpw)', { short: 'Q5_1', group: 'gguf', block: 32, bpw: 6, equation: 'd·q + m' }],
+  ['q2_k', 'Q2_K (2.625 bpw)', { short: 'Q2_K', group: 'gguf', block: 256, bpw: 2.625, equation: 'd·sc·q − dmin·m' }],
+  ['q3_k', 'Q3_K (3.4375 bpw)', { short: 'Q3_K', group: 'gguf', block: 256, bpw: 3.4375, equation: 'd·(sc − 32)·(q − 4)' }],
+  ['q4_k', 'Q4_K (4.5 bpw)', { short: 'Q4_K', group: 'gguf', block: 256, bpw: 4.5, equation: 'd·sc·q − dmin·m' }],
+  ['q5_k', 'Q5_K (5.5 bpw)', { short: 'Q5_K', group: 'gguf', block: 256, bpw: 5.5, equation: 'd·sc·q − dmin·m' }],
+  ['q6_k', 'Q6_K (6.5625 bpw)', { short: 'Q6_K', group: 'gguf', block: 256, bpw: 6.5625, equation: 'd·sc·(q − 32)' }],
+  ['iq4_nl', 'IQ4_NL (4.5 bpw)', { short: 'IQ4_NL', group: 'gguf', block: 32, bpw: 4.5, equation: 'd·v[q]' }],
+  ['iq4_xs', 'IQ4_XS (4.25 bpw)', { short: 'IQ4_XS', group: 'gguf', block: 256, bpw: 4.25, equation: 'd·(sc − 32)·v[q]' }],
+  ['tq1_0', 'TQ1_0 (1.6875 bpw, ternary)', { short: 'TQ1_0', group: 'gguf', block: 256, bpw: 1.6875, equation: 'd·t, t ∈ {−1, 0, 1}' }],
+  ['tq2_0', 'TQ2_0 (2.0625 bpw, ternary)', { short: 'TQ2_0', group: 'gguf', block: 256, bpw: 2.0625, equation: 'd·t, t ∈ {−1, 0, 1}' }],
 ]);
 
 export const FORMAT_GROUPS = Object.freeze({ integer: 'Integer', float: 'Floating point', block: 'Block formats (a scale per block)',
   gguf: 'llama.cpp types (GGUF)' });
 
 export const MODES = table([
-  ['symmetric', 'Symmetric signed', { short: 'symmetric', signed: true }],
-  ['asymmetric', 'Asymmetric signed', { short: 'asymmetric', signed: true }],
-  ['asymmetric-unsigned', 'Asymmetric unsigned', { short: 'unsigned', signed: false }],
+  ['symmetric', 'Symmetric signed', { short: 'symmetric', signed: true}],
+  ['asymmetric', 'Asymmetric signed', { short: 'asymmetric', signed: true}],
+  ['asymmetric-unsigned', 'Asymmetric unsigned', { short: 'unsigned', signed: false}],
 ]);
 
 // `directed`: the rule always rounds one way, so its error has a bias of its own.
 export const ROUNDINGS = table([
-  ['half-even', 'Half to even', { short: 'half to even' }],
-  ['half-away', 'Half away from zero', { short: 'half away from zero' }],
-  ['half-up', 'Half up (toward +∞)', { short: 'half up' }],
-  ['floor', 'Floor (toward −∞)', { short: 'floor', directed: true }],
-  ['ceil', 'Ceiling (toward +∞)', { short: 'ceiling', directed: true }],
-  ['toward-zero', 'Toward zero', { short: 'toward zero', directed: true }],
-  ['stochastic', 'Stochastic (seeded)', { short: 'stochastic' }],
+  ['half-even', 'Half to even', { short: 'half to even'}],
+  ['half-away', 'Half away from zero', { short: 'half away from zero'}],
+  ['half-up', 'Half up (toward +∞)', { short: 'half up'}],
+  ['floor', 'Floor (toward −∞)', { short: 'floor', directed: true}],
+  ['ceil', 'Ceiling (toward +∞)', { short: 'ceiling', directed: true}],
+  ['toward-zero', 'Toward zero', { short: 'toward zero', directed: true}],
+  ['stochastic', 'Stochastic (seeded)', { short: 'stochastic'}],
 ]);
 
 export const CALIBRATIONS = table([
@@ -83,19 +83,19 @@ export const GRANULARITIES = table([
 ]);
 
 export const PROFILES = table([
-  ['formula', 'Textbook formulas', { short: 'formulas' }],
-  ['pytorch', 'PyTorch (torch.ao.quantization)', { short: 'PyTorch' }],
-  ['onnx', 'ONNX Runtime (QuantizeLinear)', { short: 'ONNX Runtime' }],
+  ['formula', 'Textbook formulas', { short: 'formulas'}],
+  ['pytorch', 'PyTorch (torch.ao.quantization)', { short: 'PyTorch'}],
+  ['onnx', 'ONNX Runtime (QuantizeLinear)', { short: 'ONNX Runtime'}],
   // ggml's own variants of the OCP formats MXFP4 and NVFP4 (with format 'mxfp4' or 'nvfp4'), not an integer profile.
-  ['ggml', 'llama.cpp (ggml\'s MXFP4 and NVFP4)', { short: 'ggml', integer: false }],
+  ['ggml', 'llama.cpp (ggml\'s MXFP4 and NVFP4)', { short: 'ggml', integer: false}],
 ]);
 
 // The runtimes' integer types; `profiles` says which runtime has each, `signed` decides the mode.
 export const DTYPES = table([
-  ['int8', 'int8 (qint8)', { signed: true, profiles: ['pytorch', 'onnx'] }],
-  ['uint8', 'uint8 (quint8)', { signed: false, profiles: ['pytorch', 'onnx'] }],
-  ['int4', 'int4 (ONNX)', { signed: true, profiles: ['onnx'] }],
-  ['uint4', 'uint4 (ONNX)', { signed: false, profiles: ['onnx'] }],
+  ['int8', 'int8 (qint8)', { signed: true, profiles: ['pytorch', 'onnx']}],
+  ['uint8', 'uint8 (quint8)', { signed: false, profiles: ['pytorch', 'onnx']}],
+  ['int4', 'int4 (ONNX)', { signed: true, profiles: ['onnx']}],
+  ['uint4', 'uint4 (ONNX)', { signed: false, profiles: ['onnx']}],
 ]);
 
 export const OVERFLOWS = table([
