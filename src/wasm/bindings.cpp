@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "analyze.h"
@@ -327,10 +328,11 @@ val analyze(uintptr_t ptr, double count, bool float32, const JsOptions& o) {
   return run(reinterpret_cast<const double*>(ptr));
 }
 
-// Pasted text → { ok, values } (a view into the held values) or { ok: false, error }.
-val parse_values(const std::string& text) {
+// Pasted text (its UTF-8 bytes at ptr, copied there by JS) → { ok, values } (a view into the held
+// values) or { ok: false, error }.
+val parse_values(uintptr_t ptr, double length) {
   release();
-  auto r = qe::parse_values(text);
+  auto r = qe::parse_values(std::string_view(reinterpret_cast<const char*>(ptr), static_cast<size_t>(length)));
   if (auto* e = std::get_if<qe::Error>(&r)) return error_object(*e);
   held.values = std::get<std::vector<double>>(std::move(r));
   val o = val::object();
@@ -347,8 +349,9 @@ double read_floor(uintptr_t ptr, double count, bool float32) {
 }
 #endif
 
-// Bytes the allocator holds for live objects: the leak check in the JS tests reads it.
-double heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
+// Bytes the allocator holds for live objects: the leak check in the JS tests reads it. mallinfo's
+// fields are int: read unsigned, for a heap above 2 GB (wasm32: at most 4 GB).
+double heap_in_use() { return static_cast<double>(static_cast<uint32_t>(mallinfo().uordblks)); }
 
 }  // namespace
 

@@ -131,6 +131,18 @@ function fail(message, field, index = null) {
   throw new QuantizerError(message, field, index);
 }
 
+// Blocks in the wasm heap. The heap is 32-bit and grows to 4 GB: _malloc's pointer is read
+// unsigned (blocks above 2 GB read negative as an int), 0 means the heap could not grow, and a size
+// of 2^32 bytes or more would wrap. Every block the API copies into the heap comes from here.
+const MAX_BLOCK = 2 ** 32 - 2 ** 16;
+const megabytes = (bytes) => Math.ceil(bytes / 1e6).toLocaleString('en');
+
+function allocate(mod, bytes, what, field) {
+  const ptr = bytes <= MAX_BLOCK ? mod._malloc(Math.max(1, bytes)) >>> 0 : 0;
+  if (ptr === 0) fail(`Not enough memory for ${what} (${megabytes(bytes)} MB)`, field);
+  return ptr;
+}
+
 function fromCoreError(e) {
   return new QuantizerError(e.message, e.field, e.index >= 0 ? e.index : null);
 }
@@ -407,7 +419,16 @@ class Quantizer {
   /** Pasted text → Float64Array, exactly as typed. Throws a QuantizerError naming the sample. */
   parseValues(text) {
     if (typeof text !== 'string') fail('Sample text must be a string', 'values');
-    const r = this.#mod.parseValues(text);
+    // The text's UTF-8 bytes go into a checked block (embind's own string copy does not check).
+    const bytes = new TextEncoder().encode(text);
+    const ptr = allocate(this.#mod, bytes.length, `the sample text (${bytes.length.toLocaleString('en')} bytes)`, 'values');
+    let r;
+    try {
+      this.#mod.HEAPU8.set(bytes, ptr);
+      r = this.#mod.parseValues(ptr, bytes.length);
+    } finally {
+      this.#mod._free(ptr);
+    }
     try {
       if (!r.ok) throw fromCoreError(r.error);
       return r.values.slice();
@@ -491,7 +512,7 @@ class Quantizer {
   tensorHeader(kind, bytes, fileSize) {
     if (kind !== 'npy' && kind !== 'safetensors' && kind !== 'gguf') fail(`Unknown tensor file kind "${kind}"`, 'file');
     notInFirst(this.module, 'Tensor file readers', 'file');
-    const ptr = this.#mod._malloc(Math.max(1, bytes.length));
+    const ptr = allocate(this.#mod, bytes.length, `the file's first ${bytes.length.toLocaleString('en')} bytes`, 'file');
     try {
       this.#mod.HEAPU8.set(bytes, ptr);
       const need = this.#mod.tensorHeaderBytes(kind, ptr, bytes.length, fileSize);
@@ -549,8 +570,7 @@ class TensorStream {
   #with(chunk, call) {
     const x = toSamples(chunk);
     const f32 = x instanceof Float32Array;
-    const ptr = this.#mod._malloc(Math.max(1, x.byteLength));
-    if (ptr === 0) fail('Not enough memory for this chunk', 'values');
+    const ptr = allocate(this.#mod, x.byteLength, `a chunk of ${x.length.toLocaleString('en')} values`, 'values');
     try {
       (f32 ? this.#mod.HEAPF32 : this.#mod.HEAPF64).set(x, ptr / x.BYTES_PER_ELEMENT);
       return call(ptr, x.length, f32);
@@ -612,10 +632,7 @@ class Samples {
     this.#module = module;
     this.length = x.length;
     this.float32 = x instanceof Float32Array;
-    this.#ptr = mod._malloc(Math.max(1, x.byteLength));
-    if (this.#ptr === 0) {
-      fail(`Not enough memory for ${x.length.toLocaleString('en')} samples (${(x.byteLength / 1e9).toFixed(1)} GB)`, 'values');
-    }
+    this.#ptr = allocate(mod, x.byteLength, `${x.length.toLocaleString('en')} samples`, 'values');
     // Heap views are re-read after every call that may grow memory (malloc may).
     (this.float32 ? mod.HEAPF32 : mod.HEAPF64).set(x, this.#ptr / x.BYTES_PER_ELEMENT);
   }

@@ -51,14 +51,25 @@ const HANDLERS = {
   [REQUESTS.tensor]: ({ id, file, name, source, limit, whole }) => sendTensor(id, file, name, source, limit, whole),
 };
 
+// An instance that trapped (a RuntimeError: an abort, memory out of bounds) may hold broken state:
+// it is let go, and the next request gets a fresh one.
+function dropIfTrapped(e) {
+  if (!(e instanceof WebAssembly.RuntimeError)) return false;
+  first = null;
+  full = null;
+  return true;
+}
+
 self.onmessage = async ({ data }) => {
   const handler = HANDLERS[data.type];
   try {
     if (!handler) throw new Error(`unknown request type "${data.type}"`);
     await handler(data);
   } catch (e) {
+    const restarted = dropIfTrapped(e) ? ' (the calculator was restarted)' : '';
     const fileJob = data.type === REQUESTS.report || data.type === REQUESTS.tensor;
-    reply(data.id, REPLIES.error, { error: fileJob ? { field: e?.field ?? 'file', index: null, message: e?.message ?? String(e) } : errorOf(e) });
+    const error = fileJob ? { field: e?.field ?? 'file', index: null, message: e?.message ?? String(e) } : errorOf(e);
+    reply(data.id, REPLIES.error, { error: { ...error, message: error.message + restarted } });
   }
 };
 
@@ -95,13 +106,14 @@ async function analyze({ id, text, options, studies: withStudies = true }) {
     return;
   }
   let studies;
+  let trapped = false;
   try {
     studies = r.format ? await exploreFormats(samples, options, () => latest !== id) : await explore(samples, options, () => latest !== id);
   } catch (e) {
     studies = { error: e?.message ?? String(e) };
-  } finally {
-    samples.delete();
+    trapped = dropIfTrapped(e); // a trapped instance is not called again, not even to free
   }
+  if (!trapped) samples.delete();
   if (studies) reply(id, REPLIES.studies, { studies });
 }
 
@@ -150,7 +162,7 @@ const valuesOf = (qz, file, t) => (t.values ? Promise.resolve(t.values) : readTe
 
 // Each finished row is also sent at once ('partial'), so a cancelled report keeps what was read.
 async function runReport(id, file, options, source) {
-  const qz = await ready(true);
+  let qz = await ready(true);
   const tensors = await tensorsOf(qz, file, source);
   const total = tensors.reduce((a, t) => a + (t.skipped ? 0 : t.bytes), 0);
   const started = performance.now();
@@ -182,6 +194,10 @@ async function runReport(id, file, options, source) {
         maxAbsError: r.metrics.maxAbsError, clipRate: r.metrics.clipRate, sumSquares: x2 });
     } catch (e) {
       row.error = e.message;
+      if (dropIfTrapped(e)) {
+        row.error += ' (the calculator was restarted for the next tensors)';
+        qz = await ready(true);
+      }
     }
     done += t.bytes;
     reply(id, REPLIES.partial, { rows: [row] });

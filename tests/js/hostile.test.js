@@ -1,0 +1,108 @@
+// What a caller or a file may send to break the instance, one row per case: each must end in a
+// QuantizerError naming its field with the message below (or, for a row with `check`, in the
+// stated result), within 2 s (a hang guard, not a timing), and the same instance must then give
+// the seed example exactly as the golden file has it. Large inputs are made before the clock
+// starts; large files are sparse (truncate), never committed.
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+
+import { createQuantizer, QuantizerError } from '../../web/src/quantizer.js';
+import { checkCase, golden } from './golden.js';
+
+const SEED_TEXT = '-1.25, -0.92, -0.51, -0.10, 0, 0.14, 0.37, 0.79, 1.12, 1.46';
+const SEED = golden.cases.find((c) => c.name === 'seed004-symmetric');
+const HANG_GUARD_MS = 2000;
+
+let qz;
+before(async () => {
+  qz = await createQuantizer();
+});
+
+function seedExact() {
+  const r = qz.analyze(qz.parseValues(SEED_TEXT), { bits: 8, mode: 'symmetric', range: { min: -1.5, max: 1.5 }, rounding: 'half-even' });
+  assert.equal(r.scale, 1.5 / 127);
+  checkCase(SEED, r);
+}
+
+// Memory the rows share: big blocks stay loaded across the rows of one scenario.
+const held = {};
+const MB = 1e6;
+
+// { name, prepare?(qz): input made before the clock, run(qz, input), field + message (a string: the
+// whole message; a RegExp: a match), or check(result) for a row that must succeed }.
+const ROWS = [
+  // 1. Unchecked allocations: pointers above 2 GB read negative, a failed allocation was not seen.
+  {
+    name: '1: two 1.2 GB loads, then a load above 2 GB works (its pointer read unsigned)',
+    prepare: (q) => {
+      held.x = new Float64Array(150e6);
+      held.base = q.heapInUse();
+      held.a = q.load(held.x);
+      held.b = q.load(held.x);
+    },
+    run: (q) => {
+      held.c = q.load(Float64Array.of(1, 2, 3)); // at 2.4 GB
+      return held.c.analyze({ bits: 4 });
+    },
+    check: (r) => {
+      assert.deepEqual(Array.from(r.codes), [2, 5, 7]);
+      assert.ok(qz.heapInUse() > 2.4e9, `heapInUse ${qz.heapInUse()} (read unsigned above 2 GB)`);
+    },
+  },
+  {
+    name: '1: a third 1.2 GB load fits (3.6 GB), a fourth is not enough memory',
+    prepare: (q) => {
+      held.d = q.load(held.x);
+    },
+    run: (q) => q.load(held.x),
+    field: 'values',
+    message: 'Not enough memory for 150,000,000 samples (1,200 MB)',
+  },
+  {
+    name: '1: a 1.3 GB header beside 3.6 GB of samples (less one): not enough memory, nothing written at address 0',
+    prepare: () => {
+      held.a.delete();
+      return new Uint8Array(1.3e9).fill(0x41);
+    },
+    run: (q, bytes) => q.tensorHeader('gguf', bytes, bytes.length),
+    field: 'file',
+    message: "Not enough memory for the file's first 1,300,000,000 bytes (1,300 MB)",
+  },
+  {
+    name: '1: everything deleted, the heap is back where it was (no leak of the failed loads)',
+    run: (q) => {
+      for (const k of ['b', 'c', 'd']) held[k].delete();
+      delete held.x;
+      return q.heapInUse();
+    },
+    check: (inUse) => assert.ok(Math.abs(inUse - held.base) < MB, `heap in use ${inUse}, before ${held.base}`),
+  },
+];
+
+describe('hostile input, one row per case', () => {
+  for (const row of ROWS) {
+    test(row.name, async () => {
+      const input = row.prepare?.(qz);
+      const started = performance.now();
+      let result, error;
+      try {
+        result = await row.run(qz, input);
+      } catch (e) {
+        error = e;
+      }
+      const ms = performance.now() - started;
+      if (row.check) {
+        if (error) throw error;
+        row.check(result);
+      } else {
+        assert.ok(error, `no error; returned ${result}`);
+        assert.ok(error instanceof QuantizerError, `a ${error?.constructor?.name}, not a QuantizerError: ${error?.message}`);
+        assert.equal(error.field, row.field);
+        if (row.message instanceof RegExp) assert.match(error.message, row.message);
+        else assert.equal(error.message, row.message);
+      }
+      assert.ok(ms < HANG_GUARD_MS, `${Math.round(ms)} ms`);
+      seedExact();
+    });
+  }
+});
