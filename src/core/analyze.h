@@ -21,6 +21,9 @@ struct AnalyzeOptions {
   QuantScheme scheme;
   bool per_sample = true;  // false: sums-only metrics (no percentiles, no code histogram)
   Kernel kernel = Kernel::Auto;
+  // Bytes per channel or group that the caller will copy out of the result (the web bindings lay
+  // the groups out as columns): counted in the memory check made before any work.
+  size_t group_copy_bytes = 0;
 };
 
 // How the range was chosen, and what the method saw.
@@ -83,6 +86,10 @@ struct GroupGeometry {
   size_t count = 0, run = 0;
 };
 Result<GroupGeometry> group_geometry(const QuantScheme& s, size_t n);
+
+// Whether `count` channels or groups of `bytes_each` bytes fit in memory now; if not, an Error
+// naming the option that sets how many there are (groupSize, or the channel axis).
+std::optional<Error> group_memory(const QuantScheme& s, size_t count, double bytes_each);
 
 // Every scheme: the integer formula (seed 004), float and block formats, runtime profiles.
 template <class In>

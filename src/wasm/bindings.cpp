@@ -210,6 +210,7 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   s.reduce_range = o.reduceRange;
 #endif
   a.per_sample = o.perSample;
+  a.group_copy_bytes = 8 * sizeof(double);  // analysis_object's columns
   if (o.kernel == "scalar")
     a.kernel = qe::Kernel::Scalar;
   else if (o.kernel == "simd")

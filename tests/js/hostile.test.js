@@ -77,6 +77,53 @@ const ROWS = [
     },
     check: (inUse) => assert.ok(Math.abs(inUse - held.base) < MB, `heap in use ${inUse}, before ${held.base}`),
   },
+
+  // 3. Legal options whose per-group (or per-sample) records did not fit aborted the instance.
+  {
+    name: '3: 2^24 groups of one value (aborted the instance)',
+    prepare: () => new Float32Array(2 ** 24),
+    run: (q, x) => q.analyze(x, { granularity: 'group', groupSize: 1, perSample: false }),
+    field: 'groupSize',
+    message: /^Not enough memory for 16,777,216 groups \([\d,]+ MB\): choose a larger group size$/,
+  },
+  {
+    name: '3: 2^24 channels of one value each',
+    prepare: () => new Float32Array(2 ** 24),
+    run: (q, x) => q.analyze(x, { granularity: 'channel', shape: [2 ** 24, 1], axis: 0, perSample: false }),
+    field: 'axis',
+    message: /^Not enough memory for 16,777,216 channels \([\d,]+ MB\)$/,
+  },
+  {
+    name: '3: a stream of a shape of 2^25 in groups of one: refused before the first chunk',
+    run: (q) => q.stream({ granularity: 'group', groupSize: 1, shape: [2 ** 25] }),
+    field: 'groupSize',
+    message: /^Not enough memory for 33,554,432 groups \([\d,]+ MB\): choose a larger group size$/,
+  },
+  {
+    name: '3: a stream of 2^25 values in groups of one without a shape: refused as the groups grow, nothing kept after delete() (aborted, leaked 805 MB)',
+    prepare: (q) => {
+      held.base = q.heapInUse();
+      return new Float32Array(2 ** 22);
+    },
+    run: (q, chunk) => {
+      const st = q.stream({ granularity: 'group', groupSize: 1 });
+      try {
+        for (let k = 0; k < 8; k++) st.add(chunk);
+      } finally {
+        st.delete();
+        assert.equal(q.heapInUse(), held.base);
+      }
+    },
+    field: 'groupSize',
+    message: /^Not enough memory for 8,388,608 groups \([\d,]+ MB\): choose a larger group size$/,
+  },
+  {
+    name: '3: per-sample results of 2^27 samples (3.9 GB): the memory check is not optimised away',
+    prepare: () => new Float32Array(2 ** 27),
+    run: (q, x) => q.analyze(x),
+    field: 'values',
+    message: 'Not enough memory for the per-sample results of 134217728 samples (about 3.9 GB): use perSample: false for the metrics alone',
+  },
 ];
 
 describe('hostile input, one row per case', () => {

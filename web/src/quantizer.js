@@ -132,9 +132,11 @@ function fail(message, field, index = null) {
 }
 
 // Blocks in the wasm heap. The heap is 32-bit and grows to 4 GB: _malloc's pointer is read
-// unsigned (blocks above 2 GB read negative as an int), 0 means the heap could not grow, and a size
-// of 2^32 bytes or more would wrap. Every block the API copies into the heap comes from here.
-const MAX_BLOCK = 2 ** 32 - 2 ** 16;
+// unsigned (addresses above 2 GB read negative as an int), 0 means the heap could not grow, and one
+// block is at most 2^31 − 1 bytes (a larger one, which the allocator can hand out of a heap already
+// grown that far, breaks memory accesses; the core's checks have the same bound). Every block the
+// API copies into the heap comes from here.
+const MAX_BLOCK = 2 ** 31 - 1;
 const megabytes = (bytes) => Math.ceil(bytes / 1e6).toLocaleString('en');
 
 function allocate(mod, bytes, what, field) {
