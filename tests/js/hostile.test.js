@@ -124,6 +124,18 @@ const ROWS = [
     field: 'values',
     message: 'Not enough memory for the per-sample results of 134217728 samples (about 3.9 GB): use perSample: false for the metrics alone',
   },
+
+  // 5. Integers are range-checked before they cross into the core (an int32 there).
+  { name: '5: bits 2^32 + 4 (ran as 4 bits)', run: (q) => q.analyze([1, 2], { bits: 2 ** 32 + 4 }), field: 'bits',
+    message: 'Bit depth must be a whole number between 2 and 16 (got 4294967300)' },
+  { name: '5: bits -2^32 + 8 (ran as 8 bits)', run: (q) => q.analyze([1, 2], { bits: -(2 ** 32) + 8 }), field: 'bits',
+    message: 'Bit depth must be a whole number between 2 and 16 (got -4294967288)' },
+  { name: '5: a file size below the bytes given', run: (q) => q.tensorHeader('npy', new Uint8Array(16), 8), field: 'file',
+    message: 'The file size must be a whole number of bytes, at least the 16 given (got 8)' },
+  { name: '5: a file size of -1 (cast to 2^64 - 1 in the core)', run: (q) => q.tensorHeader('gguf', new Uint8Array(0), -1), field: 'file',
+    message: 'The file size must be a whole number of bytes, at least the 0 given (got -1)' },
+  { name: '5: header bytes that are not bytes', run: (q) => q.tensorHeader('gguf', [71, 71, 85, 70], 4), field: 'file',
+    message: 'The header bytes must be a Uint8Array' },
 ];
 
 describe('hostile input, one row per case', () => {

@@ -160,7 +160,8 @@ function normalizeOptions(options) {
   }
   const o = { ...DEFAULT_OPTIONS };
   for (const [key, value] of Object.entries(options)) if (value !== undefined) o[key] = value;
-  if (!Number.isInteger(o.bits)) fail(`Bit depth must be a whole number between 2 and 16 (got ${String(o.bits)})`, 'bits');
+  // Integers cross into the core as int32 (embind wraps a larger one: 2^32 + 4 bits ran as 4).
+  if (!isInt(o.bits)) fail(`Bit depth must be a whole number between 2 and 16 (got ${String(o.bits)})`, 'bits');
   for (const key of ['mode', 'rounding', 'arithmetic', 'kernel', 'calibration', 'granularity', 'format', 'overflow', 'formatScale', 'profile',
     'dtype']) {
     if (typeof o[key] !== 'string') fail(`${key} must be a string`, key);
@@ -514,6 +515,10 @@ class Quantizer {
   tensorHeader(kind, bytes, fileSize) {
     if (kind !== 'npy' && kind !== 'safetensors' && kind !== 'gguf') fail(`Unknown tensor file kind "${kind}"`, 'file');
     notInFirst(this.module, 'Tensor file readers', 'file');
+    if (!(bytes instanceof Uint8Array)) fail('The header bytes must be a Uint8Array', 'file');
+    if (!Number.isSafeInteger(fileSize) || fileSize < bytes.length) {
+      fail(`The file size must be a whole number of bytes, at least the ${bytes.length} given (got ${String(fileSize)})`, 'file');
+    }
     const ptr = allocate(this.#mod, bytes.length, `the file's first ${bytes.length.toLocaleString('en')} bytes`, 'file');
     try {
       this.#mod.HEAPU8.set(bytes, ptr);
