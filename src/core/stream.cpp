@@ -18,7 +18,7 @@ size_t nominal_count(const QuantScheme& s) {
   if (s.shape.empty()) return s.group_size > 0 ? static_cast<size_t>(s.group_size) : 1;
   double count = 1;
   for (int64_t d : s.shape) count *= static_cast<double>(std::max<int64_t>(d, 1));
-  return count < 1e18 ? static_cast<size_t>(count) : 0;
+  return count < 1e18 && count <= static_cast<double>(SIZE_MAX) ? static_cast<size_t>(count) : 0;
 }
 
 }  // namespace

@@ -259,28 +259,31 @@ TEST_CASE("streamed runtime profiles equal one analysis of the whole tensor") {
 }
 
 TEST_CASE("more channels or groups than memory holds: an error naming the option, before any value is read") {
-  // 2^38 groups of one value: their records need about 99 TB. With the shape, check() says so
-  // before the first chunk; analyze() says so before it reads a sample.
+  // 2^38 groups of one value (2^30 on 32-bit targets): their records need far more than the
+  // largest block. With the shape, check() says so before the first chunk; analyze() says so
+  // before it reads a sample.
+  const int k = sizeof(size_t) == 8 ? 38 : 30;
+  const size_t count = size_t{1} << k;
   AnalyzeOptions o;
   o.scheme.granularity = Granularity::Group;
   o.scheme.group_size = 1;
-  o.scheme.shape = {int64_t{1} << 38};
-  const std::string mb = megabytes_text(std::ldexp(static_cast<double>(sizeof(SampleScan) + 2 * sizeof(GroupResult)), 38));
+  o.scheme.shape = {static_cast<int64_t>(count)};
+  const std::string mb = megabytes_text(std::ldexp(static_cast<double>(sizeof(SampleScan) + 2 * sizeof(GroupResult)), k));
   const auto e = StreamAnalysis(o).check();
   REQUIRE(e);
   CHECK(e->field == "groupSize");
-  CHECK(e->message == "Not enough memory for 274,877,906,944 groups (" + mb + "): choose a larger group size");
+  CHECK(e->message == "Not enough memory for " + grouped_digits(count) + " groups (" + mb + "): choose a larger group size");
   o.scheme.granularity = Granularity::Channel;
-  o.scheme.shape = {int64_t{1} << 38, 1};
+  o.scheme.shape = {static_cast<int64_t>(count), 1};
   const auto c = StreamAnalysis(o).check();
   REQUIRE(c);
   CHECK(c->field == "axis");
-  CHECK(c->message == "Not enough memory for 274,877,906,944 channels (" + mb + ")");
+  CHECK(c->message == "Not enough memory for " + grouped_digits(count) + " channels (" + mb + ")");
   // The analysis of the whole tensor: the same check comes before any sample is read (x is never touched).
   o.scheme.granularity = Granularity::Group;
   o.scheme.shape.clear();
   const float* never = reinterpret_cast<const float*>(alignof(float));
-  const auto r = analyze(never, size_t{1} << 38, o);
+  const auto r = analyze(never, count, o);
   REQUIRE(std::holds_alternative<Error>(r));
   CHECK(std::get<Error>(r).field == "groupSize");
 }

@@ -136,6 +136,26 @@ const ROWS = [
     message: 'The file size must be a whole number of bytes, at least the 0 given (got -1)' },
   { name: '5: header bytes that are not bytes', run: (q) => q.tensorHeader('gguf', [71, 71, 85, 70], 4), field: 'file',
     message: 'The header bytes must be a Uint8Array' },
+
+  // 6. Float32 arithmetic summed its terms in float32 lanes, which overflow above √FLT_MAX.
+  ...[[2e19, -2e19 / 3, 2e19 / 7, 1e19], [1e30, -3e29, 5e28, 1]].flatMap((v) => ['simd', 'scalar'].map((kernel) => ({
+    name: `6: float32 arithmetic on [${v.map((x) => x.toExponential(0)).join(', ')}], the ${kernel} twin: finite sums (sqnrDb was Infinity, cosine null)`,
+    run: (q) => q.analyze(Float32Array.from(v), { arithmetic: 'float32', kernel }),
+    check: (r) => {
+      const x = Float32Array.from(v);
+      let x2 = 0, e2 = 0, xxh = 0, xh2 = 0;
+      for (let i = 0; i < x.length; i++) {
+        x2 += x[i] ** 2;
+        e2 += r.errors[i] ** 2;
+        xxh += x[i] * r.dequantized[i];
+        xh2 += r.dequantized[i] ** 2;
+      }
+      const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.abs(b), `${what}: ${a} vs ${b}`);
+      near(r.metrics.mse, e2 / x.length, 'mse');
+      near(r.metrics.sqnrDb, 10 * Math.log10(x2 / e2), 'sqnrDb');
+      near(r.metrics.cosine, xxh / Math.sqrt(x2 * xh2), 'cosine');
+    },
+  }))),
 ];
 
 describe('hostile input, one row per case', () => {
