@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "calibrate.h"
+#include "memory.h"
 #include "parse.h"
 #include "profiles.h"
 #include "rounding.h"
@@ -255,6 +256,15 @@ Result<GroupGeometry> group_geometry(const QuantScheme& s, size_t n) {
   return g;
 }
 
+std::optional<Error> group_memory(const QuantScheme& s, size_t count, double bytes_each) {
+  const double bytes = static_cast<double>(count) * bytes_each;
+  if (can_allocate(bytes)) return std::nullopt;
+  if (s.granularity == Granularity::Group)
+    return err("groupSize", "Not enough memory for " + grouped_digits(count) + " groups (" + megabytes_text(bytes) +
+                                "): choose a larger group size");
+  return err("axis", "Not enough memory for " + grouped_digits(count) + " channels (" + megabytes_text(bytes) + ")");
+}
+
 namespace {
 
 Result<Layout> layout_of(const QuantScheme& s, size_t n) {
@@ -267,6 +277,9 @@ Result<Layout> layout_of(const QuantScheme& s, size_t n) {
     l.block = g.run;
     return l;
   }
+  // A list of runs per channel: n / run of them in all.
+  const double per_channel = sizeof(l.runs[0]) + static_cast<double>(n / g.run) / static_cast<double>(g.count) * sizeof(std::pair<size_t, size_t>);
+  if (auto e = group_memory(s, g.count, per_channel)) return *e;
   l.runs.resize(g.count);
   for (size_t at = 0, k = 0; at < n; at += g.run, ++k) l.runs[k % g.count].emplace_back(at, g.run);
   return l;
@@ -296,12 +309,10 @@ std::optional<Error> allocate_outputs(Analysis& a, size_t n, Arithmetic arithmet
   // Codes, x_hat, errors, clip flags, and up to one double per sample for the percentiles.
   const size_t deq = arithmetic == Arithmetic::Float32 ? sizeof(float) : sizeof(double);
   const double need = static_cast<double>(n) * static_cast<double>(sizeof(int32_t) + deq + 2 * sizeof(double) + 1);
-  void* probe = need < static_cast<double>(SIZE_MAX) ? std::malloc(static_cast<size_t>(need)) : nullptr;
-  if (!probe) {
+  if (!can_allocate(need)) {
     return err("values", "Not enough memory for the per-sample results of " + std::to_string(n) + " samples (about " +
                              number_text(std::round(need / 1e8) / 10) + " GB): use perSample: false for the metrics alone");
   }
-  std::free(probe);
   a.codes.resize(n);
   a.errors.resize(n);
   a.clipped.resize(n);
@@ -532,6 +543,7 @@ Result<Analysis> analyze_profile(const In* x, size_t n, const AnalyzeOptions& op
   }
   ErrorSums total;
   double scale_sum = 0, noise_sum = 0;
+  a.groups.reserve(layout.count);  // checked by analyze()
   for (size_t c = 0; c < layout.count; ++c) {
     const SampleScan g = layout.scan(c, Samples(x, n), opt.kernel);
     GroupResult group;
@@ -634,6 +646,8 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt, GgmlB
     if (n == 0) return err("values", "No samples: enter at least one value");
     auto layout_result = layout_of(s, n);
     if (auto* e = std::get_if<Error>(&layout_result)) return *e;
+    if (const size_t count = std::get<Layout>(layout_result).count)
+      if (auto e = group_memory(s, count, static_cast<double>(sizeof(GroupResult) + opt.group_copy_bytes))) return *e;
     const SampleScan scan = scan_samples(x, n, opt.kernel);
     const double limit = std::numeric_limits<float>::max();  // the runtimes hold float32 tensors
     if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)
@@ -676,6 +690,8 @@ Result<Analysis> integer_analysis(const Samples& x, const AnalyzeOptions& opt) {
   auto layout_result = layout_of(s, n);
   if (auto* e = std::get_if<Error>(&layout_result)) return *e;
   const Layout& layout = std::get<Layout>(layout_result);
+  if (layout.count)
+    if (auto e = group_memory(s, layout.count, static_cast<double>(sizeof(GroupResult) + opt.group_copy_bytes))) return *e;
   // float32 arithmetic holds the samples as float32, as a runtime's tensor does.
   const double limit = s.arithmetic == Arithmetic::Float32 ? std::numeric_limits<float>::max() : kMaxMagnitude;
   Analysis a;
@@ -721,6 +737,7 @@ Result<Analysis> integer_analysis(const Samples& x, const AnalyzeOptions& opt) {
       a.groups.clear();  // a false alarm: the general way
     }
   }
+  a.groups.reserve(layout.count);  // checked above
   if (!blocks_done) {
     scan = x.scan(0, n, opt.kernel);
     if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)

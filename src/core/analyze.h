@@ -24,6 +24,9 @@ struct AnalyzeOptions {
   // ggml's types: one importance weight per column (an imatrix's in_sum2 / counts), or nullptr.
   const float* importance = nullptr;
   size_t importance_count = 0;
+  // Bytes per channel or group that the caller will copy out of the result (the web bindings lay
+  // the groups out as columns): counted in the memory check made before any work.
+  size_t group_copy_bytes = 0;
 };
 
 // How the range was chosen, and what the method saw.
@@ -107,6 +110,10 @@ struct GroupGeometry {
   size_t count = 0, run = 0;
 };
 Result<GroupGeometry> group_geometry(const QuantScheme& s, size_t n);
+
+// Whether `count` channels or groups of `bytes_each` bytes fit in memory now; if not, an Error
+// naming the option that sets how many there are (groupSize, or the channel axis).
+std::optional<Error> group_memory(const QuantScheme& s, size_t count, double bytes_each);
 
 // Every scheme: the integer formula (seed 004), float and block formats, runtime profiles,
 // ggml's types (whose blocks and fields go to *ggml when it is given).

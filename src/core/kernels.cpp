@@ -187,6 +187,35 @@ QE_NOINLINE void quantize_scalar_float(const float* x, size_t begin, size_t n, c
   for (size_t i = begin; i < n; ++i) step_float(rule, x[i], i, base + i, key, c, out, S);
 }
 
+// The float32 lanes overflow beyond √FLT_MAX ≈ 1.8e19 (x², e², x·x̂) or FLT_MAX (Σ|e|, Σe): then
+// a run's sums are made again with every term in double (e itself as the float32 kernels compute
+// it, x − x̂ in float32), in four double lanes (sample i to lane i % 4) finished (l0 + l1) + (l2 + l3).
+// Both twins reach this with the same non-finite sums (theirs agree bit for bit) and share it.
+bool finite_sums(const ErrorSums& s) {
+  return std::isfinite(s.sum_x2) && std::isfinite(s.sum_err2) && std::isfinite(s.sum_err2_clipped) && std::isfinite(s.sum_abs) &&
+         std::isfinite(s.sum_err) && std::isfinite(s.sum_xhat2) && std::isfinite(s.sum_xxhat);
+}
+
+QE_NOINLINE void float_sums_in_double(const float* x, size_t n, const KernelParams& p, uint32_t key, ErrorSums& s) {
+  const Consts<float> c(p);
+  double acc[kFloatSums][4] = {};
+  for (size_t i = 0; i < n; ++i) {
+    const OneSample<float> o = quantize_one(p.rounding, x[i], p.index_base + i, key, c);
+    const float ef = x[i] - o.xhat;
+    const double xd = x[i], xh = o.xhat, e = ef;
+    const size_t l = i % 4;
+    acc[kX2][l] += xd * xd;
+    acc[kErr2][l] += e * e;
+    acc[kClip2][l] += o.clipped ? e * e : 0.0;
+    acc[kAbs][l] += std::fabs(e);
+    acc[kErr][l] += e;
+    acc[kXhat2][l] += xh * xh;
+    acc[kXXhat][l] += xd * xh;
+  }
+  double* dst[kFloatSums] = {&s.sum_x2, &s.sum_err2, &s.sum_err2_clipped, &s.sum_abs, &s.sum_err, &s.sum_xhat2, &s.sum_xxhat};
+  for (int k = 0; k < kFloatSums; ++k) *dst[k] = (acc[k][0] + acc[k][1]) + (acc[k][2] + acc[k][3]);
+}
+
 #ifdef __wasm_simd128__
 
 // ---- SIMD building blocks ------------------------------------------------------------------
@@ -732,7 +761,10 @@ QE_NOINLINE bool runs(const RunSet<In>& r) {
       p = r.params[g];
     }
     kKernel(x, r.block, p, r.key, outputs_at(r.out, g * r.block, p.arithmetic), S);
-    *reinterpret_cast<ErrorSums*>(reinterpret_cast<char*>(r.sums) + g * r.stride) = S.finish(r.block);
+    ErrorSums sums = S.finish(r.block);
+    if constexpr (std::is_same_v<Sums, FloatBlockSums>)
+      if (!finite_sums(sums)) float_sums_in_double(x, r.block, p, r.key, sums);
+    *reinterpret_cast<ErrorSums*>(reinterpret_cast<char*>(r.sums) + g * r.stride) = sums;
     S.reset();
   }
   return true;

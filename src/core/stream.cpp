@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "memory.h"
 #include "profiles.h"
 
 namespace qe {
@@ -17,7 +18,7 @@ size_t nominal_count(const QuantScheme& s) {
   if (s.shape.empty()) return s.group_size > 0 ? static_cast<size_t>(s.group_size) : 1;
   double count = 1;
   for (int64_t d : s.shape) count *= static_cast<double>(std::max<int64_t>(d, 1));
-  return count < 1e18 ? static_cast<size_t>(count) : 0;
+  return count < 1e18 && count <= static_cast<double>(SIZE_MAX) ? static_cast<size_t>(count) : 0;
 }
 
 }  // namespace
@@ -41,8 +42,16 @@ std::optional<Error> StreamAnalysis::check() const {
   if (s.granularity != Granularity::Tensor) {
     auto g = group_geometry(s, nominal_count(s));
     if (auto* e = std::get_if<Error>(&g)) return *e;
+    // With the shape given, every group's records are known before the first chunk.
+    if (!s.shape.empty())
+      if (auto e = group_memory(s, std::get<GroupGeometry>(g).count, bytes_per_group())) return e;
   }
   return std::nullopt;
+}
+
+// A group's range in the first pass, its record after it, the result's copy and the caller's.
+double StreamAnalysis::bytes_per_group() const {
+  return static_cast<double>(sizeof(SampleScan) + 2 * sizeof(GroupResult) + options_.group_copy_bytes);
 }
 
 const char* StreamAnalysis::pass() const {
@@ -90,7 +99,15 @@ std::optional<Error> StreamAnalysis::add(const In* x, size_t n) {
           const uint64_t k = (at_ + i) / geometry_.run;
           const size_t g = channels ? static_cast<size_t>(k % geometry_.count) : static_cast<size_t>(k);
           const size_t length = static_cast<size_t>(std::min<uint64_t>(n - i, (k + 1) * geometry_.run - (at_ + i)));
-          if (g >= group_ranges_.size()) group_ranges_.resize(g + 1, SampleScan{INFINITY, -INFINITY, true});
+          if (g >= group_ranges_.size()) {
+            // Without a shape the groups are counted as they come: each growth is asked for first.
+            if (g >= group_ranges_.capacity()) {
+              const size_t grown = std::max<size_t>({g + 1, 2 * group_ranges_.capacity(), 1024});
+              if (auto e = group_memory(s, grown, bytes_per_group())) return e;
+              group_ranges_.reserve(grown);
+            }
+            group_ranges_.resize(g + 1, SampleScan{INFINITY, -INFINITY, true});
+          }
           const SampleScan part = scan_samples(x + i, length, options_.kernel);
           group_ranges_[g].min = std::min(group_ranges_[g].min, part.min);
           group_ranges_[g].max = std::max(group_ranges_[g].max, part.max);
@@ -172,6 +189,7 @@ std::optional<Error> StreamAnalysis::next() {
         auto g = group_geometry(s, static_cast<size_t>(count_));
         if (auto* e = std::get_if<Error>(&g)) return *e;
         geometry_ = std::get<GroupGeometry>(g);
+        if (auto e = group_memory(s, geometry_.count, bytes_per_group())) return e;
         groups_.resize(geometry_.count);
         for (size_t k = 0; k < geometry_.count; ++k) {
           if (is_profile()) {

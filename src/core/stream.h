@@ -56,6 +56,7 @@ class StreamAnalysis {
   template <class In>
   void quantize_groups(const In* x, size_t n);
   std::optional<Error> parameters();
+  double bytes_per_group() const;
 
   AnalyzeOptions options_;
   size_t gather_limit_;

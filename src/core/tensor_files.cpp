@@ -93,116 +93,95 @@ std::optional<std::pair<DType, bool>> npy_dtype(const std::string& d) {
   return std::make_pair(it->second, big);
 }
 
-// ---- the safetensors header: JSON -----------------------------------------------------------
-
-struct Json {
-  enum Kind { Null, Bool, Number, String, Array, Object } kind = Null;
-  bool boolean = false;
-  bool integral = false;  // a whole number that fits in int64 (integer)
-  int64_t integer = 0;
-  std::string text;
-  std::vector<Json> items;
-  // An object's members in order (two vectors: a vector may hold the type being defined, a pair may not).
-  std::vector<std::string> keys;
-  std::vector<Json> values;
-};
+// ---- the safetensors header: JSON, read as it is parsed -------------------------------------
+// One pass that keeps only what the tensors keep (each one's name, dtype, shape and offsets):
+// __metadata__ and members the format does not define are checked as JSON and skipped, so the
+// memory is proportional to the tensors listed (at most kMaxTensors, each of at most kMaxRank
+// dimensions), never to the number of JSON values (a shape of 30 M zeros once took 6.9 GB).
 
 class JsonReader {
  public:
   JsonReader(const char* p, const char* end) : p_(p), begin_(p), end_(end) {}
-  std::optional<Json> document(std::string& error) {
-    auto v = value(0);
-    space();
-    if (v && p_ != end_) fail("unexpected text after the JSON value");
-    if (!v || !error_.empty()) {
-      error = error_.empty() ? "not JSON" : error_;
-      return std::nullopt;
-    }
-    return v;
-  }
-
- private:
-  const char *p_, *begin_, *end_;
-  std::string error_;
-
-  void fail(const std::string& what) {
+  const std::string& error() const { return error_; }
+  // A syntax error, with its place; false, so that callers can `return fail(…)`.
+  bool fail(const std::string& what) {
     if (error_.empty()) error_ = what + " at byte " + std::to_string(p_ - begin_);
+    return false;
   }
   void space() {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
   }
-  std::optional<Json> value(int depth) {
-    if (depth > 64) return fail("nesting too deep"), std::nullopt;
+  // The next value's first character ('\0' at the end).
+  char peek() {
     space();
-    if (p_ >= end_) return fail("the JSON ends early"), std::nullopt;
-    Json j;
-    const char c = *p_;
-    if (c == '{') {
+    return p_ < end_ ? *p_ : '\0';
+  }
+  bool at_end() {
+    space();
+    return p_ == end_;
+  }
+  static bool starts_number(char c) { return c == '-' || (c >= '0' && c <= '9'); }
+
+  // An object: member(key) for each member, with the reader at the member's value, which member()
+  // reads; its false (an error it has recorded) stops the object.
+  template <class F>
+  bool object(F&& member) {
+    if (peek() != '{') return fail("expected '{'");
+    ++p_;
+    if (peek() == '}') return ++p_, true;
+    while (true) {
+      auto key = string();
+      if (!key) return false;
+      if (peek() != ':') return fail("expected ':'");
       ++p_;
-      j.kind = Json::Object;
-      space();
-      if (p_ < end_ && *p_ == '}') return ++p_, j;
-      while (true) {
-        auto key = string();
-        if (!key) return std::nullopt;
-        space();
-        if (p_ >= end_ || *p_ != ':') return fail("expected ':'"), std::nullopt;
+      if (!member(std::move(*key))) return false;
+      const char c = peek();
+      if (c == ',') {
         ++p_;
-        auto v = value(depth + 1);
-        if (!v) return std::nullopt;
-        j.keys.push_back(std::move(*key));
-        j.values.push_back(std::move(*v));
-        space();
-        if (p_ < end_ && *p_ == ',') {
-          ++p_;
-          space();
-          continue;
-        }
-        if (p_ < end_ && *p_ == '}') return ++p_, j;
-        return fail("expected ',' or '}'"), std::nullopt;
+        continue;
       }
+      if (c == '}') return ++p_, true;
+      return fail("expected ',' or '}'");
     }
-    if (c == '[') {
-      ++p_;
-      j.kind = Json::Array;
-      space();
-      if (p_ < end_ && *p_ == ']') return ++p_, j;
-      while (true) {
-        auto v = value(depth + 1);
-        if (!v) return std::nullopt;
-        j.items.push_back(std::move(*v));
-        space();
-        if (p_ < end_ && *p_ == ',') {
-          ++p_;
-          continue;
-        }
-        if (p_ < end_ && *p_ == ']') return ++p_, j;
-        return fail("expected ',' or ']'"), std::nullopt;
+  }
+  // An array: item() for each item, with the reader at it.
+  template <class F>
+  bool array(F&& item) {
+    if (peek() != '[') return fail("expected '['");
+    ++p_;
+    if (peek() == ']') return ++p_, true;
+    while (true) {
+      if (!item()) return false;
+      const char c = peek();
+      if (c == ',') {
+        ++p_;
+        continue;
       }
+      if (c == ']') return ++p_, true;
+      return fail("expected ',' or ']'");
     }
-    if (c == '"') {
-      auto s = string();
-      if (!s) return std::nullopt;
-      j.kind = Json::String;
-      j.text = std::move(*s);
-      return j;
-    }
-    if (literal("true")) return j.kind = Json::Bool, j.boolean = true, j;
-    if (literal("false")) return j.kind = Json::Bool, j;
-    if (literal("null")) return j;
-    if (c == '-' || (c >= '0' && c <= '9')) return number();
-    return fail("unexpected character"), std::nullopt;
   }
-  bool literal(const char* w) {
-    const size_t n = std::strlen(w);
-    if (static_cast<size_t>(end_ - p_) >= n && std::memcmp(p_, w, n) == 0) return p_ += n, true;
-    return false;
+  // Any value, checked and not kept. Nesting is at most kMaxDepth deep (the recursion's bound).
+  bool skip(int depth) {
+    if (depth > kMaxDepth) return fail("nesting too deep");
+    const char c = peek();
+    if (c == '\0') return fail("the JSON ends early");
+    if (c == '{') return object([&](std::string&&) { return skip(depth + 1); });
+    if (c == '[') return array([&] { return skip(depth + 1); });
+    if (c == '"') return scan_string(nullptr);
+    if (literal("true") || literal("false") || literal("null")) return true;
+    if (starts_number(c)) return number().has_value();
+    return fail("unexpected character");
   }
-  std::optional<Json> number() {
-    Json j;
-    j.kind = Json::Number;
-    const char* start = p_;
-    const bool negative = *p_ == '-';
+
+  struct Number {
+    bool integral = false;  // a whole number that fits in int64 (integer)
+    int64_t integer = 0;
+  };
+  std::optional<Number> number() {
+    space();
+    Number n;
+    const bool negative = p_ < end_ && *p_ == '-';
     if (negative) ++p_;
     uint64_t v = 0;
     bool overflow = false, digits = false;
@@ -217,63 +196,75 @@ class JsonReader {
       ++p_;
     }
     if (!digits) return fail("a number without digits"), std::nullopt;
-    j.text.assign(start, p_);
     if (!fraction && !overflow && v <= static_cast<uint64_t>(INT64_MAX)) {
-      j.integral = true;
-      j.integer = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
+      n.integral = true;
+      n.integer = negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
     }
-    return j;
+    return n;
   }
   std::optional<std::string> string() {
-    space();
-    if (p_ >= end_ || *p_ != '"') return fail("expected a string"), std::nullopt;
-    ++p_;
     std::string s;
+    if (!scan_string(&s)) return std::nullopt;
+    return s;
+  }
+
+  static constexpr int kMaxDepth = 64;
+
+ private:
+  const char *p_, *begin_, *end_;
+  std::string error_;
+
+  bool literal(const char* w) {
+    const size_t n = std::strlen(w);
+    if (static_cast<size_t>(end_ - p_) >= n && std::memcmp(p_, w, n) == 0) return p_ += n, true;
+    return false;
+  }
+  // A string, decoded into *out (or only checked, without out).
+  bool scan_string(std::string* out) {
+    if (peek() != '"') return fail("expected a string");
+    ++p_;
+    const auto put = [&](char ch) {
+      if (out) *out += ch;
+    };
     while (p_ < end_ && *p_ != '"') {
-      if (static_cast<unsigned char>(*p_) < 0x20) return fail("a control character in a string"), std::nullopt;
+      if (static_cast<unsigned char>(*p_) < 0x20) return fail("a control character in a string");
       if (*p_ != '\\') {
-        s += *p_++;
+        put(*p_++);
         continue;
       }
       if (++p_ >= end_) break;
       const char e = *p_++;
       switch (e) {
-        case '"': s += '"'; break;
-        case '\\': s += '\\'; break;
-        case '/': s += '/'; break;
-        case 'b': s += '\b'; break;
-        case 'f': s += '\f'; break;
-        case 'n': s += '\n'; break;
-        case 'r': s += '\r'; break;
-        case 't': s += '\t'; break;
+        case '"': put('"'); break;
+        case '\\': put('\\'); break;
+        case '/': put('/'); break;
+        case 'b': put('\b'); break;
+        case 'f': put('\f'); break;
+        case 'n': put('\n'); break;
+        case 'r': put('\r'); break;
+        case 't': put('\t'); break;
         case 'u': {
-          if (end_ - p_ < 4) return fail("a short \\u escape"), std::nullopt;
+          if (end_ - p_ < 4) return fail("a short \\u escape");
           uint32_t cp = 0;
           for (int i = 0; i < 4; ++i) {
             const char h = *p_++;
             cp = cp * 16 + static_cast<uint32_t>(h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : 99);
-            if (cp > 0xFFFF) return fail("a bad \\u escape"), std::nullopt;
+            if (cp > 0xFFFF) return fail("a bad \\u escape");
           }
           // UTF-8 (a lone surrogate is kept as its three bytes: names only need to be shown).
-          if (cp < 0x80) s += static_cast<char>(cp);
-          else if (cp < 0x800) s += static_cast<char>(0xC0 | (cp >> 6)), s += static_cast<char>(0x80 | (cp & 0x3F));
-          else s += static_cast<char>(0xE0 | (cp >> 12)), s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)), s += static_cast<char>(0x80 | (cp & 0x3F));
+          if (cp < 0x80) put(static_cast<char>(cp));
+          else if (cp < 0x800) put(static_cast<char>(0xC0 | (cp >> 6))), put(static_cast<char>(0x80 | (cp & 0x3F)));
+          else put(static_cast<char>(0xE0 | (cp >> 12))), put(static_cast<char>(0x80 | ((cp >> 6) & 0x3F))), put(static_cast<char>(0x80 | (cp & 0x3F)));
           break;
         }
-        default: return fail("a bad escape"), std::nullopt;
+        default: return fail("a bad escape");
       }
     }
-    if (p_ >= end_) return fail("a string that does not end"), std::nullopt;
+    if (p_ >= end_) return fail("a string that does not end");
     ++p_;
-    return s;
+    return true;
   }
 };
-
-const Json* member(const Json& o, const char* key) {
-  for (size_t i = 0; i < o.keys.size(); ++i)
-    if (o.keys[i] == key) return &o.values[i];
-  return nullptr;
-}
 
 std::optional<DType> safetensors_dtype(const std::string& d) {
   static const std::map<std::string, DType> known = {{"F64", DType::F64}, {"F32", DType::F32}, {"F16", DType::F16},
@@ -319,7 +310,9 @@ FileResult<uint64_t> npy_header_bytes(const uint8_t* p, size_t available) {
   if (major < 1 || major > 3) return bad("Unsupported .npy version " + std::to_string(major) + "." + std::to_string(p[7]));
   if (major == 1) return 10 + le(p + 8, 2);
   if (available < 12) return bad("Too short for a .npy version 2 header");
-  return 12 + le(p + 8, 4);
+  const uint64_t n = le(p + 8, 4);
+  if (n > kMaxNpyHeaderBytes) return bad("The .npy header says it is " + std::to_string(n) + " bytes long, beyond the 1 MB limit");
+  return 12 + n;
 }
 
 FileResult<TensorInfo> read_npy(const uint8_t* p, size_t available, uint64_t file_size) {
@@ -354,6 +347,7 @@ FileResult<TensorInfo> read_npy(const uint8_t* p, size_t available, uint64_t fil
       while (!r.eat(')')) {
         auto d = r.integer();
         if (!d) return bad("The .npy 'shape' holds something other than whole numbers");
+        if (t.shape.size() == kMaxRank) return bad("The .npy 'shape' has more than " + std::to_string(kMaxRank) + " dimensions");
         t.shape.push_back(*d);
         r.eat(',');
       }
@@ -384,8 +378,8 @@ FileResult<uint64_t> safetensors_header_bytes(const uint8_t* p, size_t available
   const uint64_t n = le(p, 8);
   // A .safetensors file starts with its JSON header's length: one that cannot be means some
   // other file (random bytes give lengths of 10^18), and the message says that first.
-  if (n > 100'000'000 || n > file_size - 8) {
-    const std::string limit = n > 100'000'000 ? "beyond the 100 MB limit" : "which runs past the end of the file (" + std::to_string(file_size) + " bytes)";
+  if (n > kMaxHeaderBytes || n > file_size - 8) {
+    const std::string limit = n > kMaxHeaderBytes ? "beyond the 100 MB limit" : "which runs past the end of the file (" + std::to_string(file_size) + " bytes)";
     return bad("This is not a .safetensors file: its first 8 bytes give a header length of " + std::to_string(n) + ", " + limit);
   }
   return 8 + n;
@@ -396,51 +390,106 @@ FileResult<std::vector<TensorInfo>> read_safetensors(const uint8_t* p, size_t av
   if (auto* e = std::get_if<Error>(&total)) return *e;
   const uint64_t header_end = std::get<uint64_t>(total);
   if (header_end > available) return bad("The .safetensors header was not read whole");
-  std::string error;
-  auto doc = JsonReader(reinterpret_cast<const char*>(p + 8), reinterpret_cast<const char*>(p + header_end)).document(error);
-  if (!doc) return bad("The .safetensors header is not valid JSON: " + error);
-  if (doc->kind != Json::Object) return bad("The .safetensors header is not a JSON object");
   const uint64_t data_size = file_size - header_end;
+  JsonReader json(reinterpret_cast<const char*>(p + 8), reinterpret_cast<const char*>(p + header_end));
+  std::optional<Error> wrong;  // what is wrong with a tensor (the JSON itself may be fine)
   std::vector<TensorInfo> out;
-  for (size_t m = 0; m < doc->keys.size(); ++m) {
-    const std::string& name = doc->keys[m];
-    const Json& spec = doc->values[m];
-    if (name == "__metadata__") continue;
-    TensorInfo t;
-    t.name = name;
-    const Json* dtype = member(spec, "dtype");
-    const Json* shape = member(spec, "shape");
-    const Json* offsets = member(spec, "data_offsets");
-    if (spec.kind != Json::Object || !dtype || dtype->kind != Json::String || !shape || shape->kind != Json::Array || !offsets ||
-        offsets->kind != Json::Array || offsets->items.size() != 2)
-      return bad("Tensor \"" + name + "\": the header needs dtype, shape and data_offsets [begin, end]");
-    t.file_dtype = dtype->text;
-    for (const Json& d : shape->items) {
-      if (!d.integral || d.integer < 0) return bad("Tensor \"" + name + "\": its shape holds something other than whole numbers");
-      t.shape.push_back(d.integer);
+  const auto tensor = [&](std::string&& name) -> bool {
+    const auto refuse = [&](const std::string& why) {
+      wrong = bad("Tensor \"" + name + "\": " + why);
+      return false;
+    };
+    const std::string needs = "the header needs dtype, shape and data_offsets [begin, end]";
+    // A value of the wrong kind: refused, once it is known to be JSON at all.
+    const auto wrong_kind = [&](int depth) { return json.skip(depth) && refuse(needs); };
+    if (out.size() == kMaxTensors) {
+      wrong = bad("The .safetensors header lists more than " + std::to_string(kMaxTensors) + " tensors (the most read)");
+      return false;
     }
-    const Json &b = offsets->items[0], &e = offsets->items[1];
-    if (!b.integral || !e.integral || b.integer < 0 || e.integer < b.integer)
-      return bad("Tensor \"" + name + "\": data_offsets must be [begin, end] with 0 ≤ begin ≤ end");
-    if (static_cast<uint64_t>(e.integer) > data_size)
-      return bad("Tensor \"" + name + "\": its data (bytes " + std::to_string(b.integer) + " to " + std::to_string(e.integer) +
-                 ") runs past the end of the file (" + std::to_string(data_size) + " bytes of data)");
+    TensorInfo t;
+    bool have_dtype = false, have_shape = false, have_offsets = false, whole_offsets = true;
+    std::vector<int64_t> offsets;
+    if (json.peek() != '{') return wrong_kind(1);
+    const bool read = json.object([&](std::string&& key) -> bool {
+      if (key == "dtype" || key == "shape" || key == "data_offsets") {
+        bool& have = key == "dtype" ? have_dtype : key == "shape" ? have_shape : have_offsets;
+        if (have) return refuse("the header gives \"" + key + "\" twice");
+        have = true;
+      }
+      if (key == "dtype") {
+        if (json.peek() != '"') return wrong_kind(2);
+        auto d = json.string();
+        if (!d) return false;
+        t.file_dtype = std::move(*d);
+        return true;
+      }
+      if (key == "shape") {
+        if (json.peek() != '[') return wrong_kind(2);
+        return json.array([&] {
+          if (!JsonReader::starts_number(json.peek())) return json.skip(3) && refuse("its shape holds something other than whole numbers");
+          auto d = json.number();
+          if (!d) return false;
+          if (!d->integral || d->integer < 0) return refuse("its shape holds something other than whole numbers");
+          if (t.shape.size() == kMaxRank) return refuse("its shape has more than " + std::to_string(kMaxRank) + " dimensions");
+          t.shape.push_back(d->integer);
+          return true;
+        });
+      }
+      if (key == "data_offsets") {
+        if (json.peek() != '[') return wrong_kind(2);
+        return json.array([&] {
+          if (offsets.size() == 2) return refuse(needs);
+          if (!JsonReader::starts_number(json.peek())) {
+            whole_offsets = false;
+            offsets.push_back(0);
+            return json.skip(3);
+          }
+          auto n = json.number();
+          if (!n) return false;
+          whole_offsets = whole_offsets && n->integral;
+          offsets.push_back(n->integer);
+          return true;
+        });
+      }
+      return json.skip(3);  // a member the format does not define
+    });
+    if (!read) return false;
+    if (!have_dtype || !have_shape || !have_offsets || offsets.size() != 2) return refuse(needs);
+    t.name = name;
+    const int64_t b = offsets[0], e = offsets[1];
+    if (!whole_offsets || b < 0 || e < b) return refuse("data_offsets must be [begin, end] with 0 ≤ begin ≤ end");
+    if (static_cast<uint64_t>(e) > data_size)
+      return refuse("its data (bytes " + std::to_string(b) + " to " + std::to_string(e) + ") runs past the end of the file (" +
+                    std::to_string(data_size) + " bytes of data)");
     const auto count = element_count(t.shape);
-    if (!count) return bad("Tensor \"" + name + "\": shape " + shape_text(t.shape) + " is too large");
+    if (!count) return refuse("shape " + shape_text(t.shape) + " is too large");
     t.count = *count;
-    t.offset = header_end + static_cast<uint64_t>(b.integer);
+    t.offset = header_end + static_cast<uint64_t>(b);
     const auto dt = safetensors_dtype(t.file_dtype);
-    const uint64_t bytes = static_cast<uint64_t>(e.integer - b.integer);
+    const uint64_t bytes = static_cast<uint64_t>(e - b);
     if (!dt) {
       t.skipped = "dtype " + t.file_dtype + " is not read (F64, F32, F16, BF16, I8, U8, I16 and I32 are)";
     } else {
       t.dtype = *dt;
       if (bytes != t.count * dtype_size(t.dtype))
-        return bad("Tensor \"" + name + "\": shape " + shape_text(t.shape) + " of " + t.file_dtype + " needs " + std::to_string(t.count * dtype_size(t.dtype)) +
-                   " bytes, but data_offsets give " + std::to_string(bytes));
+        return refuse("shape " + shape_text(t.shape) + " of " + t.file_dtype + " needs " + std::to_string(t.count * dtype_size(t.dtype)) +
+                      " bytes, but data_offsets give " + std::to_string(bytes));
     }
     out.push_back(std::move(t));
+    return true;
+  };
+  if (json.peek() != '{') {
+    // Not an object: say whether it is JSON at all.
+    if (!json.skip(0) || !json.at_end()) {
+      if (json.error().empty() || json.at_end()) json.fail("unexpected text after the JSON value");
+      return bad("The .safetensors header is not valid JSON: " + json.error());
+    }
+    return bad("The .safetensors header is not a JSON object");
   }
+  const bool read = json.object([&](std::string&& key) { return key == "__metadata__" ? json.skip(1) : tensor(std::move(key)); });
+  if (wrong) return *wrong;
+  if (read && !json.at_end()) json.fail("unexpected text after the JSON value");
+  if (!json.error().empty()) return bad("The .safetensors header is not valid JSON: " + json.error());
   // No two tensors may share bytes.
   std::vector<const TensorInfo*> by_offset;
   for (const auto& t : out) by_offset.push_back(&t);
@@ -455,25 +504,49 @@ FileResult<std::vector<TensorInfo>> read_safetensors(const uint8_t* p, size_t av
 
 namespace {
 
-// A bounded reader over the header bytes: every read checks what is left first.
+// A bounded reader over the header bytes: every read checks what is left first. A read past the
+// bytes at hand, but inside the file and the header limit, is a short read (the caller reads
+// more of the file and starts again); one past the file's end or the limit means the header
+// claims what the file cannot hold, and `lie` says what: nothing more is read for it.
 struct Cursor {
   const uint8_t* p;
-  size_t size, at = 0;
+  size_t size;         // bytes at p
+  uint64_t file_size;
+  size_t at = 0;
   bool short_read = false;
-  bool take(size_t n) {
+  std::string lie;
+  uint64_t header_end() const { return std::min<uint64_t>(file_size, kMaxHeaderBytes); }
+  // Whether n more bytes are at hand; `what` names them for the message when they cannot be.
+  bool take(uint64_t n, const std::string& what) { return claim(n, what, " needs "); }
+  // Whether `count` items of at least `least` bytes each can fit before the header's end.
+  bool fits(uint64_t count, uint64_t least, const std::string& what) {
+    const uint64_t bytes = count > UINT64_MAX / least ? UINT64_MAX : count * least;
+    if (failed()) return false;
+    if (claim(bytes, what, " need at least ")) return true;
+    short_read = false;  // inside the file, past the bytes at hand: the items are read one by one
+    return lie.empty();
+  }
+  bool claim(uint64_t n, const std::string& what, const char* verb) {
+    if (!lie.empty() || short_read) return false;
+    if (n > header_end() - at) {
+      lie = what + verb + std::to_string(n) + " bytes from byte " + std::to_string(at) +
+            (n > file_size - at ? ", past the end of the file (" + std::to_string(file_size) + " bytes)"
+                                : ", past the 100 MB limit of a GGUF header");
+      return false;
+    }
     if (n > size - at) return short_read = true, false;
     return true;
   }
-  uint64_t u(int bytes) {
-    if (!take(static_cast<size_t>(bytes))) return 0;
+  bool failed() const { return short_read || !lie.empty(); }
+  uint64_t u(int bytes, const char* what = "a number") {
+    if (!take(static_cast<uint64_t>(bytes), what)) return 0;
     const uint64_t v = le(p + at, bytes);
     at += static_cast<size_t>(bytes);
     return v;
   }
-  std::optional<std::string> str() {
-    const uint64_t n = u(8);
-    if (short_read) return std::nullopt;
-    if (n > (uint64_t{1} << 30) || !take(static_cast<size_t>(n))) return short_read = true, std::nullopt;
+  std::optional<std::string> str(const char* what = "a string") {
+    const uint64_t n = u(8, what);
+    if (!take(n, std::string(what) + " of " + std::to_string(n) + " bytes")) return std::nullopt;
     std::string s(reinterpret_cast<const char*>(p + at), static_cast<size_t>(n));
     at += static_cast<size_t>(n);
     return s;
@@ -492,58 +565,65 @@ const char* ggml_type_name(uint32_t t) {
 
 FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t file_size) {
   GgufHeader h;
-  const auto more = [&]() {
-    // The header runs past what was read: ask for twice as much (at most the file).
-    h.need = std::min<uint64_t>(file_size, std::max<uint64_t>(available * 2, 1 << 16));
+  Cursor c{p, available, file_size, 0, false, {}};
+  // A read that failed: the header's claim refused, or a request for more of the file.
+  const auto stop = [&](const std::string& where) {
+    if (!c.lie.empty()) return FileResult<GgufHeader>(bad("The GGUF header does not fit the file: " + where + c.lie));
+    // The header runs past what was read: ask for twice as much (at most the file, or the limit).
+    h.need = std::min<uint64_t>(c.header_end(), std::max<uint64_t>(available * 2, 1 << 16));
     if (h.need <= available) return FileResult<GgufHeader>(bad("The GGUF header runs past the end of the file"));
     return FileResult<GgufHeader>(h);
   };
-  Cursor c{p, available};
-  if (available < 4) return available < file_size ? more() : FileResult<GgufHeader>(bad("Too short for a GGUF file"));
+  if (available < 4) return available < file_size ? stop("") : FileResult<GgufHeader>(bad("Too short for a GGUF file"));
   if (std::memcmp(p, "GGUF", 4) != 0) return bad("Not a GGUF file: it does not start with GGUF");
   c.at = 4;
   const uint64_t version = c.u(4);
   const uint64_t tensors = c.u(8), kvs = c.u(8);
-  if (c.short_read) return more();
+  if (c.failed()) return stop("");
   if (version < 2 || version > 3) return bad("Unsupported GGUF version " + std::to_string(version) + " (2 and 3 are read)");
-  if (tensors > 1'000'000 || kvs > 10'000'000) return bad("The GGUF header claims " + std::to_string(tensors) + " tensors and " + std::to_string(kvs) + " metadata entries");
+  if (tensors > kMaxTensors || kvs > 10'000'000) return bad("The GGUF header claims " + std::to_string(tensors) + " tensors and " + std::to_string(kvs) + " metadata entries");
+  // Each metadata entry takes at least 13 bytes (key length, type, one byte of value), each tensor 24.
+  if (!c.fits(kvs, 13, "the metadata entries") || !c.fits(tensors, 24, "the tensors")) return stop("");
   uint64_t alignment = 32;
-  // Metadata: skipped value by value (typed), except general.alignment.
+  static const char* const type_names[] = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "bool", "string", "array", "uint64", "int64", "float64"};
+  // Metadata: skipped value by value (typed), except general.alignment; every length checked
+  // against the file before anything is read for it.
   const std::function<bool(uint64_t, int)> skip = [&](uint64_t type, int depth) -> bool {
     static const int width[] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
     if (type == 8) return c.str().has_value();
     if (type == 9) {
       if (depth > 4) return false;
       const uint64_t inner = c.u(4), n = c.u(8);
-      if (c.short_read || inner > 12) return false;
+      if (c.failed() || inner > 12) return false;
+      const std::string what = "an array of " + std::to_string(n) + " " + type_names[inner] + " values";
       if (inner != 8 && inner != 9) {
-        const uint64_t bytes = n * static_cast<uint64_t>(width[inner]);
-        if (n > (uint64_t{1} << 40) || !c.take(static_cast<size_t>(std::min<uint64_t>(bytes, SIZE_MAX)))) return false;
-        c.at += static_cast<size_t>(bytes);
+        if (!c.fits(n, static_cast<uint64_t>(width[inner]), what) || !c.take(n * static_cast<uint64_t>(width[inner]), what)) return false;
+        c.at += static_cast<size_t>(n * static_cast<uint64_t>(width[inner]));
         return true;
       }
+      if (!c.fits(n, inner == 8 ? 8 : 12, what)) return false;
       for (uint64_t i = 0; i < n; ++i)
         if (!skip(inner, depth + 1)) return false;
       return true;
     }
     if (type > 12) return false;
-    if (!c.take(static_cast<size_t>(width[type]))) return false;
+    if (!c.take(static_cast<uint64_t>(width[type]), type_names[type])) return false;
     c.at += static_cast<size_t>(width[type]);
     return true;
   };
   for (uint64_t k = 0; k < kvs; ++k) {
-    const auto key = c.str();
+    const auto key = c.str("a metadata key");
     const uint64_t type = c.u(4);
-    if (c.short_read) return more();
-    if (type > 12) return bad("Unknown GGUF metadata type " + std::to_string(type) + " for "" + *key + """);
+    if (c.failed()) return stop("");
+    if (type > 12) return bad("Unknown GGUF metadata type " + std::to_string(type) + " for \"" + *key + "\"");
     if (*key == "general.alignment" && (type == 4 || type == 5)) {
       alignment = c.u(4);
-      if (c.short_read) return more();
+      if (c.failed()) return stop("");
       if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > 4096)
         return bad("GGUF general.alignment must be a power of two up to 4096 (got " + std::to_string(alignment) + ")");
       continue;
     }
-    if (!skip(type, 0)) return c.short_read ? more() : FileResult<GgufHeader>(bad("Malformed GGUF metadata "" + *key + """));
+    if (!skip(type, 0)) return c.failed() ? stop("metadata \"" + *key + "\": ") : FileResult<GgufHeader>(bad("Malformed GGUF metadata \"" + *key + "\""));
   }
   struct Raw {
     TensorInfo t;
@@ -553,9 +633,9 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
   std::vector<Raw> raw;
   for (uint64_t k = 0; k < tensors; ++k) {
     Raw r;
-    const auto name = c.str();
+    const auto name = c.str("a tensor name");
     const uint64_t dims = c.u(4);
-    if (c.short_read) return more();
+    if (c.failed()) return stop("");
     if (dims > 8) return bad("GGUF tensor "" + *name + "" has " + std::to_string(dims) + " dimensions");
     std::vector<int64_t> ne;
     for (uint64_t d = 0; d < dims; ++d) {
@@ -565,7 +645,7 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
     }
     r.type = static_cast<uint32_t>(c.u(4));
     r.rel = c.u(8);
-    if (c.short_read) return more();
+    if (c.failed()) return stop("");
     r.t.name = *name;
     r.t.shape.assign(ne.rbegin(), ne.rend());  // innermost first in the file
     r.t.file_dtype = ggml_type_name(r.type);

@@ -48,6 +48,14 @@ const char* dtype_name(const TensorInfo& t);
 template <class T>
 using FileResult = std::variant<T, Error>;
 
+// The readers' limits: a header past one is refused, with a message that says so. Header parsing
+// holds memory in proportion to what it keeps (the tensors' names, dtypes and shapes), never to
+// the number of JSON values or metadata entries in the header.
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // a .safetensors JSON header; a GGUF's metadata and tensor list
+constexpr uint64_t kMaxNpyHeaderBytes = 1 << 20;   // a .npy header (numpy writes about 128 bytes)
+constexpr size_t kMaxTensors = 1'000'000;          // tensors listed in one file
+constexpr size_t kMaxRank = 64;                    // dimensions of one tensor (numpy's own limit)
+
 // The smallest number of leading bytes read_npy needs: 10 for the fixed part; then, once those
 // are in, npy_header_bytes() says how many the whole header takes.
 constexpr size_t kNpyPrefix = 12;

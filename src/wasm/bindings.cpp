@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "analyze.h"
@@ -240,6 +241,7 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   s.reduce_range = o.reduceRange;
 #endif
   a.per_sample = o.perSample;
+  a.group_copy_bytes = 8 * sizeof(double);  // analysis_object's columns
   if (o.kernel == "scalar")
     a.kernel = qe::Kernel::Scalar;
   else if (o.kernel == "simd")
@@ -381,11 +383,12 @@ val analyze(uintptr_t ptr, double count, bool float32, const JsOptions& o) {
   return run(reinterpret_cast<const double*>(ptr));
 }
 
-// Pasted text → { ok, values, notes } (values: a view into the held values; notes: each note's
-// code → its index, each code at most once) or { ok: false, error }.
-val parse_values(const std::string& text) {
+// Pasted text (its UTF-8 bytes at ptr, copied there by JS) → { ok, values, notes } (values: a view
+// into the held values; notes: each note's code → its index, each code at most once) or
+// { ok: false, error }.
+val parse_values(uintptr_t ptr, double length) {
   release();
-  auto r = qe::read_values(text);
+  auto r = qe::read_values(std::string_view(reinterpret_cast<const char*>(ptr), static_cast<size_t>(length)));
   if (auto* e = std::get_if<qe::Error>(&r)) return error_object(*e);
   auto& parsed = std::get<qe::ParsedValues>(r);
   held.values = std::move(parsed.values);
@@ -405,8 +408,9 @@ double read_floor(uintptr_t ptr, double count, bool float32) {
 }
 #endif
 
-// Bytes the allocator holds for live objects: the leak check in the JS tests reads it.
-double heap_in_use() { return static_cast<double>(mallinfo().uordblks); }
+// Bytes the allocator holds for live objects: the leak check in the JS tests reads it. mallinfo's
+// fields are int: read unsigned, for a heap above 2 GB (wasm32: at most 4 GB).
+double heap_in_use() { return static_cast<double>(static_cast<uint32_t>(mallinfo().uordblks)); }
 
 }  // namespace
 

@@ -318,3 +318,47 @@ TEST_CASE("quantize_groups stops where make() refuses a run") {
   CHECK(sums[1].count == 8);
   CHECK(sums[2].count == 0);
 }
+
+TEST_CASE("float32 arithmetic on float32 samples: the sums stay finite for every finite input, in both twins") {
+  // Beyond √FLT_MAX ≈ 1.8e19 the float32 lanes' squares overflow (sqnrDb came out Infinity and
+  // the cosine NaN); the run's sums are then made in double. Sizes around the 64-sample blocks,
+  // the huge values anywhere in them, a range that clips them and one that holds them.
+  for (const float big : {2e19f, 1e30f, 3.4e38f}) {
+    for (const size_t n : {size_t{4}, size_t{63}, size_t{64}, size_t{65}, size_t{200}}) {
+      std::vector<float> x(n);
+      for (size_t i = 0; i < n; ++i) x[i] = i % 7 == 3 ? big / static_cast<float>(1 + i % 5) * (i % 2 ? -1.0f : 1.0f) : static_cast<float>(i % 13) - 6;
+      for (const double scale : {0.05, static_cast<double>(big) / 127}) {
+        KernelParams p;
+        p.arithmetic = Arithmetic::Float32;
+        p.scale = static_cast<float>(scale);
+        p.qmin = -127;
+        p.qmax = 127;
+        CAPTURE(big);
+        CAPTURE(n);
+        CAPTURE(scale);
+        const Run simd = run(x, p, Kernel::Simd), scalar = run(x, p, Kernel::Scalar);
+        check_same(simd, scalar);
+        // The reference: every term in double from the per-sample outputs (e as float32 made it).
+        // (Σ of float32 squares above FLT_MAX: the finite checks below fail on the old lanes.)
+        double x2 = 0, e2 = 0, xh2 = 0, xxh = 0, ae = 0;
+        for (size_t i = 0; i < n; ++i) {
+          const double xd = x[i], xh = simd.deq32[i], e = simd.errors[i];
+          x2 += xd * xd, e2 += e * e, xh2 += xh * xh, xxh += xd * xh, ae += std::fabs(e);
+        }
+        const ErrorSums& s = simd.sums;
+        CHECK(std::isfinite(s.sum_x2));
+        CHECK(std::isfinite(s.sum_err2));
+        CHECK(std::isfinite(s.sum_xhat2));
+        CHECK(std::isfinite(s.sum_xxhat));
+        CHECK(std::isfinite(s.sum_abs));
+        CHECK(std::isfinite(s.sum_err));
+        // The float32 lanes' relative error, about 1e-7 (the double terms' is far below it).
+        CHECK(std::fabs(s.sum_x2 - x2) <= 1e-6 * x2);
+        CHECK(std::fabs(s.sum_err2 - e2) <= 1e-6 * e2);
+        CHECK(std::fabs(s.sum_xhat2 - xh2) <= 1e-6 * xh2);
+        CHECK(std::fabs(s.sum_xxhat - xxh) <= 1e-6 * std::sqrt(x2 * xh2));
+        CHECK(std::fabs(s.sum_abs - ae) <= 1e-6 * ae);
+      }
+    }
+  }
+}

@@ -4,6 +4,8 @@
 // kernels' blocks, channels or groups.
 #include "stream.h"
 
+#include "memory.h"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -254,4 +256,34 @@ TEST_CASE("streamed runtime profiles equal one analysis of the whole tensor") {
       CHECK(a.metrics.mse == doctest::Approx(whole.metrics.mse).epsilon(1e-12));
     }
   }
+}
+
+TEST_CASE("more channels or groups than memory holds: an error naming the option, before any value is read") {
+  // 2^38 groups of one value (2^30 on 32-bit targets): their records need far more than the
+  // largest block. With the shape, check() says so before the first chunk; analyze() says so
+  // before it reads a sample.
+  const int k = sizeof(size_t) == 8 ? 38 : 30;
+  const size_t count = size_t{1} << k;
+  AnalyzeOptions o;
+  o.scheme.granularity = Granularity::Group;
+  o.scheme.group_size = 1;
+  o.scheme.shape = {static_cast<int64_t>(count)};
+  const std::string mb = megabytes_text(std::ldexp(static_cast<double>(sizeof(SampleScan) + 2 * sizeof(GroupResult)), k));
+  const auto e = StreamAnalysis(o).check();
+  REQUIRE(e);
+  CHECK(e->field == "groupSize");
+  CHECK(e->message == "Not enough memory for " + grouped_digits(count) + " groups (" + mb + "): choose a larger group size");
+  o.scheme.granularity = Granularity::Channel;
+  o.scheme.shape = {static_cast<int64_t>(count), 1};
+  const auto c = StreamAnalysis(o).check();
+  REQUIRE(c);
+  CHECK(c->field == "axis");
+  CHECK(c->message == "Not enough memory for " + grouped_digits(count) + " channels (" + mb + ")");
+  // The analysis of the whole tensor: the same check comes before any sample is read (x is never touched).
+  o.scheme.granularity = Granularity::Group;
+  o.scheme.shape.clear();
+  const float* never = reinterpret_cast<const float*>(alignof(float));
+  const auto r = analyze(never, count, o);
+  REQUIRE(std::holds_alternative<Error>(r));
+  CHECK(std::get<Error>(r).field == "groupSize");
 }

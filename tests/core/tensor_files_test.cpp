@@ -324,3 +324,93 @@ TEST_CASE("GGUF: F32, F16, BF16 and ggml's block types read; shapes row-major; t
         if (t.skipped.empty()) CHECK(t.offset + tensor_bytes(t) <= junk.size());
   }
 }
+
+TEST_CASE("Header claims are checked against the file before anything is read for them; parsing keeps only the tensors") {
+  const Bytes data = raw(std::vector<float>{1, 2, 3, 4});
+  const auto st_error = [](const Bytes& f) {
+    const auto r = read_safetensors(f.data(), f.size(), f.size());
+    return std::holds_alternative<Error>(r) ? std::get<Error>(r).message : std::string();
+  };
+  // A shape of more dimensions than any tensor has, and a member given twice.
+  std::string shape = "[";
+  for (size_t i = 0; i <= kMaxRank; ++i) shape += i ? ",1" : "1";
+  CHECK(st_error(safetensors(R"({"w": {"dtype": "F32", "shape": )" + shape + R"(], "data_offsets": [0, 4]}})", data)) ==
+        "Tensor \"w\": its shape has more than 64 dimensions");
+  CHECK(st_error(safetensors(R"({"w": {"dtype": "F32", "dtype": "F16", "shape": [4], "data_offsets": [0, 16]}})", data)) ==
+        "Tensor \"w\": the header gives \"dtype\" twice");
+  // Metadata and members the format does not define are checked as JSON and not kept: 200,000
+  // nested empty arrays and objects beside one tensor.
+  std::string junk = "[";
+  for (int i = 0; i < 200000; ++i) junk += i ? ",[[],{}]" : "[[],{}]";
+  junk += "]";
+  const Bytes meta = safetensors(R"({"__metadata__": {"a": )" + junk + R"(}, "w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16], "x": )" + junk + "}}", data);
+  const auto tensors = ok(read_safetensors(meta.data(), meta.size(), meta.size()));
+  REQUIRE(tensors.size() == 1);
+  CHECK(tensors[0].count == 4);
+  CHECK(st_error(safetensors(R"({"__metadata__": {"a": [1, 2,]}, "w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}})", data))
+            == "The .safetensors header is not valid JSON: unexpected character at byte 29");
+
+  // .npy: a version 2 header length past the limit, and too many dimensions.
+  Bytes v2 = npy("<f4", false, "(4,)", data, 2);
+  v2[8] = 0, v2[9] = 0, v2[10] = 0x20, v2[11] = 0;  // 2 MB
+  CHECK(std::get<Error>(npy_header_bytes(v2.data(), v2.size())).message == "The .npy header says it is 2097152 bytes long, beyond the 1 MB limit");
+  std::string dims = "(";
+  for (size_t i = 0; i <= kMaxRank; ++i) dims += "1, ";
+  const Bytes deep = npy("<f4", false, dims + ")", Bytes(4));
+  CHECK(error_of(read_npy(deep.data(), deep.size(), deep.size())) == "The .npy 'shape' has more than 64 dimensions");
+
+  // GGUF: 96 bytes that claim a metadata array of 2^40 bytes, in a file of 2 GB: refused at once
+  // (it used to ask for more, up to the whole file), and no request for more bytes.
+  Gguf g;
+  g.s = "GGUF";
+  g.u32(3);
+  g.u64(0);
+  g.u64(1);
+  g.str("general.junk");
+  g.u32(9);  // array
+  g.u32(0);  // of uint8
+  g.u64(uint64_t{1} << 40);
+  const Bytes lying(g.s.begin(), g.s.end());
+  const auto r = read_gguf(lying.data(), lying.size(), uint64_t{2} << 30);
+  REQUIRE(std::holds_alternative<Error>(r));
+  CHECK(std::get<Error>(r).message ==
+        "The GGUF header does not fit the file: metadata \"general.junk\": an array of 1099511627776 uint8 values need at least 1099511627776 bytes "
+        "from byte 60, past the end of the file (2147483648 bytes)");
+  // A string of 200 MB inside a 1 GB file: past the header limit, refused without reading it.
+  Gguf s;
+  s.s = "GGUF";
+  s.u32(3);
+  s.u64(0);
+  s.u64(1);
+  s.u64(200'000'000);
+  const Bytes long_key(s.s.begin(), s.s.end());
+  const auto k = read_gguf(long_key.data(), long_key.size(), uint64_t{1} << 30);
+  REQUIRE(std::holds_alternative<Error>(k));
+  CHECK(std::get<Error>(k).message == "The GGUF header does not fit the file: a metadata key of 200000000 bytes needs 200000000 bytes from byte 32, past the 100 MB limit of a GGUF header");
+  // More tensors than the file could list, and an array of strings longer than the file.
+  Gguf t;
+  t.s = "GGUF";
+  t.u32(3);
+  t.u64(900'000);
+  t.u64(0);
+  const Bytes many(t.s.begin(), t.s.end());
+  CHECK(std::get<Error>(read_gguf(many.data(), many.size(), 1'000'000)).message ==
+        "The GGUF header does not fit the file: the tensors need at least 21600000 bytes from byte 24, past the end of the file (1000000 bytes)");
+  Gguf a;
+  a.s = "GGUF";
+  a.u32(3);
+  a.u64(0);
+  a.u64(1);
+  a.str("tokenizer.tokens");
+  a.u32(9);
+  a.u32(8);  // of strings
+  a.u64(1'000'000);
+  const Bytes strings(a.s.begin(), a.s.end());
+  CHECK(std::get<Error>(read_gguf(strings.data(), strings.size(), 4'000'000)).message ==
+        "The GGUF header does not fit the file: metadata \"tokenizer.tokens\": an array of 1000000 string values need at least 8000000 bytes from byte 64, "
+        "past the end of the file (4000000 bytes)");
+  // Inside the file and the limit, a header past the bytes at hand still asks for more.
+  const auto want = read_gguf(strings.data(), strings.size(), 9'000'000);
+  REQUIRE(std::holds_alternative<GgufHeader>(want));
+  CHECK(std::get<GgufHeader>(want).need == 65536);
+}

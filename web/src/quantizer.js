@@ -138,6 +138,20 @@ function fail(message, field, index = null) {
   throw new QuantizerError(message, field, index);
 }
 
+// Blocks in the wasm heap. The heap is 32-bit and grows to 4 GB: _malloc's pointer is read
+// unsigned (addresses above 2 GB read negative as an int), 0 means the heap could not grow, and one
+// block is at most 2^31 − 1 bytes (a larger one, which the allocator can hand out of a heap already
+// grown that far, breaks memory accesses; the core's checks have the same bound). Every block the
+// API copies into the heap comes from here.
+const MAX_BLOCK = 2 ** 31 - 1;
+const megabytes = (bytes) => Math.ceil(bytes / 1e6).toLocaleString('en');
+
+function allocate(mod, bytes, what, field) {
+  const ptr = bytes <= MAX_BLOCK ? mod._malloc(Math.max(1, bytes)) >>> 0 : 0;
+  if (ptr === 0) fail(`Not enough memory for ${what} (${megabytes(bytes)} MB)`, field);
+  return ptr;
+}
+
 function fromCoreError(e) {
   return new QuantizerError(e.message, e.field, e.index >= 0 ? e.index : null);
 }
@@ -153,7 +167,8 @@ function normalizeOptions(options) {
   }
   const o = { ...DEFAULT_OPTIONS };
   for (const [key, value] of Object.entries(options)) if (value !== undefined) o[key] = value;
-  if (!Number.isInteger(o.bits)) fail(`Bit depth must be a whole number between 2 and 16 (got ${String(o.bits)})`, 'bits');
+  // Integers cross into the core as int32 (embind wraps a larger one: 2^32 + 4 bits ran as 4).
+  if (!isInt(o.bits)) fail(`Bit depth must be a whole number between 2 and 16 (got ${String(o.bits)})`, 'bits');
   for (const key of ['mode', 'rounding', 'arithmetic', 'kernel', 'calibration', 'granularity', 'format', 'overflow', 'formatScale', 'profile',
     'dtype']) {
     if (typeof o[key] !== 'string') fail(`${key} must be a string`, key);
@@ -484,7 +499,16 @@ class Quantizer {
    */
   inspectValues(text) {
     if (typeof text !== 'string') fail('Sample text must be a string', 'values');
-    const r = this.#mod.parseValues(text);
+    // The text's UTF-8 bytes go into a checked block (embind's own string copy does not check).
+    const bytes = new TextEncoder().encode(text);
+    const ptr = allocate(this.#mod, bytes.length, `the sample text (${bytes.length.toLocaleString('en')} bytes)`, 'values');
+    let r;
+    try {
+      this.#mod.HEAPU8.set(bytes, ptr);
+      r = this.#mod.parseValues(ptr, bytes.length);
+    } finally {
+      this.#mod._free(ptr);
+    }
     try {
       if (!r.ok) throw fromCoreError(r.error);
       const values = r.values.slice();
@@ -570,7 +594,11 @@ class Quantizer {
   tensorHeader(kind, bytes, fileSize) {
     if (kind !== 'npy' && kind !== 'safetensors' && kind !== 'gguf') fail(`Unknown tensor file kind "${kind}"`, 'file');
     notInFirst(this.module, 'Tensor file readers', 'file');
-    const ptr = this.#mod._malloc(Math.max(1, bytes.length));
+    if (!(bytes instanceof Uint8Array)) fail('The header bytes must be a Uint8Array', 'file');
+    if (!Number.isSafeInteger(fileSize) || fileSize < bytes.length) {
+      fail(`The file size must be a whole number of bytes, at least the ${bytes.length} given (got ${String(fileSize)})`, 'file');
+    }
+    const ptr = allocate(this.#mod, bytes.length, `the file's first ${bytes.length.toLocaleString('en')} bytes`, 'file');
     try {
       this.#mod.HEAPU8.set(bytes, ptr);
       const need = this.#mod.tensorHeaderBytes(kind, ptr, bytes.length, fileSize);
@@ -654,8 +682,7 @@ class TensorStream {
   #with(chunk, call) {
     const x = toSamples(chunk);
     const f32 = x instanceof Float32Array;
-    const ptr = this.#mod._malloc(Math.max(1, x.byteLength));
-    if (ptr === 0) fail('Not enough memory for this chunk', 'values');
+    const ptr = allocate(this.#mod, x.byteLength, `a chunk of ${x.length.toLocaleString('en')} values`, 'values');
     try {
       (f32 ? this.#mod.HEAPF32 : this.#mod.HEAPF64).set(x, ptr / x.BYTES_PER_ELEMENT);
       return call(ptr, x.length, f32);
@@ -717,10 +744,7 @@ class Samples {
     this.#module = module;
     this.length = x.length;
     this.float32 = x instanceof Float32Array;
-    this.#ptr = mod._malloc(Math.max(1, x.byteLength));
-    if (this.#ptr === 0) {
-      fail(`Not enough memory for ${x.length.toLocaleString('en')} samples (${(x.byteLength / 1e9).toFixed(1)} GB)`, 'values');
-    }
+    this.#ptr = allocate(mod, x.byteLength, `${x.length.toLocaleString('en')} samples`, 'values');
     // Heap views are re-read after every call that may grow memory (malloc may).
     (this.float32 ? mod.HEAPF32 : mod.HEAPF64).set(x, this.#ptr / x.BYTES_PER_ELEMENT);
   }

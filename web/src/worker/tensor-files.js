@@ -71,6 +71,7 @@ export async function indexTensorFile(qz, blob, name) {
     try {
       r = qz.tensorHeader(kind, await bytesOf(blob, 0, have), blob.size);
     } catch (e) {
+      if (!(e instanceof QuantizerError)) throw e; // a trapped instance: the worker replaces it
       throw new QuantizerError(`${name}: ${e.message}`, 'file');
     }
     if (r.tensors) return r.tensors.map((t) => ({ ...t, name: t.name || name }));

@@ -55,14 +55,25 @@ const HANDLERS = {
   [REQUESTS.tensor]: ({ id, file, name, source, limit, whole }) => sendTensor(id, file, name, source, limit, whole),
 };
 
+// An instance that trapped (a RuntimeError: an abort, memory out of bounds) may hold broken state:
+// it is let go, and the next request gets a fresh one.
+function dropIfTrapped(e) {
+  if (!(e instanceof WebAssembly.RuntimeError)) return false;
+  first = null;
+  full = null;
+  return true;
+}
+
 self.onmessage = async ({ data }) => {
   const handler = HANDLERS[data.type];
   try {
     if (!handler) throw new Error(`unknown request type "${data.type}"`);
     await handler(data);
   } catch (e) {
+    const restarted = dropIfTrapped(e) ? ' (the calculator was restarted)' : '';
     const fileJob = data.type === REQUESTS.report || data.type === REQUESTS.tensor || data.type === REQUESTS.index;
-    reply(data.id, REPLIES.error, { error: fileJob ? { field: e?.field ?? 'file', index: null, message: e?.message ?? String(e) } : errorOf(e) });
+    const error = fileJob ? { field: e?.field ?? 'file', index: null, message: e?.message ?? String(e) } : errorOf(e);
+    reply(data.id, REPLIES.error, { error: { ...error, message: error.message + restarted } });
   }
 };
 
@@ -99,13 +110,14 @@ async function analyze({ id, text, options, studies: withStudies = true }) {
     return;
   }
   let studies;
+  let trapped = false;
   try {
     studies = r.format ? await exploreFormats(samples, options, () => latest !== id) : await explore(samples, options, () => latest !== id);
   } catch (e) {
     studies = { error: e?.message ?? String(e) };
-  } finally {
-    samples.delete();
+    trapped = dropIfTrapped(e); // a trapped instance is not called again, not even to free
   }
+  if (!trapped) samples.delete();
   if (studies) reply(id, REPLIES.studies, { studies });
 }
 
@@ -160,7 +172,7 @@ const needsShape = (o) => (o.granularity && o.granularity !== 'tensor') || GGML_
 // `only` (the indices of the file's tensors to analyse, for a pool of workers sharing a file) or
 // every tensor; each row carries its tensor's index in the file.
 async function runReport(id, file, options, source, only = null) {
-  const qz = await ready(true);
+  let qz = await ready(true);
   const all = await tensorsOf(qz, file, source);
   const picked = only ? new Set(only) : null;
   const total = all.reduce((a, t, k) => a + (t.skipped || (picked && !picked.has(k)) ? 0 : t.bytes), 0);
@@ -194,6 +206,10 @@ async function runReport(id, file, options, source, only = null) {
         maxAbsError: r.metrics.maxAbsError, clipRate: r.metrics.clipRate, sumSquares: x2 });
     } catch (e) {
       row.error = e.message;
+      if (dropIfTrapped(e)) {
+        row.error += ' (the calculator was restarted for the next tensors)';
+        qz = await ready(true);
+      }
     }
     done += t.bytes;
     reply(id, REPLIES.partial, { rows: [row] });
