@@ -21,6 +21,11 @@ struct AnalyzeOptions {
   QuantScheme scheme;
   bool per_sample = true;  // false: sums-only metrics (no percentiles, no code histogram)
   Kernel kernel = Kernel::Auto;
+  // Per-sample outputs into the caller's arrays (each pointer may be null; `dequantized` is float*
+  // for float32 arithmetic and runtime profiles, else double*) instead of the Analysis's own, with
+  // per_sample true: what a caller that keeps only codes or errors of a large tensor asks for. The
+  // metrics that need the Analysis's arrays (percentiles, the code histogram) are then left undefined.
+  const SampleOutputs* into = nullptr;
 };
 
 // How the range was chosen, and what the method saw.
