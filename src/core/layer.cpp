@@ -133,6 +133,34 @@ const QuantParams& params_of(const Analysis& a, size_t group) {
   return a.groups.empty() ? a.params : a.groups[group].params;
 }
 
+// The long loops over a side's values run row by row in small functions of their own: engines
+// optimize a WebAssembly function only after it has run a while, and a call that is running
+// stays in the quick first code (see matmul.cpp).
+#define QE_NOINLINE __attribute__((noinline))
+
+QE_NOINLINE void negate(double* v, size_t n) {
+  for (size_t i = 0; i < n; ++i) v[i] = -v[i];
+}
+
+// Row r's codes less their zero points; returns the largest |q − z|.
+QE_NOINLINE int64_t center_row(int32_t* c, size_t cols, size_t r, const Analysis& a, const Geometry& g) {
+  int64_t m = 0;
+  for (size_t k = 0; k < cols; ++k) {
+    c[k] -= params_of(a, g.group(r, k)).zero_point;
+    m = std::max<int64_t>(m, std::abs(int64_t{c[k]}));
+  }
+  return m;
+}
+
+template <class T>
+QE_NOINLINE void add_squares(double* col, const T* row, size_t n) {
+  for (size_t k = 0; k < n; ++k) col[k] += static_cast<double>(row[k]) * static_cast<double>(row[k]);
+}
+
+QE_NOINLINE void add_rows_f32(float* out, const LayerTensor& t, size_t offset, const double* delta, size_t n) {
+  for (size_t k = 0; k < n; ++k) out[k] = static_cast<float>(t.at(offset + k) + (delta ? delta[k] : 0.0));
+}
+
 // One side through analyze(): its analysis, Δ = x̂ − x per value (double; empty for a float
 // side) and, for integer codes, q − z per value. Errors name the side's option.
 struct SideData {
@@ -178,7 +206,7 @@ Result<SideData> quantize_side(const LayerTensor& t, size_t rows, size_t cols, c
     return out;
   }
   d.side.analysis = std::get<Analysis>(std::move(result));
-  for (double& v : d.delta) v = -v;  // analyze()'s e = x − x̂; Δ = x̂ − x
+  for (size_t r = 0; r < rows; ++r) negate(d.delta.data() + r * cols, cols);  // analyze()'s e = x − x̂; Δ = x̂ − x
   d.geometry = geometry_of(s, cols);
   if (d.side.integer) {
     const Analysis& a = d.side.analysis;
@@ -187,13 +215,8 @@ Result<SideData> quantize_side(const LayerTensor& t, size_t rows, size_t cols, c
       const QuantParams& p = params_of(a, g);
       d.code_max = std::max({d.code_max, std::abs(int64_t{p.qmin} - p.zero_point), std::abs(int64_t{p.qmax} - p.zero_point)});
     }
-    for (size_t r = 0; r < rows; ++r) {
-      for (size_t k = 0; k < cols; ++k) {
-        int32_t& c = d.centered[r * cols + k];
-        c -= params_of(a, d.geometry.group(r, k)).zero_point;
-        d.data_max = std::max<int64_t>(d.data_max, std::abs(int64_t{c}));
-      }
-    }
+    for (size_t r = 0; r < rows; ++r)
+      d.data_max = std::max(d.data_max, center_row(d.centered.data() + r * cols, cols, r, a, d.geometry));
   }
   return d;
 }
@@ -288,7 +311,7 @@ struct PartialScan {
 
 // Σ a[k]·b[k] in increasing k, each partial sum saturated to [lo, hi]; whether the exact partial
 // sums ever leave it.
-PartialScan scan_partial(const int32_t* a, const int32_t* b, size_t n, int64_t lo, int64_t hi) {
+QE_NOINLINE PartialScan scan_partial(const int32_t* a, const int32_t* b, size_t n, int64_t lo, int64_t hi) {
   PartialScan r;
   int64_t s = 0;
   for (size_t k = 0; k < n; ++k) {
@@ -298,6 +321,19 @@ PartialScan scan_partial(const int32_t* a, const int32_t* b, size_t n, int64_t l
     r.saturated = std::clamp(r.saturated + p, lo, hi);
   }
   return r;
+}
+
+// Σ_j sat16(a[2j]·b[2j] + a[2j+1]·b[2j+1]) of raw codes (a = c_x + z_x), and Σ a: the AVX2 kernel's pairs.
+QE_NOINLINE int64_t pair_sums(const int32_t* cx, int64_t zx, const int32_t* wr, size_t n, int64_t& sum_x) {
+  int64_t raw = 0;
+  sum_x = 0;
+  for (size_t k = 0; k < n; k += 2) {
+    const int64_t x0 = cx[k] + zx, x1 = k + 1 < n ? cx[k + 1] + zx : 0;
+    const int64_t w1 = k + 1 < n ? wr[k + 1] : 0;
+    raw += std::clamp<int64_t>(x0 * wr[k] + x1 * w1, -32768, 32767);
+    sum_x += x0 + x1;
+  }
+  return raw;
 }
 
 int64_t wrap(int64_t v, int bits) {
@@ -404,17 +440,15 @@ Result<LayerResult> analyze_layer(const LayerTensor& W, const LayerTensor& X, co
   // First-order predictions from column energies (errors uncorrelated along k).
   {
     std::vector<double> xcol(K), dxcol(K), wcol(K), dwcol(K);
-    for (size_t t = 0; t < T; ++t)
-      for (size_t k = 0; k < K; ++k) {
-        xcol[k] += a[t * K + k] * a[t * K + k];
-        if (x.side.quantized) dxcol[k] += x.delta[t * K + k] * x.delta[t * K + k];
-      }
-    for (size_t o = 0; o < O; ++o)
-      for (size_t k = 0; k < K; ++k) {
-        const double v = W.at(o * K + k);
-        wcol[k] += v * v;
-        if (w.side.quantized) dwcol[k] += w.delta[o * K + k] * w.delta[o * K + k];
-      }
+    for (size_t t = 0; t < T; ++t) {
+      add_squares(xcol.data(), a.data() + t * K, K);
+      if (x.side.quantized) add_squares(dxcol.data(), x.delta.data() + t * K, K);
+    }
+    for (size_t o = 0; o < O; ++o) {
+      if (W.f32) add_squares(wcol.data(), W.f32 + o * K, K);
+      else add_squares(wcol.data(), W.f64 + o * K, K);
+      if (w.side.quantized) add_squares(dwcol.data(), w.delta.data() + o * K, K);
+    }
     for (size_t k = 0; k < K; ++k) {
       parts.predicted_weights += xcol[k] * dwcol[k];
       parts.predicted_activations += dxcol[k] * wcol[k];
@@ -456,7 +490,7 @@ Result<LayerResult> analyze_layer(const LayerTensor& W, const LayerTensor& X, co
       if (auto e = sized(used, n, "weights")) return *e;
     }
     const bool narrow = rep.data_bound < 2147483648.0;
-    const size_t chunk = std::max<size_t>(2, (size_t{1} << 20) / std::max<size_t>(1, T * nb)) & ~size_t{1};
+    const size_t chunk = std::max<size_t>(2, (size_t{1} << 16) / std::max<size_t>(1, T * nb)) & ~size_t{1};
     std::vector<int64_t> sums;
     if (auto e = sized(sums, T * std::min(chunk, O) * nb, "weights")) return *e;
     std::vector<uint8_t> wrapped16(n), wrapped32(n), sat16(n), sat32(n), ex16(n), ex32(n);
@@ -529,13 +563,8 @@ Result<LayerResult> analyze_layer(const LayerTensor& W, const LayerTensor& X, co
         int64_t sum_w = 0;
         for (size_t k = 0; k < K; ++k) wr[k] = static_cast<int32_t>(w.centered[o * K + k] + zw), sum_w += wr[k];
         for (size_t t = 0; t < T; ++t) {
-          int64_t raw = 0, sum_x = 0;
-          for (size_t k = 0; k < K; k += 2) {
-            const int64_t x0 = x.centered[t * K + k] + zx, x1 = k + 1 < K ? x.centered[t * K + k + 1] + zx : 0;
-            const int64_t w1 = k + 1 < K ? wr[k + 1] : 0;
-            raw += std::clamp<int64_t>(x0 * wr[k] + x1 * w1, -32768, 32767);
-            sum_x += x0 + x1;
-          }
+          int64_t sum_x = 0;
+          const int64_t raw = pair_sums(x.centered.data() + t * K, zx, wr.data(), K, sum_x);
           // Σ(a − z_a)(b − z_b) = Σab − z_a·Σb − z_b·Σa + K·z_a·z_b, in int32 as the kernel keeps it.
           const int64_t v = wrap(raw - zx * sum_w - zw * sum_x + static_cast<int64_t>(K) * zx * zw, 32);
           rep.pair_sums[t * O + o] = static_cast<double>(v);
@@ -551,8 +580,8 @@ Result<LayerResult> analyze_layer(const LayerTensor& W, const LayerTensor& X, co
     if (auto e = sized(xh, T * K, "activations")) return *e;
     if (auto e = sized(wh, O * K, "weights")) return *e;
     if (auto e = sized(y32, n, "weights")) return *e;
-    for (size_t i = 0; i < T * K; ++i) xh[i] = static_cast<float>(X.at(i) + (x.side.quantized ? x.delta[i] : 0.0));
-    for (size_t i = 0; i < O * K; ++i) wh[i] = static_cast<float>(W.at(i) + (w.side.quantized ? w.delta[i] : 0.0));
+    for (size_t t = 0; t < T; ++t) add_rows_f32(xh.data() + t * K, X, t * K, x.side.quantized ? x.delta.data() + t * K : nullptr, K);
+    for (size_t o = 0; o < O; ++o) add_rows_f32(wh.data() + o * K, W, o * K, w.side.quantized ? w.delta.data() + o * K : nullptr, K);
     matmul_nt_f32(xh.data(), T, wh.data(), O, K, y32.data(), opt.kernel);
     quantized.assign(y32.begin(), y32.end());
   }

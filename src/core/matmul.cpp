@@ -14,7 +14,7 @@ namespace {
 // ---- scalar twins: the definitions -----------------------------------------------------------
 
 template <class TB>
-QE_NOINLINE void matmul_scalar(const double* a, size_t m, const TB* b, size_t n, size_t k, double* c) {
+QE_NOINLINE void matmul_scalar(const double* a, size_t m, const TB* b, size_t n, size_t k, double* c, size_t ldc) {
   for (size_t i = 0; i < m; ++i) {
     const double* ai = a + i * k;
     for (size_t j = 0; j < n; ++j) {
@@ -26,25 +26,25 @@ QE_NOINLINE void matmul_scalar(const double* a, size_t m, const TB* b, size_t n,
         s1 += ai[kk + 1] * static_cast<double>(bj[kk + 1]);
       }
       if (kk < k) s0 += ai[kk] * static_cast<double>(bj[kk]);
-      c[i * n + j] = s0 + s1;
+      c[i * ldc + j] = s0 + s1;
     }
   }
 }
 
-QE_NOINLINE void matmul_f32_scalar(const float* a, size_t m, const float* b, size_t n, size_t k, float* c) {
+QE_NOINLINE void matmul_f32_scalar(const float* a, size_t m, const float* b, size_t n, size_t k, float* c, size_t ldc) {
   for (size_t i = 0; i < m; ++i) {
     const float* ai = a + i * k;
     for (size_t j = 0; j < n; ++j) {
       const float* bj = b + j * k;
       float s[4] = {0, 0, 0, 0};
       for (size_t kk = 0; kk < k; ++kk) s[kk % 4] += ai[kk] * bj[kk];
-      c[i * n + j] = (s[0] + s[1]) + (s[2] + s[3]);
+      c[i * ldc + j] = (s[0] + s[1]) + (s[2] + s[3]);
     }
   }
 }
 
 QE_NOINLINE void matmul_int_scalar(const int32_t* a, size_t m, const int32_t* b, size_t n, size_t k, size_t block,
-                                   int64_t* c) {
+                                   int64_t* c, size_t ldc) {
   const size_t nb = k / block;
   for (size_t i = 0; i < m; ++i) {
     for (size_t j = 0; j < n; ++j) {
@@ -53,7 +53,7 @@ QE_NOINLINE void matmul_int_scalar(const int32_t* a, size_t m, const int32_t* b,
       for (size_t blk = 0; blk < nb; ++blk) {
         int64_t s = 0;
         for (size_t kk = blk * block; kk < (blk + 1) * block; ++kk) s += int64_t{ai[kk]} * int64_t{bj[kk]};
-        c[(i * n + j) * nb + blk] = s;
+        c[(i * ldc + j) * nb + blk] = s;
       }
     }
   }
@@ -93,17 +93,17 @@ QE_INLINE void tile_f64(const double* a, size_t k, const TB* b, double* c, size_
 }
 
 template <class TB>
-QE_NOINLINE void matmul_simd(const double* a, size_t m, const TB* b, size_t n, size_t k, double* c) {
+QE_NOINLINE void matmul_simd(const double* a, size_t m, const TB* b, size_t n, size_t k, double* c, size_t ldc) {
   size_t j = 0;
   for (; j + 2 <= n; j += 2) {
     size_t i = 0;
-    for (; i + 4 <= m; i += 4) tile_f64<4, 2>(a + i * k, k, b + j * k, c + i * n + j, n);
-    for (; i < m; ++i) tile_f64<1, 2>(a + i * k, k, b + j * k, c + i * n + j, n);
+    for (; i + 4 <= m; i += 4) tile_f64<4, 2>(a + i * k, k, b + j * k, c + i * ldc + j, ldc);
+    for (; i < m; ++i) tile_f64<1, 2>(a + i * k, k, b + j * k, c + i * ldc + j, ldc);
   }
   for (; j < n; ++j) {
     size_t i = 0;
-    for (; i + 4 <= m; i += 4) tile_f64<4, 1>(a + i * k, k, b + j * k, c + i * n + j, n);
-    for (; i < m; ++i) tile_f64<1, 1>(a + i * k, k, b + j * k, c + i * n + j, n);
+    for (; i + 4 <= m; i += 4) tile_f64<4, 1>(a + i * k, k, b + j * k, c + i * ldc + j, ldc);
+    for (; i < m; ++i) tile_f64<1, 1>(a + i * k, k, b + j * k, c + i * ldc + j, ldc);
   }
 }
 
@@ -133,17 +133,17 @@ QE_INLINE void tile_f32(const float* a, size_t k, const float* b, float* c, size
   }
 }
 
-QE_NOINLINE void matmul_f32_simd(const float* a, size_t m, const float* b, size_t n, size_t k, float* c) {
+QE_NOINLINE void matmul_f32_simd(const float* a, size_t m, const float* b, size_t n, size_t k, float* c, size_t ldc) {
   size_t j = 0;
   for (; j + 2 <= n; j += 2) {
     size_t i = 0;
-    for (; i + 4 <= m; i += 4) tile_f32<4, 2>(a + i * k, k, b + j * k, c + i * n + j, n);
-    for (; i < m; ++i) tile_f32<1, 2>(a + i * k, k, b + j * k, c + i * n + j, n);
+    for (; i + 4 <= m; i += 4) tile_f32<4, 2>(a + i * k, k, b + j * k, c + i * ldc + j, ldc);
+    for (; i < m; ++i) tile_f32<1, 2>(a + i * k, k, b + j * k, c + i * ldc + j, ldc);
   }
   for (; j < n; ++j) {
     size_t i = 0;
-    for (; i + 4 <= m; i += 4) tile_f32<4, 1>(a + i * k, k, b + j * k, c + i * n + j, n);
-    for (; i < m; ++i) tile_f32<1, 1>(a + i * k, k, b + j * k, c + i * n + j, n);
+    for (; i + 4 <= m; i += 4) tile_f32<4, 1>(a + i * k, k, b + j * k, c + i * ldc + j, ldc);
+    for (; i < m; ++i) tile_f32<1, 1>(a + i * k, k, b + j * k, c + i * ldc + j, ldc);
   }
 }
 
@@ -177,49 +177,75 @@ QE_INLINE void tile_int(const int32_t* a, size_t k, const int32_t* b, size_t blo
   }
 }
 
-QE_NOINLINE void matmul_int_simd(const int32_t* a, size_t m, const int32_t* b, size_t n, size_t k, size_t block, int64_t* c) {
+QE_NOINLINE void matmul_int_simd(const int32_t* a, size_t m, const int32_t* b, size_t n, size_t k, size_t block, int64_t* c,
+                                 size_t ldc) {
   const size_t nb = k / block;
   size_t j = 0;
   for (; j + 2 <= n; j += 2) {
     size_t i = 0;
-    for (; i + 4 <= m; i += 4) tile_int<4, 2>(a + i * k, k, b + j * k, block, c + (i * n + j) * nb, n);
-    for (; i < m; ++i) tile_int<1, 2>(a + i * k, k, b + j * k, block, c + (i * n + j) * nb, n);
+    for (; i + 4 <= m; i += 4) tile_int<4, 2>(a + i * k, k, b + j * k, block, c + (i * ldc + j) * nb, ldc);
+    for (; i < m; ++i) tile_int<1, 2>(a + i * k, k, b + j * k, block, c + (i * ldc + j) * nb, ldc);
   }
   for (; j < n; ++j) {
     size_t i = 0;
-    for (; i + 4 <= m; i += 4) tile_int<4, 1>(a + i * k, k, b + j * k, block, c + (i * n + j) * nb, n);
-    for (; i < m; ++i) tile_int<1, 1>(a + i * k, k, b + j * k, block, c + (i * n + j) * nb, n);
+    for (; i + 4 <= m; i += 4) tile_int<4, 1>(a + i * k, k, b + j * k, block, c + (i * ldc + j) * nb, ldc);
+    for (; i < m; ++i) tile_int<1, 1>(a + i * k, k, b + j * k, block, c + (i * ldc + j) * nb, ldc);
   }
 }
 
 #endif
+
+// Engines compile a WebAssembly function first quickly (V8's Liftoff) and optimize it once it
+// has run for a while, but a call already running stays in the quick code: so the drivers call
+// the bodies on chunks of B's rows (each output depends on its own row only, so the results are
+// the same), and the optimized body takes over after the first chunks.
+constexpr size_t kChunkRows = 16;
 
 }  // namespace
 
 template <class TB>
 void matmul_nt(const double* a, size_t m, const TB* b, size_t n, size_t k, double* c, Kernel kernel) {
+  for (size_t j = 0; j < n; j += kChunkRows) {
+    const size_t rows = n - j < kChunkRows ? n - j : kChunkRows;
 #ifdef __wasm_simd128__
-  if (use_simd(kernel)) return matmul_simd(a, m, b, n, k, c);
+    if (use_simd(kernel)) {
+      matmul_simd(a, m, b + j * k, rows, k, c + j, n);
+      continue;
+    }
 #endif
+    matmul_scalar(a, m, b + j * k, rows, k, c + j, n);
+  }
   (void)kernel;
-  matmul_scalar(a, m, b, n, k, c);
 }
 
 void matmul_nt_f32(const float* a, size_t m, const float* b, size_t n, size_t k, float* c, Kernel kernel) {
+  for (size_t j = 0; j < n; j += kChunkRows) {
+    const size_t rows = n - j < kChunkRows ? n - j : kChunkRows;
 #ifdef __wasm_simd128__
-  if (use_simd(kernel)) return matmul_f32_simd(a, m, b, n, k, c);
+    if (use_simd(kernel)) {
+      matmul_f32_simd(a, m, b + j * k, rows, k, c + j, n);
+      continue;
+    }
 #endif
+    matmul_f32_scalar(a, m, b + j * k, rows, k, c + j, n);
+  }
   (void)kernel;
-  matmul_f32_scalar(a, m, b, n, k, c);
 }
 
 void matmul_int_nt(const int32_t* a, size_t m, const int32_t* b, size_t n, size_t k, size_t block, bool narrow, int64_t* c,
                    Kernel kernel) {
+  const size_t nb = k / block;
+  for (size_t j = 0; j < n; j += kChunkRows) {
+    const size_t rows = n - j < kChunkRows ? n - j : kChunkRows;
 #ifdef __wasm_simd128__
-  if (narrow && use_simd(kernel)) return matmul_int_simd(a, m, b, n, k, block, c);
+    if (narrow && use_simd(kernel)) {
+      matmul_int_simd(a, m, b + j * k, rows, k, block, c + j * nb, n);
+      continue;
+    }
 #endif
+    matmul_int_scalar(a, m, b + j * k, rows, k, block, c + j * nb, n);
+  }
   (void)kernel, (void)narrow;
-  matmul_int_scalar(a, m, b, n, k, block, c);
 }
 
 template void matmul_nt<float>(const double*, size_t, const float*, size_t, size_t, double*, Kernel);
