@@ -504,3 +504,26 @@ test('the first module names the whole core for layers', async () => {
   const first = await createQuantizer({ module: 'first' });
   assert.throws(() => first.layer({}), (e) => e.field === 'options' && /whole core/.test(e.message));
 });
+
+test('the worker answers a \'layer\' request with the result, its typed arrays transferred, and an error at its field', async () => {
+  const messages = [];
+  globalThis.self = { postMessage: (message, transfer = []) => messages.push({ message, transfer }) };
+  const { REQUESTS, REPLIES } = await import('../../web/src/shared/protocol.js');
+  await import('../../web/src/worker/worker.js');
+  const layer = { weights: gaussian(48, 1, 81), weightShape: [6, 8], activations: gaussian(24, 1, 82), activationShape: [3, 8],
+    weightScheme: { bits: 8 }, activationScheme: { bits: 8, mode: 'asymmetric' }, output: 'auto', profile: 'tflite' };
+  await self.onmessage({ data: { id: 7, type: REQUESTS.layer, layer } });
+  const done = messages.find((m) => m.message.type === REPLIES.result);
+  assert.ok(done, JSON.stringify(messages.map((m) => m.message.type)));
+  const r = done.message.result;
+  assert.equal(done.message.id, 7);
+  assert.deepEqual(r.metrics, qz.layer(layer).metrics);
+  assert.equal(r.options.weights, null, 'the input tensors stay with the page');
+  assert.ok(done.transfer.includes(r.reference.buffer) && done.transfer.includes(r.codes.buffer));
+  assert.equal(new Set(done.transfer).size, done.transfer.length);
+  messages.length = 0;
+  await self.onmessage({ data: { id: 8, type: REQUESTS.layer, layer: { ...layer, activationShape: [4, 8] } } });
+  const error = messages.find((m) => m.message.type === REPLIES.error).message.error;
+  assert.equal(error.field, 'activationShape');
+  delete globalThis.self;
+});

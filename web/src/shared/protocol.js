@@ -8,6 +8,7 @@ export const REQUESTS = Object.freeze({
   describe: 'describe', // { options }: qz.describeFormat(options)
   report: 'report', // { file, options, source }: every tensor of a file
   tensor: 'tensor', // { file, name, source, limit, whole }: one tensor's values (or a sample of them)
+  layer: 'layer', // { layer }: qz.layer(layer), through a layer (the whole core); the result without the input tensors
 });
 
 export const REPLIES = Object.freeze({
