@@ -495,6 +495,8 @@ Result<LayerResult> analyze_layer(const LayerTensor& W, const LayerTensor& X, co
     if (auto e = sized(sums, T * std::min(chunk, O) * nb, "weights")) return *e;
     std::vector<uint8_t> wrapped16(n), wrapped32(n), sat16(n), sat32(n), ex16(n), ex32(n);
     bool first = true;
+    // Ŷ under int16 and int32, wrapping and saturating: what each would do to the output.
+    double variant[4] = {}, variant_err[4] = {};
     for (size_t o0 = 0; o0 < O; o0 += chunk) {
       const size_t rows = std::min(chunk, O - o0);
       matmul_int_nt(x.centered.data(), T, w.centered.data() + o0 * K, rows, K, block, narrow, sums.data(), opt.kernel);
@@ -534,10 +536,18 @@ Result<LayerResult> analyze_layer(const LayerTensor& W, const LayerTensor& X, co
             else if (r.accumulator == Accumulator::Int16) v = opt.overflow == AccumulatorOverflow::Wrap ? wrap(s, 16) : s16;
             const double sx = params_of(x.side.analysis, x.geometry.group(t, b * block)).scale;
             const double sw = params_of(w.side.analysis, w.geometry.group(o, b * block)).scale;
-            yq += sx * sw * static_cast<double>(v);
+            const double ss = sx * sw;
+            yq += ss * static_cast<double>(v);
+            variant[0] += ss * static_cast<double>(wrap(s, 16)), variant[1] += ss * static_cast<double>(s16);
+            variant[2] += ss * static_cast<double>(wrap(s, 32)), variant[3] += ss * static_cast<double>(s32);
             if (nb == 1) rep.sums[i] = static_cast<double>(s), used[i] = v;
           }
           quantized[i] = yq;
+          for (int k = 0; k < 4; ++k) {
+            const double e = r.reference[i] - variant[k];
+            variant_err[k] += e * e;
+            variant[k] = 0;
+          }
         }
       }
     }
@@ -545,6 +555,10 @@ Result<LayerResult> analyze_layer(const LayerTensor& W, const LayerTensor& X, co
       rep.int16.wrapped += wrapped16[i], rep.int32.wrapped += wrapped32[i];
       rep.int16.excursions += ex16[i], rep.int32.excursions += ex32[i];
     }
+    const auto db = [&](double e) { return parts.signal == 0 ? kNaN : e == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(parts.signal / e); };
+    rep.int16.wrap_sqnr_db = db(variant_err[0]), rep.int32.wrap_sqnr_db = db(variant_err[2]);
+    rep.int32.saturate_sqnr_db = db(variant_err[3]);
+    if (rep.int16.measured) rep.int16.saturate_sqnr_db = db(variant_err[1]);
     rep.int32.saturated = static_cast<uint64_t>(std::count(sat32.begin(), sat32.end(), 1));
     if (rep.int16.measured) rep.int16.saturated = static_cast<uint64_t>(std::count(sat16.begin(), sat16.end(), 1));
     // ONNX Runtime's x86 AVX2 (non-VNNI) uint8 × int8 kernel: raw-code pairs saturated to int16.

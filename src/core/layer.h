@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -97,6 +98,9 @@ struct AccumulatorLimit {
   std::optional<uint64_t> saturated;  // outputs changed by saturating each partial sum in increasing k (when measured)
   uint64_t excursions = 0;            // outputs with some partial sum outside [min, max] (when measured)
   bool measured = false;              // saturation measured (always for int32; for int16 when it is the accumulator)
+  // The output's SQNR against Y with this type's sums wrapped, and saturated (NaN unless measured).
+  double wrap_sqnr_db = std::numeric_limits<double>::quiet_NaN();
+  double saturate_sqnr_db = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct AccumulatorReport {

@@ -562,7 +562,8 @@ val metrics_object(const qe::Metrics& m) {
 
 val limit_object(const qe::AccumulatorLimit& l) {
   return object({{"min", double(l.min)}, {"max", double(l.max)}, {"wrapped", double(l.wrapped)},
-                 {"saturated", l.saturated ? double(*l.saturated) : NAN}, {"excursions", l.measured ? double(l.excursions) : NAN}});
+                 {"saturated", l.saturated ? double(*l.saturated) : NAN}, {"excursions", l.measured ? double(l.excursions) : NAN},
+                 {"wrapSqnrDb", l.wrap_sqnr_db}, {"saturateSqnrDb", l.saturate_sqnr_db}});
 }
 
 val reasons_array(uint8_t bits) {

@@ -352,6 +352,11 @@ TEST_CASE("layer: the accumulator's sums, overflow counts and pair saturation ag
     CHECK(rep.int32.wrapped == 0);
     CHECK(rep.int32.saturated == 0u);
     CHECK(wrapped > 0);  // K = 300 of int8 × uint8 codes: int16 overflows
+    // The output under each type and policy; the requested one is the result's own.
+    const double own = policy == AccumulatorOverflow::Wrap ? rep.int16.wrap_sqnr_db : rep.int16.saturate_sqnr_db;
+    CHECK(own == doctest::Approx(r.metrics.sqnr_db).epsilon(1e-9));
+    CHECK(rep.int32.wrap_sqnr_db == doctest::Approx(rep.int32.saturate_sqnr_db).epsilon(1e-12));
+    CHECK(rep.int32.wrap_sqnr_db > rep.int16.saturate_sqnr_db + 10);
   }
 }
 

@@ -397,6 +397,9 @@ describe('properties', () => {
       assert.equal(r.accumulator.int32.wrapped, 0);
       assert.equal(r.accumulator.bound, K * 127 * Math.max(xa.zeroPoint + 128, 127 - xa.zeroPoint));
       assert.ok(r.metrics.sqnrDb < int32.metrics.sqnrDb - 10, 'the overflowing int16 sums ruin the output');
+      const own = overflow === 'wrap' ? r.accumulator.int16.wrapSqnrDb : r.accumulator.int16.saturateSqnrDb;
+      assert.ok(Math.abs(own - r.metrics.sqnrDb) < 1e-9, 'the output under the requested type and policy is the result\'s');
+      assert.ok(Math.abs(r.accumulator.int32.wrapSqnrDb - int32.metrics.sqnrDb) < 1e-9);
     }
   });
 });

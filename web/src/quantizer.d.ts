@@ -309,6 +309,9 @@ export interface AccumulatorLimit {
   saturated: number | null;
   /** Outputs with some partial sum outside the type (null when not measured). */
   excursions: number | null;
+  /** The output's SQNR against Y with this type's sums wrapped, and saturated (null when not measured). */
+  wrapSqnrDb: number | null;
+  saturateSqnrDb: number | null;
 }
 
 export interface AccumulatorReport {
