@@ -2,7 +2,8 @@
 // quantization with the range from the samples, the metrics that need no sort. One row per
 // implementation: median of repeats, spread, Melem/s, ratio to the memory floor (one plain SIMD
 // read of the samples), and whether rows of the same arithmetic computed the same metrics.
-// Writes the rows to build/bench.json. A program, not a test: it asserts nothing about time.
+// Then qz.layer() on a 4096×4096 weight with 64 tokens. Writes the rows to build/bench.json. A
+// program, not a test: it asserts nothing about time.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -238,4 +239,47 @@ if (process.env.BENCH_GGML !== '0') {
 }
 writeFileSync(`${root}build/bench.json`, JSON.stringify([...rows.map((r) => ({ name: r.name, n: N, median_ms: median(r.ms) })),
   ...ggmlRows.map((r) => ({ name: `ggml ${r.type}`, n: N, median_ms: Number(r['median ms']) }))], null, 1));
+// Through a layer: a 4096×4096 float32 weight and 64 tokens (a real LLM projection), the whole
+// analysis (both sides quantized, four double products of 2^30 multiply-adds each, the integer
+// sums, the metrics). Rows of their own: one call is a second, not milliseconds.
+const LAYER = { out: Number(process.env.BENCH_LAYER_OUT ?? 4096), in: Number(process.env.BENCH_LAYER_IN ?? 4096), tokens: 64 };
+const layerRepeats = Math.max(3, Number(process.env.BENCH_LAYER_REPEATS ?? 5));
+const lw = makeSamples(LAYER.out * LAYER.in).map((v) => v * 0.02), lx = makeSamples(LAYER.tokens * LAYER.in);
+const layerRows = [
+  ['W8 per channel × A8, int32 sums', { weightScheme: { bits: 8, granularity: 'channel' }, activationScheme: { bits: 8, mode: 'asymmetric' } }],
+  ['… and int8 output codes (tflite)', { weightScheme: { bits: 8, granularity: 'channel' }, activationScheme: { bits: 8, mode: 'asymmetric' },
+    output: 'auto', profile: 'tflite' }],
+  ['W4 groups of 128, A16 (float)', { weightScheme: { bits: 4, granularity: 'group', groupSize: 128 } }],
+  ['W8 × A8, scalar twins', { weightScheme: { bits: 8, granularity: 'channel' }, activationScheme: { bits: 8, mode: 'asymmetric' }, kernel: 'scalar' }],
+];
+// The multiply-adds one call runs: [X; ΔX] (ΔX when X is quantized) times W and, when W is
+// quantized, ΔW, in double; the integer sums when both sides are integer codes.
+const macs = (o) => {
+  const one = LAYER.out * LAYER.in * LAYER.tokens;
+  return one * (o.activationScheme ? 2 : 1) * (o.weightScheme ? 2 : 1) + (o.activationScheme && o.weightScheme ? one : 0);
+};
+const layerTable = [];
+for (const [name, options] of layerRows) {
+  const run = () => qz.layer({ weights: lw, weightShape: [LAYER.out, LAYER.in], activations: lx, activationShape: [LAYER.tokens, LAYER.in], ...options });
+  const t0 = performance.now();
+  const first = run();
+  const firstMs = performance.now() - t0;
+  const ms = [];
+  for (let i = 0; i < layerRepeats; i++) {
+    const t = performance.now();
+    const r = run();
+    ms.push(performance.now() - t);
+    if (r.metrics.sqnrDb !== first.metrics.sqnrDb) throw new Error(`${name}: the SQNR changed between runs`);
+  }
+  const med = median(ms);
+  layerTable.push({ row: name, 'first call ms': firstMs.toFixed(0), 'median ms': med.toFixed(0),
+    'spread ms': `${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)}`,
+    'GMAC/s': (macs(options) / med / 1e6).toFixed(2), 'SQNR dB': first.metrics.sqnrDb.toFixed(3) });
+  rows.push({ name: `layer ${LAYER.out}×${LAYER.in}×${LAYER.tokens}: ${name}`, ms });
+}
+console.log(`\nThrough a layer: W ${LAYER.out}×${LAYER.in} float32, X ${LAYER.tokens}×${LAYER.in}; the first call, then the median of ${layerRepeats}; ` +
+  'GMAC/s: the double products (Y and the error parts) and the integer sums that call runs\n');
+console.table(layerTable);
+writeFileSync(`${root}build/bench.json`, JSON.stringify(rows.map((r) => ({ name: r.name, n: r.name.startsWith('layer') ? LAYER.out * LAYER.in : N,
+  median_ms: median(r.ms) })), null, 1));
 console.log('rows written to build/bench.json');

@@ -305,7 +305,12 @@ std::optional<Error> bad_sample(const Samples& x, double limit) {
 
 // Per-sample outputs sized for n samples, or an error when memory is short. Allocation failure
 // would abort the module (no exceptions in the web build): ask first.
-std::optional<Error> allocate_outputs(Analysis& a, size_t n, Arithmetic arithmetic, SampleOutputs& out) {
+std::optional<Error> allocate_outputs(Analysis& a, size_t n, Arithmetic arithmetic, SampleOutputs& out,
+                                     const SampleOutputs* into) {
+  if (into) {  // the caller's arrays
+    out = *into;
+    return std::nullopt;
+  }
   // Codes, x_hat, errors, clip flags, and up to one double per sample for the percentiles.
   const size_t deq = arithmetic == Arithmetic::Float32 ? sizeof(float) : sizeof(double);
   const double need = static_cast<double>(n) * static_cast<double>(sizeof(int32_t) + deq + 2 * sizeof(double) + 1);
@@ -380,7 +385,7 @@ Result<Analysis> analyze_format(const In* x, size_t n, const AnalyzeOptions& opt
   Analysis a;
   SampleOutputs out;
   if (opt.per_sample)
-    if (auto e = allocate_outputs(a, n, s.arithmetic, out)) return *e;
+    if (auto e = allocate_outputs(a, n, s.arithmetic, out, opt.into)) return *e;
   const double max_abs_x = std::max(std::fabs(scan.min), std::fabs(scan.max));
   FormatResult r = quantize_format(x, n, s, max_abs_x, out, opt.kernel);
   const Minifloat& f = element_format(s);
@@ -530,7 +535,7 @@ Result<Analysis> analyze_profile(const In* x, size_t n, const AnalyzeOptions& op
   Analysis a;
   SampleOutputs out;
   if (opt.per_sample)
-    if (auto e = allocate_outputs(a, n, Arithmetic::Float32, out)) return *e;
+    if (auto e = allocate_outputs(a, n, Arithmetic::Float32, out, opt.into)) return *e;
   const double max_abs_x = std::max(std::fabs(scan.min), std::fabs(scan.max));
   const double lo = s.range ? s.range->min : scan.min, hi = s.range ? s.range->max : scan.max;
   a.params = profile_params(s, lo, hi);
@@ -550,10 +555,10 @@ Result<Analysis> analyze_profile(const In* x, size_t n, const AnalyzeOptions& op
     group.params = profile_params(s, g.min, g.max);
     layout.for_runs(c, [&](size_t offset, size_t length) {
       SampleOutputs o = out;
-      if (o.codes) {
-        o.codes += offset, o.errors += offset, o.clipped += offset;
-        o.dequantized = a.dequantized_f32.data() + offset;
-      }
+      if (o.codes) o.codes += offset;
+      if (o.errors) o.errors += offset;
+      if (o.clipped) o.clipped += offset;
+      if (o.dequantized) o.dequantized = static_cast<float*>(o.dequantized) + offset;
       group.sums.merge(quantize_profile(x + offset, length, s.profile, group.params, offset, o));
     });
     total.merge(group.sums);
@@ -655,7 +660,7 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt, GgmlB
     auto r = analyze_profile(x, n, opt, std::get<Layout>(layout_result), scan);
     if (auto* e = std::get_if<Error>(&r)) return *e;
     Analysis a = std::get<Analysis>(std::move(r));
-    if (opt.per_sample) percentile_metrics(a, n);
+    if (opt.per_sample && !opt.into) percentile_metrics(a, n);
     return a;
   }
   // A float or block format (ggml's types among them: float32 tensors).
@@ -674,7 +679,7 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt, GgmlB
   auto r = ggml ? analyze_ggml(x, n, opt, scan, ggml_blocks) : analyze_format(x, n, opt, scan);
   if (auto* e = std::get_if<Error>(&r)) return *e;
   Analysis a = std::get<Analysis>(std::move(r));
-  if (opt.per_sample) percentile_metrics(a, n);
+  if (opt.per_sample && !opt.into) percentile_metrics(a, n);
   return a;
 }
 
@@ -708,7 +713,7 @@ Result<Analysis> integer_analysis(const Samples& x, const AnalyzeOptions& opt) {
   SampleScan scan;
   if (layout.block && !s.scale && !s.zero_point) {
     if (opt.per_sample)
-      if (auto e = allocate_outputs(a, n, s.arithmetic, out)) return *e;
+      if (auto e = allocate_outputs(a, n, s.arithmetic, out, opt.into)) return *e;
     GroupPass pass{&s, 0, 0, limit, &a.groups, {}};
     mode_code_range(s.mode, s.bits, pass.qmin, pass.qmax);
     pass.qmin = s.qmin.value_or(pass.qmin);
@@ -759,7 +764,7 @@ Result<Analysis> integer_analysis(const Samples& x, const AnalyzeOptions& opt) {
   auto derived = derive_params(s, used);
   if (auto* e = std::get_if<Error>(&derived)) return *e;
   if (opt.per_sample && !out.codes)
-    if (auto e = allocate_outputs(a, n, s.arithmetic, out)) return *e;
+    if (auto e = allocate_outputs(a, n, s.arithmetic, out, opt.into)) return *e;
   a.params = std::get<QuantParams>(derived);
   a.calibration = std::move(report);
   kp = kernel_params(s, a.params);
@@ -780,8 +785,8 @@ Result<Analysis> integer_analysis(const Samples& x, const AnalyzeOptions& opt) {
       if (o.errors) o.errors += offset;
       if (o.clipped) o.clipped += offset;
       if (o.dequantized) {
-        o.dequantized = s.arithmetic == Arithmetic::Float32 ? static_cast<void*>(a.dequantized_f32.data() + offset)
-                                                            : static_cast<void*>(a.dequantized_f64.data() + offset);
+        o.dequantized = s.arithmetic == Arithmetic::Float32 ? static_cast<void*>(static_cast<float*>(o.dequantized) + offset)
+                                                            : static_cast<void*>(static_cast<double*>(o.dequantized) + offset);
       }
       return o;
     };
@@ -826,7 +831,7 @@ Result<Analysis> integer_analysis(const Samples& x, const AnalyzeOptions& opt) {
     a.metrics = metrics_from_sums(total, max_abs_x, a.params.scale);
     a.metrics.uniform_noise = noise_sum / static_cast<double>(n);
   }
-  if (opt.per_sample) percentile_metrics(a, n);
+  if (opt.per_sample && !opt.into) percentile_metrics(a, n);
   return a;
 }
 

@@ -27,6 +27,11 @@ struct AnalyzeOptions {
   // Bytes per channel or group that the caller will copy out of the result (the web bindings lay
   // the groups out as columns): counted in the memory check made before any work.
   size_t group_copy_bytes = 0;
+  // Per-sample outputs into the caller's arrays (each pointer may be null; `dequantized` is float*
+  // for float32 arithmetic and runtime profiles, else double*) instead of the Analysis's own, with
+  // per_sample true: what a caller that keeps only codes or errors of a large tensor asks for. The
+  // metrics that need the Analysis's arrays (percentiles, the code histogram) are then left undefined.
+  const SampleOutputs* into = nullptr;
 };
 
 // How the range was chosen, and what the method saw.

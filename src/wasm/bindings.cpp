@@ -18,7 +18,9 @@
 
 #include "analyze.h"
 #include "charts.h"
+#include "layer.h"
 #include "parse.h"
+#include "requantize.h"
 #include "stream.h"
 #include "tensor_files.h"
 
@@ -266,13 +268,13 @@ struct Held {
 };
 Held held;
 
-void release() { held = Held{}; }
+void release();
 
 // An analysis (held) as { ok, scale, zeroPoint, qmin, qmax, rangeMin, rangeMax, metrics,
 // calibration, codes, dequantized, errors, clipped, groupCount, groupColumns, curveThreshold,
 // curveValue, blockScales, blockCodes, charts, format }: the arrays are views into `held`.
-val analysis_object(const qe::QuantScheme& s, bool charts) {
-  const qe::Analysis& a = held.analysis;
+val analysis_object(const qe::QuantScheme& s, bool charts, const qe::Analysis& a = held.analysis,
+                    std::vector<double>& group_columns = held.group_columns) {
   const qe::QuantParams& p = a.params;
   val r = object({{"scale", p.scale}, {"zeroPoint", double(p.zero_point)}, {"qmin", double(p.qmin)}, {"qmax", double(p.qmax)},
                   {"rangeMin", p.range_min}, {"rangeMax", p.range_max}, {"groupCount", double(a.groups.size())}});
@@ -303,14 +305,14 @@ val analysis_object(const qe::QuantScheme& s, bool charts) {
   // Per channel or group: scale, zero point, range min and max, Σe², Σx², clip count and max |e|,
   // each as `count` consecutive doubles in one buffer (100k groups cost one copy).
   const size_t n = a.groups.size();
-  held.group_columns.resize(n * 8);
+  group_columns.resize(n * 8);
   for (size_t i = 0; i < n; ++i) {
     const qe::GroupResult& g = a.groups[i];
     const double fields[8] = {g.params.scale, double(g.params.zero_point), g.params.range_min, g.params.range_max,
                               g.sums.sum_err2, g.sums.sum_x2, double(g.sums.clip_count), g.sums.max_abs};
-    for (size_t f = 0; f < 8; ++f) held.group_columns[f * n + i] = fields[f];
+    for (size_t f = 0; f < 8; ++f) group_columns[f * n + i] = fields[f];
   }
-  r.set("groupColumns", view(held.group_columns));
+  r.set("groupColumns", view(group_columns));
   if (charts) {
     const qe::ChartData& h = held.charts;
     val ch = object({{"valueLo", h.values.lo}, {"valueHi", h.values.hi}, {"errorLo", h.errors.lo}, {"errorHi", h.errors.hi}});
@@ -572,7 +574,224 @@ double tensor_header_bytes(std::string kind, uintptr_t ptr, double available, do
   return std::holds_alternative<uint64_t>(r) ? static_cast<double>(std::get<uint64_t>(r)) : 0;
 }
 
+
+// ---- Through a layer ------------------------------------------------------------------------------
+// The options as qz.layer() normalized them (web/src/quantizer.js): { weightShape, activationShape
+// (arrays), weightScheme, activationScheme (Options objects, or null for a float side),
+// accumulator (null or a name), overflow, output (null, or { scale, zeroPoint, dtype } with null
+// for what is derived), profile, kernel, maxDifferences, next (null, or { weightShape, activation,
+// and the same per-layer fields }) }.
+
+std::vector<int64_t> shape_of(const val& v) {
+  std::vector<int64_t> shape;
+  const auto n = v["length"].as<unsigned>();
+  for (unsigned i = 0; i < n; ++i) shape.push_back(static_cast<int64_t>(v[i].as<double>()));
+  return shape;
+}
+
+bool present(const val& v) { return !v.isNull() && !v.isUndefined(); }
+
+std::variant<qe::LayerOptions, qe::Error> layer_options(const val& o, const std::string& at) {
+  qe::LayerOptions l;
+  for (const char* side : {"weightScheme", "activationScheme"}) {
+    const val v = o[side];
+    if (!present(v)) continue;
+    auto a = from_js(v.as<JsOptions>());
+    if (auto* e = std::get_if<qe::Error>(&a)) return qe::Error{at + side + "." + e->field, e->index, e->message};
+    (std::string(side) == "weightScheme" ? l.weight_scheme : l.activation_scheme) = std::get<qe::AnalyzeOptions>(a).scheme;
+  }
+  if (present(o["accumulator"])) {
+    const auto name = o["accumulator"].as<std::string>();
+    auto acc = qe::parse_accumulator(name);
+    if (!acc || *acc == qe::Accumulator::Double)
+      return qe::Error{at + "accumulator", -1, "Unknown accumulator \"" + name + "\" (use int32, int16 or float32)"};
+    l.accumulator = acc;
+  }
+  const auto overflow = o["overflow"].as<std::string>();
+  if (overflow == "saturate") l.overflow = qe::AccumulatorOverflow::Saturate;
+  else if (overflow != "wrap") return qe::Error{at + "overflow", -1, "Unknown overflow \"" + overflow + "\" (use wrap or saturate)"};
+  const val out = o["output"];
+  if (present(out)) {
+    l.output.enabled = true;
+    if (present(out["scale"])) l.output.scale = out["scale"].as<double>();
+    if (present(out["zeroPoint"])) l.output.zero_point = out["zeroPoint"].as<int>();
+    const auto dtype = out["dtype"].as<std::string>();
+    if (dtype == "uint8") l.output.dtype = qe::QDtype::UInt8;
+    else if (dtype != "int8") return qe::Error{at + "output.dtype", -1, "Unknown output dtype \"" + dtype + "\" (use int8 or uint8)"};
+  }
+  const auto profile = o["profile"].as<std::string>();
+  auto p = qe::parse_layer_profile(profile);
+  if (!p) return qe::Error{at + "profile", -1, "Unknown profile \"" + profile + "\" (use formula, onnx or tflite)"};
+  l.profile = *p;
+  const auto kernel = o["kernel"].as<std::string>();
+  if (kernel == "scalar") l.kernel = qe::Kernel::Scalar;
+  else if (kernel == "simd") l.kernel = qe::Kernel::Simd;
+  else if (kernel != "auto") return qe::Error{at + "kernel", -1, "Unknown kernel \"" + kernel + "\" (use auto, scalar or simd)"};
+  l.max_differences = static_cast<size_t>(o["maxDifferences"].as<double>());
+  return l;
+}
+
+// The last layer result, kept until JS has copied its arrays and calls release().
+struct LayerHeld {
+  qe::LayerResult layer;
+  qe::ChainResult chain;
+  std::vector<double> columns[4];
+};
+LayerHeld layer_held;
+
+val metrics_object(const qe::Metrics& m) {
+  return object({{"count", double(m.count)}, {"mse", m.mse}, {"rmse", m.rmse}, {"mae", m.mae}, {"maxAbsError", m.max_abs_error},
+                 {"maxAbsErrorIndex", double(m.max_abs_error_index)}, {"meanError", m.mean_error}, {"errorStd", m.error_std},
+                 {"sqnrDb", m.sqnr_db}, {"psnrDb", m.psnr_db}, {"cosine", m.cosine}, {"clipCount", double(m.clip_count)},
+                 {"clipRate", m.clip_rate}});
+}
+
+val limit_object(const qe::AccumulatorLimit& l) {
+  return object({{"min", double(l.min)}, {"max", double(l.max)}, {"wrapped", double(l.wrapped)},
+                 {"saturated", l.saturated ? double(*l.saturated) : NAN}, {"excursions", l.measured ? double(l.excursions) : NAN},
+                 {"wrapSqnrDb", l.wrap_sqnr_db}, {"saturateSqnrDb", l.saturate_sqnr_db}});
+}
+
+val reasons_array(uint8_t bits) {
+  val a = val::array();
+  const std::pair<uint8_t, const char*> names[] = {{qe::kReasonTie, "tie"}, {qe::kReasonMultiplier, "multiplier"},
+                                                   {qe::kReasonDoubleRounding, "double-rounding"}, {qe::kReasonFloat32, "float32"},
+                                                   {qe::kReasonDouble, "double"}};
+  for (const auto& [bit, name] : names)
+    if (bits & bit) a.call<void>("push", std::string(name));
+  return a;
+}
+
+val layer_object(const qe::LayerResult& r, const qe::LayerOptions& o, std::vector<double>* columns) {
+  val out = object({{"tokens", double(r.tokens)}, {"in", double(r.in)}, {"out", double(r.out)}, {"relativeFrobenius", r.relative_frobenius}});
+  out.set("weights", r.weights.quantized ? analysis_object(*o.weight_scheme, false, r.weights.analysis, columns[0]) : val::null());
+  out.set("activations",
+          r.activations.quantized ? analysis_object(*o.activation_scheme, false, r.activations.analysis, columns[1]) : val::null());
+  out.set("accumulatorType", std::string(qe::to_string(r.accumulator)));
+  out.set("reference", view(r.reference));
+  out.set("quantized", view(r.quantized));
+  out.set("metrics", metrics_object(r.metrics));
+  out.set("channelSqnr", view(r.channel_sqnr_db));
+  out.set("tokenSqnr", view(r.token_sqnr_db));
+  const qe::LayerParts& p = r.parts;
+  out.set("parts", object({{"signal", p.signal}, {"weights", p.weights}, {"activations", p.activations}, {"interaction", p.interaction},
+                           {"predictedWeights", p.predicted_weights}, {"predictedActivations", p.predicted_activations},
+                           {"predictedInteraction", p.predicted_interaction}, {"simulated", p.simulated}, {"accumulator", p.accumulator}}));
+  if (r.accumulator_report) {
+    const qe::AccumulatorReport& a = *r.accumulator_report;
+    val acc = object({{"block", double(a.block)}, {"productMax", double(a.product_max)}, {"bound", a.bound}, {"dataBound", a.data_bound},
+                      {"maxAbs", double(a.max_abs)}, {"maxAbsIndex", double(a.max_abs_index)}, {"pairSaturated", double(a.pair_saturated)}});
+    acc.set("int16", limit_object(a.int16));
+    acc.set("int32", limit_object(a.int32));
+    acc.set("sums", view(a.sums));
+    acc.set("pairsApply", a.pairs_apply);
+    acc.set("pairSums", view(a.pair_sums));
+    out.set("accumulator", acc);
+  } else {
+    out.set("accumulator", val::null());
+  }
+  if (r.requantization) {
+    const qe::Requantization& q = *r.requantization;
+    val rq = object({{"scale", q.scale}, {"zeroPoint", double(q.zero_point)}, {"qmin", double(q.qmin)}, {"qmax", double(q.qmax)},
+                     {"clipped", double(q.clipped)}, {"formulaDiffers", double(q.formula_differs)}, {"onnxDiffers", double(q.onnx_differs)},
+                     {"tfliteDiffers", double(q.tflite_differs)}, {"qdqDiffers", double(q.qdq_differs)}, {"ties", double(q.ties)},
+                     {"multiplierReasons", double(q.multiplier_reasons)}, {"doubleRoundings", double(q.double_roundings)},
+                     {"float32Reasons", double(q.float32_reasons)}, {"doubleReasons", double(q.double_reasons)}});
+    rq.set("profile", std::string(qe::to_string(q.profile)));
+    rq.set("derived", q.derived);
+    rq.set("realMultiplier", view(q.real_multiplier));
+    rq.set("multiplier", view(q.multiplier));
+    rq.set("shift", view(q.shift));
+    rq.set("onnxMultiplier", view(q.onnx_multiplier));
+    rq.set("exact", view(q.exact));
+    rq.set("formula", view(q.formula));
+    rq.set("onnx", view(q.onnx));
+    rq.set("tflite", view(q.tflite));
+    rq.set("qdq", view(q.qdq));
+    rq.set("metrics", metrics_object(q.metrics));
+    val list = val::array();
+    for (const qe::RequantDifference& d : q.differences) {
+      val e = object({{"token", double(d.token)}, {"channel", double(d.channel)}, {"acc", double(d.acc)}, {"value", d.value},
+                      {"exact", double(d.exact)}, {"formula", double(d.formula)}, {"onnx", double(d.onnx)}, {"tflite", double(d.tflite)},
+                      {"qdq", double(d.qdq)}});
+      e.set("reasons", reasons_array(d.reasons));
+      list.call<void>("push", e);
+    }
+    rq.set("differences", list);
+    out.set("requantization", rq);
+  } else {
+    out.set("requantization", val::null());
+  }
+  return out;
+}
+
+qe::LayerTensor tensor_at(uintptr_t ptr, double count, bool float32, std::vector<int64_t> shape) {
+  qe::LayerTensor t;
+  if (float32) t.f32 = reinterpret_cast<const float*>(ptr);
+  else t.f64 = reinterpret_cast<const double*>(ptr);
+  t.count = static_cast<size_t>(count);
+  t.shape = std::move(shape);
+  return t;
+}
+
+// W, X (and layer 2's W) in the heap → { ok, ...the layer, next } or { ok: false, error }.
+val layer(uintptr_t w, double wn, bool w32, uintptr_t x, double xn, bool x32, uintptr_t w2, double w2n, bool w232, const val& o) {
+  release();
+  auto first = layer_options(o, "");
+  if (auto* e = std::get_if<qe::Error>(&first)) return error_object(*e);
+  const qe::LayerOptions& l1 = std::get<qe::LayerOptions>(first);
+  const qe::LayerTensor W = tensor_at(w, wn, w32, shape_of(o["weightShape"]));
+  const qe::LayerTensor X = tensor_at(x, xn, x32, shape_of(o["activationShape"]));
+  const val next = o["next"];
+  if (!present(next)) {
+    auto r = qe::analyze_layer(W, X, l1);
+    if (auto* e = std::get_if<qe::Error>(&r)) return error_object(*e);
+    layer_held.layer = std::get<qe::LayerResult>(std::move(r));
+    val out = layer_object(layer_held.layer, l1, layer_held.columns);
+    out.set("ok", true);
+    out.set("next", val::null());
+    return out;
+  }
+  auto second = layer_options(next, "next.");
+  if (auto* e = std::get_if<qe::Error>(&second)) return error_object(*e);
+  const qe::LayerOptions& l2 = std::get<qe::LayerOptions>(second);
+  const auto f = qe::parse_activation(next["activation"].as<std::string>());
+  if (!f) return error_object(qe::Error{"next.activation", -1, "Unknown activation \"" + next["activation"].as<std::string>() + "\" (use relu, gelu or silu)"});
+  auto r = qe::analyze_chain(W, X, l1, tensor_at(w2, w2n, w232, shape_of(next["weightShape"])), *f, l2);
+  if (auto* e = std::get_if<qe::Error>(&r)) return error_object(*e);
+  layer_held.chain = std::get<qe::ChainResult>(std::move(r));
+  const qe::ChainResult& c = layer_held.chain;
+  val out = layer_object(c.first, l1, layer_held.columns);
+  out.set("ok", true);
+  val n = object({{"propagatedEnergy", c.propagated_energy}, {"localEnergy", c.local_energy}, {"totalEnergy", c.total_energy},
+                  {"propagatedSqnrDb", c.propagated_sqnr_db}, {"localSqnrDb", c.local_sqnr_db}});
+  n.set("activation", std::string(qe::to_string(c.activation)));
+  n.set("layer", layer_object(c.second, l2, layer_held.columns + 2));
+  out.set("next", n);
+  return out;
+}
+
+// TFLite's QuantizeMultiplier of one real multiplier: { multiplier, shift }.
+val js_quantize_multiplier(double m) {
+  const qe::FixedPointMultiplier f = qe::quantize_multiplier(m);
+  return object({{"multiplier", double(f.multiplier)}, {"shift", double(f.shift)}});
+}
+
+// TFLite's MultiplyByQuantizedMultiplier of one int32 sum.
+double js_multiply_by_quantized_multiplier(double acc, double multiplier, double shift) {
+  return qe::multiply_by_quantized_multiplier(static_cast<int32_t>(acc), qe::FixedPointMultiplier{static_cast<int32_t>(multiplier), static_cast<int>(shift)});
+}
+
 #endif
+namespace {
+void release() {
+  held = Held{};
+#ifndef QE_CORE_MODULE
+  layer_held = LayerHeld{};
+#endif
+}
+}  // namespace
+
 EMSCRIPTEN_BINDINGS(quant_core) {
   value_object<JsOptions>("Options")
       .field("bits", &JsOptions::bits)
@@ -631,6 +850,9 @@ EMSCRIPTEN_BINDINGS(quant_core) {
   function("tensorHeaderBytes", &tensor_header_bytes);
   function("dequantizeGgml", &dequantize_ggml);
   function("formatValues", &format_values);
+  function("layer", &layer);
+  function("quantizeMultiplier", &js_quantize_multiplier);
+  function("multiplyByQuantizedMultiplier", &js_multiply_by_quantized_multiplier);
 #endif
   function("analyze", &analyze);
   function("parseValues", &parse_values);

@@ -307,6 +307,168 @@ export interface LoadedSamples {
   delete(): void;
 }
 
+// ---- Through a layer (qz.layer) ---------------------------------------------------------------
+
+export type LayerProfile = 'formula' | 'onnx' | 'tflite';
+export type AccumulatorName = 'int32' | 'int16' | 'float32';
+export type ActivationName = 'relu' | 'gelu' | 'silu';
+
+/** analyze()'s options for one side; activations also take granularity 'token'. */
+export type LayerScheme = Omit<Options, 'granularity'> & { granularity?: Granularity | 'token' };
+
+export interface LayerOutputOptions {
+  scale?: number | null;
+  zeroPoint?: number | null;
+  dtype?: 'int8' | 'uint8';
+}
+
+/** The fields each layer of a chain has. */
+export interface LayerFields {
+  weightScheme?: LayerScheme | null;
+  activationScheme?: LayerScheme | null;
+  accumulator?: AccumulatorName | null;
+  overflow?: 'wrap' | 'saturate';
+  output?: 'auto' | LayerOutputOptions | null;
+  profile?: LayerProfile;
+}
+
+export interface LayerOptions extends LayerFields {
+  weights: Samples;
+  weightShape: [number, number];
+  activations: Samples;
+  activationShape: [number, number];
+  kernel?: 'auto' | 'simd' | 'scalar';
+  maxDifferences?: number;
+  next?: (LayerFields & { weights: Samples; weightShape: [number, number]; activation?: ActivationName }) | null;
+}
+
+export interface LayerMetrics {
+  count: number;
+  mse: number;
+  rmse: number;
+  mae: number;
+  maxAbsError: number;
+  /** t·out + o of the first output with the largest |e|. */
+  maxAbsErrorIndex: number;
+  meanError: number;
+  errorStd: number;
+  sqnrDb: number | null;
+  psnrDb: number | null;
+  cosine: number | null;
+  clipCount: number;
+  clipRate: number;
+  relativeFrobenius?: number | null;
+}
+
+/** One part of Ŷ − Y: Σ part², its SQNR against ΣY², and the first-order prediction. */
+export interface LayerPart {
+  energy: number;
+  sqnrDb: number | null;
+  predicted: number;
+  predictedSqnrDb: number | null;
+}
+
+export interface AccumulatorLimit {
+  min: number;
+  max: number;
+  /** Outputs whose sum leaves the type: changed by wrap-around. */
+  wrapped: number;
+  /** Outputs changed by saturating each partial sum (null when not measured). */
+  saturated: number | null;
+  /** Outputs with some partial sum outside the type (null when not measured). */
+  excursions: number | null;
+  /** The output's SQNR against Y with this type's sums wrapped, and saturated (null when not measured). */
+  wrapSqnrDb: number | null;
+  saturateSqnrDb: number | null;
+}
+
+export interface AccumulatorReport {
+  type: AccumulatorName | 'double';
+  block: number | null;
+  productMax: number | null;
+  bound: number | null;
+  dataBound: number | null;
+  maxAbs: number | null;
+  maxAbsIndex: number | null;
+  int16: AccumulatorLimit | null;
+  int32: AccumulatorLimit | null;
+  sums: Float64Array | null;
+  avx2Pairs: { saturated: number; sums: Float64Array } | null;
+}
+
+export type DifferenceReason = 'tie' | 'multiplier' | 'doubleRounding' | 'float32' | 'double';
+
+export interface RequantDifference {
+  token: number;
+  channel: number;
+  acc: number;
+  value: number;
+  exact: number;
+  formula: number;
+  onnx: number;
+  tflite: number;
+  qdq: number;
+  reasons: DifferenceReason[];
+}
+
+export interface Requantization {
+  profile: LayerProfile;
+  scale: number;
+  zeroPoint: number;
+  qmin: number;
+  qmax: number;
+  derived: boolean;
+  realMultiplier: Float64Array;
+  multiplier: Int32Array;
+  shift: Int32Array;
+  onnxMultiplier: Float32Array;
+  codes: Int32Array;
+  paths: { exact: Int32Array; formula: Int32Array; onnx: Int32Array; tflite: Int32Array; qdq: Int32Array };
+  metrics: LayerMetrics;
+  clipped: number;
+  differ: { formula: number; onnx: number; tflite: number; qdq: number };
+  reasons: { tie: number; multiplier: number; doubleRounding: number; float32: number; double: number };
+  differences: RequantDifference[];
+}
+
+export interface LayerResult {
+  shape: { tokens: number; in: number; out: number };
+  weights: AnalysisResult | null;
+  activations: AnalysisResult | null;
+  reference: Float64Array;
+  quantized: Float64Array;
+  metrics: LayerMetrics;
+  perChannel: { sqnrDb: Float64Array };
+  perToken: { sqnrDb: Float64Array };
+  parts: {
+    signal: number;
+    weights: LayerPart;
+    activations: LayerPart;
+    interaction: LayerPart;
+    simulated: LayerPart;
+    accumulator: { energy: number };
+  };
+  accumulator: AccumulatorReport;
+  requantization: Requantization | null;
+  codes: Int32Array | null;
+  differences: RequantDifference[] | null;
+}
+
+export interface ChainStep {
+  energy: number;
+  sqnrDb: number | null;
+}
+
+export interface LayerAnalysis extends LayerResult {
+  options: object;
+  next: { activation: ActivationName; layer: LayerResult; propagated: ChainStep; local: ChainStep; total: ChainStep } | null;
+}
+
+export declare const DEFAULT_LAYER_OPTIONS: Readonly<Record<string, unknown>>;
+export declare const LAYER_PROFILES: readonly LayerProfile[];
+export declare const ACCUMULATORS: readonly AccumulatorName[];
+export declare const ACTIVATIONS: readonly ActivationName[];
+
 export interface Quantizer {
   /** Whether this build runs the wasm SIMD kernels. */
   readonly simd: boolean;
@@ -334,6 +496,12 @@ export interface Quantizer {
   stream(options?: Options): TensorStream;
   /** ggml's dequantization of whole blocks of `type` (GGML_TYPES, or ggml's 'mxfp4' / 'nvfp4'), as a GGUF file stores them. */
   dequantizeGgml(type: GgmlType | 'mxfp4' | 'nvfp4', bytes: Uint8Array): Float32Array;
+  /** Through a layer: Y = X·Wᵀ with each side quantized (docs/api.md, "Through a layer"). Whole core only. */
+  layer(options: LayerOptions): LayerAnalysis;
+  /** TFLite's QuantizeMultiplier: M ≈ multiplier · 2^(shift − 31). */
+  quantizeMultiplier(real: number): { multiplier: number; shift: number };
+  /** TFLite's MultiplyByQuantizedMultiplier of one int32 sum. */
+  multiplyByQuantizedMultiplier(acc: number, m: { multiplier: number; shift: number }): number;
   heapInUse(): number;
 }
 

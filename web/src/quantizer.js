@@ -7,7 +7,8 @@
 //
 // Bad input throws a QuantizerError whose `field` names the option ("bits", "range.min",
 // "values", …) and whose `index` is the 0-based sample index where there is one.
-import { CALIBRATIONS as CALIBRATION_CHOICES, FORMATS as FORMAT_CHOICES, MODES as MODE_CHOICES, PROFILES as PROFILE_CHOICES,
+import { ACCUMULATOR_OVERFLOWS, ACCUMULATORS as ACCUMULATOR_CHOICES, ACTIVATIONS as ACTIVATION_CHOICES, CALIBRATIONS as CALIBRATION_CHOICES,
+  FORMATS as FORMAT_CHOICES, LAYER_PROFILES as LAYER_PROFILE_CHOICES, MODES as MODE_CHOICES, OUTPUT_DTYPES, PROFILES as PROFILE_CHOICES,
   ROUNDINGS as ROUNDING_CHOICES, values } from './shared/choices.js';
 
 
@@ -56,6 +57,10 @@ export const FORMATS = values(FORMAT_CHOICES);
 export const GGML_TYPES = values(FORMAT_CHOICES.filter((f) => f.group === 'gguf'));
 
 export const MODES = values(MODE_CHOICES);
+/** qz.layer(): the requantization profiles, the accumulators and the activation functions between layers. */
+export const LAYER_PROFILES = values(LAYER_PROFILE_CHOICES);
+export const ACCUMULATORS = values(ACCUMULATOR_CHOICES);
+export const ACTIVATIONS = values(ACTIVATION_CHOICES);
 export const CALIBRATIONS = values(CALIBRATION_CHOICES);
 export const ROUNDING_RULES = values(ROUNDING_CHOICES);
 
@@ -264,15 +269,15 @@ function toCoreOptions(o) {
 }
 
 // Float32Array and Float64Array go in as they are; arrays of numbers become Float64Array.
-function toSamples(values) {
+function toSamples(values, field = 'values') {
   if (values instanceof Float64Array || values instanceof Float32Array) return values;
   if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
-    fail('Samples must be a Float64Array, a Float32Array or an array of numbers', 'values');
+    fail(`${field === 'values' ? 'Samples' : `${field[0].toUpperCase()}${field.slice(1)}`} must be a Float64Array, a Float32Array or an array of numbers`, field);
   }
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (typeof v !== 'number') fail(`Sample ${i + 1} is not a number`, 'values', i);
+    if (typeof v !== 'number') fail(`${field === 'values' ? 'Sample' : 'Value'} ${i + 1} is not a number`, field, i);
     out[i] = v;
   }
   return out;
@@ -296,6 +301,184 @@ const VALUE_NOTES = {
     return `"${whole},${fraction}" is read as two values, ${whole} and ${fraction}: if commas are decimal commas here, write ${whole}.${fraction}`;
   },
 };
+/** qz.layer()'s options and their defaults (docs/api.md, "Through a layer"). */
+export const DEFAULT_LAYER_OPTIONS = Object.freeze({
+  weights: null, // W [out, in]: Float32Array, Float64Array or numbers, row-major
+  weightShape: null, // [out, in]
+  activations: null, // X [tokens, in]
+  activationShape: null, // [tokens, in]
+  weightScheme: null, // analyze()'s options for W (granularity 'channel': per output channel); null: W stays float
+  activationScheme: null, // analyze()'s options for X (granularity 'token': per token); null: X stays float
+  accumulator: null, // 'int32' | 'int16' | 'float32'; null: int32 for integer codes on both sides, else double
+  overflow: 'wrap', // 'wrap' | 'saturate': an integer accumulator past its range
+  output: null, // requantized output codes: 'auto' (from the output's range) or { scale, zeroPoint, dtype }; null: none
+  profile: 'formula', // 'formula' | 'onnx' | 'tflite': whose requantization gives the codes
+  kernel: 'auto', // 'auto' | 'simd' | 'scalar'
+  maxDifferences: 1000, // requantization differences listed one by one (all are counted)
+  next: null, // a second layer: { weights, weightShape, activation, and optionally its own schemes and the fields above }
+});
+
+const NEXT_KEYS = ['weights', 'weightShape', 'activation', 'weightScheme', 'activationScheme', 'accumulator', 'overflow', 'output', 'profile'];
+
+// A QuantizerError from fn gets its field under `at` ("weightScheme.bits").
+function under(at, fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof QuantizerError) {
+      e.field = `${at}.${e.field}`;
+    }
+    throw e;
+  }
+}
+
+function checkShape(v, field) {
+  if (!Array.isArray(v) || !v.every((d) => Number.isSafeInteger(d))) fail(`${field} must be an array of whole numbers, such as [4096, 4096]`, field);
+  return v.slice();
+}
+
+// One side's scheme: analyze()'s options (own keys, types, defaults), or null for a float side.
+function layerScheme(scheme, field, activations) {
+  if (scheme === null || scheme === undefined) return null;
+  if (typeof scheme !== 'object' || Array.isArray(scheme)) fail(`${field} must be analyze()'s options, or null for a float side`, field);
+  let s = scheme;
+  if (s.granularity === 'token') {
+    if (!activations) fail('Per-token scales are for activations: the weights take \'channel\' (one scale per output channel)', `${field}.granularity`);
+    if (s.axis !== undefined && s.axis !== 0) fail('Per token is per channel on axis 0 of [tokens, in]: leave the axis out', `${field}.axis`);
+    s = { ...s, granularity: 'channel', axis: 0 };
+  }
+  return under(field, () => normalizeOptions(s));
+}
+
+function layerOutput(v, at) {
+  if (v === null || v === undefined) return null;
+  if (v === 'auto') return { scale: null, zeroPoint: null, dtype: 'int8' };
+  if (typeof v !== 'object' || Array.isArray(v)) fail('Output must be \'auto\', { scale, zeroPoint, dtype } or null', at);
+  for (const key of Object.keys(v)) if (!['scale', 'zeroPoint', 'dtype'].includes(key)) fail(`Unknown output option "${key}"`, `${at}.${key}`);
+  const scale = v.scale ?? null, zeroPoint = v.zeroPoint ?? null, dtype = v.dtype ?? 'int8';
+  if (scale !== null && (typeof scale !== 'number' || Number.isNaN(scale))) fail('The output scale must be a number', `${at}.scale`);
+  if (zeroPoint !== null && !isInt(zeroPoint)) fail('The output zero point must be a whole number', `${at}.zeroPoint`);
+  if (!values(OUTPUT_DTYPES).includes(dtype)) fail(`Unknown output dtype "${dtype}" (use int8 or uint8)`, `${at}.dtype`);
+  return { scale, zeroPoint, dtype };
+}
+
+// The per-layer fields (schemes, accumulator, overflow, output, profile) with `inherit`'s where
+// not given (undefined; null is a choice: a float side, no output codes).
+function layerFields(o, at, inherit) {
+  const given = (key) => o[key] !== undefined;
+  const pick = (key) => (given(key) ? o[key] : inherit ? inherit[key] : DEFAULT_LAYER_OPTIONS[key]);
+  const f = {
+    weightScheme: given('weightScheme') || !inherit ? layerScheme(pick('weightScheme'), `${at}weightScheme`, false) : inherit.weightScheme,
+    activationScheme: given('activationScheme') || !inherit ? layerScheme(pick('activationScheme'), `${at}activationScheme`, true)
+      : inherit.activationScheme,
+    accumulator: pick('accumulator') ?? null,
+    overflow: pick('overflow'),
+    output: given('output') || !inherit ? layerOutput(pick('output'), `${at}output`) : null,
+    profile: pick('profile'),
+  };
+  if (f.accumulator !== null && typeof f.accumulator !== 'string') fail('accumulator must be a string or null', `${at}accumulator`);
+  for (const key of ['overflow', 'profile']) if (typeof f[key] !== 'string') fail(`${key} must be a string`, `${at}${key}`);
+  return f;
+}
+
+function normalizeLayerOptions(options) {
+  if (options === null || typeof options !== 'object') fail('qz.layer() takes an options object', 'options');
+  for (const key of Object.keys(options)) if (!Object.hasOwn(DEFAULT_LAYER_OPTIONS, key)) fail(`Unknown option "${key}"`, key);
+  const o = {
+    weights: toSamples(options.weights, 'weights'),
+    weightShape: checkShape(options.weightShape, 'weightShape'),
+    activations: toSamples(options.activations, 'activations'),
+    activationShape: checkShape(options.activationShape, 'activationShape'),
+    ...layerFields(options, '', null),
+    kernel: options.kernel ?? 'auto',
+    maxDifferences: options.maxDifferences ?? 1000,
+    next: null,
+  };
+  if (typeof o.kernel !== 'string') fail('kernel must be a string', 'kernel');
+  if (!Number.isSafeInteger(o.maxDifferences) || o.maxDifferences < 0) fail('maxDifferences must be a whole number of at least 0', 'maxDifferences');
+  const n = options.next;
+  if (n !== null && n !== undefined) {
+    if (typeof n !== 'object' || Array.isArray(n)) fail('next must be { weights, weightShape, activation, … } or null', 'next');
+    for (const key of Object.keys(n)) if (!NEXT_KEYS.includes(key)) fail(`Unknown option "next.${key}"`, `next.${key}`);
+    o.next = {
+      weights: toSamples(n.weights, 'next.weights'),
+      weightShape: checkShape(n.weightShape, 'next.weightShape'),
+      activation: n.activation ?? 'relu',
+      ...layerFields(n, 'next.', o),
+    };
+    if (typeof o.next.activation !== 'string') fail('activation must be a string', 'next.activation');
+  }
+  return o;
+}
+
+// The per-layer fields as the bindings read them.
+function toCoreLayer(f) {
+  return {
+    weightScheme: f.weightScheme && toCoreOptions(f.weightScheme),
+    activationScheme: f.activationScheme && toCoreOptions(f.activationScheme),
+    accumulator: f.accumulator,
+    overflow: f.overflow,
+    output: f.output,
+    profile: f.profile,
+  };
+}
+
+const REASONS = { tie: 'tie', multiplier: 'multiplier', 'double-rounding': 'doubleRounding', float32: 'float32', double: 'double' };
+
+// A layer's result (r: the core's, whose arrays are views the caller releases after this).
+function layerResultOf(r, f, weightCount, activationCount) {
+  const metrics = (m) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, nullIfNaN(v)]));
+  const p = r.parts;
+  const part = (energy, predicted) => ({ energy, sqnrDb: sqnrOf(p.signal, energy), predicted, predictedSqnrDb: sqnrOf(p.signal, predicted) });
+  const predicted = p.predictedWeights + p.predictedActivations + p.predictedInteraction;
+  const a = r.accumulator;
+  const q = r.requantization;
+  const requantization = q && {
+    profile: q.profile, scale: q.scale, zeroPoint: q.zeroPoint, qmin: q.qmin, qmax: q.qmax, derived: q.derived,
+    realMultiplier: q.realMultiplier.slice(), multiplier: q.multiplier.slice(), shift: q.shift.slice(), onnxMultiplier: q.onnxMultiplier.slice(),
+    codes: (q.profile === 'onnx' ? q.onnx : q.profile === 'tflite' ? q.tflite : q.formula).slice(),
+    paths: { exact: q.exact.slice(), formula: q.formula.slice(), onnx: q.onnx.slice(), tflite: q.tflite.slice(), qdq: q.qdq.slice() },
+    metrics: metrics(q.metrics),
+    clipped: q.clipped,
+    differ: { formula: q.formulaDiffers, onnx: q.onnxDiffers, tflite: q.tfliteDiffers, qdq: q.qdqDiffers },
+    reasons: { tie: q.ties, multiplier: q.multiplierReasons, doubleRounding: q.doubleRoundings, float32: q.float32Reasons, double: q.doubleReasons },
+    differences: q.differences.map((d) => ({ ...d, reasons: d.reasons.map((x) => REASONS[x]) })),
+  };
+  return {
+    shape: { tokens: r.tokens, in: r.in, out: r.out },
+    weights: r.weights && resultOf(r.weights, f.weightScheme, weightCount, false),
+    activations: r.activations && resultOf(r.activations, f.activationScheme, activationCount, false),
+    reference: r.reference.slice(),
+    quantized: r.quantized.slice(),
+    metrics: { ...metrics(r.metrics), relativeFrobenius: nullIfNaN(r.relativeFrobenius) },
+    perChannel: { sqnrDb: r.channelSqnr.slice() },
+    perToken: { sqnrDb: r.tokenSqnr.slice() },
+    parts: {
+      signal: p.signal,
+      weights: part(p.weights, p.predictedWeights),
+      activations: part(p.activations, p.predictedActivations),
+      interaction: part(p.interaction, p.predictedInteraction),
+      simulated: { energy: p.simulated, sqnrDb: sqnrOf(p.signal, p.simulated), predicted, predictedSqnrDb: sqnrOf(p.signal, predicted) },
+      accumulator: { energy: p.accumulator },
+    },
+    accumulator: {
+      type: r.accumulatorType,
+      block: a?.block ?? null,
+      productMax: a?.productMax ?? null,
+      bound: a?.bound ?? null,
+      dataBound: a?.dataBound ?? null,
+      maxAbs: a?.maxAbs ?? null,
+      maxAbsIndex: a?.maxAbsIndex ?? null,
+      int16: a ? metrics(a.int16) : null,
+      int32: a ? metrics(a.int32) : null,
+      sums: a && a.sums.length ? a.sums.slice() : null,
+      avx2Pairs: a?.pairsApply ? { saturated: a.pairSaturated, sums: a.pairSums.slice() } : null,
+    },
+    requantization,
+    codes: requantization ? requantization.codes : null,
+    differences: requantization ? requantization.differences : null,
+  };
+}
 
 const nullIfNaN = (v) => (Number.isNaN(v) ? null : v);
 
@@ -638,8 +821,7 @@ class Quantizer {
     notInFirst(this.module, 'ggml\'s types', 'type');
     if (typeof type !== 'string') fail('The type must be a string, such as "q4_k"', 'type');
     if (!(bytes instanceof Uint8Array)) fail('The blocks must be a Uint8Array', 'bytes');
-    const ptr = this.#mod._malloc(Math.max(1, bytes.length));
-    if (ptr === 0) fail('Not enough memory for these blocks', 'bytes');
+    const ptr = allocate(this.#mod, bytes.length, `these blocks (${bytes.length.toLocaleString('en')} bytes)`, 'bytes');
     try {
       this.#mod.HEAPU8.set(bytes, ptr);
       const r = this.#mod.dequantizeGgml(type, ptr, bytes.length);
@@ -652,6 +834,71 @@ class Quantizer {
     } finally {
       this.#mod._free(ptr);
     }
+  }
+
+  /**
+   * Through a layer: Y = X·Wᵀ with each side quantized by its own scheme (or left float), the
+   * output's error and its parts, the integer accumulator, the requantized output codes by each
+   * runtime's path and why they differ, and optionally a second layer after an activation
+   * function. See DEFAULT_LAYER_OPTIONS and docs/api.md ("Through a layer").
+   */
+  layer(options) {
+    notInFirst(this.module, 'Layer analyses', 'options');
+    const o = normalizeLayerOptions(options);
+    const tensors = [o.weights, o.activations, o.next ? o.next.weights : new Float64Array(0)];
+    const ptrs = [];
+    try {
+      for (const t of tensors) {
+        const ptr = allocate(this.#mod, t.byteLength, `${t.length.toLocaleString('en')} values`, 'weights');
+        ptrs.push(ptr);
+        (t instanceof Float32Array ? this.#mod.HEAPF32 : this.#mod.HEAPF64).set(t, ptr / t.BYTES_PER_ELEMENT);
+      }
+      const core = {
+        weightShape: o.weightShape, activationShape: o.activationShape, ...toCoreLayer(o), kernel: o.kernel, maxDifferences: o.maxDifferences,
+        next: o.next && { weightShape: o.next.weightShape, activation: o.next.activation, ...toCoreLayer(o.next), kernel: o.kernel,
+          maxDifferences: o.maxDifferences },
+      };
+      const args = tensors.flatMap((t, i) => [ptrs[i], t.length, t instanceof Float32Array]);
+      const r = this.#mod.layer(...args, core);
+      if (!r.ok) throw fromCoreError(r.error);
+      const out = layerResultOf(r, o, o.weights.length, o.activations.length);
+      out.options = o;
+      out.next = null;
+      if (r.next) {
+        const n = r.next;
+        const second = layerResultOf(n.layer, o.next, o.next.weights.length, o.activations.length / o.activationShape[1] * o.weightShape[0]);
+        out.next = {
+          activation: n.activation,
+          layer: second,
+          propagated: { energy: n.propagatedEnergy, sqnrDb: nullIfNaN(n.propagatedSqnrDb) },
+          local: { energy: n.localEnergy, sqnrDb: nullIfNaN(n.localSqnrDb) },
+          total: { energy: n.totalEnergy, sqnrDb: second.metrics.sqnrDb },
+        };
+      }
+      return out;
+    } finally {
+      for (const ptr of ptrs) this.#mod._free(ptr);
+      this.#mod.release();
+    }
+  }
+
+  /**
+   * TensorFlow Lite's QuantizeMultiplier of a real multiplier M = s_x·s_w/s_y: { multiplier, shift }
+   * with M ≈ multiplier · 2^(shift − 31) and multiplier in [2^30, 2^31) (or 0).
+   */
+  quantizeMultiplier(real) {
+    notInFirst(this.module, 'Fixed-point multipliers', 'multiplier');
+    if (typeof real !== 'number' || !Number.isFinite(real) || real < 0) fail('The real multiplier must be a finite number ≥ 0', 'multiplier');
+    return this.#mod.quantizeMultiplier(real);
+  }
+
+  /** TensorFlow Lite's MultiplyByQuantizedMultiplier of one int32 sum (two roundings, bit for bit). */
+  multiplyByQuantizedMultiplier(acc, { multiplier, shift }) {
+    notInFirst(this.module, 'Fixed-point multipliers', 'multiplier');
+    if (!Number.isInteger(acc) || acc < -(2 ** 31) || acc >= 2 ** 31) fail('The sum must be an int32', 'acc');
+    if (!Number.isInteger(multiplier) || multiplier < 0 || multiplier >= 2 ** 31) fail('The multiplier must be in [0, 2^31)', 'multiplier');
+    if (!Number.isInteger(shift) || shift < -31 || shift > 30) fail('The shift must be a whole number from −31 to 30', 'shift');
+    return this.#mod.multiplyByQuantizedMultiplier(acc, multiplier, shift);
   }
 
   /** Bytes the wasm allocator holds for live objects (a leak shows as growth). */
@@ -807,9 +1054,8 @@ class Samples {
     const core = toCoreOptions(o);
     // Importance weights: copied into the heap for this call.
     const w = o.importance;
-    const wptr = w === null ? 0 : this.#mod._malloc(Math.max(1, w.byteLength));
+    const wptr = w === null ? 0 : allocate(this.#mod, w.byteLength, 'the importance weights', 'importance');
     if (w !== null) {
-      if (wptr === 0) fail('Not enough memory for the importance weights', 'importance');
       this.#mod.HEAPF32.set(w, wptr / 4);
       core.importancePtr = wptr;
       core.importanceCount = w.length;

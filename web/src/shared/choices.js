@@ -114,6 +114,36 @@ export const CUSTOM_SPECIALS = table([
   ['none', 'None: every code is a number'],
 ]);
 
+// Through a layer (qz.layer): whose requantization, which accumulator, what a partial sum does past
+// the type's range, the function between two layers, the output codes' type.
+export const LAYER_PROFILES = table([
+  ['formula', 'Textbook formula (round(acc·M) + z in double)', { short: 'formula' }],
+  ['onnx', 'ONNX Runtime (QLinearMatMul, float requantization)', { short: 'ONNX Runtime' }],
+  ['tflite', 'TensorFlow Lite / gemmlowp (fixed-point multiplier)', { short: 'TFLite' }],
+]);
+
+export const ACCUMULATORS = table([
+  ['int32', 'int32 (integer codes)', { short: 'int32' }],
+  ['int16', 'int16 (integer codes)', { short: 'int16' }],
+  ['float32', 'float32 (dequantized, then a float32 GEMM)', { short: 'float32' }],
+]);
+
+export const ACCUMULATOR_OVERFLOWS = table([
+  ['wrap', 'Wrap around (two\'s complement)', { short: 'wrap' }],
+  ['saturate', 'Saturate each partial sum', { short: 'saturate' }],
+]);
+
+export const ACTIVATIONS = table([
+  ['relu', 'ReLU'],
+  ['gelu', 'GELU (erf)'],
+  ['silu', 'SiLU (x·σ(x))'],
+]);
+
+export const OUTPUT_DTYPES = table([
+  ['int8', 'int8 [−128, 127]'],
+  ['uint8', 'uint8 [0, 255]'],
+]);
+
 export const values = (rows) => Object.freeze(rows.map((r) => r.value));
 export const choice = (rows, value) => rows.find((r) => r.value === value) ?? null;
 export const labelOf = (rows, value) => choice(rows, value)?.label ?? value;

@@ -53,6 +53,7 @@ const HANDLERS = {
   },
   [REQUESTS.report]: ({ id, file, options, source, only }) => runReport(id, file, options, source, only),
   [REQUESTS.tensor]: ({ id, file, name, source, limit, whole }) => sendTensor(id, file, name, source, limit, whole),
+  [REQUESTS.layer]: runLayer,
 };
 
 // An instance that trapped (a RuntimeError: an abort, memory out of bounds) may hold broken state:
@@ -119,6 +120,30 @@ async function analyze({ id, text, options, studies: withStudies = true }) {
   }
   if (!trapped) samples.delete();
   if (studies) reply(id, REPLIES.studies, { studies });
+}
+
+// Through a layer: one call of the whole core (cancelled by terminating the worker). The page
+// keeps its own weights and activations, so the result's options come back without them; every
+// typed array of the result is transferred.
+async function runLayer({ id, layer }) {
+  latest = id;
+  if (!full) phase(id, 'Loading the whole core (layers)');
+  const qz = await ready(true);
+  const [out, inner] = layer.weightShape ?? [];
+  const tokens = layer.activationShape?.[0];
+  phase(id, `Quantizing and multiplying: ${tokens} tokens through a ${out}×${inner} layer${layer.next ? ' and a second one' : ''}`);
+  const r = qz.layer(layer);
+  const strip = (o) => o && { ...o, weights: null, activations: null, next: strip(o.next) };
+  const result = { ...r, options: strip(r.options), simd: qz.simd };
+  reply(id, REPLIES.result, { result }, buffersOf(result));
+}
+
+// The distinct ArrayBuffers of every typed array in a result (a typed array shared by two fields,
+// or subarrays of one buffer, are transferred once).
+function buffersOf(value, seen = new Set()) {
+  if (ArrayBuffer.isView(value)) seen.add(value.buffer);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) buffersOf(v, seen);
+  return [...seen];
 }
 
 // Each configuration on one copy of the samples; a bad one reports its own message and the others
