@@ -436,7 +436,7 @@ Result<Analysis> analyze_ggml(const In* x, size_t n, const AnalyzeOptions& opt, 
   Analysis a;
   SampleOutputs out;
   if (opt.per_sample)
-    if (auto e = allocate_outputs(a, n, Arithmetic::Float32, out)) return *e;
+    if (auto e = allocate_outputs(a, n, Arithmetic::Float32, out, opt.into)) return *e;
   // The blocks, a float32 copy of double samples and the per-block fields: ask for the memory first.
   const double need = static_cast<double>(rows * ggml_row_bytes(t, per_row)) +
                       static_cast<double>(n) * (std::is_same_v<In, float> ? 0 : 4) +
