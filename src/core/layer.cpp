@@ -354,8 +354,18 @@ Result<LayerResult> analyze_layer(const LayerTensor& W, const LayerTensor& X, co
   LayerResult r;
   const size_t T = static_cast<size_t>(X.shape[0]), K = static_cast<size_t>(X.shape[1]), O = static_cast<size_t>(W.shape[0]);
   r.tokens = T, r.in = K, r.out = O;
-  if (static_cast<double>(T) * static_cast<double>(O) > 1e9)
-    return err("activationShape", "The output [" + std::to_string(T) + ", " + std::to_string(O) + "] is too large: at most 10^9 values");
+  const double outputs = static_cast<double>(T) * static_cast<double>(O);
+  if (outputs > 0x1p25)
+    return err("activationShape", "The output [" + std::to_string(T) + ", " + std::to_string(O) + "] is too large: at most 2^25 values");
+  {
+    // The peak: each side's Δ and codes, [X; ΔX], and about 128 bytes per output (the products,
+    // Y, Ŷ, the sums, the flags, the codes of every path). Asked once, before any work.
+    const double need = 12.0 * static_cast<double>(W.count) + 28.0 * static_cast<double>(X.count) + 128.0 * outputs;
+    void* probe = need < static_cast<double>(SIZE_MAX) / 2 ? std::malloc(static_cast<size_t>(need)) : nullptr;
+    if (!probe)
+      return err("weights", "Not enough memory for this layer: about " + number_text(std::round(need / 1e6)) + " MB are needed");
+    std::free(probe);
+  }
 
   auto ws = quantize_side(W, O, K, opt.weight_scheme, "weightScheme", "weights", "weights", opt.kernel);
   if (auto* e = std::get_if<Error>(&ws)) return *e;
@@ -366,18 +376,21 @@ Result<LayerResult> analyze_layer(const LayerTensor& W, const LayerTensor& X, co
   r.weights = w.side;
   r.activations = x.side;
 
-  const bool integer = w.side.integer && x.side.integer;
+  // Integer sums need integer codes on both sides and scales that hold for more than one k: per
+  // input channel (a scale at every k) no integer sum spans two products.
+  const size_t block = std::gcd(w.geometry.col_block, x.geometry.col_block);
+  const bool integer = w.side.integer && x.side.integer && (block > 1 || K == 1);
   r.accumulator = opt.accumulator.value_or(integer ? Accumulator::Int32 : Accumulator::Double);
   const bool int_acc = r.accumulator == Accumulator::Int32 || r.accumulator == Accumulator::Int16;
   if (int_acc && !integer) {
     const char* why = !w.side.quantized   ? "the weights stay float"
                       : !x.side.quantized ? "the activations stay float"
                       : !w.side.integer   ? "the weights are in a float format"
-                                          : "the activations are in a float format";
+                      : !x.side.integer   ? "the activations are in a float format"
+                                          : "a side's scales change at every k (per input channel), so no integer sum spans two products";
     return err("accumulator", std::string("An ") + to_string(r.accumulator) +
                                   " accumulator sums integer codes, but " + why + ": use float32 (or leave the accumulator unset)");
   }
-  const size_t block = integer ? std::gcd(w.geometry.col_block, x.geometry.col_block) : K;
   const int64_t product_max = w.code_max * x.code_max;
   if (int_acc) {
     const int64_t limit = r.accumulator == Accumulator::Int16 ? 32767 : 2147483647;
@@ -421,7 +434,8 @@ Result<LayerResult> analyze_layer(const LayerTensor& W, const LayerTensor& X, co
   }
   const size_t n = T * O;
   r.reference.assign(c1.begin(), c1.begin() + static_cast<std::ptrdiff_t>(n));
-  std::vector<double> sim(n);
+  std::vector<double> sim;
+  if (auto e = sized(sim, n, "weights")) return *e;
   LayerParts& parts = r.parts;
   for (size_t i = 0; i < n; ++i) {
     const double y = c1[i];

@@ -513,6 +513,18 @@ TEST_CASE("layer: bad input names its field") {
   f.activation_scheme.reset();
   f.accumulator = Accumulator::Int32;
   CHECK(fails(w, {3, 4}, x, {2, 4}, f).field == "accumulator");
+  LayerOptions ic = o;
+  ic.weight_scheme->granularity = Granularity::Channel;
+  ic.weight_scheme->axis = 1;  // per input channel: a scale at every k
+  ic.accumulator = Accumulator::Int32;
+  const Error per_k = fails(w, {3, 4}, x, {2, 4}, ic);
+  CHECK(per_k.field == "accumulator");
+  CHECK(per_k.message.find("per input channel") != std::string::npos);
+  ic.accumulator.reset();  // then the float sums, without an accumulator report
+  auto float_sums = analyze_layer(LayerTensor{nullptr, w.data(), w.size(), {3, 4}}, LayerTensor{nullptr, x.data(), x.size(), {2, 4}}, ic);
+  REQUIRE(std::holds_alternative<LayerResult>(float_sums));
+  CHECK(std::get<LayerResult>(float_sums).accumulator == Accumulator::Double);
+  CHECK(!std::get<LayerResult>(float_sums).accumulator_report);
   LayerOptions t = o;
   t.activation_scheme->granularity = Granularity::Channel;  // per token
   t.output.enabled = true;

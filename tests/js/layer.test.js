@@ -530,3 +530,19 @@ test('the worker answers a \'layer\' request with the result, its typed arrays t
   assert.equal(error.field, 'activationShape');
   delete globalThis.self;
 });
+
+test('the scalar build and the SIMD build give the same layer, bit for bit', async () => {
+  const scalar = await createQuantizer({ simd: false });
+  assert.equal(scalar.simd, false);
+  const T = 9, K = 70, O = 13;
+  const base = { weights: gaussian(O * K, 0.3, 91), weightShape: [O, K], activations: gaussian(T * K, 1, 92), activationShape: [T, K] };
+  for (const options of [
+    { weightScheme: { bits: 8, granularity: 'channel' }, activationScheme: { bits: 8, mode: 'asymmetric' }, output: 'auto', profile: 'onnx' },
+    { weightScheme: { bits: 4, granularity: 'group', groupSize: 10 }, activationScheme: { bits: 8, granularity: 'token' }, accumulator: 'int16', overflow: 'saturate' },
+    { weightScheme: { format: 'fp8-e4m3', formatScale: 'amax' }, accumulator: 'float32' },
+    { weightScheme: { bits: 6 }, next: { weights: gaussian(5 * O, 0.3, 93), weightShape: [5, O], activation: 'silu' } },
+  ]) {
+    const a = qz.layer({ ...base, ...options }), b = scalar.layer({ ...base, ...options });
+    assert.deepEqual(b, a, JSON.stringify(options));
+  }
+});
