@@ -454,11 +454,14 @@ Result<Analysis> analyze_ggml(const In* x, size_t n, const AnalyzeOptions& opt, 
   g.codes_used.resize(blocks);
   LaneSums S;
   double wsum = 0, wx2 = 0, we2 = 0;  // Σw, Σw·x², Σw·e²
+  uint64_t overflow = 0, underflow = 0;
   float y[256];
   GgmlBlockView v;
   for (size_t b = 0; b < blocks; ++b) {
     const uint8_t* bytes = g.bytes.data() + b * static_cast<size_t>(t.bytes);
-    ggml_dequantize(t, bytes, 1, y);
+    const size_t at = b * block;
+    float* yb = out.dequantized ? static_cast<float*>(out.dequantized) + at : y;
+    ggml_dequantize(t, bytes, 1, yb);
     inspect_block(t, bytes, v);
     if (!one_scale) a.block_scales[b] = v.d, a.block_codes[b] = v.d_code;
     if (t.has_min) g.min[b] = v.min;
@@ -475,24 +478,38 @@ Result<Analysis> analyze_ggml(const In* x, size_t n, const AnalyzeOptions& opt, 
     for (uint64_t m : seen)
       for (; m; m &= m - 1) ++used;
     g.codes_used[b] = static_cast<uint16_t>(used);
-    for (size_t j = 0; j < block; ++j) {
-      const size_t i = b * block + j;
-      const double xi = static_cast<double>(x[i]), xh = static_cast<double>(y[j]), e = xi - xh;
-      S.add(i, i, xi, xh, false, false);
-      a.format_counts.overflow += !std::isfinite(y[j]);
-      a.format_counts.underflow += xi != 0 && xh == 0;
-      if (w) {
-        const double wc = w[i % per_row];
-        wsum += wc, wx2 += wc * xi * xi, we2 += wc * e * e;
-      }
-      if (out.codes) {
-        out.codes[i] = v.codes[j];
-        static_cast<float*>(out.dequantized)[i] = y[j];
-        out.errors[i] = e;
-        out.clipped[i] = 0;
+    // The sums as LaneSums::add keeps them (sample i to lane i % 2; a block starts on an even
+    // sample), a block at a time: nothing clips, no ties.
+    for (size_t j = 0; j < block; j += 2) {
+      for (size_t l = 0; l < 2; ++l) {
+        const double xi = static_cast<double>(x[at + j + l]), xh = static_cast<double>(yb[j + l]), e = xi - xh;
+        const double ae = e < 0 ? -e : e;
+        S.x2[l] += xi * xi;
+        S.err2[l] += e * e;
+        S.abs[l] += ae;
+        S.err[l] += e;
+        S.xhat2[l] += xh * xh;
+        S.xxhat[l] += xi * xh;
+        if (ae > S.max_abs || (ae != ae && S.max_abs == S.max_abs)) S.max_abs = ae, S.max_index = at + j + l;
+        overflow += !std::isfinite(yb[j + l]);
+        underflow += xi != 0 && xh == 0;
+        if (out.errors) out.errors[at + j + l] = e;
       }
     }
+    if (w) {
+      const float* wr = w + at % per_row;  // a block lies inside one row
+      for (size_t j = 0; j < block; ++j) {
+        const double wc = wr[j], xi = static_cast<double>(x[at + j]), e = xi - static_cast<double>(yb[j]);
+        wsum += wc, wx2 += wc * xi * xi, we2 += wc * e * e;
+      }
+    }
+    if (out.codes) {
+      std::copy(v.codes, v.codes + block, out.codes + at);
+      std::fill(out.clipped + at, out.clipped + at + block, uint8_t{0});
+    }
   }
+  a.format_counts.overflow = overflow;
+  a.format_counts.underflow = underflow;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   g.weighted_mse = w && wsum > 0 ? we2 / wsum : nan;
   g.weighted_sqnr_db = !w || wx2 == 0 ? nan : we2 == 0 ? INFINITY : 10 * std::log10(wx2 / we2);

@@ -106,7 +106,7 @@ constexpr int8_t kFp4Doubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, 
 // The FP4 code whose level·e is nearest to x (ggml's best_index_mxfp4): |level·e − x| is compared
 // in code order and only a strictly smaller one wins, so a tie goes to the smaller magnitude and
 // zero (code 0 before −0's code 8) wins for negative x too.
-uint8_t fp4_code(float x, float e) {
+uint8_t fp4_code_scan(float x, float e) {
   int best = 0;
   float best_err = std::fabs(static_cast<float>(kFp4Doubled[0]) * e - x);
   for (int i = 1; i < 16; ++i) {
@@ -114,6 +114,24 @@ uint8_t fp4_code(float x, float e) {
     if (err < best_err) best = i, best_err = err;
   }
   return static_cast<uint8_t>(best);
+}
+
+// The same code from two candidates. The levels of x's opposite sign are never strictly nearer
+// than zero (|m·e + |x|| ≥ |x|), and among the magnitudes k·e (k = 0, 1, 2, 3, 4, 6, 8, 12) the
+// errors grow away from the two around |x| by at least e; when e exceeds |x|'s ulp, rounding cannot
+// make a farther error equal, so the scan's answer is the nearer of those two, the lower on a tie.
+// Otherwise (a saturated or zero scale, NaN) the scan decides.
+uint8_t fp4_code(float x, float e) {
+  const float a = std::fabs(x);
+  if (!(e > a * 0x1p-22f) || !std::isfinite(a + e)) return fp4_code_scan(x, e);
+  int k = 0;  // the largest k with level(k)·e ≤ |x|
+  for (int m = 1; m < 8; ++m) k += static_cast<float>(kFp4Doubled[m]) * e <= a;
+  if (k < 7) {
+    const float below = std::fabs(static_cast<float>(kFp4Doubled[k]) * e - a);
+    const float above = std::fabs(static_cast<float>(kFp4Doubled[k + 1]) * e - a);
+    k += above < below;
+  }
+  return static_cast<uint8_t>(x < 0 && k > 0 ? 8 + k : k);
 }
 
 // IQ4_NL's and IQ4_XS's 16 non-uniform levels (kvalues_iq4nl).
@@ -439,6 +457,14 @@ void pack_nibbles32(const uint8_t* L, uint8_t* qs) {
 
 // ---------------------------------------------------------------- blocks of 32
 
+// roundf: to nearest, half away from zero. From 2^23 up v is whole (and NaN and ±Inf stay); below,
+// trunc(v) through int32 is exact, and so is v − trunc(v).
+float round_away(float v) {
+  if (!(std::fabs(v) < 8388608.0f)) return v;
+  const float t = std::copysign(static_cast<float>(static_cast<int32_t>(v)), v);
+  return t + std::copysign(static_cast<float>(std::fabs(v - t) >= 0.5f), v);  // branch-free: halves are data
+}
+
 // Q8_0: d = amax / 127 (float16), q = roundf(x / d) (half away from zero) as int8.
 void q8_0_block(const float* x, uint8_t* y) {
   float amax = 0;
@@ -446,7 +472,7 @@ void q8_0_block(const float* x, uint8_t* y) {
   const float d = amax / 127;
   const float id = d != 0 ? 1.0f / d : 0.0f;
   put_half(y, d);
-  for (int j = 0; j < 32; ++j) y[2 + j] = static_cast<uint8_t>(trunc_i8(std::round(x[j] * id)));
+  for (int j = 0; j < 32; ++j) y[2 + j] = static_cast<uint8_t>(trunc_i8(round_away(x[j] * id)));
 }
 
 // Q4_0 / Q5_0 without importance: d = m / −2^(b−1) (m: the value of largest magnitude, so that
@@ -1078,12 +1104,18 @@ void dequantize_block(GgmlType t, const uint8_t* b, float* y) {
       finite = std::isfinite(d);
       const uint8_t* hm = b;
       const uint8_t* q = b + 32;
-      for (int j = 0; j < kSuper; ++j) {
-        // value j: 128-half h, 2-bit shift s, sub-block of 16 and position l in its 32 bytes
-        const int h = j / 128, s = (j % 128) / 32, l = j % 32;
-        const int code = ((q[32 * h + l] >> (2 * s)) & 3) - ((hm[l] >> (4 * h + s)) & 1 ? 0 : 4);
-        const float dl = d * static_cast<float>(q3_scale(j / 16, b + 96));
-        y[j] = dl * static_cast<float>(code);
+      // Per 128-half h and 2-bit shift s: values 32·(4h + s) + l, l < 32, from byte l of the
+      // half's 32 and bit 4h + s of hmask byte l; sub-block j / 16.
+      for (int h = 0; h < 2; ++h) {
+        for (int s = 0; s < 4; ++s) {
+          const int base = 128 * h + 32 * s;
+          const float dl0 = d * static_cast<float>(q3_scale(base / 16, b + 96));
+          const float dl1 = d * static_cast<float>(q3_scale(base / 16 + 1, b + 96));
+          for (int l = 0; l < 32; ++l) {
+            const int code = ((q[32 * h + l] >> (2 * s)) & 3) - ((hm[l] >> (4 * h + s)) & 1 ? 0 : 4);
+            y[base + l] = (l < 16 ? dl0 : dl1) * static_cast<float>(code);
+          }
+        }
       }
       break;
     }
@@ -1112,13 +1144,19 @@ void dequantize_block(GgmlType t, const uint8_t* b, float* y) {
       const float d = get_half(b + 208);
       finite = std::isfinite(d);
       const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
-      for (int j = 0; j < kSuper; ++j) {
-        // value j: 128-half h, quarter k (0 … 3 of 32), position l
-        const int h = j / 128, k = (j % 128) / 32, l = j % 32;
-        const uint8_t lo = b[64 * h + l + 32 * (k & 1)] >> (4 * (k >> 1)) & 0xF;
-        const uint8_t hi = (b[128 + 32 * h + l] >> (2 * k)) & 3;
-        const int code = static_cast<int8_t>(lo | hi << 4) - 32;
-        y[j] = d * static_cast<float>(sc[j / 16]) * static_cast<float>(code);
+      // Per 128-half h and quarter k: values 128h + 32k + l from the low (k < 2) or high nibble of
+      // ql byte 64h + 32·(k % 2) + l and bits 2k, 2k + 1 of qh byte 32h + l; d·sc, then ·(q − 32).
+      for (int h = 0; h < 2; ++h) {
+        for (int k = 0; k < 4; ++k) {
+          const int base = 128 * h + 32 * k;
+          const float d0 = d * static_cast<float>(sc[base / 16]), d1 = d * static_cast<float>(sc[base / 16 + 1]);
+          const uint8_t* ql = b + 64 * h + 32 * (k & 1);
+          const uint8_t* qh = b + 128 + 32 * h;
+          for (int l = 0; l < 32; ++l) {
+            const int code = ((ql[l] >> (4 * (k >> 1))) & 0xF) + ((qh[l] >> (2 * k)) & 3) * 16 - 32;
+            y[base + l] = (l < 16 ? d0 : d1) * static_cast<float>(code);
+          }
+        }
       }
       break;
     }
