@@ -141,18 +141,15 @@ uint8_t fp4_code(float x, float e) {
 // IQ4_NL's and IQ4_XS's 16 non-uniform levels (kvalues_iq4nl).
 constexpr int8_t kIq4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
-// The index of the level nearest to v (ggml's best_index_int8, a bisection): outside the levels the
-// end ones; exactly between two levels, the upper one.
+// The index of the level nearest to v, as ggml's best_index_int8 finds it: outside the levels the
+// end ones; between two, the nearer by (v − lower < upper − v), so exactly between them the upper.
+// ggml bisects to the two levels around v; counting the levels not above v (clamped to 1 … 15)
+// names the same upper one without a branch (NaN counts 16, where the bisection also ends at 15).
 uint8_t iq4_level(float v) {
-  if (v <= kIq4Levels[0]) return 0;
-  if (v >= kIq4Levels[15]) return 15;
-  int lo = 0, hi = 15;
-  while (hi - lo > 1) {
-    const int mid = (lo + hi) / 2;
-    if (v < kIq4Levels[mid]) hi = mid;
-    else lo = mid;
-  }
-  return static_cast<uint8_t>(v - kIq4Levels[hi - 1] < kIq4Levels[hi] - v ? hi - 1 : hi);
+  int count = 0;
+  for (int k = 0; k < 16; ++k) count += !(v < static_cast<float>(kIq4Levels[k]));
+  const int hi = std::clamp(count, 1, 15);
+  return static_cast<uint8_t>(v - static_cast<float>(kIq4Levels[hi - 1]) < static_cast<float>(kIq4Levels[hi]) - v ? hi - 1 : hi);
 }
 
 // ---------------------------------------------------------------- ggml's scale searches
@@ -835,6 +832,21 @@ void iq4_nl_block(const float* x, const float* qw, uint8_t* y) {
   const float id = d != 0 ? 1 / d : 0;
   for (int j = 0; j < 32; ++j) L[j] = iq4_level(id * x[j]);
   pack_nibbles32(L, y + 2);
+}
+
+// Four consecutive IQ4_NL blocks, their searches side by side (fit_iq4_4).
+void iq4_nl_blocks4(const float* x, const float* qw, uint8_t* y) {
+  float w[128], d[4];
+  uint8_t L[128];
+  for (int k = 0; k < 4; ++k) iq4_weights(x + 32 * k, 32, qw ? qw + 32 * k : nullptr, iq4_sigma2(x + 32 * k, 32), w + 32 * k);
+  const Four f(x, w, 32, L, 0, 32);
+  fit_iq4_4(f.x, f.w, f.L, d);
+  for (int k = 0; k < 4; ++k) {
+    put_half(y + 18 * k, d[k]);
+    const float id = d[k] != 0 ? 1 / d[k] : 0;
+    for (int j = 0; j < 32; ++j) L[32 * k + j] = iq4_level(id * x[32 * k + j]);
+    pack_nibbles32(L + 32 * k, y + 18 * k + 2);
+  }
 }
 
 // MXFP4: e = floor(log2(amax)) − 2 + 127 as ggml converts it (0 for an all-zero block); codes by
@@ -1604,6 +1616,11 @@ void ggml_quantize(const GgmlTypeInfo& t, const float* x, size_t rows, size_t n_
     for (size_t b = 0; b < per_row; ++b, out += bytes) {
       const float* xb = x + b * block;
       const float* wb = qw ? qw + b * block : nullptr;
+      if (t.type == GgmlType::IQ4_NL && b + 4 <= per_row) {  // four blocks at once
+        iq4_nl_blocks4(xb, wb, out);
+        b += 3, out += 3 * bytes;
+        continue;
+      }
       float w[32];
       if (wb && block == 32 && t.type != GgmlType::IQ4_NL) weigh32(xb, wb, sigma2, w);
       switch (t.type) {
