@@ -102,6 +102,8 @@ function externalRun(cmd, args) {
   }
 }
 
+// BENCH_ONLY=ggml: only the rows of llama.cpp's types (below).
+const onlyGgml = process.env.BENCH_ONLY === 'ggml';
 const x = makeSamples(N);
 mkdirSync(`${root}build`, { recursive: true });
 const samplesFile = `${root}build/bench-samples.f32`;
@@ -150,44 +152,49 @@ const record = (name, arithmetic, ms, out) => {
   if (!byName.has(name)) byName.set(name, { name, arithmetic, ms: [], metrics: out && pick(out) });
   byName.get(name).ms.push(ms);
 };
-for (const row of inProcess) row.call(), row.call();
-for (let round = 0; round < REPEATS; round++) {
-  for (const row of inProcess) {
-    const t0 = performance.now();
-    const out = row.call();
-    record(row.name, row.arithmetic, performance.now() - t0, out);
+let rows = [];
+if (!onlyGgml) {
+  for (const row of inProcess) row.call(), row.call();
+  for (let round = 0; round < REPEATS; round++) {
+    for (const row of inProcess) {
+      const t0 = performance.now();
+      const out = row.call();
+      record(row.name, row.arithmetic, performance.now() - t0, out);
+    }
   }
-}
-for (const [cmd, args] of external) {
-  for (const r of externalRun(cmd, [...args.slice(0, -1), String(REPEATS)]) ?? []) {
-    for (const ms of r.ms) record(r.name, r.name.endsWith('f32') ? 'float32' : 'float64', ms, r.metrics);
+  for (const [cmd, args] of external) {
+    for (const r of externalRun(cmd, [...args.slice(0, -1), String(REPEATS)]) ?? []) {
+      for (const ms of r.ms) record(r.name, r.name.endsWith('f32') ? 'float32' : 'float64', ms, r.metrics);
+    }
   }
-}
-samples.delete();
-const rows = [...byName.values()];
+  samples.delete();
+  rows = [...byName.values()];
 
-const floorMs = median(rows.find((r) => r.name === 'floor').ms);
-const reference = { float32: rows.find((r) => r.name === 'wasm scalar f32'), float64: rows.find((r) => r.name === 'wasm scalar f64') };
-const table = rows.map((r) => {
-  const med = median(r.ms);
-  let check = '';
-  if (r.metrics) {
-    const ref = reference[r.arithmetic];
-    const diff = r === ref ? null : sameMetrics(r.metrics, ref.metrics, r.arithmetic === 'float32' ? 1e-6 : 1e-9);
-    check = r === ref ? 'reference' : diff ? `DIFFERS: ${diff}` : `= ${ref.name}`;
-  }
-  return { row: r.name, 'median ms': med.toFixed(2), 'spread ms': `${Math.min(...r.ms).toFixed(1)}–${Math.max(...r.ms).toFixed(1)}`,
-    'Melem/s': (N / med / 1000).toFixed(0), '× floor': (med / floorMs).toFixed(2), metrics: check };
-});
+  const floorMs = median(rows.find((r) => r.name === 'floor').ms);
+  const reference = { float32: rows.find((r) => r.name === 'wasm scalar f32'), float64: rows.find((r) => r.name === 'wasm scalar f64') };
+  const table = rows.map((r) => {
+    const med = median(r.ms);
+    let check = '';
+    if (r.metrics) {
+      const ref = reference[r.arithmetic];
+      const diff = r === ref ? null : sameMetrics(r.metrics, ref.metrics, r.arithmetic === 'float32' ? 1e-6 : 1e-9);
+      check = r === ref ? 'reference' : diff ? `DIFFERS: ${diff}` : `= ${ref.name}`;
+    }
+    return { row: r.name, 'median ms': med.toFixed(2), 'spread ms': `${Math.min(...r.ms).toFixed(1)}–${Math.max(...r.ms).toFixed(1)}`,
+      'Melem/s': (N / med / 1000).toFixed(0), '× floor': (med / floorMs).toFixed(2), metrics: check };
+  });
 
-console.log(`\n${N.toLocaleString('en')} float32 samples (normal, 0.1% at ±8σ), 8-bit asymmetric, range from the samples; ` +
-  `median of ${REPEATS} rounds after 2 warm-up calls; wasm SIMD ${qz.simd ? 'on' : 'off'}; node ${process.version}\n`);
-console.table(table);
-const ratio = (a, b) => median(rows.find((r) => r.name === b)?.ms ?? [NaN]) / median(rows.find((r) => r.name === a).ms);
-console.log(`wasm simd f32: ${(median(rows.find((r) => r.name === 'wasm simd f32').ms) / (2 * floorMs)).toFixed(2)}× two floor passes, ` +
-  `${ratio('wasm simd f32', 'numpy f32').toFixed(1)}× numpy f32, ${ratio('wasm simd f32', 'wasm scalar f32').toFixed(1)}× wasm scalar f32; ` +
-  `wasm simd f64: ${ratio('wasm simd f64', 'numpy f64').toFixed(1)}× numpy f64; ` +
-  `groups of 128: ${ratio('wasm simd f32', 'wasm simd f32, groups of 128').toFixed(2)}× per tensor`);
+  console.log(`\n${N.toLocaleString('en')} float32 samples (normal, 0.1% at ±8σ), 8-bit asymmetric, range from the samples; ` +
+    `median of ${REPEATS} rounds after 2 warm-up calls; wasm SIMD ${qz.simd ? 'on' : 'off'}; node ${process.version}\n`);
+  console.table(table);
+  const ratio = (a, b) => median(rows.find((r) => r.name === b)?.ms ?? [NaN]) / median(rows.find((r) => r.name === a).ms);
+  console.log(`wasm simd f32: ${(median(rows.find((r) => r.name === 'wasm simd f32').ms) / (2 * floorMs)).toFixed(2)}× two floor passes, ` +
+    `${ratio('wasm simd f32', 'numpy f32').toFixed(1)}× numpy f32, ${ratio('wasm simd f32', 'wasm scalar f32').toFixed(1)}× wasm scalar f32; ` +
+    `wasm simd f64: ${ratio('wasm simd f64', 'numpy f64').toFixed(1)}× numpy f64; ` +
+    `groups of 128: ${ratio('wasm simd f32', 'wasm simd f32, groups of 128').toFixed(2)}× per tensor`);
+} else {
+  samples.delete();
+}
 
 // llama.cpp's types (sums only; rows of 4096 along the last axis): ggml's quantizers bit for bit,
 // the dequantization and the metrics, against ggml's own reference quantizers measured natively on
@@ -201,13 +208,16 @@ if (process.env.BENCH_GGML !== '0') {
   const ggml = qz.load(x);
   const types = ['q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k', 'iq4_nl', 'iq4_xs', 'tq1_0', 'tq2_0', 'mxfp4', 'nvfp4'];
   const optionsOf = (format) => ({ format, profile: format === 'mxfp4' || format === 'nvfp4' ? 'ggml' : 'formula', shape: [N / 4096, 4096], perSample: false });
-  const ms = new Map(types.map((t) => [t, []]));
+  // Wall time, and the process's CPU time (which a shared machine's other load inflates less).
+  const ms = new Map(types.map((t) => [t, []])), cpu = new Map(types.map((t) => [t, []]));
   for (const t of types) ggml.analyze(optionsOf(t));
   for (let round = 0; round < repeats; round++) {
     for (const t of types) {
-      const t0 = performance.now();
+      const t0 = performance.now(), c0 = process.cpuUsage();
       ggml.analyze(optionsOf(t));
+      const c = process.cpuUsage(c0);
       ms.get(t).push(performance.now() - t0);
+      cpu.get(t).push((c.user + c.system) / 1000);
     }
   }
   // Dequantizing a GGUF tensor's blocks (Q4_K and Q6_K of the same samples), through the API.
@@ -226,12 +236,14 @@ if (process.env.BENCH_GGML !== '0') {
   const mbps = (m) => (N * 4) / 1e6 / (m / 1000);
   for (const t of types) {
     const med = median(ms.get(t));
+    const cpuMed = median(cpu.get(t));
     ggmlRows.push({ type: t, 'median ms': med.toFixed(1), 'spread ms': `${Math.min(...ms.get(t)).toFixed(0)}–${Math.max(...ms.get(t)).toFixed(0)}`,
-      'MB/s (f32 in)': mbps(med).toFixed(0), 'ggml native MB/s': GGML_NATIVE[t] ?? '', '× ggml': GGML_NATIVE[t] ? (mbps(med) / GGML_NATIVE[t]).toFixed(2) : '' });
+      'cpu ms': cpuMed.toFixed(0), 'MB/s (f32 in)': mbps(med).toFixed(0), 'MB/s by cpu': mbps(cpuMed).toFixed(0),
+      'ggml native MB/s': GGML_NATIVE[t] ?? '', '× ggml': GGML_NATIVE[t] ? (mbps(med) / GGML_NATIVE[t]).toFixed(2) : '' });
   }
   for (const [t, m] of Object.entries(deq)) {
     ggmlRows.push({ type: `dequantize ${t}`, 'median ms': median(m).toFixed(1), 'spread ms': `${Math.min(...m).toFixed(0)}–${Math.max(...m).toFixed(0)}`,
-      'MB/s (f32 in)': `${mbps(median(m)).toFixed(0)} (f32 out)`, 'ggml native MB/s': '', '× ggml': '' });
+      'cpu ms': '', 'MB/s (f32 in)': `${mbps(median(m)).toFixed(0)} (f32 out)`, 'MB/s by cpu': '', 'ggml native MB/s': '', '× ggml': '' });
   }
   console.log(`\nllama.cpp's types: ${N.toLocaleString('en')} float32 samples, rows of 4096, sums only (quantize, dequantize, metrics); ` +
     `median of ${repeats} rounds after a warm-up\n`);

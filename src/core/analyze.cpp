@@ -10,6 +10,10 @@
 #include <tuple>
 #include <type_traits>
 
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
+
 #include "calibrate.h"
 #include "memory.h"
 #include "parse.h"
@@ -406,6 +410,141 @@ Result<Analysis> analyze_format(const In* x, size_t n, const AnalyzeOptions& opt
   return a;
 }
 
+// What ggml_blocks_pass fills and reads: the blocks' fields, the per-sample outputs, the
+// importance weights of a row.
+struct GgmlTarget {
+  const GgmlTypeInfo* t;
+  GgmlBlocks& g;
+  double* block_scales;    // nullptr for NVFP4
+  uint32_t* block_codes;
+  size_t per_row;
+  const float* w;
+  SampleOutputs out;
+};
+struct GgmlPass {
+  LaneSums sums;
+  double wsum = 0, wx2 = 0, we2 = 0;  // Σw, Σw·x², Σw·e²
+  uint64_t overflow = 0, underflow = 0;
+};
+
+// The sums of one block of samples x against x̂ = y, as LaneSums::add keeps them (sample i to lane
+// i % 2; a block starts on an even sample), in locals (the outputs could alias them): nothing
+// clips, there are no ties. Out of line, as ggml_blocks_pass is: inside analyze()'s one big
+// function V8 compiles these loops several times slower.
+template <class In>
+[[gnu::noinline]] void ggml_block_sums(const In* x, const float* y, size_t at, size_t block, const float* w, GgmlPass& p) {
+  LaneSums& S = p.sums;
+  double x2[2] = {S.x2[0], S.x2[1]}, err2[2] = {S.err2[0], S.err2[1]}, abs[2] = {S.abs[0], S.abs[1]};
+  double err1[2] = {S.err[0], S.err[1]}, xhat2[2] = {S.xhat2[0], S.xhat2[1]}, xxhat[2] = {S.xxhat[0], S.xxhat[1]};
+  double max_abs = S.max_abs;
+  uint64_t max_index = S.max_index, over = 0, under = 0;
+  size_t j = 0;
+#ifdef __wasm_simd128__
+  // The two lanes are an f64x2: each lane does the same operations as the scalar loop below, so
+  // the sums are the same bit for bit. The largest error is looked at element by element only
+  // where one of the two could be it.
+  {
+    v128_t vx2 = wasm_f64x2_make(x2[0], x2[1]), verr2 = wasm_f64x2_make(err2[0], err2[1]);
+    v128_t vabs = wasm_f64x2_make(abs[0], abs[1]), verr = wasm_f64x2_make(err1[0], err1[1]);
+    v128_t vxhat2 = wasm_f64x2_make(xhat2[0], xhat2[1]), vxxhat = wasm_f64x2_make(xxhat[0], xxhat[1]);
+    v128_t vover = wasm_i64x2_splat(0), vunder = wasm_i64x2_splat(0);
+    const v128_t top = wasm_f64x2_splat(std::numeric_limits<float>::max()), zero = wasm_f64x2_splat(0);
+    for (; j + 2 <= block; j += 2) {
+      v128_t xi;
+      if constexpr (std::is_same_v<In, float>) xi = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(x + j));
+      else xi = wasm_v128_load(x + j);
+      const v128_t xh = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(y + j));
+      const v128_t e = wasm_f64x2_sub(xi, xh), ae = wasm_f64x2_abs(e);
+      vx2 = wasm_f64x2_add(vx2, wasm_f64x2_mul(xi, xi));
+      verr2 = wasm_f64x2_add(verr2, wasm_f64x2_mul(e, e));
+      vabs = wasm_f64x2_add(vabs, ae);
+      verr = wasm_f64x2_add(verr, e);
+      vxhat2 = wasm_f64x2_add(vxhat2, wasm_f64x2_mul(xh, xh));
+      vxxhat = wasm_f64x2_add(vxxhat, wasm_f64x2_mul(xi, xh));
+      vover = wasm_i64x2_sub(vover, wasm_v128_not(wasm_f64x2_le(wasm_f64x2_abs(xh), top)));
+      vunder = wasm_i64x2_sub(vunder, wasm_v128_and(wasm_f64x2_ne(xi, zero), wasm_f64x2_eq(xh, zero)));
+      if (!wasm_i64x2_all_true(wasm_f64x2_le(ae, wasm_f64x2_splat(max_abs)))) {
+        for (int l = 0; l < 2; ++l) {
+          const double a = l ? wasm_f64x2_extract_lane(ae, 1) : wasm_f64x2_extract_lane(ae, 0);
+          if (a > max_abs || (a != a && max_abs == max_abs)) max_abs = a, max_index = at + j + static_cast<size_t>(l);
+        }
+      }
+    }
+    const auto lanes = [](v128_t v, double* out) { out[0] = wasm_f64x2_extract_lane(v, 0), out[1] = wasm_f64x2_extract_lane(v, 1); };
+    lanes(vx2, x2), lanes(verr2, err2), lanes(vabs, abs), lanes(verr, err1), lanes(vxhat2, xhat2), lanes(vxxhat, xxhat);
+    over += static_cast<uint64_t>(wasm_i64x2_extract_lane(vover, 0) + wasm_i64x2_extract_lane(vover, 1));
+    under += static_cast<uint64_t>(wasm_i64x2_extract_lane(vunder, 0) + wasm_i64x2_extract_lane(vunder, 1));
+  }
+#endif
+  for (; j < block; j += 2) {
+    for (size_t l = 0; l < 2; ++l) {
+      const double xi = static_cast<double>(x[j + l]), xh = static_cast<double>(y[j + l]), e = xi - xh;
+      const double ae = e < 0 ? -e : e;
+      x2[l] += xi * xi;
+      err2[l] += e * e;
+      abs[l] += ae;
+      err1[l] += e;
+      xhat2[l] += xh * xh;
+      xxhat[l] += xi * xh;
+      if (ae > max_abs || (ae != ae && max_abs == max_abs)) max_abs = ae, max_index = at + j + l;
+      over += !(std::fabs(y[j + l]) <= std::numeric_limits<float>::max());
+      under += xi != 0 && xh == 0;
+    }
+  }
+  for (size_t l = 0; l < 2; ++l) {
+    S.x2[l] = x2[l], S.err2[l] = err2[l], S.abs[l] = abs[l], S.err[l] = err1[l], S.xhat2[l] = xhat2[l];
+    S.xxhat[l] = xxhat[l];
+  }
+  S.max_abs = max_abs, S.max_index = max_index;
+  p.overflow += over, p.underflow += under;
+  if (w) {
+    for (size_t i = 0; i < block; ++i) {
+      const double wc = w[i], xi = static_cast<double>(x[i]), e = xi - static_cast<double>(y[i]);
+      p.wsum += wc, p.wx2 += wc * xi * xi, p.we2 += wc * e * e;
+    }
+  }
+}
+
+// Every block of g.bytes: dequantized (into the outputs, or a block's buffer), inspected (its
+// fields, codes and codes used), and its sums against the samples x as given.
+template <class In>
+[[gnu::noinline]] void ggml_blocks_pass(const In* x, size_t blocks, const GgmlTarget& k, GgmlPass& p) {
+  const GgmlTypeInfo& t = *k.t;
+  GgmlBlocks& g = k.g;
+  const size_t block = static_cast<size_t>(t.block), nsub = static_cast<size_t>(t.block / t.sub_block);
+  float y[256];
+  GgmlBlockView v;
+  for (size_t b = 0; b < blocks; ++b) {
+    const uint8_t* bytes = g.bytes.data() + b * static_cast<size_t>(t.bytes);
+    const size_t at = b * block;
+    float* yb = k.out.dequantized ? static_cast<float*>(k.out.dequantized) + at : y;
+    ggml_dequantize(t, bytes, 1, yb);
+    inspect_block(t, bytes, v);
+    if (k.block_scales) k.block_scales[b] = v.d, k.block_codes[b] = v.d_code;
+    if (t.has_min) g.min[b] = v.min;
+    for (size_t j = 0; j < nsub && nsub > 1; ++j) {
+      g.sub_scale[b * nsub + j] = v.sub_scale[j], g.sub_scale_code[b * nsub + j] = v.sub_scale_code[j];
+      if (t.has_min) g.sub_min[b * nsub + j] = v.sub_min[j], g.sub_min_code[b * nsub + j] = v.sub_min_code[j];
+    }
+    uint64_t seen[4] = {};  // codes − code_min: at most 256
+    for (size_t j = 0; j < block; ++j) {
+      const auto c = static_cast<uint32_t>(v.codes[j] - t.code_min) & 255;
+      seen[c / 64] |= uint64_t{1} << (c % 64);
+    }
+    int used = 0;
+    for (uint64_t m : seen)
+      for (; m; m &= m - 1) ++used;
+    g.codes_used[b] = static_cast<uint16_t>(used);
+    ggml_block_sums(x + at, yb, at, block, k.w ? k.w + at % k.per_row : nullptr, p);  // a block lies in one row
+    if (k.out.errors)
+      for (size_t j = 0; j < block; ++j) k.out.errors[at + j] = static_cast<double>(x[at + j]) - static_cast<double>(yb[j]);
+    if (k.out.codes) {
+      std::copy(v.codes, v.codes + block, k.out.codes + at);
+      std::fill(k.out.clipped + at, k.out.clipped + at + block, uint8_t{0});
+    }
+  }
+}
+
 // One of ggml's types (gguf_quants.h): rows along the last axis of the shape (GGUF's ne[0]),
 // quantized and dequantized as ggml does, in float32 (double samples are rounded to float32
 // first: llama.cpp quantizes float32 tensors); e = x − x_hat in double against the samples as
@@ -468,47 +607,13 @@ Result<Analysis> analyze_ggml(const In* x, size_t n, const AnalyzeOptions& opt, 
     if (t.has_min) g.sub_min.resize(blocks * nsub), g.sub_min_code.resize(blocks * nsub);
   }
   g.codes_used.resize(blocks);
-  LaneSums S;
-  double wsum = 0, wx2 = 0, we2 = 0;  // Σw, Σw·x², Σw·e²
-  float y[256];
-  GgmlBlockView v;
-  for (size_t b = 0; b < blocks; ++b) {
-    const uint8_t* bytes = g.bytes.data() + b * static_cast<size_t>(t.bytes);
-    ggml_dequantize(t, bytes, 1, y);
-    inspect_block(t, bytes, v);
-    if (!one_scale) a.block_scales[b] = v.d, a.block_codes[b] = v.d_code;
-    if (t.has_min) g.min[b] = v.min;
-    for (size_t j = 0; j < nsub && nsub > 1; ++j) {
-      g.sub_scale[b * nsub + j] = v.sub_scale[j], g.sub_scale_code[b * nsub + j] = v.sub_scale_code[j];
-      if (t.has_min) g.sub_min[b * nsub + j] = v.sub_min[j], g.sub_min_code[b * nsub + j] = v.sub_min_code[j];
-    }
-    uint64_t seen[4] = {};  // codes − code_min: at most 256
-    for (size_t j = 0; j < block; ++j) {
-      const auto c = static_cast<uint32_t>(v.codes[j] - t.code_min) & 255;
-      seen[c / 64] |= uint64_t{1} << (c % 64);
-    }
-    int used = 0;
-    for (uint64_t m : seen)
-      for (; m; m &= m - 1) ++used;
-    g.codes_used[b] = static_cast<uint16_t>(used);
-    for (size_t j = 0; j < block; ++j) {
-      const size_t i = b * block + j;
-      const double xi = static_cast<double>(x[i]), xh = static_cast<double>(y[j]), e = xi - xh;
-      S.add(i, i, xi, xh, false, false);
-      a.format_counts.overflow += !std::isfinite(y[j]);
-      a.format_counts.underflow += xi != 0 && xh == 0;
-      if (w) {
-        const double wc = w[i % per_row];
-        wsum += wc, wx2 += wc * xi * xi, we2 += wc * e * e;
-      }
-      if (out.codes) {
-        out.codes[i] = v.codes[j];
-        static_cast<float*>(out.dequantized)[i] = y[j];
-        out.errors[i] = e;
-        out.clipped[i] = 0;
-      }
-    }
-  }
+  GgmlPass pass;
+  const GgmlTarget target{&t, g, one_scale ? nullptr : a.block_scales.data(), a.block_codes.data(), per_row, w, out};
+  ggml_blocks_pass(x, blocks, target, pass);
+  const LaneSums& S = pass.sums;
+  const double wsum = pass.wsum, wx2 = pass.wx2, we2 = pass.we2;
+  a.format_counts.overflow = pass.overflow;
+  a.format_counts.underflow = pass.underflow;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   g.weighted_mse = w && wsum > 0 ? we2 / wsum : nan;
   g.weighted_sqnr_db = !w || wx2 == 0 ? nan : we2 == 0 ? INFINITY : 10 * std::log10(wx2 / we2);

@@ -10,6 +10,10 @@
 #include <cstring>
 #include <vector>
 
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
+
 namespace qe {
 
 namespace {
@@ -106,7 +110,7 @@ constexpr int8_t kFp4Doubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, 
 // The FP4 code whose level·e is nearest to x (ggml's best_index_mxfp4): |level·e − x| is compared
 // in code order and only a strictly smaller one wins, so a tie goes to the smaller magnitude and
 // zero (code 0 before −0's code 8) wins for negative x too.
-uint8_t fp4_code(float x, float e) {
+uint8_t fp4_code_scan(float x, float e) {
   int best = 0;
   float best_err = std::fabs(static_cast<float>(kFp4Doubled[0]) * e - x);
   for (int i = 1; i < 16; ++i) {
@@ -116,21 +120,36 @@ uint8_t fp4_code(float x, float e) {
   return static_cast<uint8_t>(best);
 }
 
+// The same code from two candidates. The levels of x's opposite sign are never strictly nearer
+// than zero (|m·e + |x|| ≥ |x|), and among the magnitudes k·e (k = 0, 1, 2, 3, 4, 6, 8, 12) the
+// errors grow away from the two around |x| by at least e; when e exceeds |x|'s ulp, rounding cannot
+// make a farther error equal, so the scan's answer is the nearer of those two, the lower on a tie.
+// Otherwise (a saturated or zero scale, NaN) the scan decides.
+uint8_t fp4_code(float x, float e) {
+  const float a = std::fabs(x);
+  if (!(e > a * 0x1p-22f) || !std::isfinite(a + e)) return fp4_code_scan(x, e);
+  int k = 0;  // the largest k with level(k)·e ≤ |x|
+  for (int m = 1; m < 8; ++m) k += static_cast<float>(kFp4Doubled[m]) * e <= a;
+  if (k < 7) {
+    const float below = std::fabs(static_cast<float>(kFp4Doubled[k]) * e - a);
+    const float above = std::fabs(static_cast<float>(kFp4Doubled[k + 1]) * e - a);
+    k += above < below;
+  }
+  return static_cast<uint8_t>(x < 0 && k > 0 ? 8 + k : k);
+}
+
 // IQ4_NL's and IQ4_XS's 16 non-uniform levels (kvalues_iq4nl).
 constexpr int8_t kIq4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
-// The index of the level nearest to v (ggml's best_index_int8, a bisection): outside the levels the
-// end ones; exactly between two levels, the upper one.
+// The index of the level nearest to v, as ggml's best_index_int8 finds it: outside the levels the
+// end ones; between two, the nearer by (v − lower < upper − v), so exactly between them the upper.
+// ggml bisects to the two levels around v; counting the levels not above v (clamped to 1 … 15)
+// names the same upper one without a branch (NaN counts 16, where the bisection also ends at 15).
 uint8_t iq4_level(float v) {
-  if (v <= kIq4Levels[0]) return 0;
-  if (v >= kIq4Levels[15]) return 15;
-  int lo = 0, hi = 15;
-  while (hi - lo > 1) {
-    const int mid = (lo + hi) / 2;
-    if (v < kIq4Levels[mid]) hi = mid;
-    else lo = mid;
-  }
-  return static_cast<uint8_t>(v - kIq4Levels[hi - 1] < kIq4Levels[hi] - v ? hi - 1 : hi);
+  int count = 0;
+  for (int k = 0; k < 16; ++k) count += !(v < static_cast<float>(kIq4Levels[k]));
+  const int hi = std::clamp(count, 1, 15);
+  return static_cast<uint8_t>(v - static_cast<float>(kIq4Levels[hi - 1]) < static_cast<float>(kIq4Levels[hi]) - v ? hi - 1 : hi);
 }
 
 // ---------------------------------------------------------------- ggml's scale searches
@@ -437,7 +456,264 @@ void pack_nibbles32(const uint8_t* L, uint8_t* qs) {
   for (int j = 0; j < 16; ++j) qs[j] = static_cast<uint8_t>(L[j] | L[j + 16] << 4);
 }
 
+// ---------------------------------------------------------------- four fits at once
+//
+// The searches above run on four independent sub-blocks (or blocks) at once where wasm SIMD is
+// there: one per f32x4 lane, each lane doing its own sub-block's operations in the scalar order
+// (its sums are its own), the scalar branches becoming per-lane selects. So each lane's codes and
+// scale are the scalar function's, bit for bit; without SIMD the scalar function runs four times.
+
+#ifdef __wasm_simd128__
+namespace lanes {
+
+using V = v128_t;
+inline V splat(float v) { return wasm_f32x4_splat(v); }
+// nearest(): the 1.5·2^23 trick on each lane.
+inline V nearest(V v) {
+  const V t = wasm_f32x4_add(v, splat(12582912.0f));
+  return wasm_i32x4_sub(wasm_v128_and(t, wasm_i32x4_splat(0x007fffff)), wasm_i32x4_splat(0x00400000));
+}
+inline V clamp(V l, int lo, int hi) { return wasm_i32x4_max(wasm_i32x4_min(l, wasm_i32x4_splat(hi)), wasm_i32x4_splat(lo)); }
+inline V tofloat(V l) { return wasm_f32x4_convert_i32x4(l); }
+inline V select(V mask, V a, V b) { return wasm_v128_bitselect(a, b, mask); }
+// Element i of the four rows, as one vector.
+inline V gather(const float* const* r, int i) { return wasm_f32x4_make(r[0][i], r[1][i], r[2][i], r[3][i]); }
+inline void scatter(V codes, uint8_t* const* L, int i) {
+  L[0][i] = static_cast<uint8_t>(wasm_i32x4_extract_lane(codes, 0));
+  L[1][i] = static_cast<uint8_t>(wasm_i32x4_extract_lane(codes, 1));
+  L[2][i] = static_cast<uint8_t>(wasm_i32x4_extract_lane(codes, 2));
+  L[3][i] = static_cast<uint8_t>(wasm_i32x4_extract_lane(codes, 3));
+}
+inline void store(V v, float* out) { wasm_v128_store(out, v); }
+
+// The IQ4 level index of each lane (iq4_level): the count of levels not above v, clamped to
+// [1, 15], names the upper of the two levels around v (for NaN, as the bisection ends, 15).
+inline V iq4_level(V v, V& level) {
+  V count = wasm_i32x4_splat(16);
+  for (int k = 0; k < 16; ++k) count = wasm_i32x4_add(count, wasm_f32x4_lt(v, splat(kIq4Levels[k])));
+  const V mu = clamp(count, 1, 15);
+  // The two levels by a byte shuffle: each lane's index in its low byte, the others out of range.
+  const V table = wasm_i8x16_make(kIq4Levels[0], kIq4Levels[1], kIq4Levels[2], kIq4Levels[3], kIq4Levels[4],
+                                  kIq4Levels[5], kIq4Levels[6], kIq4Levels[7], kIq4Levels[8], kIq4Levels[9],
+                                  kIq4Levels[10], kIq4Levels[11], kIq4Levels[12], kIq4Levels[13], kIq4Levels[14],
+                                  kIq4Levels[15]);
+  const auto value_of = [&](V index) {
+    const V bytes = wasm_i8x16_swizzle(table, wasm_v128_or(index, wasm_i32x4_splat(static_cast<int32_t>(0x80808000))));
+    return tofloat(wasm_i32x4_shr(wasm_i32x4_shl(bytes, 24), 24));
+  };
+  const V below = wasm_i32x4_sub(mu, wasm_i32x4_splat(1));
+  const V lo = value_of(below), hi = value_of(mu);
+  const V take_lo = wasm_f32x4_lt(wasm_f32x4_sub(v, lo), wasm_f32x4_sub(hi, v));
+  level = select(take_lo, lo, hi);
+  return select(take_lo, below, mu);
+}
+
+}  // namespace lanes
+#endif
+
+// fit_symmetric on x[k], w[k] (or x² when w is nullptr), k = 0 … 3.
+void fit_symmetric4(int n, int nmax, const float* const* x, const float* const* w, uint8_t* const* L, float* scale) {
+#ifdef __wasm_simd128__
+  using namespace lanes;
+  V xs[kSuper], ws[kSuper];
+  V amax = splat(0), max = splat(0);
+  for (int i = 0; i < n; ++i) {
+    xs[i] = gather(x, i);
+    ws[i] = w ? gather(w, i) : wasm_f32x4_mul(xs[i], xs[i]);
+    const V ax = wasm_f32x4_abs(xs[i]);
+    const V m = wasm_f32x4_gt(ax, amax);
+    amax = select(m, ax, amax), max = select(m, xs[i], max);
+  }
+  const V zero = wasm_f32x4_lt(amax, splat(kGroupMaxEps));
+  const float fnmax = static_cast<float>(nmax);
+  V iscale = wasm_f32x4_div(splat(static_cast<float>(-nmax)), max);
+  V codes[kSuper];
+  V sumlx = splat(0), suml2 = splat(0);
+  for (int i = 0; i < n; ++i) {
+    const V l = clamp(nearest(wasm_f32x4_mul(iscale, xs[i])), -nmax, nmax - 1);
+    codes[i] = wasm_i32x4_add(l, wasm_i32x4_splat(nmax));
+    const V fl = tofloat(l);
+    sumlx = wasm_f32x4_add(sumlx, wasm_f32x4_mul(wasm_f32x4_mul(ws[i], xs[i]), fl));
+    suml2 = wasm_f32x4_add(suml2, wasm_f32x4_mul(wasm_f32x4_mul(ws[i], fl), fl));
+  }
+  V sc = select(wasm_f32x4_ne(suml2, splat(0)), wasm_f32x4_div(sumlx, suml2), splat(0));
+  V best = wasm_f32x4_mul(sc, sumlx);
+  for (int is = -9; is <= 9; ++is) {
+    if (is == 0) continue;
+    iscale = wasm_f32x4_div(splat(-(fnmax + 0.1f * static_cast<float>(is))), max);
+    V trial[kSuper];
+    sumlx = suml2 = splat(0);
+    for (int i = 0; i < n; ++i) {
+      const V l = clamp(nearest(wasm_f32x4_mul(iscale, xs[i])), -nmax, nmax - 1);
+      trial[i] = wasm_i32x4_add(l, wasm_i32x4_splat(nmax));
+      const V fl = tofloat(l);
+      sumlx = wasm_f32x4_add(sumlx, wasm_f32x4_mul(wasm_f32x4_mul(ws[i], xs[i]), fl));
+      suml2 = wasm_f32x4_add(suml2, wasm_f32x4_mul(wasm_f32x4_mul(ws[i], fl), fl));
+    }
+    const V better = wasm_v128_and(wasm_f32x4_gt(suml2, splat(0)),
+                                   wasm_f32x4_gt(wasm_f32x4_mul(sumlx, sumlx), wasm_f32x4_mul(best, suml2)));
+    if (!wasm_v128_any_true(better)) continue;
+    for (int i = 0; i < n; ++i) codes[i] = select(better, trial[i], codes[i]);
+    const V s_new = wasm_f32x4_div(sumlx, suml2);
+    sc = select(better, s_new, sc);
+    best = select(better, wasm_f32x4_mul(s_new, sumlx), best);
+  }
+  for (int i = 0; i < n; ++i) scatter(select(zero, wasm_i32x4_splat(0), codes[i]), L, i);
+  store(select(zero, splat(0), sc), scale);
+#else
+  for (int k = 0; k < 4; ++k) scale[k] = fit_symmetric(n, nmax, x[k], w ? w[k] : nullptr, L[k]);
+#endif
+}
+
+// fit_scale_min on x[k], w[k], k = 0 … 3.
+void fit_scale_min4(int n, int nmax, const float* const* x, const float* const* w, uint8_t* const* L, float* neg_min,
+                    float* scale, float rmin, float rdelta, int nstep, bool use_mad) {
+#ifdef __wasm_simd128__
+  using namespace lanes;
+  V xs[kSuper], ws[kSuper];
+  for (int i = 0; i < n; ++i) xs[i] = gather(x, i), ws[i] = gather(w, i);
+  V min = xs[0], max = xs[0];
+  V sum_w = ws[0];
+  V sum_x = wasm_f32x4_mul(sum_w, xs[0]);
+  for (int i = 1; i < n; ++i) {
+    min = wasm_f32x4_pmin(min, xs[i]);  // x < min ? x : min
+    max = wasm_f32x4_pmax(max, xs[i]);  // max < x ? x : max
+    sum_w = wasm_f32x4_add(sum_w, ws[i]);
+    sum_x = wasm_f32x4_add(sum_x, wasm_f32x4_mul(ws[i], xs[i]));
+  }
+  min = wasm_f32x4_pmin(min, splat(0));  // min > 0 ? 0 : min
+  const V flat = wasm_f32x4_eq(max, min);
+  const float fnmax = static_cast<float>(nmax);
+  V iscale = wasm_f32x4_div(splat(fnmax), wasm_f32x4_sub(max, min));
+  V sc = wasm_f32x4_div(splat(1), iscale);
+  const auto error_of = [&](V diff) { return use_mad ? wasm_f32x4_abs(diff) : wasm_f32x4_mul(diff, diff); };
+  V codes[kSuper];
+  V best = splat(0);
+  for (int i = 0; i < n; ++i) {
+    codes[i] = clamp(nearest(wasm_f32x4_mul(iscale, wasm_f32x4_sub(xs[i], min))), 0, nmax);
+    const V diff = wasm_f32x4_sub(wasm_f32x4_add(wasm_f32x4_mul(sc, tofloat(codes[i])), min), xs[i]);
+    best = wasm_f32x4_add(best, wasm_f32x4_mul(ws[i], error_of(diff)));
+  }
+  for (int is = 0; is <= nstep; ++is) {
+    // (max − min) with the min found so far, as the scalar loop has it.
+    iscale = wasm_f32x4_div(splat(rmin + rdelta * static_cast<float>(is) + fnmax), wasm_f32x4_sub(max, min));
+    V aux[kSuper], fl[kSuper];
+    V sum_l = splat(0), sum_l2 = splat(0), sum_xl = splat(0);
+    for (int i = 0; i < n; ++i) {
+      aux[i] = clamp(nearest(wasm_f32x4_mul(iscale, wasm_f32x4_sub(xs[i], min))), 0, nmax);
+      fl[i] = tofloat(aux[i]);
+      const V wl = wasm_f32x4_mul(ws[i], fl[i]);
+      sum_l = wasm_f32x4_add(sum_l, wl);
+      sum_l2 = wasm_f32x4_add(sum_l2, wasm_f32x4_mul(wl, fl[i]));
+      sum_xl = wasm_f32x4_add(sum_xl, wasm_f32x4_mul(wl, xs[i]));
+    }
+    const V D = wasm_f32x4_sub(wasm_f32x4_mul(sum_w, sum_l2), wasm_f32x4_mul(sum_l, sum_l));
+    const V usable = wasm_f32x4_gt(D, splat(0));
+    if (!wasm_v128_any_true(usable)) continue;
+    V this_scale = wasm_f32x4_div(wasm_f32x4_sub(wasm_f32x4_mul(sum_w, sum_xl), wasm_f32x4_mul(sum_x, sum_l)), D);
+    V this_min = wasm_f32x4_div(wasm_f32x4_sub(wasm_f32x4_mul(sum_l2, sum_x), wasm_f32x4_mul(sum_l, sum_xl)), D);
+    const V positive = wasm_f32x4_gt(this_min, splat(0));
+    this_min = select(positive, splat(0), this_min);
+    this_scale = select(positive, wasm_f32x4_div(sum_xl, sum_l2), this_scale);
+    V error = splat(0);
+    for (int i = 0; i < n; ++i) {
+      const V diff = wasm_f32x4_sub(wasm_f32x4_add(wasm_f32x4_mul(this_scale, fl[i]), this_min), xs[i]);
+      error = wasm_f32x4_add(error, wasm_f32x4_mul(ws[i], error_of(diff)));
+    }
+    const V better = wasm_v128_and(usable, wasm_f32x4_lt(error, best));
+    if (!wasm_v128_any_true(better)) continue;
+    for (int i = 0; i < n; ++i) codes[i] = select(better, aux[i], codes[i]);
+    best = select(better, error, best);
+    sc = select(better, this_scale, sc);
+    min = select(better, this_min, min);
+  }
+  for (int i = 0; i < n; ++i) scatter(select(flat, wasm_i32x4_splat(0), codes[i]), L, i);
+  store(select(flat, splat(0), sc), scale);
+  store(wasm_f32x4_neg(min), neg_min);
+#else
+  for (int k = 0; k < 4; ++k)
+    scale[k] = fit_scale_min(n, nmax, x[k], w[k], L[k], &neg_min[k], rmin, rdelta, nstep, use_mad);
+#endif
+}
+
+// fit_iq4 on four sub-blocks of 32, k = 0 … 3 (a sub-block of zeros: 0 and its codes untouched).
+void fit_iq4_4(const float* const* x, const float* const* w, uint8_t* const* L, float* d_out) {
+#ifdef __wasm_simd128__
+  using namespace lanes;
+  V xs[32], ws[32];
+  V amax = splat(0), max = splat(0);
+  for (int j = 0; j < 32; ++j) {
+    xs[j] = gather(x, j), ws[j] = gather(w, j);
+    const V ax = wasm_f32x4_abs(xs[j]);
+    const V m = wasm_f32x4_gt(ax, amax);
+    amax = select(m, ax, amax), max = select(m, xs[j], max);
+  }
+  const V zero = wasm_f32x4_lt(amax, splat(kGroupMaxEps));
+  const V v0 = splat(static_cast<float>(kIq4Levels[0]));
+  V d = wasm_f32x4_div(wasm_f32x4_neg(max), v0);
+  V id = wasm_f32x4_div(splat(1), d);
+  V sumqx = splat(0), sumq2 = splat(0);
+  V first[32];
+  for (int j = 0; j < 32; ++j) {
+    V q;
+    first[j] = iq4_level(wasm_f32x4_mul(id, xs[j]), q);
+    const V wq = wasm_f32x4_mul(ws[j], q);
+    sumqx = wasm_f32x4_add(sumqx, wasm_f32x4_mul(wq, xs[j]));
+    sumq2 = wasm_f32x4_add(sumq2, wasm_f32x4_mul(wq, q));
+  }
+  d = select(wasm_f32x4_gt(sumq2, splat(0)), wasm_f32x4_div(sumqx, sumq2), splat(0));
+  V best = wasm_f32x4_mul(d, sumqx);
+  for (int itry = -7; itry <= 7; ++itry) {
+    id = wasm_f32x4_div(splat(static_cast<float>(itry + kIq4Levels[0])), max);
+    sumqx = sumq2 = splat(0);
+    for (int j = 0; j < 32; ++j) {
+      V q;
+      iq4_level(wasm_f32x4_mul(id, xs[j]), q);
+      const V wq = wasm_f32x4_mul(ws[j], q);
+      sumqx = wasm_f32x4_add(sumqx, wasm_f32x4_mul(wq, xs[j]));
+      sumq2 = wasm_f32x4_add(sumq2, wasm_f32x4_mul(wq, q));
+    }
+    const V better = wasm_v128_and(wasm_f32x4_gt(sumq2, splat(0)),
+                                   wasm_f32x4_gt(wasm_f32x4_mul(sumqx, sumqx), wasm_f32x4_mul(best, sumq2)));
+    const V d_new = wasm_f32x4_div(sumqx, sumq2);
+    d = select(better, d_new, d);
+    best = select(better, wasm_f32x4_mul(d_new, sumqx), best);
+  }
+  store(select(zero, splat(0), d), d_out);
+  // Codes for the sub-blocks that are not zeros (a zero sub-block's are the caller's).
+  alignas(16) int32_t z[4];
+  wasm_v128_store(z, zero);
+  for (int j = 0; j < 32; ++j) {
+    alignas(16) int32_t c[4];
+    wasm_v128_store(c, first[j]);
+    for (int k = 0; k < 4; ++k)
+      if (!z[k]) L[k][j] = static_cast<uint8_t>(c[k]);
+  }
+#else
+  for (int k = 0; k < 4; ++k) d_out[k] = fit_iq4(x[k], w[k], L[k]);
+#endif
+}
+
+// Four sub-blocks' pointers: x, w and L at sub-block g + k.
+struct Four {
+  const float* x[4];
+  const float* w[4];
+  uint8_t* L[4];
+  Four(const float* xs, const float* ws, int w_stride, uint8_t* Ls, int g, int size) {
+    for (int k = 0; k < 4; ++k)
+      x[k] = xs + size * (g + k), w[k] = ws ? ws + w_stride * (g + k) : nullptr, L[k] = Ls + size * (g + k);
+  }
+};
+
 // ---------------------------------------------------------------- blocks of 32
+
+// roundf: to nearest, half away from zero. From 2^23 up v is whole (and NaN and ±Inf stay); below,
+// trunc(v) through int32 is exact, and so is v − trunc(v).
+float round_away(float v) {
+  if (!(std::fabs(v) < 8388608.0f)) return v;
+  const float t = std::copysign(static_cast<float>(static_cast<int32_t>(v)), v);
+  return t + std::copysign(static_cast<float>(std::fabs(v - t) >= 0.5f), v);  // branch-free: halves are data
+}
 
 // Q8_0: d = amax / 127 (float16), q = roundf(x / d) (half away from zero) as int8.
 void q8_0_block(const float* x, uint8_t* y) {
@@ -446,7 +722,7 @@ void q8_0_block(const float* x, uint8_t* y) {
   const float d = amax / 127;
   const float id = d != 0 ? 1.0f / d : 0.0f;
   put_half(y, d);
-  for (int j = 0; j < 32; ++j) y[2 + j] = static_cast<uint8_t>(trunc_i8(std::round(x[j] * id)));
+  for (int j = 0; j < 32; ++j) y[2 + j] = static_cast<uint8_t>(trunc_i8(round_away(x[j] * id)));
 }
 
 // Q4_0 / Q5_0 without importance: d = m / −2^(b−1) (m: the value of largest magnitude, so that
@@ -558,6 +834,21 @@ void iq4_nl_block(const float* x, const float* qw, uint8_t* y) {
   pack_nibbles32(L, y + 2);
 }
 
+// Four consecutive IQ4_NL blocks, their searches side by side (fit_iq4_4).
+void iq4_nl_blocks4(const float* x, const float* qw, uint8_t* y) {
+  float w[128], d[4];
+  uint8_t L[128];
+  for (int k = 0; k < 4; ++k) iq4_weights(x + 32 * k, 32, qw ? qw + 32 * k : nullptr, iq4_sigma2(x + 32 * k, 32), w + 32 * k);
+  const Four f(x, w, 32, L, 0, 32);
+  fit_iq4_4(f.x, f.w, f.L, d);
+  for (int k = 0; k < 4; ++k) {
+    put_half(y + 18 * k, d[k]);
+    const float id = d[k] != 0 ? 1 / d[k] : 0;
+    for (int j = 0; j < 32; ++j) L[32 * k + j] = iq4_level(id * x[32 * k + j]);
+    pack_nibbles32(L + 32 * k, y + 18 * k + 2);
+  }
+}
+
 // MXFP4: e = floor(log2(amax)) − 2 + 127 as ggml converts it (0 for an all-zero block); codes by
 // fp4_code with ggml's halved scale.
 void mxfp4_block(const float* x, uint8_t* y) {
@@ -667,11 +958,14 @@ void q2_k_finish(const float* x, uint8_t* y, const uint8_t* Ls, const uint8_t* L
 // 0.1, 15 steps); d = max scale / 15, sc = nearest(15·scale / max scale); likewise the mins.
 void q2_k_block(const float* x, uint8_t* y) {
   uint8_t L[kSuper];
-  float w[16], mins[16], scales[16];
+  float w[kSuper], mins[16], scales[16];
+  for (int j = 0; j < kSuper; ++j) w[j] = std::fabs(x[j]);
+  for (int g = 0; g < 16; g += 4) {
+    const Four f(x, w, 16, L, g, 16);
+    fit_scale_min4(16, 3, f.x, f.w, f.L, mins + g, scales + g, -0.5f, 0.1f, 15, true);
+  }
   float max_scale = 0, max_min = 0;
   for (int j = 0; j < 16; ++j) {
-    for (int l = 0; l < 16; ++l) w[l] = std::fabs(x[16 * j + l]);
-    scales[j] = fit_scale_min(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, true);
     if (scales[j] > max_scale) max_scale = scales[j];
     if (mins[j] > max_min) max_min = mins[j];
   }
@@ -697,15 +991,19 @@ void q2_k_block(const float* x, uint8_t* y) {
 // fit_positive with the sub-blocks' weight sums.
 void q2_k_weighted(const float* x, const float* qw, uint8_t* y) {
   uint8_t L[kSuper];
-  float w[16], mins[16], scales[16], sw[16];
+  float w[kSuper], mins[16], scales[16], sw[16];
   float sumx2 = 0;
   for (int j = 0; j < kSuper; ++j) sumx2 += x[j] * x[j];
   const float sigma2 = sumx2 / kSuper;
   for (int j = 0; j < 16; ++j) {
-    for (int l = 0; l < 16; ++l) w[l] = qw[16 * j + l] * std::sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
+    float* wb = w + 16 * j;
+    for (int l = 0; l < 16; ++l) wb[l] = qw[16 * j + l] * std::sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
     sw[j] = 0;
-    for (int l = 0; l < 16; ++l) sw[j] += w[l];
-    scales[j] = fit_scale_min(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], -0.9f, 0.05f, 36, false);
+    for (int l = 0; l < 16; ++l) sw[j] += wb[l];
+  }
+  for (int g = 0; g < 16; g += 4) {
+    const Four f(x, w, 16, L, g, 16);
+    fit_scale_min4(16, 3, f.x, f.w, f.L, mins + g, scales + g, -0.9f, 0.05f, 36, false);
   }
   uint8_t Ls[16], Lm[16];
   const float dm = fit_positive(16, 15, scales, Ls, sw);
@@ -767,16 +1065,20 @@ void q3_k_block(const float* x, uint8_t* y) {
 // sixteen scales by fit_symmetric (nmax 32) with the sub-blocks' weight sums.
 void q3_k_weighted(const float* x, const float* qw, uint8_t* y) {
   uint8_t L[kSuper];
-  float scales[16], w[16], sw[16];
+  float scales[16], w[kSuper], sw[16];
   float sumx2 = 0;
   for (int j = 0; j < kSuper; ++j) sumx2 += x[j] * x[j];
   const float sigma2 = 2 * sumx2 / kSuper;
   for (int j = 0; j < 16; ++j) {
-    for (int l = 0; l < 16; ++l) w[l] = qw[16 * j + l] * std::sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
+    float* wb = w + 16 * j;
+    for (int l = 0; l < 16; ++l) wb[l] = qw[16 * j + l] * std::sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
     float sumw = 0;
-    for (int l = 0; l < 16; ++l) sumw += w[l];
+    for (int l = 0; l < 16; ++l) sumw += wb[l];
     sw[j] = sumw;
-    scales[j] = fit_symmetric(16, 4, x + 16 * j, w, L + 16 * j);
+  }
+  for (int g = 0; g < 16; g += 4) {
+    const Four f(x, w, 16, L, g, 16);
+    fit_symmetric4(16, 4, f.x, f.w, f.L, scales + g);
   }
   uint8_t l6[16];
   const float d = fit_symmetric(16, 32, scales, sw, l6);
@@ -822,15 +1124,20 @@ void qk_block(const float* x, uint8_t* y) {
   const float rmin = Bits == 4 ? -1.f : -0.5f;
   const int nstep = Bits == 4 ? 20 : 15;
   uint8_t L[kSuper];
-  float w[32], mins[8], scales[8];
-  float max_scale = 0, max_min = 0;
+  float w[kSuper], mins[8], scales[8];
   for (int j = 0; j < 8; ++j) {
     const float* xb = x + 32 * j;
     float sum_x2 = 0;
     for (int l = 0; l < 32; ++l) sum_x2 += xb[l] * xb[l];
     const float av_x = std::sqrt(sum_x2 / 32);
-    for (int l = 0; l < 32; ++l) w[l] = av_x + std::fabs(xb[l]);
-    scales[j] = fit_scale_min(32, nmax, xb, w, L + 32 * j, &mins[j], rmin, 0.1f, nstep, false);
+    for (int l = 0; l < 32; ++l) w[32 * j + l] = av_x + std::fabs(xb[l]);
+  }
+  for (int g = 0; g < 8; g += 4) {
+    const Four f(x, w, 32, L, g, 32);
+    fit_scale_min4(32, nmax, f.x, f.w, f.L, mins + g, scales + g, rmin, 0.1f, nstep, false);
+  }
+  float max_scale = 0, max_min = 0;
+  for (int j = 0; j < 8; ++j) {
     if (scales[j] > max_scale) max_scale = scales[j];
     if (mins[j] > max_min) max_min = mins[j];
   }
@@ -853,17 +1160,21 @@ template <int Bits>
 void qk_weighted(const float* x, const float* qw, uint8_t* y) {
   constexpr int nmax = (1 << Bits) - 1;
   uint8_t L[kSuper];
-  float w[32], mins[8], scales[8], sw[8];
+  float w[kSuper], mins[8], scales[8], sw[8];
   float sum_x2 = 0;
   for (int l = 0; l < kSuper; ++l) sum_x2 += x[l] * x[l];
   const float sigma2 = 2 * sum_x2 / kSuper;
   for (int j = 0; j < 8; ++j) {
     const float* xb = x + 32 * j;
-    for (int l = 0; l < 32; ++l) w[l] = qw[32 * j + l] * std::sqrt(sigma2 + xb[l] * xb[l]);
+    float* wb = w + 32 * j;
+    for (int l = 0; l < 32; ++l) wb[l] = qw[32 * j + l] * std::sqrt(sigma2 + xb[l] * xb[l]);
     float sumw = 0;
-    for (int l = 0; l < 32; ++l) sumw += w[l];
+    for (int l = 0; l < 32; ++l) sumw += wb[l];
     sw[j] = sumw;
-    scales[j] = fit_scale_min(32, nmax, xb, w, L + 32 * j, &mins[j], -0.9f, 0.05f, 36, false);
+  }
+  for (int g = 0; g < 8; g += 4) {
+    const Four f(x, w, 32, L, g, 32);
+    fit_scale_min4(32, nmax, f.x, f.w, f.L, mins + g, scales + g, -0.9f, 0.05f, 36, false);
   }
   uint8_t ls[8], lm[8];
   const float d = fit_positive(8, 63, scales, ls, sw);
@@ -885,8 +1196,11 @@ void q6_k_block(const float* x, const float* qw, uint8_t* y) {
   uint8_t L[kSuper];
   float scales[16];
   float max_scale = 0, max_abs = 0;
+  for (int g = 0; g < 16; g += 4) {
+    const Four f(x, qw, 16, L, g, 16);
+    fit_symmetric4(16, 32, f.x, qw ? f.w : nullptr, f.L, scales + g);
+  }
   for (int ib = 0; ib < 16; ++ib) {
-    scales[ib] = fit_symmetric(16, 32, x + 16 * ib, qw ? qw + 16 * ib : nullptr, L + 16 * ib);
     const float a = std::fabs(scales[ib]);
     if (a > max_abs) max_abs = a, max_scale = scales[ib];
   }
@@ -924,13 +1238,16 @@ void q6_k_block(const float* x, const float* qw, uint8_t* y) {
 // again as the levels nearest x / (d·(l − 32)) (with d before its float16 rounding).
 // Bytes: d, scales_h (2 bits per sub-block, little-endian uint16), scales_l [4] (nibbles), qs [128].
 void iq4_xs_block(const float* x, const float* qw, uint8_t* y) {
-  float w[32], scales[8];
+  float w[kSuper], scales[8];
   uint8_t L[kSuper];
   const float sigma2 = iq4_sigma2(x, kSuper);
+  for (int ib = 0; ib < 8; ++ib) iq4_weights(x + 32 * ib, 32, qw ? qw + 32 * ib : nullptr, sigma2, w + 32 * ib);
+  for (int g = 0; g < 8; g += 4) {
+    const Four f(x, w, 32, L, g, 32);
+    fit_iq4_4(f.x, f.w, f.L, scales + g);
+  }
   float max_scale = 0, amax_scale = 0;
   for (int ib = 0; ib < 8; ++ib) {
-    iq4_weights(x + 32 * ib, 32, qw ? qw + 32 * ib : nullptr, sigma2, w);
-    scales[ib] = fit_iq4(x + 32 * ib, w, L + 32 * ib);
     const float a = std::fabs(scales[ib]);
     if (a > amax_scale) amax_scale = a, max_scale = scales[ib];
   }
@@ -1078,12 +1395,18 @@ void dequantize_block(GgmlType t, const uint8_t* b, float* y) {
       finite = std::isfinite(d);
       const uint8_t* hm = b;
       const uint8_t* q = b + 32;
-      for (int j = 0; j < kSuper; ++j) {
-        // value j: 128-half h, 2-bit shift s, sub-block of 16 and position l in its 32 bytes
-        const int h = j / 128, s = (j % 128) / 32, l = j % 32;
-        const int code = ((q[32 * h + l] >> (2 * s)) & 3) - ((hm[l] >> (4 * h + s)) & 1 ? 0 : 4);
-        const float dl = d * static_cast<float>(q3_scale(j / 16, b + 96));
-        y[j] = dl * static_cast<float>(code);
+      // Per 128-half h and 2-bit shift s: values 32·(4h + s) + l, l < 32, from byte l of the
+      // half's 32 and bit 4h + s of hmask byte l; sub-block j / 16.
+      for (int h = 0; h < 2; ++h) {
+        for (int s = 0; s < 4; ++s) {
+          const int base = 128 * h + 32 * s;
+          const float dl0 = d * static_cast<float>(q3_scale(base / 16, b + 96));
+          const float dl1 = d * static_cast<float>(q3_scale(base / 16 + 1, b + 96));
+          for (int l = 0; l < 32; ++l) {
+            const int code = ((q[32 * h + l] >> (2 * s)) & 3) - ((hm[l] >> (4 * h + s)) & 1 ? 0 : 4);
+            y[base + l] = (l < 16 ? dl0 : dl1) * static_cast<float>(code);
+          }
+        }
       }
       break;
     }
@@ -1112,13 +1435,19 @@ void dequantize_block(GgmlType t, const uint8_t* b, float* y) {
       const float d = get_half(b + 208);
       finite = std::isfinite(d);
       const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
-      for (int j = 0; j < kSuper; ++j) {
-        // value j: 128-half h, quarter k (0 … 3 of 32), position l
-        const int h = j / 128, k = (j % 128) / 32, l = j % 32;
-        const uint8_t lo = b[64 * h + l + 32 * (k & 1)] >> (4 * (k >> 1)) & 0xF;
-        const uint8_t hi = (b[128 + 32 * h + l] >> (2 * k)) & 3;
-        const int code = static_cast<int8_t>(lo | hi << 4) - 32;
-        y[j] = d * static_cast<float>(sc[j / 16]) * static_cast<float>(code);
+      // Per 128-half h and quarter k: values 128h + 32k + l from the low (k < 2) or high nibble of
+      // ql byte 64h + 32·(k % 2) + l and bits 2k, 2k + 1 of qh byte 32h + l; d·sc, then ·(q − 32).
+      for (int h = 0; h < 2; ++h) {
+        for (int k = 0; k < 4; ++k) {
+          const int base = 128 * h + 32 * k;
+          const float d0 = d * static_cast<float>(sc[base / 16]), d1 = d * static_cast<float>(sc[base / 16 + 1]);
+          const uint8_t* ql = b + 64 * h + 32 * (k & 1);
+          const uint8_t* qh = b + 128 + 32 * h;
+          for (int l = 0; l < 32; ++l) {
+            const int code = ((ql[l] >> (4 * (k >> 1))) & 0xF) + ((qh[l] >> (2 * k)) & 3) * 16 - 32;
+            y[base + l] = (l < 16 ? d0 : d1) * static_cast<float>(code);
+          }
+        }
       }
       break;
     }
@@ -1287,6 +1616,11 @@ void ggml_quantize(const GgmlTypeInfo& t, const float* x, size_t rows, size_t n_
     for (size_t b = 0; b < per_row; ++b, out += bytes) {
       const float* xb = x + b * block;
       const float* wb = qw ? qw + b * block : nullptr;
+      if (t.type == GgmlType::IQ4_NL && b + 4 <= per_row) {  // four blocks at once
+        iq4_nl_blocks4(xb, wb, out);
+        b += 3, out += 3 * bytes;
+        continue;
+      }
       float w[32];
       if (wb && block == 32 && t.type != GgmlType::IQ4_NL) weigh32(xb, wb, sigma2, w);
       switch (t.type) {

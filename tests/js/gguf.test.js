@@ -64,14 +64,18 @@ test('every case of quants.json: ggml\'s bytes and ggml\'s dequantization, bit f
   assert.equal(cases.length, 320);
   const passed = {};
   for (const c of cases) {
+    const metrics = [];
     for (const q of [qz, scalar]) {
       const r = q.analyze(c.x, optionsOf(c));
+      metrics.push(r.metrics);
       assert.equal(firstDifference(r.blocks.bytes, c.blocks), -1, `${c.id}: blocks (simd ${q.simd})`);
       assert.ok(r.dequantized instanceof Float32Array, c.id);
       assert.equal(firstDifference(bitsOf(r.dequantized), bitsOf(c.dequantized)), -1, `${c.id}: x̂ (simd ${q.simd})`);
       // e = x − x̂ in double.
       for (let i = 0; i < c.x.length; i += 31) assert.ok(Object.is(r.errors[i], c.x[i] - r.dequantized[i]), `${c.id} e[${i}]`);
     }
+    // The SIMD build's lanes (the scale searches, the f64x2 sums) give the scalar build's numbers.
+    assert.deepEqual(metrics[0], metrics[1], `${c.id}: metrics`);
     passed[c.type] = (passed[c.type] ?? 0) + 1;
   }
   for (const t of [...GGML_TYPES, 'mxfp4', 'nvfp4']) assert.equal(passed[t], 20, t);
