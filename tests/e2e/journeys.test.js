@@ -290,6 +290,28 @@ describe('journeys', () => {
     await page.context().close();
   });
 
+  test('a checkpoint tensor holding NaN and ±Inf is reported with its counts and its metrics over the finite values', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quant-error-journey-'));
+    const bad = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i * 0.3));
+    bad[10] = NaN;
+    bad[20] = NaN;
+    bad[30] = Infinity;
+    bad[40] = -Infinity;
+    const good = Float32Array.from({ length: 64 }, (_, i) => i / 64);
+    const file = join(dir, 'nan.safetensors');
+    writeFileSync(file, safetensorsBytes({ bad, good }));
+    const page = await openPage();
+    await page.setInputFiles('#file-input', file);
+    await page.waitForFunction(() => document.getElementById('report').dataset.render !== undefined);
+    const cell = (name, column) => page.locator(`#report-table tr[data-tensor="${name}"] td[data-column="${column}"]`);
+    assert.equal(await cell('bad', 'nonFinite').textContent(), '2 NaN, 1 +Inf, 1 −Inf');
+    const api = qz.analyze(bad.filter(Number.isFinite), { bits: 8, perSample: false });
+    assert.equal(Number(await cell('bad', 'mse').getAttribute('data-value')), api.metrics.mse);
+    assert.equal(await cell('good', 'nonFinite').textContent(), '');
+    assert.match(await page.locator('#report-summary').textContent(), /1 tensor holds NaN or Inf: their metrics are over the finite values/);
+    await page.context().close();
+  });
+
   test('results say what produced them, go stale when the form changes, and their studies are never the previous data\'s', async () => {
     const page = await openPage();
     assert.equal(await page.locator('#results-settings').textContent(), '8-bit symmetric signed, custom range −1.5 … 1.5, half to even, per tensor');

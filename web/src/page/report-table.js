@@ -27,8 +27,10 @@ const nonFiniteText = (n) => [[n.nan, 'NaN'], [n.posInf, '+Inf'], [n.negInf, 'âˆ
 /** Element-weighted MSE and SQNR over the analysed tensors. */
 export function summarize(report) {
   const ok = report.rows.filter((r) => r.mse !== undefined && r.mse !== null);
-  const n = ok.reduce((a, r) => a + r.count, 0);
-  const e2 = ok.reduce((a, r) => a + r.mse * r.count, 0);
+  // Over the finite values: a tensor's NaN and Â±Inf are counted apart, its MSE is over the rest.
+  const finite = (r) => r.count - nonFiniteCount(r);
+  const n = ok.reduce((a, r) => a + finite(r), 0);
+  const e2 = ok.reduce((a, r) => a + r.mse * finite(r), 0);
   const x2 = ok.reduce((a, r) => a + r.sumSquares, 0);
   return { tensors: report.rows.length, analysed: ok.length, skipped: report.rows.filter((r) => r.skipped).length,
     failed: report.rows.filter((r) => r.error).length, values: n, mse: n ? e2 / n : null, sqnrDb: e2 > 0 ? 10 * Math.log10(x2 / e2) : x2 > 0 ? Infinity : null };
