@@ -223,8 +223,7 @@ async function runReport(id, file, options, source, only = null) {
         reply(id, REPLIES.partial, { rows: [row] });
         continue;
       }
-      const all = await valuesOf(qz, file, t);
-      const { x, nonFinite } = finiteOf(all);
+      const { x, nonFinite } = finiteOf(await valuesOf(qz, file, t));
       if (nonFinite) row.nonFinite = nonFinite;
       refuseLayoutWithGaps(options, nonFinite);
       const withShape = needsShape(options) ? { shape: t.shape.length ? t.shape : [x.length] } : {};
