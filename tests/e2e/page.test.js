@@ -545,7 +545,7 @@ describe('the calculator page', () => {
 
     // A bigger file, cancelled while it is read: the message says so and the page stays usable.
     const big = {};
-    for (let k = 0; k < 40; k++) big[`block.${k}`] = Float32Array.from({ length: 400000 }, (_, i) => Math.sin(i * 0.001 + k));
+    for (let k = 0; k < 40; k++) big[`block.${k}`] = Float32Array.from({ length: 1000000 }, (_, i) => Math.sin(i * 0.001 + k));
     const bigFile = join(dir, 'big.safetensors');
     writeFileSync(bigFile, safetensorsBytes(big));
     await page.setInputFiles('#file-input', bigFile);
