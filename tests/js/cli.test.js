@@ -133,6 +133,27 @@ describe('quant-error, the command line', () => {
     await assert.rejects(indexTensorFile(qz, new Blob(['a,b']), 'table.csv'), /table\.csv: not a \.npy, \.safetensors or \.gguf file/);
   });
 
+  test('a tensor above 2^25 values is read in chunks, pass after pass: the parameters, counts and largest error of one analysis, the MSE to 1e-12', () => {
+    const n = 2 ** 25 + 7;
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = Math.fround(Math.sin(i * 0.001) * (1 + (i % 97) / 50));
+    const header = Buffer.from(JSON.stringify({ big: { dtype: 'F32', shape: [n], data_offsets: [0, 4 * n] } }));
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(header.length));
+    writeFileSync(join(dir, 'big.safetensors'), Buffer.concat([length, header, Buffer.from(x.buffer)]));
+    for (const [flags, options] of [[['--bits', '6'], { bits: 6 }], [['--calibration', 'percentile', '--percentile', '99.9'], { calibration: 'percentile', percentile: 99.9 }]]) {
+      const r = run(['big.safetensors', ...flags, '--output', 'json']);
+      assert.equal(r.status, 0, r.stderr);
+      const [row] = JSON.parse(r.stdout);
+      const api = qz.analyze(x, { ...options, perSample: false });
+      assert.equal(row.count, n);
+      assert.equal(row.scale, api.scale, flags.join(' '));
+      assert.equal(row.maxAbsError, api.metrics.maxAbsError);
+      assert.equal(row.clipRate, api.metrics.clipRate);
+      assert.ok(Math.abs(row.mse - api.metrics.mse) <= 1e-12 * api.metrics.mse, `${row.mse} vs ${api.metrics.mse}`);
+    }
+  });
+
   test('bad files and options: messages on stderr, the other files still reported, exit 1 or 2', () => {
     const r = run(['broken.safetensors', 'f32.npy', 'missing.npy', 'values.json', '--output', 'json']);
     assert.equal(r.status, 1);
