@@ -12,6 +12,7 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -290,9 +291,13 @@ std::string short_num(double v) {
   return b;
 }
 
+// A text cell (numbers are written by num()), by the page's rule (web/src/export/csv.js): text that
+// begins with = + - @, a tab or a CR gets a leading apostrophe, so that spreadsheets do not run it
+// as a formula ("-1+2", "+5e3" and "-2+3+cmd|' /C calc'!A0" included: text is never a number here);
+// a cell with a comma, quote or line break is quoted, its quotes doubled.
 std::string csv_cell(const std::string& s) {
   std::string t = s;
-  if (!t.empty() && std::strchr("=+-@\t\r", t[0]) && std::strtod(t.c_str(), nullptr) == 0 && t != "0") t = "'" + t;
+  if (!t.empty() && std::string_view("=+-@\t\r").find(t[0]) != std::string_view::npos) t = "'" + t;
   if (t.find_first_of(",\"\r\n") == std::string::npos) return t;
   std::string q = "\"";
   for (char c : t) q += c == '"' ? std::string("\"\"") : std::string(1, c);

@@ -6,10 +6,10 @@
 // guard), and the JS instance then gives the seed example exactly.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, openAsBlob, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openAsBlob, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { createQuantizer, QuantizerError } from '../../web/src/quantizer.js';
@@ -28,6 +28,7 @@ before(async () => {
   qz = await createQuantizer();
   dir = mkdtempSync(join(tmpdir(), 'quant-error-hostile-'));
 });
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
 const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); return b; };
