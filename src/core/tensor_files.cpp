@@ -37,6 +37,11 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+// A readable tensor with no values is listed as such, not analysed (and not an error).
+void mark_empty(TensorInfo& t) {
+  if (t.count == 0 && t.skipped.empty()) t.skipped = "empty: shape " + shape_text(t.shape) + " holds no values";
+}
+
 // ---- the .npy header: a Python dict literal ------------------------------------------------
 
 struct PyReader {
@@ -369,6 +374,7 @@ FileResult<TensorInfo> read_npy(const uint8_t* p, size_t available, uint64_t fil
   if (have < need)
     return bad("Truncated .npy data: shape " + shape_text(t.shape) + " of " + to_string(t.dtype) + " needs " + std::to_string(need) +
                " bytes, the file has " + std::to_string(have));
+  mark_empty(t);
   return t;
 }
 
@@ -474,6 +480,7 @@ FileResult<std::vector<TensorInfo>> read_safetensors(const uint8_t* p, size_t av
         return refuse("shape " + shape_text(t.shape) + " of " + t.file_dtype + " needs " + std::to_string(t.count * dtype_size(t.dtype)) +
                       " bytes, but data_offsets give " + std::to_string(bytes));
     }
+    mark_empty(t);
     out.push_back(std::move(t));
     return true;
   };
@@ -671,6 +678,7 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
     if (need > file_size - t.offset)
       return bad("GGUF tensor "" + t.name + "": " + std::to_string(t.count) + " values of " + t.file_dtype + " need " + std::to_string(need) +
                  " bytes, the file has " + std::to_string(file_size - t.offset) + " after its offset");
+    mark_empty(t);
     h.tensors.push_back(std::move(t));
   }
   return h;
@@ -688,6 +696,7 @@ bool little_endian_host() {
 }  // namespace
 
 void to_float(const uint8_t* p, size_t n, const TensorInfo& t, float* out) {
+  if (n == 0) return;  // out may be null then (an empty vector's data()), and memcpy wants pointers
   if (t.dtype == DType::F32 && !t.big_endian && little_endian_host()) {
     std::memcpy(out, p, n * 4);  // the common case: the bytes are the floats
     return;
@@ -702,6 +711,7 @@ void to_float(const uint8_t* p, size_t n, const TensorInfo& t, float* out) {
 }
 
 void to_double(const uint8_t* p, size_t n, const TensorInfo& t, double* out) {
+  if (n == 0) return;
   if (t.dtype == DType::F64 && !t.big_endian && little_endian_host()) {
     std::memcpy(out, p, n * 8);
     return;

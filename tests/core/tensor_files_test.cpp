@@ -102,6 +102,7 @@ TEST_CASE(".npy: every dtype, both byte orders, versions 1 and 2") {
   CHECK(s.shape.empty());
   const Bytes empty = npy("<f4", false, "(0, 4)", {});
   CHECK(ok(read_npy(empty.data(), empty.size(), empty.size())).count == 0);
+  CHECK(ok(read_npy(empty.data(), empty.size(), empty.size())).skipped == "empty: shape [0, 4] holds no values");
   // An unsupported dtype is listed with the reason, not refused.
   const Bytes c8 = npy("<c8", false, "(1,)", Bytes(8));
   CHECK(ok(read_npy(c8.data(), c8.size(), c8.size())).skipped.find("'<c8' is not read") != std::string::npos);
@@ -406,4 +407,36 @@ TEST_CASE("Header claims are checked against the file before anything is read fo
   const auto want = read_gguf(strings.data(), strings.size(), 9'000'000);
   REQUIRE(std::holds_alternative<GgufHeader>(want));
   CHECK(std::get<GgufHeader>(want).need == 65536);
+}
+
+TEST_CASE("Empty tensors: listed with count 0 and the reason, in every format; their conversion touches nothing") {
+  // UBSan stopped the fuzzer on memcpy(nullptr, p, 0): an empty tensor converted into an empty vector.
+  const Bytes st = safetensors(R"({"e": {"dtype": "F32", "shape": [3, 0], "data_offsets": [0, 0]}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})",
+                               raw(std::vector<float>{2}));
+  const auto tensors = ok(read_safetensors(st.data(), st.size(), st.size()));
+  REQUIRE(tensors.size() == 2);
+  CHECK(tensors[0].count == 0);
+  CHECK(tensors[0].skipped == "empty: shape [3, 0] holds no values");
+  CHECK(tensors[1].skipped.empty());
+  Gguf g;
+  g.s = "GGUF";
+  g.u32(3);
+  g.u64(1);
+  g.u64(0);
+  g.str("e");
+  g.u32(2);
+  g.u64(0), g.u64(4);
+  g.u32(0);  // F32
+  g.u64(0);
+  while (g.s.size() % 32) g.s += '\0';
+  const Bytes gg(g.s.begin(), g.s.end());
+  const GgufHeader h = ok(read_gguf(gg.data(), gg.size(), gg.size()));
+  REQUIRE(h.tensors.size() == 1);
+  CHECK(h.tensors[0].skipped == "empty: shape [4, 0] holds no values");
+  std::vector<double> none;
+  std::vector<float> nonef;
+  for (const TensorInfo& t : tensors) {
+    to_double(st.data() + t.offset, 0, t, none.data());
+    to_float(st.data() + t.offset, 0, t, nonef.data());
+  }
 }

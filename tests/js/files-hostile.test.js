@@ -123,6 +123,16 @@ const ROWS = [
     cli: { status: 1, stderr: /^fortran\.npy: tensor "fortran\.npy": not enough memory for this tensor \(537 MB to read it whole\)\n$/,
       rows: (rows) => assert.deepEqual(rows.map((r) => [r.tensor, r.error === null]), [['fortran.npy', false], ['s', true]]) },
   },
+
+  // 11. An empty tensor is a row with count 0 (its conversion passed a null pointer to memcpy).
+  {
+    name: '11: an empty tensor beside a full one: listed with count 0, not an error (it was "No samples")',
+    make: () => file('empty.safetensors', safetensors(JSON.stringify({ e: { dtype: 'F32', shape: [0, 8], data_offsets: [0, 0] },
+      w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }), Buffer.from(Float32Array.of(1, -1).buffer))),
+    cli: { status: 0, stderr: /^$/, rows: (rows) => assert.deepEqual(rows.map((r) => [r.tensor, r.count, r.skipped, r.error]),
+      [['e', 0, 'empty: shape [0, 8] holds no values', null], ['w', 2, null, null]]) },
+    page: { tensors: (list) => assert.deepEqual(list.map((t) => [t.name, t.count, t.skipped]), [['e', 0, 'empty: shape [0, 8] holds no values'], ['w', 2, '']]) },
+  },
 ];
 
 describe('hostile tensor files, the command line', () => {
