@@ -642,11 +642,11 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
     const auto name = c.str("a tensor name");
     const uint64_t dims = c.u(4);
     if (c.failed()) return stop("");
-    if (dims > 8) return bad("GGUF tensor "" + *name + "" has " + std::to_string(dims) + " dimensions");
+    if (dims > 8) return bad("GGUF tensor \"" + *name + "\" has " + std::to_string(dims) + " dimensions");
     std::vector<int64_t> ne;
     for (uint64_t d = 0; d < dims; ++d) {
       const uint64_t v = c.u(8);
-      if (v > (uint64_t{1} << 53)) return bad("GGUF tensor "" + *name + "" has a dimension of " + std::to_string(v));
+      if (v > (uint64_t{1} << 53)) return bad("GGUF tensor \"" + *name + "\" has a dimension of " + std::to_string(v));
       ne.push_back(static_cast<int64_t>(v));
     }
     r.type = static_cast<uint32_t>(c.u(4));
@@ -661,10 +661,10 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
   for (Raw& r : raw) {
     TensorInfo& t = r.t;
     const auto count = element_count(t.shape);
-    if (!count) return bad("GGUF tensor "" + t.name + "": shape " + shape_text(t.shape) + " is too large");
+    if (!count) return bad("GGUF tensor \"" + t.name + "\": shape " + shape_text(t.shape) + " is too large");
     t.count = *count;
     if (r.rel > file_size || data_start > file_size - r.rel)
-      return bad("GGUF tensor "" + t.name + "": its data offset " + std::to_string(r.rel) + " is past the end of the file");
+      return bad("GGUF tensor \"" + t.name + "\": its data offset " + std::to_string(r.rel) + " is past the end of the file");
     t.offset = data_start + r.rel;
     if (r.type == 0) t.dtype = DType::F32;
     else if (r.type == 1) t.dtype = DType::F16;
@@ -676,7 +676,7 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
     }
     const uint64_t need = t.count * dtype_size(t.dtype);
     if (need > file_size - t.offset)
-      return bad("GGUF tensor "" + t.name + "": " + std::to_string(t.count) + " values of " + t.file_dtype + " need " + std::to_string(need) +
+      return bad("GGUF tensor \"" + t.name + "\": " + std::to_string(t.count) + " values of " + t.file_dtype + " need " + std::to_string(need) +
                  " bytes, the file has " + std::to_string(file_size - t.offset) + " after its offset");
     mark_empty(t);
     h.tensors.push_back(std::move(t));

@@ -440,3 +440,41 @@ TEST_CASE("Empty tensors: listed with count 0 and the reason, in every format; t
     to_float(st.data() + t.offset, 0, t, nonef.data());
   }
 }
+
+TEST_CASE("GGUF messages name the tensor or the key") {
+  // Once seven of them printed `" + t.name + "` instead of the name.
+  const auto one = [](const std::string& key_type, uint32_t dims, std::vector<uint64_t> ne, uint64_t offset, uint64_t pad = 0) {
+    Gguf g;
+    g.s = "GGUF";
+    g.u32(3);
+    g.u64(key_type.empty() ? 1 : 0);
+    g.u64(key_type.empty() ? 0 : 1);
+    if (!key_type.empty()) {
+      g.str("my.key");
+      if (key_type == "unknown") {
+        g.u32(13);
+      } else {  // arrays of arrays, six deep
+        g.u32(9);
+        for (int i = 0; i < 6; ++i) g.u32(9), g.u64(1);
+      }
+    } else {
+      g.str("blk.0.w");
+      g.u32(dims);
+      for (uint64_t d : ne) g.u64(d);
+      g.u32(0);
+      g.u64(offset);
+    }
+    while (g.s.size() % 32) g.s += '\0';
+    g.s += std::string(pad, '\0');
+    const Bytes b(g.s.begin(), g.s.end());
+    const auto r = read_gguf(b.data(), b.size(), b.size());
+    return std::holds_alternative<Error>(r) ? std::get<Error>(r).message : std::string();
+  };
+  CHECK(one("unknown", 0, {}, 0) == "Unknown GGUF metadata type 13 for \"my.key\"");
+  CHECK(one("nested", 0, {}, 0) == "Malformed GGUF metadata \"my.key\"");
+  CHECK(one("", 9, {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0) == "GGUF tensor \"blk.0.w\" has 9 dimensions");
+  CHECK(one("", 1, {uint64_t{1} << 60}, 0) == "GGUF tensor \"blk.0.w\" has a dimension of 1152921504606846976");
+  CHECK(one("", 2, {uint64_t{1} << 30, uint64_t{1} << 30}, 0) == "GGUF tensor \"blk.0.w\": shape [1073741824, 1073741824] is too large");
+  CHECK(one("", 1, {4}, 1000) == "GGUF tensor \"blk.0.w\": its data offset 1000 is past the end of the file");
+  CHECK(one("", 1, {4}, 0, 8) == "GGUF tensor \"blk.0.w\": 4 values of F32 need 16 bytes, the file has 8 after its offset");
+}

@@ -133,6 +133,14 @@ const ROWS = [
       [['e', 0, 'empty: shape [0, 8] holds no values', null], ['w', 2, null, null]]) },
     page: { tensors: (list) => assert.deepEqual(list.map((t) => [t.name, t.count, t.skipped]), [['e', 0, 'empty: shape [0, 8] holds no values'], ['w', 2, '']]) },
   },
+
+  // 12. The page's message for an .npy header longer than the file (the command line's was right).
+  {
+    name: '12: an .npy whose header length runs past the file',
+    make: () => file('long-header.npy', Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0xff, 0xff, 0x7b, 0x7d])),
+    cli: { status: 1, stderr: /^long-header\.npy: The \.npy header says it is 65545 bytes, but the file has 12\n$/ },
+    page: { message: /^long-header\.npy: The \.npy header says it is 65545 bytes, but the file has 12$/ },
+  },
 ];
 
 describe('hostile tensor files, the command line', () => {
