@@ -37,6 +37,24 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+// Two tensors of one name, or two whose data share bytes (as far as the sizes are known: the
+// tensors read; a skipped one's extent is not), are refused, as the formats' own readers refuse
+// them (a name given twice once made two rows of one name).
+std::optional<Error> names_and_overlaps(const std::vector<TensorInfo>& ts, const std::string& tensor, const std::string& tensors) {
+  std::vector<const TensorInfo*> by(ts.size());
+  for (size_t i = 0; i < ts.size(); ++i) by[i] = &ts[i];
+  std::sort(by.begin(), by.end(), [](auto* a, auto* c) { return a->name < c->name; });
+  for (size_t i = 1; i < by.size(); ++i)
+    if (by[i - 1]->name == by[i]->name) return Error{"file", -1, tensor + " \"" + by[i]->name + "\" appears twice in the header"};
+  std::stable_sort(by.begin(), by.end(), [](auto* a, auto* c) { return a->offset < c->offset; });
+  for (size_t i = 1; i < by.size(); ++i) {
+    const TensorInfo *a = by[i - 1], *c = by[i];
+    const uint64_t a_end = a->offset + (a->skipped.empty() ? a->count * dtype_size(a->dtype) : 0);
+    if (a->skipped.empty() && c->offset < a_end) return Error{"file", -1, tensors + " \"" + a->name + "\" and \"" + c->name + "\" overlap in the file"};
+  }
+  return std::nullopt;
+}
+
 // A readable tensor with no values is listed as such, not analysed (and not an error).
 void mark_empty(TensorInfo& t) {
   if (t.count == 0 && t.skipped.empty()) t.skipped = "empty: shape " + shape_text(t.shape) + " holds no values";
@@ -496,15 +514,7 @@ FileResult<std::vector<TensorInfo>> read_safetensors(const uint8_t* p, size_t av
   if (wrong) return *wrong;
   if (read && !json.at_end()) json.fail("unexpected text after the JSON value");
   if (!json.error().empty()) return bad("The .safetensors header is not valid JSON: " + json.error());
-  // No two tensors may share bytes.
-  std::vector<const TensorInfo*> by_offset;
-  for (const auto& t : out) by_offset.push_back(&t);
-  std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* c) { return a->offset < c->offset; });
-  for (size_t i = 1; i < by_offset.size(); ++i) {
-    const TensorInfo *a = by_offset[i - 1], *c = by_offset[i];
-    const uint64_t a_end = a->offset + (a->skipped.empty() ? a->count * dtype_size(a->dtype) : 0);
-    if (a->skipped.empty() && c->offset < a_end) return bad("Tensors \"" + a->name + "\" and \"" + c->name + "\" overlap in the file");
-  }
+  if (auto e = names_and_overlaps(out, "Tensor", "Tensors")) return *e;
   return out;
 }
 
@@ -591,6 +601,7 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
   // Each metadata entry takes at least 13 bytes (key length, type, one byte of value), each tensor 24.
   if (!c.fits(kvs, 13, "the metadata entries") || !c.fits(tensors, 24, "the tensors")) return stop("");
   uint64_t alignment = 32;
+  bool alignment_seen = false;
   static const char* const type_names[] = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "bool", "string", "array", "uint64", "int64", "float64"};
   // Metadata: skipped value by value (typed), except general.alignment; every length checked
   // against the file before anything is read for it.
@@ -622,7 +633,11 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
     const uint64_t type = c.u(4);
     if (c.failed()) return stop("");
     if (type > 12) return bad("Unknown GGUF metadata type " + std::to_string(type) + " for \"" + *key + "\"");
-    if (*key == "general.alignment" && (type == 4 || type == 5)) {
+    if (*key == "general.alignment") {
+      // A uint32, as llama.cpp's and gguf-py's readers require (a uint64 one was ignored here).
+      if (type != 4) return bad(std::string("GGUF general.alignment must be a uint32 (got ") + type_names[type] + ")");
+      if (alignment_seen) return bad("GGUF general.alignment is given twice");
+      alignment_seen = true;
       alignment = c.u(4);
       if (c.failed()) return stop("");
       if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > 4096)
@@ -665,6 +680,9 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
     t.count = *count;
     if (r.rel > file_size || data_start > file_size - r.rel)
       return bad("GGUF tensor \"" + t.name + "\": its data offset " + std::to_string(r.rel) + " is past the end of the file");
+    if (r.rel % alignment != 0)
+      return bad("GGUF tensor \"" + t.name + "\": its data offset " + std::to_string(r.rel) + " is not a multiple of the alignment (" +
+                 std::to_string(alignment) + ")");
     t.offset = data_start + r.rel;
     if (r.type == 0) t.dtype = DType::F32;
     else if (r.type == 1) t.dtype = DType::F16;
@@ -681,6 +699,7 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
     mark_empty(t);
     h.tensors.push_back(std::move(t));
   }
+  if (auto e = names_and_overlaps(h.tensors, "GGUF tensor", "GGUF tensors")) return *e;
   return h;
 }
 

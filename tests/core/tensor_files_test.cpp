@@ -478,3 +478,44 @@ TEST_CASE("GGUF messages name the tensor or the key") {
   CHECK(one("", 1, {4}, 1000) == "GGUF tensor \"blk.0.w\": its data offset 1000 is past the end of the file");
   CHECK(one("", 1, {4}, 0, 8) == "GGUF tensor \"blk.0.w\": 4 values of F32 need 16 bytes, the file has 8 after its offset");
 }
+
+TEST_CASE("What the formats' own readers refuse is refused: names given twice, overlapping or misaligned data, an alignment of another type") {
+  const Bytes data = raw(std::vector<float>{1, 2, 3, 4});
+  const auto st_error = [](const Bytes& f) {
+    const auto r = read_safetensors(f.data(), f.size(), f.size());
+    return std::holds_alternative<Error>(r) ? std::get<Error>(r).message : std::string();
+  };
+  // Two rows of one name, before.
+  CHECK(st_error(safetensors(R"({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "w": {"dtype": "F32", "shape": [2], "data_offsets": [8, 16]}})", data)) ==
+        "Tensor \"w\" appears twice in the header");
+  // GGUF: one F32 tensor of 4 values at `first`, another of 4 at `second`, the alignment as given.
+  const auto gguf = [](uint64_t first, uint64_t second, const std::string& second_name, uint32_t alignment_type) {
+    Gguf g;
+    g.s = "GGUF";
+    g.u32(3);
+    g.u64(2);
+    g.u64(1);
+    g.str("general.alignment");
+    g.u32(alignment_type);
+    if (alignment_type == 10) g.u64(16);  // uint64
+    else g.u32(16);
+    for (const auto& [name, offset] : {std::pair<std::string, uint64_t>{"a", first}, {second_name, second}}) {
+      g.str(name);
+      g.u32(1);
+      g.u64(4);
+      g.u32(0);
+      g.u64(offset);
+    }
+    while (g.s.size() % 16) g.s += '\0';
+    g.s += std::string(64, '\0');
+    const Bytes b(g.s.begin(), g.s.end());
+    const auto r = read_gguf(b.data(), b.size(), b.size());
+    return std::holds_alternative<Error>(r) ? std::get<Error>(r).message : std::string();
+  };
+  CHECK(gguf(0, 16, "b", 4).empty());
+  CHECK(gguf(0, 0, "b", 4) == "GGUF tensors \"a\" and \"b\" overlap in the file");
+  CHECK(gguf(0, 8, "b", 4) == "GGUF tensor \"b\": its data offset 8 is not a multiple of the alignment (16)");
+  CHECK(gguf(0, 16, "a", 4) == "GGUF tensor \"a\" appears twice in the header");
+  CHECK(gguf(0, 16, "b", 10) == "GGUF general.alignment must be a uint32 (got uint64)");  // it was ignored (32 used)
+  CHECK(gguf(0, 16, "b", 5) == "GGUF general.alignment must be a uint32 (got int32)");
+}

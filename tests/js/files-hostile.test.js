@@ -141,6 +141,28 @@ const ROWS = [
     cli: { status: 1, stderr: /^long-header\.npy: The \.npy header says it is 65545 bytes, but the file has 12\n$/ },
     page: { message: /^long-header\.npy: The \.npy header says it is 65545 bytes, but the file has 12$/ },
   },
+
+  // 14. What the formats' own readers refuse (two rows of one name, before).
+  {
+    name: '14: a .safetensors name given twice',
+    make: () => file('twice.safetensors', safetensors('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+      Buffer.from(Float32Array.of(1, 2).buffer))),
+    cli: { status: 1, stderr: /^twice\.safetensors: Tensor "w" appears twice in the header\n$/ },
+    page: { message: /^twice\.safetensors: Tensor "w" appears twice in the header$/ },
+  },
+  {
+    name: '14: GGUF tensors whose data overlap, at misaligned offsets, or with a uint64 general.alignment',
+    make: () => {
+      const tensor = (name, offset) => Buffer.concat([gstr(name), u32(1), u64(4), u32(0), u64(offset)]);
+      const gguf = (kv, tensors) => {
+        const head = Buffer.concat([Buffer.from('GGUF'), u32(3), u64(tensors.length), u64(kv.length), ...kv, ...tensors]);
+        return Buffer.concat([head, Buffer.alloc((32 - (head.length % 32)) % 32), Buffer.alloc(64)]);
+      };
+      return [file('overlap.gguf', gguf([], [tensor('a', 0), tensor('b', 0)])), file('misaligned.gguf', gguf([], [tensor('a', 0), tensor('b', 16)])),
+        file('align64.gguf', gguf([Buffer.concat([gstr('general.alignment'), u32(10), u64(16)])], [tensor('a', 0)]))];
+    },
+    cli: { status: 1, stderr: /^overlap\.gguf: GGUF tensors "a" and "b" overlap in the file\nmisaligned\.gguf: GGUF tensor "b": its data offset 16 is not a multiple of the alignment \(32\)\nalign64\.gguf: GGUF general\.alignment must be a uint32 \(got uint64\)\n$/ },
+  },
 ];
 
 describe('hostile tensor files, the command line', () => {
