@@ -13,6 +13,12 @@ using qe::cli::NamePattern;
 
 namespace {
 
+#ifdef __GLIBCXX__
+constexpr bool kLibstdcxx = true;
+#else
+constexpr bool kLibstdcxx = false;
+#endif
+
 NamePattern compiled(const std::string& p) {
   auto r = NamePattern::compile(p);
   if (auto* e = std::get_if<std::string>(&r)) FAIL(p << ": " << *e);
@@ -61,7 +67,10 @@ std::string random_pattern(std::mt19937& rng, int depth) {
 
 }  // namespace
 
-TEST_CASE("--tensor patterns: the same answers as std::regex_search on 5,000 random patterns, 8 names each") {
+// The reference is libstdc++'s std::regex, which the command line (a native GCC build) used
+// before: libc++'s (the wasm build of this suite) misses empty matches at the end ("$" on "a").
+TEST_CASE("--tensor patterns: the same answers as std::regex_search on 5,000 random patterns, 8 names each" *
+          doctest::skip(!kLibstdcxx)) {
   std::mt19937 rng(11);
   int matches = 0;
   for (int trial = 0; trial < 5000; ++trial) {
