@@ -221,6 +221,11 @@ const ROWS = [
     field: 'file',
     message: 'The .npy header says it is 65545 bytes, but the file has 12',
   },
+
+  // 4. More significant digits than the parser keeps (768): the sticky digit took the place of the
+  // kept digits' trailing zeros.
+  { name: '4: 0.1, 767 zeros, 1 (read 0.11)', run: (q) => q.parseValues(`0.1${'0'.repeat(767)}1`), check: (x) => assert.deepEqual(Array.from(x), [0.1]) },
+  { name: '4: 1, 767 zeros, 1e-768 (read 1.1)', run: (q) => q.parseValues(`1${'0'.repeat(767)}1e-768`), check: (x) => assert.deepEqual(Array.from(x), [1]) },
 ];
 
 describe('hostile input, one row per case', () => {
