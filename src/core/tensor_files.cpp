@@ -533,19 +533,21 @@ struct Cursor {
   std::string lie;
   uint64_t header_end() const { return std::min<uint64_t>(file_size, kMaxHeaderBytes); }
   // Whether n more bytes are at hand; `what` names them for the message when they cannot be.
-  bool take(uint64_t n, const std::string& what) { return claim(n, what, " needs "); }
+  bool take(uint64_t n, const char* what) { return claim(n, what, " needs "); }
+  bool take(uint64_t n, const std::string& what) { return claim(n, what.c_str(), " needs "); }
   // Whether `count` items of at least `least` bytes each can fit before the header's end.
-  bool fits(uint64_t count, uint64_t least, const std::string& what) {
+  bool fits(uint64_t count, uint64_t least, const std::string& what) { return fits(count, least, what.c_str()); }
+  bool fits(uint64_t count, uint64_t least, const char* what) {
     const uint64_t bytes = count > UINT64_MAX / least ? UINT64_MAX : count * least;
     if (failed()) return false;
     if (claim(bytes, what, " need at least ")) return true;
     short_read = false;  // inside the file, past the bytes at hand: the items are read one by one
     return lie.empty();
   }
-  bool claim(uint64_t n, const std::string& what, const char* verb) {
+  bool claim(uint64_t n, const char* what, const char* verb) {
     if (!lie.empty() || short_read) return false;
     if (n > header_end() - at) {
-      lie = what + verb + std::to_string(n) + " bytes from byte " + std::to_string(at) +
+      lie = std::string(what) + verb + std::to_string(n) + " bytes from byte " + std::to_string(at) +
             (n > file_size - at ? ", past the end of the file (" + std::to_string(file_size) + " bytes)"
                                 : ", past the 100 MB limit of a GGUF header");
       return false;
@@ -562,7 +564,7 @@ struct Cursor {
   }
   std::optional<std::string> str(const char* what = "a string") {
     const uint64_t n = u(8, what);
-    if (!take(n, std::string(what) + " of " + std::to_string(n) + " bytes")) return std::nullopt;
+    if (!take(n, what)) return std::nullopt;
     std::string s(reinterpret_cast<const char*>(p + at), static_cast<size_t>(n));
     at += static_cast<size_t>(n);
     return s;

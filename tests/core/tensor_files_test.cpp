@@ -380,7 +380,7 @@ TEST_CASE("Header claims are checked against the file before anything is read fo
   const Bytes long_key(s.s.begin(), s.s.end());
   const auto k = read_gguf(long_key.data(), long_key.size(), uint64_t{1} << 30);
   REQUIRE(std::holds_alternative<Error>(k));
-  CHECK(std::get<Error>(k).message == "The GGUF header does not fit the file: a metadata key of 200000000 bytes needs 200000000 bytes from byte 32, past the 100 MB limit of a GGUF header");
+  CHECK(std::get<Error>(k).message == "The GGUF header does not fit the file: a metadata key needs 200000000 bytes from byte 32, past the 100 MB limit of a GGUF header");
   // More tensors than the file could list, and an array of strings longer than the file.
   Gguf t;
   t.s = "GGUF";
