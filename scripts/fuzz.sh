@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# npm run fuzz: libFuzzer on the tensor-file readers (tests/fuzz), with AddressSanitizer and
-# UBSan, starting from the committed corpus (tests/fuzz/corpus; new finds are added there).
-#   FUZZ_SECONDS=600 npm run fuzz     run longer (default 60 s)
+# npm run fuzz: libFuzzer on the tensor-file readers and on the value parser against strtod
+# (tests/fuzz), with AddressSanitizer and UBSan, each starting from its committed corpus
+# (tests/fuzz/corpus, tests/fuzz/parse-corpus; new finds are added there).
+#   FUZZ_SECONDS=600 npm run fuzz     run each longer (default 60 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m== %s\033[0m\n' "$*"; }
@@ -22,5 +23,11 @@ clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-r
   tests/fuzz/tensor_files_fuzz.cpp src/core/tensor_files.cpp src/core/formats.cpp src/core/scheme.cpp \
   -o build/fuzz/tensor_files_fuzz
 
-say "Fuzzing for ${FUZZ_SECONDS:-60} s"
+say "Building build/fuzz/parse_fuzz"
+clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/core \
+  tests/fuzz/parse_fuzz.cpp src/core/parse.cpp -o build/fuzz/parse_fuzz
+
+say "Fuzzing the tensor-file readers for ${FUZZ_SECONDS:-60} s"
 build/fuzz/tensor_files_fuzz -max_total_time="${FUZZ_SECONDS:-60}" -max_len=4096 -print_final_stats=1 tests/fuzz/corpus
+say "Fuzzing the value parser against strtod for ${FUZZ_SECONDS:-60} s"
+build/fuzz/parse_fuzz -max_total_time="${FUZZ_SECONDS:-60}" -max_len=4096 -print_final_stats=1 tests/fuzz/parse-corpus

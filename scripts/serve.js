@@ -6,7 +6,11 @@ import { createServer } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; form-action 'self'";
+// frame-ancestors 'none': no other site frames the page (the component embeds as a script, not a
+// frame). Every response carries the policy and nosniff, the errors too.
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const SECURITY = { 'content-security-policy': CSP, 'x-content-type-options': 'nosniff' };
+const TEXT = 'text/plain; charset=utf-8';
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
@@ -17,7 +21,7 @@ export function startServer({ root = fileURLToPath(new URL('../dist/', import.me
     try {
       path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     } catch {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end('Bad request\n');
+      res.writeHead(400, { 'content-type': TEXT, ...SECURITY }).end('Bad request\n');
       return;
     }
     const file = normalize(join(base, path.endsWith('/') ? `${path}index.html` : path));
@@ -26,14 +30,13 @@ export function startServer({ root = fileURLToPath(new URL('../dist/', import.me
       if (file.startsWith(base) && statSync(file).isFile()) size = statSync(file).size;
     } catch {}
     if (size < 0) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+      res.writeHead(404, { 'content-type': TEXT, ...SECURITY }).end('Not found\n');
       return;
     }
     // Hashed build assets never change: cached for good, so a worker restarted offline (a new
     // Calculate cancels the old one by replacing the worker) still finds its script and wasm.
     const immutable = /\/assets\/[^/]+-[A-Za-z0-9_-]{8}\.[a-z]+$/.test(file);
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size,
-      'content-security-policy': CSP, 'x-content-type-options': 'nosniff',
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size, ...SECURITY,
       'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache' });
     createReadStream(file).pipe(res);
   });

@@ -9,13 +9,17 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <new>
 #include <optional>
-#include <regex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "analyze.h"
+#include "memory.h"
+#include "name_pattern.h"
+#include "stream.h"
 #include "tensor_files.h"
 
 namespace {
@@ -46,14 +50,21 @@ Quantization (the names and defaults of the calculator's JS API):
   --reduce-range           the runtimes' reduce_range (profiles)
 
 Selection and output:
-  --tensor REGEX           only tensors whose name contains a match (ECMAScript regex)
+  --tensor REGEX           only tensors whose name contains a match (ECMAScript regex, in linear
+                           time: no backreferences or lookaround)
   --output O               table | csv | json (default table)
   --threads N              tensors analysed at once (default: the machine's cores)
   --help                   this text
 
+Tensors of more than 2^25 values are read in chunks, pass after pass, as the page reads them.
 Exit status: 0 when every tensor was analysed, 1 when a file or tensor could not be (the others
 are still reported; messages go to stderr), 2 for bad options.
 )";
+
+// Tensors above this many values are streamed: read in chunks of kChunkValues, never whole (the
+// page's thresholds, web/src/worker/worker.js). Fortran-ordered ones are read whole.
+constexpr uint64_t kStreamValues = uint64_t{1} << 25;
+constexpr uint64_t kChunkValues = uint64_t{1} << 22;
 
 struct Row {
   std::string file, tensor, dtype, shape, error, skipped;
@@ -86,13 +97,17 @@ bool ends_with(const std::string& s, const char* suffix) {
 }
 
 // Reads [offset, offset + n) of a file; false on a short read.
-bool read_at(const std::string& path, uint64_t offset, size_t n, std::vector<uint8_t>& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
+bool read_at(std::ifstream& in, uint64_t offset, size_t n, std::vector<uint8_t>& out) {
   out.resize(n);
+  in.clear();
   in.seekg(static_cast<std::streamoff>(offset));
   in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(n));
   return static_cast<size_t>(in.gcount()) == n;
+}
+
+bool read_at(const std::string& path, uint64_t offset, size_t n, std::vector<uint8_t>& out) {
+  std::ifstream in(path, std::ios::binary);
+  return in && read_at(in, offset, n, out);
 }
 
 // The tensors of one file, or an error message.
@@ -134,11 +149,99 @@ std::variant<std::vector<qe::TensorInfo>, std::string> index_file(const std::str
   return std::string("not a .npy, .safetensors or .gguf file");
 }
 
-template <class In>
-void finish(const std::vector<In>& x, const qe::AnalyzeOptions& base, const qe::TensorInfo& t, Row& row);
+// The row from an analysis and the values' extremes and Σx² (for the file's SQNR).
+void fill(Row& row, const qe::Analysis& a, double min, double max, double sum_x2) {
+  row.min = min;
+  row.max = max;
+  row.grouped = !a.groups.empty() || !a.block_scales.empty();
+  row.scale = a.params.scale;
+  row.zero_point = a.params.zero_point;
+  row.mse = a.metrics.mse;
+  row.sqnr = a.metrics.sqnr_db;
+  row.max_abs = a.metrics.max_abs_error;
+  row.clip_rate = a.metrics.clip_rate;
+  row.sum_e2 = a.metrics.mse * static_cast<double>(row.count);
+  row.sum_x2 = sum_x2;
+}
 
-void analyse(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
+qe::AnalyzeOptions tensor_options(const qe::AnalyzeOptions& base, const qe::TensorInfo& t) {
+  qe::AnalyzeOptions o = base;
+  o.per_sample = false;
+  // Per channel or group, and for ggml's types (rows along the last axis), the tensor's shape.
+  if (o.scheme.granularity != qe::Granularity::Tensor || o.scheme.format == qe::NumberFormat::Ggml) o.scheme.shape = t.shape;
+  return o;
+}
+
+template <class In>
+void finish(const std::vector<In>& x, const qe::AnalyzeOptions& base, const qe::TensorInfo& t, Row& row) {
+  auto r = qe::analyze(x.data(), x.size(), tensor_options(base, t));
+  if (auto* e = std::get_if<qe::Error>(&r)) {
+    row.error = e->message;
+    return;
+  }
+  const auto mm = std::minmax_element(x.begin(), x.end());
+  double sx2 = 0;  // Σx², in double
+  for (In v : x) sx2 += static_cast<double>(v) * static_cast<double>(v);
+  fill(row, std::get<qe::Analysis>(r), *mm.first, *mm.second, sx2);
+}
+
+// A tensor too large to hold: chunk by chunk from the file, pass after pass (stream.h).
+template <class In>
+void stream(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
   const qe::TensorInfo& t = job.info;
+  qe::StreamAnalysis st(tensor_options(base, t));
+  if (auto e = st.check()) {
+    row.error = e->message;
+    return;
+  }
+  std::ifstream in(job.file, std::ios::binary);
+  const size_t width = qe::dtype_size(t.dtype);
+  std::vector<uint8_t> bytes;
+  std::vector<In> x;
+  double min = INFINITY, max = -INFINITY, sx2 = 0;
+  while (!st.done()) {
+    const bool first = st.passes() == 1;
+    for (uint64_t at = 0; at < t.count; at += kChunkValues) {
+      const size_t n = static_cast<size_t>(std::min(kChunkValues, t.count - at));
+      if (!in || !read_at(in, t.offset + at * width, n * width, bytes)) {
+        row.error = "the file ends before this tensor's data";
+        return;
+      }
+      x.resize(n);
+      if constexpr (std::is_same_v<In, float>) qe::to_float(bytes.data(), n, t, x.data());
+      else qe::to_double(bytes.data(), n, t, x.data());
+      if (first) {
+        for (In v : x) {
+          const double d = static_cast<double>(v);
+          min = std::min(min, d), max = std::max(max, d), sx2 += d * d;
+        }
+      }
+      if (auto e = st.add(x.data(), n)) {
+        row.error = e->message;
+        return;
+      }
+    }
+    if (auto e = st.next()) {
+      row.error = e->message;
+      return;
+    }
+  }
+  fill(row, st.finish(), min, max, sx2);
+}
+
+// Whether a tensor is read in chunks: above kStreamValues, in C order, as floats or doubles (ggml's
+// blocks are read whole, and a ggml format is a whole analysis only).
+bool streamed(const qe::TensorInfo& t, const qe::AnalyzeOptions& base) {
+  return t.count > kStreamValues && !t.fortran_order && t.dtype != qe::DType::Ggml && base.scheme.format != qe::NumberFormat::Ggml;
+}
+
+void analyse_tensor(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
+  const qe::TensorInfo& t = job.info;
+  if (streamed(t, base)) {
+    if (qe::float_exact(t.dtype)) stream<float>(job, base, row);
+    else stream<double>(job, base, row);
+    return;
+  }
   std::vector<uint8_t> bytes;
   if (!read_at(job.file, t.offset, static_cast<size_t>(qe::tensor_bytes(t)), bytes)) {
     row.error = "the file ends before this tensor's data";
@@ -160,36 +263,21 @@ void analyse(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
   }
 }
 
-template <class In>
-void finish(const std::vector<In>& x, const qe::AnalyzeOptions& base, const qe::TensorInfo& t, Row& row) {
-  qe::AnalyzeOptions o = base;
-  o.per_sample = false;
-  // Per channel or group, and for ggml's types (rows along the last axis), the tensor's shape.
-  if (o.scheme.granularity != qe::Granularity::Tensor || o.scheme.format == qe::NumberFormat::Ggml) o.scheme.shape = t.shape;
-  auto r = qe::analyze(x.data(), x.size(), o);
-  if (auto* e = std::get_if<qe::Error>(&r)) {
-    row.error = e->message;
-    return;
-  }
-  const qe::Analysis& a = std::get<qe::Analysis>(r);
-  const auto mm = std::minmax_element(x.begin(), x.end());
-  row.min = *mm.first;
-  row.max = *mm.second;
-  row.grouped = !a.groups.empty() || !a.block_scales.empty();
-  row.scale = a.params.scale;
-  row.zero_point = a.params.zero_point;
-  row.mse = a.metrics.mse;
-  row.sqnr = a.metrics.sqnr_db;
-  row.max_abs = a.metrics.max_abs_error;
-  row.clip_rate = a.metrics.clip_rate;
-  row.sum_e2 = a.metrics.mse * static_cast<double>(t.count);
-  row.sum_x2 = row.sum_e2 > 0 && std::isfinite(a.metrics.sqnr_db)
-                   ? row.sum_e2 * std::pow(10.0, a.metrics.sqnr_db / 10)  // Σx² from SQNR = 10·log10(Σx²/Σe²)
-                   : 0;
-  if (row.sum_x2 == 0) {  // no error or no signal: count it
-    double sx2 = 0;
-    for (In v : x) sx2 += static_cast<double>(v) * static_cast<double>(v);
-    row.sum_x2 = sx2;
+// One tensor's row, whatever happens: a failed allocation is that tensor's error, not the end of
+// the others.
+void analyse(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
+  try {
+    analyse_tensor(job, base, row);
+  } catch (const std::bad_alloc&) {
+    const qe::TensorInfo& t = job.info;
+    const bool whole = !streamed(t, base);
+    const double values = static_cast<double>(whole ? t.count : kChunkValues);
+    // The peak: the file's bytes beside the values (Fortran order: the values beside their copy in C order).
+    const size_t value = qe::float_exact(t.dtype) ? 4 : 8;
+    const double width = t.count ? static_cast<double>(qe::tensor_bytes(t)) / static_cast<double>(t.count) : 0;
+    const double bytes = values * std::max(width + value, t.fortran_order ? 2.0 * value : 0.0);
+    row = Row{row.file, row.tensor, row.dtype, row.shape, "", row.skipped, row.count};
+    row.error = "not enough memory for this tensor (" + qe::megabytes_text(bytes) + (whole ? " to read it whole)" : " for a chunk)");
   }
 }
 
@@ -212,9 +300,13 @@ std::string short_num(double v) {
   return b;
 }
 
+// A text cell (numbers are written by num()), by the page's rule (web/src/export/csv.js): text that
+// begins with = + - @, a tab or a CR gets a leading apostrophe, so that spreadsheets do not run it
+// as a formula ("-1+2", "+5e3" and "-2+3+cmd|' /C calc'!A0" included: text is never a number here);
+// a cell with a comma, quote or line break is quoted, its quotes doubled.
 std::string csv_cell(const std::string& s) {
   std::string t = s;
-  if (!t.empty() && std::strchr("=+-@\t\r", t[0]) && std::strtod(t.c_str(), nullptr) == 0 && t != "0") t = "'" + t;
+  if (!t.empty() && std::string_view("=+-@\t\r").find(t[0]) != std::string_view::npos) t = "'" + t;
   if (t.find_first_of(",\"\r\n") == std::string::npos) return t;
   std::string q = "\"";
   for (char c : t) q += c == '"' ? std::string("\"\"") : std::string(1, c);
@@ -348,20 +440,23 @@ int main(int argc, char** argv) {
     s.format = *qe::parse_format(format);
   }
   if (files.empty()) return usage("no files given");
-  std::optional<std::regex> select;
+  std::optional<qe::cli::NamePattern> select;
   if (!pattern.empty()) {
-    try {
-      select.emplace(pattern);
-    } catch (const std::regex_error&) {
-      return usage("--tensor \"" + pattern + "\" is not a valid regular expression");
-    }
+    auto compiled = qe::cli::NamePattern::compile(pattern);
+    if (auto* why = std::get_if<std::string>(&compiled)) return usage("--tensor \"" + pattern + "\" is not a pattern this reads: " + *why);
+    select.emplace(std::get<qe::cli::NamePattern>(std::move(compiled)));
   }
 
   std::vector<Row> rows;
   std::vector<Job> jobs;
   bool failed = false;
   for (const std::string& path : files) {
-    auto index = index_file(path);
+    std::variant<std::vector<qe::TensorInfo>, std::string> index;
+    try {
+      index = index_file(path);
+    } catch (const std::bad_alloc&) {
+      index = std::string("not enough memory to read the file's header");
+    }
     if (auto* message = std::get_if<std::string>(&index)) {
       std::fprintf(stderr, "quant-error: %s: %s\n", path.c_str(), message->c_str());
       Row r;
@@ -373,7 +468,7 @@ int main(int argc, char** argv) {
     }
     for (const qe::TensorInfo& t : std::get<std::vector<qe::TensorInfo>>(index)) {
       const std::string name = t.name.empty() ? base_name(path) : t.name;
-      if (select && !std::regex_search(name, *select)) continue;
+      if (select && !select->search(name)) continue;
       Row r;
       r.file = path;
       r.tensor = name;

@@ -319,8 +319,12 @@ bool read_double(std::string_view s, double& out) {
     e10 += minus ? -x : x;
   }
   if (i != s.size()) return false;
-  while (n > 0 && digits[n - 1] == '0') --n, ++e10;
+  // A nonzero digit past the kept ones: a sticky 1 right after them, so D·10 + 1 lies strictly
+  // between D and D + 1 as the lost digits do. The kept digits' trailing zeros stay then
+  // (stripped first, the 1 took their place: 0.1 + 767 zeros + 1 read 0.11).
   if (lost_nonzero) digits[n++] = '1', --e10;
+  else
+    while (n > 0 && digits[n - 1] == '0') --n, ++e10;
   if (n == 0) return out = sign * 0.0, true;
   const int magnitude = e10 + static_cast<int>(n);  // value in [10^(magnitude-1), 10^magnitude)
   if (magnitude > 310) return out = sign * std::numeric_limits<double>::infinity(), true;

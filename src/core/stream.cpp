@@ -64,9 +64,18 @@ const char* StreamAnalysis::pass() const {
   return "done";
 }
 
+// Every pass after the first must bring the first pass's values again, no more and no fewer.
+std::optional<Error> StreamAnalysis::pass_length(uint64_t values) const {
+  const std::string which = "Pass " + std::to_string(passes_) + " (" + pass() + ")";
+  const std::string rule = ": every pass takes the same chunks in the same order";
+  if (values > count_) return Error{"values", -1, which + " has more values than the first pass's " + std::to_string(count_) + rule};
+  return Error{"values", -1, which + " had " + std::to_string(values) + " values, the first pass " + std::to_string(count_) + rule};
+}
+
 template <class In>
 std::optional<Error> StreamAnalysis::add(const In* x, size_t n) {
   const QuantScheme& s = options_.scheme;
+  if (pass_ != Pass::Range && pass_ != Pass::Done && at_ + n > count_) return pass_length(at_ + n);
   switch (pass_) {
     case Pass::Range: {
       const double limit = s.arithmetic == Arithmetic::Float32 || is_profile() ? std::numeric_limits<float>::max() : kMaxMagnitude;
@@ -180,6 +189,7 @@ std::optional<Error> StreamAnalysis::parameters() {
 
 std::optional<Error> StreamAnalysis::next() {
   const QuantScheme& s = options_.scheme;
+  if (pass_ != Pass::Range && pass_ != Pass::Done && at_ != count_) return pass_length(at_);
   switch (pass_) {
     case Pass::Range: {
       if (at_ == 0) return Error{"values", -1, "No samples: the tensor is empty"};

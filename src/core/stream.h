@@ -36,7 +36,8 @@ class StreamAnalysis {
   // Whether these options are valid; the message says why not.
   std::optional<Error> check() const;
   // One chunk of the current pass. In the first, a NaN, an infinity or too large a value is an
-  // error naming its index in the whole tensor.
+  // error naming its index in the whole tensor; in the others, more values than the first pass
+  // brought is an error (and next() says so of fewer).
   template <class In>
   std::optional<Error> add(const In* x, size_t n);
   // Ends a pass: an error when the range gives no parameters or the shape does not fit.
@@ -57,6 +58,7 @@ class StreamAnalysis {
   void quantize_groups(const In* x, size_t n);
   std::optional<Error> parameters();
   double bytes_per_group() const;
+  std::optional<Error> pass_length(uint64_t values) const;
 
   AnalyzeOptions options_;
   size_t gather_limit_;

@@ -37,6 +37,29 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+// Two tensors of one name, or two whose data share bytes (as far as the sizes are known: the
+// tensors read; a skipped one's extent is not), are refused, as the formats' own readers refuse
+// them (a name given twice once made two rows of one name).
+std::optional<Error> names_and_overlaps(const std::vector<TensorInfo>& ts, const std::string& tensor, const std::string& tensors) {
+  std::vector<const TensorInfo*> by(ts.size());
+  for (size_t i = 0; i < ts.size(); ++i) by[i] = &ts[i];
+  std::sort(by.begin(), by.end(), [](auto* a, auto* c) { return a->name < c->name; });
+  for (size_t i = 1; i < by.size(); ++i)
+    if (by[i - 1]->name == by[i]->name) return Error{"file", -1, tensor + " \"" + by[i]->name + "\" appears twice in the header"};
+  std::stable_sort(by.begin(), by.end(), [](auto* a, auto* c) { return a->offset < c->offset; });
+  for (size_t i = 1; i < by.size(); ++i) {
+    const TensorInfo *a = by[i - 1], *c = by[i];
+    const uint64_t a_end = a->offset + (a->skipped.empty() ? tensor_bytes(*a) : 0);
+    if (a->skipped.empty() && c->offset < a_end) return Error{"file", -1, tensors + " \"" + a->name + "\" and \"" + c->name + "\" overlap in the file"};
+  }
+  return std::nullopt;
+}
+
+// A readable tensor with no values is listed as such, not analysed (and not an error).
+void mark_empty(TensorInfo& t) {
+  if (t.count == 0 && t.skipped.empty()) t.skipped = "empty: shape " + shape_text(t.shape) + " holds no values";
+}
+
 // ---- the .npy header: a Python dict literal ------------------------------------------------
 
 struct PyReader {
@@ -370,6 +393,7 @@ FileResult<TensorInfo> read_npy(const uint8_t* p, size_t available, uint64_t fil
   if (have < need)
     return bad("Truncated .npy data: shape " + shape_text(t.shape) + " of " + to_string(t.dtype) + " needs " + std::to_string(need) +
                " bytes, the file has " + std::to_string(have));
+  mark_empty(t);
   return t;
 }
 
@@ -475,6 +499,7 @@ FileResult<std::vector<TensorInfo>> read_safetensors(const uint8_t* p, size_t av
         return refuse("shape " + shape_text(t.shape) + " of " + t.file_dtype + " needs " + std::to_string(t.count * dtype_size(t.dtype)) +
                       " bytes, but data_offsets give " + std::to_string(bytes));
     }
+    mark_empty(t);
     out.push_back(std::move(t));
     return true;
   };
@@ -490,15 +515,7 @@ FileResult<std::vector<TensorInfo>> read_safetensors(const uint8_t* p, size_t av
   if (wrong) return *wrong;
   if (read && !json.at_end()) json.fail("unexpected text after the JSON value");
   if (!json.error().empty()) return bad("The .safetensors header is not valid JSON: " + json.error());
-  // No two tensors may share bytes.
-  std::vector<const TensorInfo*> by_offset;
-  for (const auto& t : out) by_offset.push_back(&t);
-  std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* c) { return a->offset < c->offset; });
-  for (size_t i = 1; i < by_offset.size(); ++i) {
-    const TensorInfo *a = by_offset[i - 1], *c = by_offset[i];
-    const uint64_t a_end = a->offset + (a->skipped.empty() ? a->count * dtype_size(a->dtype) : 0);
-    if (a->skipped.empty() && c->offset < a_end) return bad("Tensors \"" + a->name + "\" and \"" + c->name + "\" overlap in the file");
-  }
+  if (auto e = names_and_overlaps(out, "Tensor", "Tensors")) return *e;
   return out;
 }
 
@@ -517,19 +534,21 @@ struct Cursor {
   std::string lie;
   uint64_t header_end() const { return std::min<uint64_t>(file_size, kMaxHeaderBytes); }
   // Whether n more bytes are at hand; `what` names them for the message when they cannot be.
-  bool take(uint64_t n, const std::string& what) { return claim(n, what, " needs "); }
+  bool take(uint64_t n, const char* what) { return claim(n, what, " needs "); }
+  bool take(uint64_t n, const std::string& what) { return claim(n, what.c_str(), " needs "); }
   // Whether `count` items of at least `least` bytes each can fit before the header's end.
-  bool fits(uint64_t count, uint64_t least, const std::string& what) {
+  bool fits(uint64_t count, uint64_t least, const std::string& what) { return fits(count, least, what.c_str()); }
+  bool fits(uint64_t count, uint64_t least, const char* what) {
     const uint64_t bytes = count > UINT64_MAX / least ? UINT64_MAX : count * least;
     if (failed()) return false;
     if (claim(bytes, what, " need at least ")) return true;
     short_read = false;  // inside the file, past the bytes at hand: the items are read one by one
     return lie.empty();
   }
-  bool claim(uint64_t n, const std::string& what, const char* verb) {
+  bool claim(uint64_t n, const char* what, const char* verb) {
     if (!lie.empty() || short_read) return false;
     if (n > header_end() - at) {
-      lie = what + verb + std::to_string(n) + " bytes from byte " + std::to_string(at) +
+      lie = std::string(what) + verb + std::to_string(n) + " bytes from byte " + std::to_string(at) +
             (n > file_size - at ? ", past the end of the file (" + std::to_string(file_size) + " bytes)"
                                 : ", past the 100 MB limit of a GGUF header");
       return false;
@@ -546,7 +565,7 @@ struct Cursor {
   }
   std::optional<std::string> str(const char* what = "a string") {
     const uint64_t n = u(8, what);
-    if (!take(n, std::string(what) + " of " + std::to_string(n) + " bytes")) return std::nullopt;
+    if (!take(n, what)) return std::nullopt;
     std::string s(reinterpret_cast<const char*>(p + at), static_cast<size_t>(n));
     at += static_cast<size_t>(n);
     return s;
@@ -585,6 +604,7 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
   // Each metadata entry takes at least 13 bytes (key length, type, one byte of value), each tensor 24.
   if (!c.fits(kvs, 13, "the metadata entries") || !c.fits(tensors, 24, "the tensors")) return stop("");
   uint64_t alignment = 32;
+  bool alignment_seen = false;
   static const char* const type_names[] = {"uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "bool", "string", "array", "uint64", "int64", "float64"};
   // Metadata: skipped value by value (typed), except general.alignment; every length checked
   // against the file before anything is read for it.
@@ -616,7 +636,11 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
     const uint64_t type = c.u(4);
     if (c.failed()) return stop("");
     if (type > 12) return bad("Unknown GGUF metadata type " + std::to_string(type) + " for \"" + *key + "\"");
-    if (*key == "general.alignment" && (type == 4 || type == 5)) {
+    if (*key == "general.alignment") {
+      // A uint32, as llama.cpp's and gguf-py's readers require (a uint64 one was ignored here).
+      if (type != 4) return bad(std::string("GGUF general.alignment must be a uint32 (got ") + type_names[type] + ")");
+      if (alignment_seen) return bad("GGUF general.alignment is given twice");
+      alignment_seen = true;
       alignment = c.u(4);
       if (c.failed()) return stop("");
       if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > 4096)
@@ -636,11 +660,11 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
     const auto name = c.str("a tensor name");
     const uint64_t dims = c.u(4);
     if (c.failed()) return stop("");
-    if (dims > 8) return bad("GGUF tensor "" + *name + "" has " + std::to_string(dims) + " dimensions");
+    if (dims > 8) return bad("GGUF tensor \"" + *name + "\" has " + std::to_string(dims) + " dimensions");
     std::vector<int64_t> ne;
     for (uint64_t d = 0; d < dims; ++d) {
       const uint64_t v = c.u(8);
-      if (v > (uint64_t{1} << 53)) return bad("GGUF tensor "" + *name + "" has a dimension of " + std::to_string(v));
+      if (v > (uint64_t{1} << 53)) return bad("GGUF tensor \"" + *name + "\" has a dimension of " + std::to_string(v));
       ne.push_back(static_cast<int64_t>(v));
     }
     r.type = static_cast<uint32_t>(c.u(4));
@@ -655,10 +679,13 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
   for (Raw& r : raw) {
     TensorInfo& t = r.t;
     const auto count = element_count(t.shape);
-    if (!count) return bad("GGUF tensor "" + t.name + "": shape " + shape_text(t.shape) + " is too large");
+    if (!count) return bad("GGUF tensor \"" + t.name + "\": shape " + shape_text(t.shape) + " is too large");
     t.count = *count;
     if (r.rel > file_size || data_start > file_size - r.rel)
-      return bad("GGUF tensor "" + t.name + "": its data offset " + std::to_string(r.rel) + " is past the end of the file");
+      return bad("GGUF tensor \"" + t.name + "\": its data offset " + std::to_string(r.rel) + " is past the end of the file");
+    if (r.rel % alignment != 0)
+      return bad("GGUF tensor \"" + t.name + "\": its data offset " + std::to_string(r.rel) + " is not a multiple of the alignment (" +
+                 std::to_string(alignment) + ")");
     t.offset = data_start + r.rel;
     if (r.type == 0) t.dtype = DType::F32;
     else if (r.type == 1) t.dtype = DType::F16;
@@ -681,10 +708,12 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
     }
     const uint64_t need = tensor_bytes(t);
     if (need > file_size - t.offset)
-      return bad("GGUF tensor "" + t.name + "": " + std::to_string(t.count) + " values of " + t.file_dtype + " need " + std::to_string(need) +
+      return bad("GGUF tensor \"" + t.name + "\": " + std::to_string(t.count) + " values of " + t.file_dtype + " need " + std::to_string(need) +
                  " bytes, the file has " + std::to_string(file_size - t.offset) + " after its offset");
+    mark_empty(t);
     h.tensors.push_back(std::move(t));
   }
+  if (auto e = names_and_overlaps(h.tensors, "GGUF tensor", "GGUF tensors")) return *e;
   return h;
 }
 
@@ -707,6 +736,7 @@ bool little_endian_host() {
 }  // namespace
 
 void to_float(const uint8_t* p, size_t n, const TensorInfo& t, float* out) {
+  if (n == 0) return;  // out may be null then (an empty vector's data()), and memcpy wants pointers
   if (t.dtype == DType::Ggml) {
     ggml_dequantize(*t.ggml, p, n / static_cast<size_t>(t.ggml->block), out);
     return;
@@ -725,6 +755,7 @@ void to_float(const uint8_t* p, size_t n, const TensorInfo& t, float* out) {
 }
 
 void to_double(const uint8_t* p, size_t n, const TensorInfo& t, double* out) {
+  if (n == 0) return;
   if (t.dtype == DType::F64 && !t.big_endian && little_endian_host()) {
     std::memcpy(out, p, n * 8);
     return;

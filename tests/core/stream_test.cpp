@@ -287,3 +287,22 @@ TEST_CASE("more channels or groups than memory holds: an error naming the option
   REQUIRE(std::holds_alternative<Error>(r));
   CHECK(std::get<Error>(r).field == "groupSize");
 }
+
+TEST_CASE("every pass brings the first pass's values: more or fewer is an error, not a result") {
+  AnalyzeOptions o;
+  const std::vector<double> x = {1, -2, 3, 0.5, -0.25, 4};
+  StreamAnalysis fewer(o);
+  REQUIRE_FALSE(fewer.add(x.data(), 6));
+  REQUIRE_FALSE(fewer.next());
+  REQUIRE_FALSE(fewer.add(x.data(), 5));
+  const auto e = fewer.next();
+  REQUIRE(e);
+  CHECK(e->message == "Pass 2 (quantization) had 5 values, the first pass 6: every pass takes the same chunks in the same order");
+  StreamAnalysis more(o);
+  REQUIRE_FALSE(more.add(x.data(), 5));
+  REQUIRE_FALSE(more.next());
+  REQUIRE_FALSE(more.add(x.data(), 3));
+  const auto m = more.add(x.data() + 3, 3);
+  REQUIRE(m);
+  CHECK(m->message == "Pass 2 (quantization) has more values than the first pass's 5: every pass takes the same chunks in the same order");
+}

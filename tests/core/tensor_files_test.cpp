@@ -102,6 +102,7 @@ TEST_CASE(".npy: every dtype, both byte orders, versions 1 and 2") {
   CHECK(s.shape.empty());
   const Bytes empty = npy("<f4", false, "(0, 4)", {});
   CHECK(ok(read_npy(empty.data(), empty.size(), empty.size())).count == 0);
+  CHECK(ok(read_npy(empty.data(), empty.size(), empty.size())).skipped == "empty: shape [0, 4] holds no values");
   // An unsupported dtype is listed with the reason, not refused.
   const Bytes c8 = npy("<c8", false, "(1,)", Bytes(8));
   CHECK(ok(read_npy(c8.data(), c8.size(), c8.size())).skipped.find("'<c8' is not read") != std::string::npos);
@@ -386,7 +387,7 @@ TEST_CASE("Header claims are checked against the file before anything is read fo
   const Bytes long_key(s.s.begin(), s.s.end());
   const auto k = read_gguf(long_key.data(), long_key.size(), uint64_t{1} << 30);
   REQUIRE(std::holds_alternative<Error>(k));
-  CHECK(std::get<Error>(k).message == "The GGUF header does not fit the file: a metadata key of 200000000 bytes needs 200000000 bytes from byte 32, past the 100 MB limit of a GGUF header");
+  CHECK(std::get<Error>(k).message == "The GGUF header does not fit the file: a metadata key needs 200000000 bytes from byte 32, past the 100 MB limit of a GGUF header");
   // More tensors than the file could list, and an array of strings longer than the file.
   Gguf t;
   t.s = "GGUF";
@@ -413,4 +414,115 @@ TEST_CASE("Header claims are checked against the file before anything is read fo
   const auto want = read_gguf(strings.data(), strings.size(), 9'000'000);
   REQUIRE(std::holds_alternative<GgufHeader>(want));
   CHECK(std::get<GgufHeader>(want).need == 65536);
+}
+
+TEST_CASE("Empty tensors: listed with count 0 and the reason, in every format; their conversion touches nothing") {
+  // UBSan stopped the fuzzer on memcpy(nullptr, p, 0): an empty tensor converted into an empty vector.
+  const Bytes st = safetensors(R"({"e": {"dtype": "F32", "shape": [3, 0], "data_offsets": [0, 0]}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})",
+                               raw(std::vector<float>{2}));
+  const auto tensors = ok(read_safetensors(st.data(), st.size(), st.size()));
+  REQUIRE(tensors.size() == 2);
+  CHECK(tensors[0].count == 0);
+  CHECK(tensors[0].skipped == "empty: shape [3, 0] holds no values");
+  CHECK(tensors[1].skipped.empty());
+  Gguf g;
+  g.s = "GGUF";
+  g.u32(3);
+  g.u64(1);
+  g.u64(0);
+  g.str("e");
+  g.u32(2);
+  g.u64(0), g.u64(4);
+  g.u32(0);  // F32
+  g.u64(0);
+  while (g.s.size() % 32) g.s += '\0';
+  const Bytes gg(g.s.begin(), g.s.end());
+  const GgufHeader h = ok(read_gguf(gg.data(), gg.size(), gg.size()));
+  REQUIRE(h.tensors.size() == 1);
+  CHECK(h.tensors[0].skipped == "empty: shape [4, 0] holds no values");
+  std::vector<double> none;
+  std::vector<float> nonef;
+  for (const TensorInfo& t : tensors) {
+    to_double(st.data() + t.offset, 0, t, none.data());
+    to_float(st.data() + t.offset, 0, t, nonef.data());
+  }
+}
+
+TEST_CASE("GGUF messages name the tensor or the key") {
+  // Once seven of them printed `" + t.name + "` instead of the name.
+  const auto one = [](const std::string& key_type, uint32_t dims, std::vector<uint64_t> ne, uint64_t offset, uint64_t pad = 0) {
+    Gguf g;
+    g.s = "GGUF";
+    g.u32(3);
+    g.u64(key_type.empty() ? 1 : 0);
+    g.u64(key_type.empty() ? 0 : 1);
+    if (!key_type.empty()) {
+      g.str("my.key");
+      if (key_type == "unknown") {
+        g.u32(13);
+      } else {  // arrays of arrays, six deep
+        g.u32(9);
+        for (int i = 0; i < 6; ++i) g.u32(9), g.u64(1);
+      }
+    } else {
+      g.str("blk.0.w");
+      g.u32(dims);
+      for (uint64_t d : ne) g.u64(d);
+      g.u32(0);
+      g.u64(offset);
+    }
+    while (g.s.size() % 32) g.s += '\0';
+    g.s += std::string(pad, '\0');
+    const Bytes b(g.s.begin(), g.s.end());
+    const auto r = read_gguf(b.data(), b.size(), b.size());
+    return std::holds_alternative<Error>(r) ? std::get<Error>(r).message : std::string();
+  };
+  CHECK(one("unknown", 0, {}, 0) == "Unknown GGUF metadata type 13 for \"my.key\"");
+  CHECK(one("nested", 0, {}, 0) == "Malformed GGUF metadata \"my.key\"");
+  CHECK(one("", 9, {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0) == "GGUF tensor \"blk.0.w\" has 9 dimensions");
+  CHECK(one("", 1, {uint64_t{1} << 60}, 0) == "GGUF tensor \"blk.0.w\" has a dimension of 1152921504606846976");
+  CHECK(one("", 2, {uint64_t{1} << 30, uint64_t{1} << 30}, 0) == "GGUF tensor \"blk.0.w\": shape [1073741824, 1073741824] is too large");
+  CHECK(one("", 1, {4}, 1000) == "GGUF tensor \"blk.0.w\": its data offset 1000 is past the end of the file");
+  CHECK(one("", 1, {4}, 0, 8) == "GGUF tensor \"blk.0.w\": 4 values of F32 need 16 bytes, the file has 8 after its offset");
+}
+
+TEST_CASE("What the formats' own readers refuse is refused: names given twice, overlapping or misaligned data, an alignment of another type") {
+  const Bytes data = raw(std::vector<float>{1, 2, 3, 4});
+  const auto st_error = [](const Bytes& f) {
+    const auto r = read_safetensors(f.data(), f.size(), f.size());
+    return std::holds_alternative<Error>(r) ? std::get<Error>(r).message : std::string();
+  };
+  // Two rows of one name, before.
+  CHECK(st_error(safetensors(R"({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "w": {"dtype": "F32", "shape": [2], "data_offsets": [8, 16]}})", data)) ==
+        "Tensor \"w\" appears twice in the header");
+  // GGUF: one F32 tensor of 4 values at `first`, another of 4 at `second`, the alignment as given.
+  const auto gguf = [](uint64_t first, uint64_t second, const std::string& second_name, uint32_t alignment_type) {
+    Gguf g;
+    g.s = "GGUF";
+    g.u32(3);
+    g.u64(2);
+    g.u64(1);
+    g.str("general.alignment");
+    g.u32(alignment_type);
+    if (alignment_type == 10) g.u64(16);  // uint64
+    else g.u32(16);
+    for (const auto& [name, offset] : {std::pair<std::string, uint64_t>{"a", first}, {second_name, second}}) {
+      g.str(name);
+      g.u32(1);
+      g.u64(4);
+      g.u32(0);
+      g.u64(offset);
+    }
+    while (g.s.size() % 16) g.s += '\0';
+    g.s += std::string(64, '\0');
+    const Bytes b(g.s.begin(), g.s.end());
+    const auto r = read_gguf(b.data(), b.size(), b.size());
+    return std::holds_alternative<Error>(r) ? std::get<Error>(r).message : std::string();
+  };
+  CHECK(gguf(0, 16, "b", 4).empty());
+  CHECK(gguf(0, 0, "b", 4) == "GGUF tensors \"a\" and \"b\" overlap in the file");
+  CHECK(gguf(0, 8, "b", 4) == "GGUF tensor \"b\": its data offset 8 is not a multiple of the alignment (16)");
+  CHECK(gguf(0, 16, "a", 4) == "GGUF tensor \"a\" appears twice in the header");
+  CHECK(gguf(0, 16, "b", 10) == "GGUF general.alignment must be a uint32 (got uint64)");  // it was ignored (32 used)
+  CHECK(gguf(0, 16, "b", 5) == "GGUF general.alignment must be a uint32 (got int32)");
 }

@@ -147,6 +147,34 @@ test('attributes and the form are live; a bad attribute stays in its widget', as
   await page.context().close();
 });
 
+test('attributes a host page may get wrong: the text as written in the message, never markup; an unknown view is named', async () => {
+  const { page, seen } = await open('demo.html');
+  await page.evaluate(() => {
+    document.querySelector('quant-error-calculator[view="results"]').dataset.probe = '1';
+  });
+  const widget = page.locator('quant-error-calculator[data-probe]');
+  await widget.scrollIntoViewIfNeeded();
+  const result = () => document.querySelector('quant-error-calculator[data-probe]').result;
+  await page.waitForFunction(result);
+  const error = widget.locator('.qec-error:not([hidden])');
+  for (const [bits, got] of [['<script>alert(1)</script>', '"<script>alert(1)</script>"'], ['4294967304', '"4294967304"'], ['', '""']]) {
+    await widget.evaluate((e, b) => e.setAttribute('bits', b), bits);
+    await page.waitForFunction((text) => document.querySelector('quant-error-calculator[data-probe]').shadowRoot.querySelector('.qec-error')?.textContent.includes(text), got);
+    assert.equal(await error.textContent(), `bits: Bit depth must be a whole number between 2 and 16 (got ${got})`); // it said "(got NaN)"
+    assert.equal(await widget.evaluate((e) => e.shadowRoot.querySelectorAll('script').length), 0);
+  }
+  await widget.evaluate((e) => e.setAttribute('bits', '4'));
+  await page.waitForFunction(() => document.querySelector('quant-error-calculator[data-probe]').result?.qmax === 7);
+  await widget.evaluate((e) => e.setAttribute('view', '<script>'));
+  await error.waitFor();
+  assert.equal(await error.textContent(), 'view: no view "<script>" (choose full, results or chart:<name>)'); // it was accepted silently
+  assert.equal(await page.evaluate(result), null);
+  await widget.evaluate((e) => e.setAttribute('view', 'results'));
+  await page.waitForFunction(() => document.querySelector('quant-error-calculator[data-probe]').result?.qmax === 7);
+  assert.deepEqual(seen.problems, []);
+  await page.context().close();
+});
+
 test('a full-view widget switched to FP8 and back: the format\'s numbers, no message about a field it does not have', async () => {
   const { page, seen } = await open('demo.html');
   await page.waitForFunction(() => document.getElementById('intro').result);

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { startServer } from '../../scripts/serve.js';
+import { CSP, startServer } from '../../scripts/serve.js';
 
 let dir, server, browser;
 
@@ -35,6 +35,13 @@ test('a new version of the site replaces the offline copy, and the page says so'
   assert.match(first, /^quant-error-calculator-[0-9a-f]{12}$/);
   const cached = await page.evaluate(async (key) => (await (await caches.open(key)).keys()).map((r) => new URL(r.url).pathname), first);
   assert.ok(cached.some((p) => /\/assets\/quant-[\w-]+\.wasm$/.test(p)) && cached.some((p) => /\/assets\/worker-[\w-]+\.js$/.test(p)), 'the wasm and the worker are kept');
+  // The offline copy keeps the server's headers: the page served from the cache has the same CSP
+  // (frame-ancestors 'none' too) and nosniff.
+  const headers = await page.evaluate(async (key) => {
+    const r = await (await caches.open(key)).match('./');
+    return [r.headers.get('content-security-policy'), r.headers.get('x-content-type-options')];
+  }, first);
+  assert.deepEqual(headers, [CSP, 'nosniff']);
 
   // A new build: another version of sw.js.
   const sw = join(dir, 'sw.js');

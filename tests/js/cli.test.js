@@ -3,12 +3,13 @@
 // tensors and dtypes); each reported metric must equal the API's for the same values and options.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { csvCell } from '../../web/src/export/csv.js';
 import { createQuantizer, QuantizerError } from '../../web/src/quantizer.js';
 import { indexTensorFile, readTensor } from '../../web/src/worker/tensor-files.js';
 import { ggufBytes, Q8_0_VALUES } from './tensor-files.js';
@@ -63,6 +64,8 @@ json.dump(out, open(${JSON.stringify(dir)} + '/values.json', 'w'))
   writeFileSync(join(dir, 'broken.safetensors'), Buffer.concat([brokenHead, Buffer.from(broken)]));
 });
 
+
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(args) {
   const r = spawnSync(CLI, args, { encoding: 'utf8', cwd: dir });
@@ -132,6 +135,48 @@ describe('quant-error, the command line', () => {
     await assert.rejects(indexTensorFile(qz, new Blob([readFileSync(join(dir, 'broken.safetensors'))]), 'broken.safetensors'),
       (e) => e instanceof QuantizerError && e.field === 'file' && /^broken\.safetensors: Tensor "w": its data/.test(e.message));
     await assert.rejects(indexTensorFile(qz, new Blob(['a,b']), 'table.csv'), /table\.csv: not a \.npy, \.safetensors or \.gguf file/);
+  });
+
+  test('a tensor above 2^25 values is read in chunks, pass after pass: the parameters, counts and largest error of one analysis, the MSE to 1e-12', () => {
+    const n = 2 ** 25 + 7;
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = Math.fround(Math.sin(i * 0.001) * (1 + (i % 97) / 50));
+    const header = Buffer.from(JSON.stringify({ big: { dtype: 'F32', shape: [n], data_offsets: [0, 4 * n] } }));
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(header.length));
+    writeFileSync(join(dir, 'big.safetensors'), Buffer.concat([length, header, Buffer.from(x.buffer)]));
+    for (const [flags, options] of [[['--bits', '6'], { bits: 6 }], [['--calibration', 'percentile', '--percentile', '99.9'], { calibration: 'percentile', percentile: 99.9 }]]) {
+      const r = run(['big.safetensors', ...flags, '--output', 'json']);
+      assert.equal(r.status, 0, r.stderr);
+      const [row] = JSON.parse(r.stdout);
+      const api = qz.analyze(x, { ...options, perSample: false });
+      assert.equal(row.count, n);
+      assert.equal(row.scale, api.scale, flags.join(' '));
+      assert.equal(row.maxAbsError, api.metrics.maxAbsError);
+      assert.equal(row.clipRate, api.metrics.clipRate);
+      assert.ok(Math.abs(row.mse - api.metrics.mse) <= 1e-12 * api.metrics.mse, `${row.mse} vs ${api.metrics.mse}`);
+    }
+  });
+
+  test('one CSV rule for both writers: every text cell of the command line is the page\'s csvCell of the same text', () => {
+    // Names that spreadsheets run as formulas, and names that need quoting. The command line once
+    // left -1+2, +1, +5e3 and -2+3+cmd|' /C calc'!A0 alone (its rule skipped text that began like a number).
+    const names = ['-1+2', '+1', '+5e3', "-2+3+cmd|' /C calc'!A0", '=SUM(A1:A9)', '@x', '\tindented', 'cr\rinside', '-0', '0', 'a,b', 'say "hi"',
+      'plain.weight'];
+    const header = {};
+    names.forEach((name, i) => {
+      header[name] = { dtype: 'F32', shape: [1], data_offsets: [4 * i, 4 * i + 4] };
+    });
+    const text = Buffer.from(JSON.stringify(header));
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(text.length));
+    writeFileSync(join(dir, '=names.safetensors'), Buffer.concat([length, text, Buffer.from(Float32Array.from(names, (_, i) => i).buffer)]));
+    const r = run(['=names.safetensors', '--output', 'csv']);
+    assert.equal(r.status, 0, r.stderr);
+    for (const name of names) {
+      const line = `${csvCell('=names.safetensors')},${csvCell(name)},${csvCell('float32')},${csvCell('[1]')},1,`;
+      assert.ok(r.stdout.includes(`\r\n${line}`), `${JSON.stringify(name)}: expected a row starting ${JSON.stringify(line)} in\n${r.stdout}`);
+    }
   });
 
   test('bad files and options: messages on stderr, the other files still reported, exit 1 or 2', () => {

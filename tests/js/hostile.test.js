@@ -156,6 +156,76 @@ const ROWS = [
       near(r.metrics.cosine, xxh / Math.sqrt(x2 * xh2), 'cosine');
     },
   }))),
+
+  // 12. Errors that were not QuantizerErrors, and a stream that took passes of other lengths.
+  {
+    name: '12: samples whose buffer was transferred (a TypeError)',
+    prepare: () => {
+      const x = Float64Array.of(1, 2, 3);
+      structuredClone(x.buffer, { transfer: [x.buffer] });
+      return x;
+    },
+    run: (q, x) => q.analyze(x),
+    field: 'values',
+    message: "The samples' buffer was transferred or detached (sent to a worker?): pass a copy",
+  },
+  { name: '12: an array-like of length 2^32 (a RangeError)', run: (q) => q.analyze({ length: 2 ** 32 }), field: 'values',
+    message: 'Not enough memory for 4,294,967,296 samples (34,360 MB)' },
+  { name: '12: an array-like of length -1', run: (q) => q.analyze({ length: -1 }), field: 'values',
+    message: 'Samples must be a Float64Array, a Float32Array or an array of numbers' },
+  {
+    name: '12: stream.delete() twice is fine, a deleted stream says so (an embind error)',
+    run: (q) => {
+      const st = q.stream({});
+      st.delete();
+      st.delete();
+      st.add(Float64Array.of(1));
+    },
+    field: 'values',
+    message: 'This stream was deleted',
+  },
+  {
+    name: '12: a stream whose quantization pass has fewer values than its range pass (returned a result)',
+    run: (q) => {
+      const st = q.stream({});
+      try {
+        st.add(Float64Array.of(1, -2, 3));
+        st.next();
+        st.add(Float64Array.of(1, -2));
+        st.next();
+      } finally {
+        st.delete();
+      }
+    },
+    field: 'values',
+    message: 'Pass 2 (quantization) had 2 values, the first pass 3: every pass takes the same chunks in the same order',
+  },
+  {
+    name: '12: a stream whose quantization pass has more values',
+    run: (q) => {
+      const st = q.stream({ calibration: 'percentile' });
+      try {
+        st.add(Float64Array.of(1, -2, 3));
+        st.next();
+        st.add(Float64Array.of(1, -2, 3, 4));
+      } finally {
+        st.delete();
+      }
+    },
+    field: 'values',
+    message: "Pass 2 (calibration) has more values than the first pass's 3: every pass takes the same chunks in the same order",
+  },
+  {
+    name: '12: an .npy header that says it runs past the file: the reader says so (the page said "the header could not be read")',
+    run: (q) => q.tensorHeader('npy', Uint8Array.of(0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0xff, 0xff, 0x7b, 0x7d), 12),
+    field: 'file',
+    message: 'The .npy header says it is 65545 bytes, but the file has 12',
+  },
+
+  // 4. More significant digits than the parser keeps (768): the sticky digit took the place of the
+  // kept digits' trailing zeros.
+  { name: '4: 0.1, 767 zeros, 1 (read 0.11)', run: (q) => q.parseValues(`0.1${'0'.repeat(767)}1`), check: (x) => assert.deepEqual(Array.from(x), [0.1]) },
+  { name: '4: 1, 767 zeros, 1e-768 (read 1.1)', run: (q) => q.parseValues(`1${'0'.repeat(767)}1e-768`), check: (x) => assert.deepEqual(Array.from(x), [1]) },
 ];
 
 describe('hostile input, one row per case', () => {

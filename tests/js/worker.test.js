@@ -4,6 +4,9 @@
 // is injected here: every instance the worker makes has its exports wrapped, and the first call
 // that `trapWhen` picks (by its arguments) throws the RuntimeError an abort would.
 import assert from 'node:assert/strict';
+import { mkdtempSync, openAsBlob, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
 
 import { REPLIES, REQUESTS } from '../../web/src/shared/protocol.js';
@@ -82,5 +85,32 @@ test('a tensor whose analysis traps keeps its error in its row; the next tensors
   assert.equal(rowB.count, 3);
   assert.equal(rowB.scale, 4 / 127);
   assert.equal(instances, made + 1, 'a new instance');
+  await seedExact();
+});
+
+test('a 60 MB malformed header, then a 2 GB GGUF that lies: each its own error, and the next file is read on the same instance', async (t) => {
+  // The page's worker was left failing every later file ("null function or function signature mismatch").
+  const dir = mkdtempSync(join(tmpdir(), 'quant-error-worker-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); return b; };
+  const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
+  const header = Buffer.from(`{"w":{"dtype":"F32","shape":[${'0,'.repeat(30e6 - 1)}0],"data_offsets":[0,0]}}`);
+  writeFileSync(join(dir, 'shape.safetensors'), Buffer.concat([u64(header.length), header]));
+  const key = Buffer.from('general.junk');
+  writeFileSync(join(dir, 'lying.gguf'), Buffer.concat([Buffer.from('GGUF'), u32(3), u64(0), u64(1), u64(key.length), key, u32(9), u32(0), u64(2 ** 40)]));
+  truncateSync(join(dir, 'lying.gguf'), 2 ** 31);
+  const made = instances;
+  for (const [name, message] of [['shape.safetensors', /^shape\.safetensors: Tensor "w": its shape has more than 64 dimensions$/],
+    ['lying.gguf', /^lying\.gguf: The GGUF header does not fit the file: metadata "general\.junk": an array of 1099511627776 uint8 values/]]) {
+    const file = new File([await openAsBlob(join(dir, name))], name);
+    const reply = await request(REQUESTS.report, { file, options: { bits: 8 } });
+    assert.equal(reply.type, REPLIES.error, name);
+    assert.match(reply.error.message, message);
+  }
+  const { safetensorsBytes } = await import('./tensor-files.js');
+  const good = await request(REQUESTS.report, { file: new File([safetensorsBytes({ w: Float32Array.of(0.5, -1, 2) })], 'good.safetensors'), options: { bits: 8 } });
+  assert.equal(good.type, REPLIES.result);
+  assert.equal(good.result.rows[0].scale, 2 / 127);
+  assert.equal(instances, made, 'no instance was replaced: none trapped');
   await seedExact();
 });

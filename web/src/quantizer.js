@@ -268,13 +268,37 @@ function toCoreOptions(o) {
   };
 }
 
+// Whether a typed array's buffer was transferred (to a worker) or otherwise detached: its views
+// then read as empty, and copying from them throws a TypeError.
+function detached(x) {
+  if (x.length !== 0 || x.buffer.byteLength !== 0) return false;
+  if (typeof x.buffer.detached === 'boolean') return x.buffer.detached;
+  try {
+    x.buffer.slice(0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 // Float32Array and Float64Array go in as they are; arrays of numbers become Float64Array.
 function toSamples(values, field = 'values') {
+  if (ArrayBuffer.isView(values) && !(values instanceof DataView) && detached(values)) {
+    fail(`The ${field === 'values' ? 'samples' : field}' buffer was transferred or detached (sent to a worker?): pass a copy`, field);
+  }
   if (values instanceof Float64Array || values instanceof Float32Array) return values;
-  if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
+  if (values === null || typeof values !== 'object' || !Number.isSafeInteger(values.length) || values.length < 0) {
     fail(`${field === 'values' ? 'Samples' : `${field[0].toUpperCase()}${field.slice(1)}`} must be a Float64Array, a Float32Array or an array of numbers`, field);
   }
-  const out = new Float64Array(values.length);
+  // Converted to float64 in one block of the wasm heap (and first in JS, which may refuse too).
+  const bytes = values.length * 8;
+  if (bytes > MAX_BLOCK) fail(`Not enough memory for ${values.length.toLocaleString('en')} ${field === 'values' ? 'samples' : 'values'} (${megabytes(bytes)} MB)`, field);
+  let out;
+  try {
+    out = new Float64Array(values.length);
+  } catch {
+    fail(`Not enough memory for ${values.length.toLocaleString('en')} ${field === 'values' ? 'samples' : 'values'} (${megabytes(bytes)} MB)`, field);
+  }
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v !== 'number') fail(`${field === 'values' ? 'Sample' : 'Value'} ${i + 1} is not a number`, field, i);
@@ -784,8 +808,10 @@ class Quantizer {
     const ptr = allocate(this.#mod, bytes.length, `the file's first ${bytes.length.toLocaleString('en')} bytes`, 'file');
     try {
       this.#mod.HEAPU8.set(bytes, ptr);
+      // More bytes are asked for only when the file has them: a header that says it runs past
+      // the file's end is the reader's error to tell.
       const need = this.#mod.tensorHeaderBytes(kind, ptr, bytes.length, fileSize);
-      if (need > bytes.length) return { need };
+      if (need > bytes.length && bytes.length < fileSize) return { need };
       const r = this.#mod.readTensorHeader(kind, ptr, bytes.length, fileSize);
       if (!r.ok) fail(r.error, 'file');
       if (r.need > bytes.length) return { need: r.need };
@@ -913,6 +939,12 @@ class TensorStream {
   #o;
   #count = 0; // values in the current pass
 
+  // The core's stream, or the QuantizerError of a deleted one.
+  get #handle() {
+    if (!this.#h) fail('This stream was deleted', 'values');
+    return this.#h;
+  }
+
   constructor(mod, o) {
     this.#mod = mod;
     this.#o = { ...o, perSample: false };
@@ -940,35 +972,39 @@ class TensorStream {
 
   /** One chunk of the current pass. */
   add(chunk) {
-    if (!this.#with(chunk, (p, n, f32) => this.#h.add(p, n, f32))) throw fromCoreError(this.#h.error());
-    this.#count += chunk.length;
+    const h = this.#handle;
+    const x = toSamples(chunk);
+    if (!this.#with(x, (p, n, f32) => h.add(p, n, f32))) throw fromCoreError(h.error());
+    this.#count += x.length;
   }
 
   /** Ends the pass. */
   next() {
-    if (!this.#h.next()) throw fromCoreError(this.#h.error());
-    if (!this.#h.done()) this.#count = 0;
+    const h = this.#handle;
+    if (!h.next()) throw fromCoreError(h.error());
+    if (!h.done()) this.#count = 0;
   }
 
   /** Whether every pass is done (then finish()). */
   get done() {
-    return this.#h.done();
+    return this.#handle.done();
   }
 
   /** What the current pass is for: 'range', 'calibration' or 'quantization' ('done' after the last). */
   get pass() {
-    return this.#h.pass();
+    return this.#handle.pass();
   }
 
   /** Passes so far, the current one included. */
   get passes() {
-    return this.#h.passes();
+    return this.#handle.passes();
   }
 
   /** The result, as analyze() gives it with perSample: false. */
   finish() {
-    if (!this.#h.done()) fail(`The stream is in its ${this.#h.pass()} pass: finish() comes after the last`, 'values');
-    const r = this.#h.finish();
+    const h = this.#handle;
+    if (!h.done()) fail(`The stream is in its ${h.pass()} pass: finish() comes after the last`, 'values');
+    const r = h.finish();
     try {
       return resultOf(r, this.#o, this.#count, false);
     } finally {
@@ -976,8 +1012,10 @@ class TensorStream {
     }
   }
 
+  /** Lets go of the stream's memory (a second call does nothing). */
   delete() {
-    this.#h.delete();
+    this.#h?.delete();
+    this.#h = null;
   }
 }
 

@@ -218,7 +218,12 @@ export class QuantErrorCalculator extends HTMLElement {
   #options() {
     const get = (key) => this.getAttribute(key);
     const options = {};
-    if (get('bits') !== null) options.bits = get('bits').trim() === '' ? NaN : Number(get('bits'));
+    if (get('bits') !== null) {
+      // The text as written, in the message (Number() of "<script>" said "got NaN").
+      const text = get('bits').trim();
+      if (!/^[+-]?\d{1,6}$/.test(text)) return { problem: { field: 'bits', message: `Bit depth must be a whole number between 2 and 16 (got "${text}")` } };
+      options.bits = Number(text);
+    }
     for (const key of ['mode', 'rounding', 'format', 'calibration']) if (get(key) !== null && get(key).trim() !== '') options[key] = get(key).trim();
     // A float or block format has fixed values: bit depth, mode, rounding, range and calibration
     // are the integer scheme's, so they are left out (and the form disables them).
@@ -229,11 +234,20 @@ export class QuantErrorCalculator extends HTMLElement {
     return { options };
   }
 
+  // A view this widget has: full, results, or chart:<name> (the chart's name is checked when drawn).
+  #viewProblem() {
+    const view = this.#view;
+    if (view === 'full' || view === 'results' || view.startsWith('chart:')) return null;
+    return { field: 'view', message: `view: no view "${view}" (choose full, results or chart:<name>)` };
+  }
+
   async #run() {
     const run = ++this.#runs;
     this.#showError(null);
     const { options, problem } = this.#options();
     if (problem) return this.#fail(problem);
+    const viewProblem = this.#viewProblem();
+    if (viewProblem) return this.#fail(viewProblem);
     const view = this.#view;
     const status = this.#root.querySelector('.qec-status');
     status.textContent = 'Calculating…';

@@ -27,7 +27,8 @@ export function rawTensor(blob, name, { dtype, bigEndian = false, shape = null }
   const dims = shape ?? [count];
   const want = dims.reduce((a, b) => a * b, 1);
   if (want !== count) throw new QuantizerError(`${name}: shape ${dims.join('×')} holds ${want} values, but the file holds ${count} ${dtype} values`, 'rawShape');
-  return { name, dtype, fileDtype: dtype, bigEndian, fortranOrder: false, shape: dims, offset: 0, count, bytes: blob.size, skipped: '' };
+  const skipped = count === 0 ? `empty: shape [${dims.join(', ')}] holds no values` : ''; // as the core's readers list one
+  return { name, dtype, fileDtype: dtype, bigEndian, fortranOrder: false, shape: dims, offset: 0, count, bytes: blob.size, skipped };
 }
 
 /**
