@@ -48,6 +48,8 @@ Quantization (the names and defaults of the calculator's JS API):
   --profile P              formula | pytorch | onnx | ggml (default formula; ggml: ggml's mxfp4, nvfp4)
   --dtype D                int8 | uint8 | int4 | uint4 (profiles)
   --reduce-range           the runtimes' reduce_range (profiles)
+  --non-finite MODE        skip | error: NaN and ±Inf values are counted and passed over, the
+                           metrics over the finite values (default skip), or the tensor is refused
 
 Selection and output:
   --tensor REGEX           only tensors whose name contains a match (ECMAScript regex, in linear
@@ -68,7 +70,8 @@ constexpr uint64_t kChunkValues = uint64_t{1} << 22;
 
 struct Row {
   std::string file, tensor, dtype, shape, error, skipped;
-  uint64_t count = 0;
+  uint64_t count = 0, finite = 0;  // values, and of them finite (the others skipped)
+  qe::NonFiniteCounts non_finite;
   double min = NAN, max = NAN, scale = NAN, mse = NAN, sqnr = NAN, max_abs = NAN, clip_rate = NAN, sum_x2 = 0, sum_e2 = 0;
   int32_t zero_point = 0;
   bool grouped = false;
@@ -149,10 +152,25 @@ std::variant<std::vector<qe::TensorInfo>, std::string> index_file(const std::str
   return std::string("not a .npy, .safetensors or .gguf file");
 }
 
-// The row from an analysis and the values' extremes and Σx² (for the file's SQNR).
-void fill(Row& row, const qe::Analysis& a, double min, double max, double sum_x2) {
-  row.min = min;
-  row.max = max;
+// The finite values' extremes and Σx² (in double, for the file's SQNR), chunk by chunk.
+struct FiniteScan {
+  double min = INFINITY, max = -INFINITY, sum_x2 = 0;
+  template <class In>
+  void add(const In* x, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      const double d = static_cast<double>(x[i]);
+      if (!std::isfinite(d)) continue;  // skipped (NonFinite::Skip), or refused by the analysis
+      min = std::min(min, d), max = std::max(max, d), sum_x2 += d * d;
+    }
+  }
+};
+
+// The row from an analysis and the finite values' extremes and Σx².
+void fill(Row& row, const qe::Analysis& a, const FiniteScan& v) {
+  row.non_finite = a.non_finite;
+  row.finite = a.metrics.count;
+  row.min = v.min;
+  row.max = v.max;
   row.grouped = !a.groups.empty() || !a.block_scales.empty();
   row.scale = a.params.scale;
   row.zero_point = a.params.zero_point;
@@ -160,8 +178,8 @@ void fill(Row& row, const qe::Analysis& a, double min, double max, double sum_x2
   row.sqnr = a.metrics.sqnr_db;
   row.max_abs = a.metrics.max_abs_error;
   row.clip_rate = a.metrics.clip_rate;
-  row.sum_e2 = a.metrics.mse * static_cast<double>(row.count);
-  row.sum_x2 = sum_x2;
+  row.sum_e2 = a.metrics.mse * static_cast<double>(row.finite);
+  row.sum_x2 = v.sum_x2;
 }
 
 qe::AnalyzeOptions tensor_options(const qe::AnalyzeOptions& base, const qe::TensorInfo& t) {
@@ -179,10 +197,9 @@ void finish(const std::vector<In>& x, const qe::AnalyzeOptions& base, const qe::
     row.error = e->message;
     return;
   }
-  const auto mm = std::minmax_element(x.begin(), x.end());
-  double sx2 = 0;  // Σx², in double
-  for (In v : x) sx2 += static_cast<double>(v) * static_cast<double>(v);
-  fill(row, std::get<qe::Analysis>(r), *mm.first, *mm.second, sx2);
+  FiniteScan v;
+  v.add(x.data(), x.size());
+  fill(row, std::get<qe::Analysis>(r), v);
 }
 
 // A tensor too large to hold: chunk by chunk from the file, pass after pass (stream.h).
@@ -198,7 +215,7 @@ void stream(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
   const size_t width = qe::dtype_size(t.dtype);
   std::vector<uint8_t> bytes;
   std::vector<In> x;
-  double min = INFINITY, max = -INFINITY, sx2 = 0;
+  FiniteScan v;
   while (!st.done()) {
     const bool first = st.passes() == 1;
     for (uint64_t at = 0; at < t.count; at += kChunkValues) {
@@ -210,12 +227,7 @@ void stream(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
       x.resize(n);
       if constexpr (std::is_same_v<In, float>) qe::to_float(bytes.data(), n, t, x.data());
       else qe::to_double(bytes.data(), n, t, x.data());
-      if (first) {
-        for (In v : x) {
-          const double d = static_cast<double>(v);
-          min = std::min(min, d), max = std::max(max, d), sx2 += d * d;
-        }
-      }
+      if (first) v.add(x.data(), n);
       if (auto e = st.add(x.data(), n)) {
         row.error = e->message;
         return;
@@ -226,7 +238,7 @@ void stream(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
       return;
     }
   }
-  fill(row, st.finish(), min, max, sx2);
+  fill(row, st.finish(), v);
 }
 
 // Whether a tensor is read in chunks: above kStreamValues, in C order, as floats or doubles (ggml's
@@ -276,7 +288,10 @@ void analyse(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
     const size_t value = qe::float_exact(t.dtype) ? 4 : 8;
     const double width = t.count ? static_cast<double>(qe::tensor_bytes(t)) / static_cast<double>(t.count) : 0;
     const double bytes = values * std::max(width + value, t.fortran_order ? 2.0 * value : 0.0);
-    row = Row{row.file, row.tensor, row.dtype, row.shape, "", row.skipped, row.count};
+    Row fresh;  // what the tensor is, without what the failed analysis may have filled in
+    fresh.file = row.file, fresh.tensor = row.tensor, fresh.dtype = row.dtype, fresh.shape = row.shape;
+    fresh.skipped = row.skipped, fresh.count = row.count;
+    row = std::move(fresh);
     row.error = "not enough memory for this tensor (" + qe::megabytes_text(bytes) + (whole ? " to read it whole)" : " for a chunk)");
   }
 }
@@ -328,10 +343,14 @@ std::string json_string(const std::string& s) {
 
 std::string json_num(double v) { return std::isfinite(v) ? num(v) : "null"; }
 
+// "2 NaN, 1 +Inf" for the table, "-" when there is none.
+std::string non_finite_cell(const qe::NonFiniteCounts& c) { return c.total() ? qe::non_finite_text(c) : "-"; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
   qe::AnalyzeOptions options;
+  options.non_finite = qe::NonFinite::Skip;  // a checkpoint's NaN is a finding, not a reason to stop
   qe::QuantScheme& s = options.scheme;
   std::vector<std::string> files;
   std::string output = "table", pattern, format = "int";
@@ -422,6 +441,9 @@ int main(int argc, char** argv) {
       auto d = qe::parse_dtype(v);
       if (!d) return bad();
       s.dtype = *d;
+    } else if (arg == "--non-finite") {
+      if (v != "skip" && v != "error") return bad();
+      options.non_finite = v == "skip" ? qe::NonFinite::Skip : qe::NonFinite::Error;
     } else if (arg == "--tensor") {
       pattern = v;
     } else if (arg == "--output") {
@@ -500,27 +522,46 @@ int main(int argc, char** argv) {
     std::printf("[");
     for (size_t i = 0; i < rows.size(); ++i) {
       const Row& r = rows[i];
-      std::printf("%s\n  {\"file\": %s, \"tensor\": %s, \"dtype\": %s, \"shape\": %s, \"count\": %llu, \"min\": %s, \"max\": %s, "
-                  "\"scale\": %s, \"zeroPoint\": %s, \"mse\": %s, \"sqnrDb\": %s, \"maxAbsError\": %s, \"clipRate\": %s, \"skipped\": %s, \"error\": %s}",
-                  i ? "," : "", json_string(r.file).c_str(), json_string(r.tensor).c_str(), json_string(r.dtype).c_str(),
-                  r.shape.empty() ? "null" : r.shape.c_str(), static_cast<unsigned long long>(r.count), json_num(r.min).c_str(),
-                  json_num(r.max).c_str(), r.grouped ? "null" : json_num(r.scale).c_str(), r.grouped || std::isnan(r.scale) ? "null" : std::to_string(r.zero_point).c_str(),
-                  json_num(r.mse).c_str(), r.sqnr == INFINITY ? "\"Infinity\"" : json_num(r.sqnr).c_str(), json_num(r.max_abs).c_str(),
-                  json_num(r.clip_rate).c_str(), r.skipped.empty() ? "null" : json_string(r.skipped).c_str(),
-                  r.error.empty() ? "null" : json_string(r.error).c_str());
+      std::printf(
+          "%s\n  {\"file\": %s, \"tensor\": %s, \"dtype\": %s, \"shape\": %s, \"count\": %llu, \"min\": %s, \"max\": "
+          "%s, "
+          "\"scale\": %s, \"zeroPoint\": %s, \"mse\": %s, \"sqnrDb\": %s, \"maxAbsError\": %s, \"clipRate\": %s, "
+          "\"nonFinite\": {\"nan\": %llu, \"posInf\": %llu, \"negInf\": %llu}, \"skipped\": %s, \"error\": %s}",
+          i ? "," : "", json_string(r.file).c_str(), json_string(r.tensor).c_str(), json_string(r.dtype).c_str(),
+          r.shape.empty() ? "null" : r.shape.c_str(), static_cast<unsigned long long>(r.count), json_num(r.min).c_str(),
+          json_num(r.max).c_str(), r.grouped ? "null" : json_num(r.scale).c_str(),
+          r.grouped || std::isnan(r.scale) ? "null" : std::to_string(r.zero_point).c_str(), json_num(r.mse).c_str(),
+          r.sqnr == INFINITY ? "\"Infinity\"" : json_num(r.sqnr).c_str(), json_num(r.max_abs).c_str(),
+          json_num(r.clip_rate).c_str(), static_cast<unsigned long long>(r.non_finite.nan),
+          static_cast<unsigned long long>(r.non_finite.pos_inf), static_cast<unsigned long long>(r.non_finite.neg_inf),
+          r.skipped.empty() ? "null" : json_string(r.skipped).c_str(),
+          r.error.empty() ? "null" : json_string(r.error).c_str());
     }
     std::printf("\n]\n");
   } else if (output == "csv") {
-    std::printf("file,tensor,dtype,shape,count,min,max,scale,zero_point,mse,sqnr_db,max_abs_error,clip_rate,note\r\n");
+    std::printf(
+        "file,tensor,dtype,shape,count,min,max,scale,zero_point,mse,sqnr_db,max_abs_error,clip_rate,nan,pos_inf,neg_"
+        "inf,note\r\n");
     for (const Row& r : rows) {
       const std::string note = !r.error.empty() ? r.error : r.skipped;
-      std::printf("%s,%s,%s,%s,%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s\r\n", csv_cell(r.file).c_str(), csv_cell(r.tensor).c_str(), csv_cell(r.dtype).c_str(),
-                  csv_cell(r.shape).c_str(), static_cast<unsigned long long>(r.count), num(r.min).c_str(), num(r.max).c_str(),
-                  r.grouped ? "" : num(r.scale).c_str(), r.grouped || std::isnan(r.scale) ? "" : std::to_string(r.zero_point).c_str(),
-                  num(r.mse).c_str(), num(r.sqnr).c_str(), num(r.max_abs).c_str(), num(r.clip_rate).c_str(), csv_cell(note).c_str());
+      std::printf("%s,%s,%s,%s,%llu,%s,%s,%s,%s,%s,%s,%s,%s,%llu,%llu,%llu,%s\r\n", csv_cell(r.file).c_str(),
+                  csv_cell(r.tensor).c_str(), csv_cell(r.dtype).c_str(), csv_cell(r.shape).c_str(),
+                  static_cast<unsigned long long>(r.count), num(r.min).c_str(), num(r.max).c_str(),
+                  r.grouped ? "" : num(r.scale).c_str(),
+                  r.grouped || std::isnan(r.scale) ? "" : std::to_string(r.zero_point).c_str(), num(r.mse).c_str(),
+                  num(r.sqnr).c_str(), num(r.max_abs).c_str(), num(r.clip_rate).c_str(),
+                  static_cast<unsigned long long>(r.non_finite.nan),
+                  static_cast<unsigned long long>(r.non_finite.pos_inf),
+                  static_cast<unsigned long long>(r.non_finite.neg_inf), csv_cell(note).c_str());
     }
   } else {
-    const std::vector<std::string> head = {"file", "tensor", "dtype", "shape", "count", "range", "scale", "MSE", "SQNR dB", "max|e|", "clip %"};
+    std::vector<std::string> head = {"file",  "tensor", "dtype",   "shape",  "count", "range",
+                                     "scale", "MSE",    "SQNR dB", "max|e|", "clip %"};
+    // A column for the NaN and ±Inf skipped, when a tensor holds any (the range and metrics are
+    // then the finite values').
+    const bool any_non_finite =
+        std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.non_finite.total() > 0; });
+    if (any_non_finite) head.push_back("NaN, Inf");
     std::vector<std::vector<std::string>> cells;
     for (const Row& r : rows) {
       if (!r.error.empty() || !r.skipped.empty()) {
@@ -531,6 +572,7 @@ int main(int argc, char** argv) {
       std::snprintf(clip, sizeof clip, "%.2f", 100 * r.clip_rate);
       cells.push_back({base_name(r.file), r.tensor, r.dtype, r.shape, std::to_string(r.count), "[" + short_num(r.min) + ", " + short_num(r.max) + "]",
                        r.grouped ? "per group" : short_num(r.scale), short_num(r.mse), short_num(r.sqnr), short_num(r.max_abs), clip});
+      if (any_non_finite) cells.back().push_back(non_finite_cell(r.non_finite));
     }
     std::vector<size_t> w(head.size(), 0);
     for (size_t c = 0; c < head.size(); ++c) w[c] = head[c].size();
@@ -549,19 +591,26 @@ int main(int argc, char** argv) {
     };
     print(head);
     for (const auto& line : cells) print(line);
-    // Whole-file summaries: element-weighted MSE and SQNR over the analysed tensors.
-    std::map<std::string, std::pair<uint64_t, std::pair<double, double>>> per_file;
+    // Whole-file summaries: element-weighted MSE and SQNR over the analysed tensors' finite values.
+    struct FileSums {
+      uint64_t finite = 0, skipped = 0;
+      double e2 = 0, x2 = 0;
+    };
+    std::map<std::string, FileSums> per_file;
     for (const Row& r : rows) {
       if (!r.error.empty() || !r.skipped.empty() || r.tensor.empty()) continue;
-      auto& f = per_file[r.file];
-      f.first += r.count;
-      f.second.first += r.sum_e2;
-      f.second.second += r.sum_x2;
+      FileSums& f = per_file[r.file];
+      f.finite += r.finite;
+      f.skipped += r.non_finite.total();
+      f.e2 += r.sum_e2;
+      f.x2 += r.sum_x2;
     }
     for (const auto& [file, f] : per_file) {
-      const double mse = f.second.first / static_cast<double>(f.first);
-      std::printf("%s: %llu values, MSE %s, SQNR %s dB\n", base_name(file).c_str(), static_cast<unsigned long long>(f.first), short_num(mse).c_str(),
-                  short_num(10 * std::log10(f.second.second / f.second.first)).c_str());
+      const double mse = f.e2 / static_cast<double>(f.finite);
+      const std::string skipped = f.skipped ? " (" + std::to_string(f.skipped) + " NaN or infinite skipped)" : "";
+      std::printf("%s: %llu values%s, MSE %s, SQNR %s dB\n", base_name(file).c_str(),
+                  static_cast<unsigned long long>(f.finite), skipped.c_str(), short_num(mse).c_str(),
+                  short_num(10 * std::log10(f.x2 / f.e2)).c_str());
     }
   }
   return failed ? 1 : 0;

@@ -161,17 +161,78 @@ bool min_max_params(const QuantScheme& s, int32_t qmin, int32_t qmax, double lo,
 // The samples, float or double. The integer path's logic exists once; each read of the samples
 // goes to the kernel of their type.
 struct Samples {
+  static constexpr bool kSkips = false;
   const float* f32 = nullptr;
   const double* f64 = nullptr;
   size_t n = 0;
   Samples(const float* x, size_t count) : f32(x), n(count) {}
   Samples(const double* x, size_t count) : f64(x), n(count) {}
   double at(size_t i) const { return f32 ? static_cast<double>(f32[i]) : f64[i]; }
+  uint64_t count() const { return n; }  // the samples measured
   SampleScan scan(size_t offset, size_t length, Kernel k) const {
     return f32 ? scan_samples(f32 + offset, length, k) : scan_samples(f64 + offset, length, k);
   }
   ErrorSums quantize(size_t offset, size_t length, const KernelParams& p, const SampleOutputs& out, Kernel k) const {
     return f32 ? quantize_samples(f32 + offset, length, p, out, k) : quantize_samples(f64 + offset, length, p, out, k);
+  }
+  Result<CalibrationReport> calibrate(const QuantScheme& s, const SampleScan& scan, Kernel k) const {
+    return f32 ? qe::calibrate(f32, n, s, scan, k) : qe::calibrate(f64, n, s, scan, k);
+  }
+};
+
+// Samples with NaN or ±Inf among them, under NonFinite::Skip: every read goes over the runs of
+// finite samples between them, so the kernels see finite samples only (each run with its own
+// first index: stochastic draws and the largest error's index stay the samples' own), and the
+// outputs of the others are marked skipped (SampleOutputs::skip).
+struct FiniteSamples : Samples {
+  static constexpr bool kSkips = true;
+  uint64_t finite = 0;
+  template <class In>
+  FiniteSamples(const In* x, size_t count, uint64_t finite_count) : Samples(x, count), finite(finite_count) {}
+  uint64_t count() const { return finite; }
+  bool is_finite(size_t i) const { return std::isfinite(at(i)); }
+  // finite_runs over [offset, offset + length), the positions the samples' own.
+  template <class Run, class Gap>
+  void runs(size_t offset, size_t length, Run run, Gap gap) const {
+    const auto shifted = [offset](auto f) {
+      return [=](size_t begin, size_t count) mutable { f(offset + begin, count); };
+    };
+    if (f32)
+      finite_runs(f32 + offset, length, shifted(run), shifted(gap));
+    else
+      finite_runs(f64 + offset, length, shifted(run), shifted(gap));
+  }
+  // The finite samples' range, their runs' extremes compared strictly in order as one scan
+  // compares its parts; {+∞, −∞} when there is none.
+  SampleScan scan(size_t offset, size_t length, Kernel k) const {
+    SampleScan s{INFINITY, -INFINITY, true};
+    runs(
+        offset, length,
+        [&](size_t begin, size_t run) {
+          const SampleScan r = Samples::scan(begin, run, k);
+          if (r.min < s.min) s.min = r.min;
+          if (r.max > s.max) s.max = r.max;
+        },
+        [](size_t, size_t) {});
+    return s;
+  }
+  ErrorSums quantize(size_t offset, size_t length, const KernelParams& p, const SampleOutputs& out, Kernel k) const {
+    const bool float32 = p.arithmetic == Arithmetic::Float32;
+    ErrorSums total;
+    runs(
+        offset, length,
+        [&](size_t begin, size_t run) {
+          KernelParams q = p;
+          q.index_base = p.index_base + (begin - offset);
+          total.merge(Samples::quantize(begin, run, q, out.at(begin - offset, float32), k));
+        },
+        [&](size_t begin, size_t gap) {
+          for (size_t i = begin - offset; i < begin - offset + gap; ++i) out.skip(i, float32);
+        });
+    return total;
+  }
+  Result<CalibrationReport> calibrate(const QuantScheme& s, const SampleScan& scan, Kernel k) const {
+    return f32 ? calibrate_finite(f32, n, finite, s, scan, k) : calibrate_finite(f64, n, finite, s, scan, k);
   }
 };
 
@@ -197,6 +258,16 @@ struct Layout {
       first = false;
     });
     return s;
+  }
+  // With skipped samples, over the finite ones ([0, 0] when there is none).
+  SampleScan scan(size_t g, const FiniteSamples& x, Kernel k) const {
+    SampleScan s{INFINITY, -INFINITY, true};
+    for_runs(g, [&](size_t offset, size_t length) {
+      const SampleScan r = x.scan(offset, length, k);
+      s.min = std::min(s.min, r.min);
+      s.max = std::max(s.max, r.max);
+    });
+    return s.min > s.max ? SampleScan{} : s;
   }
 };
 
@@ -289,11 +360,13 @@ Result<Layout> layout_of(const QuantScheme& s, size_t n) {
   return l;
 }
 
-// The first sample that is NaN, infinite or beyond `limit`, as an error; nullopt when there is
-// none (a scan's "maybe not finite" can come from an overflowing running sum).
+// The first sample that is NaN, infinite (unless `skip`) or beyond `limit`, as an error; nullopt
+// when there is none (a scan's "maybe not finite" can come from an overflowing running sum).
+template <bool kSkip = false>
 std::optional<Error> bad_sample(const Samples& x, double limit) {
   for (size_t i = 0; i < x.n; ++i) {
     const double v = x.at(i);
+    if (kSkip && !std::isfinite(v)) continue;
     const std::string where = "Sample " + std::to_string(i + 1);
     if (std::isnan(v)) return err("values", where + " is NaN", static_cast<int64_t>(i));
     if (std::isinf(v)) return err("values", where + " is infinite", static_cast<int64_t>(i));
@@ -381,7 +454,21 @@ void percentile_metrics(Analysis& a, size_t n) {
   a.metrics.median_abs_error = pct[0];
   a.metrics.p95_abs_error = pct[1];
 }
+void percentile_metrics(Analysis& a, const Samples& x) { percentile_metrics(a, x.n); }
 
+// With skipped samples, of the finite ones: their codes and errors, gathered, stand in for the
+// analysis' own while it is measured.
+void percentile_metrics(Analysis& a, const FiniteSamples& x) {
+  std::vector<int32_t> codes;
+  std::vector<double> errors;
+  codes.reserve(x.count());
+  errors.reserve(x.count());
+  for (size_t i = 0; i < x.n; ++i)
+    if (x.is_finite(i)) codes.push_back(a.codes[i]), errors.push_back(a.errors[i]);
+  a.codes.swap(codes), a.errors.swap(errors);
+  percentile_metrics(a, a.codes.size());
+  a.codes.swap(codes), a.errors.swap(errors);
+}
 
 template <class In>
 Result<Analysis> analyze_format(const In* x, size_t n, const AnalyzeOptions& opt, const SampleScan& scan) {
@@ -635,7 +722,8 @@ Result<Analysis> analyze_ggml(const In* x, size_t n, const AnalyzeOptions& opt, 
 // A runtime profile (profiles.h): the runtime's parameters per tensor or per channel, and its
 // kernel's codes; outputs are float32, as the runtime's are.
 template <class In>
-Result<Analysis> analyze_profile(const In* x, size_t n, const AnalyzeOptions& opt, const Layout& layout, const SampleScan& scan) {
+Result<Analysis> analyze_profile(const In* x, size_t n, const FiniteSamples& src, const AnalyzeOptions& opt,
+                                 const Layout& layout, const SampleScan& scan) {
   const QuantScheme& s = opt.scheme;
   Analysis a;
   SampleOutputs out;
@@ -655,7 +743,7 @@ Result<Analysis> analyze_profile(const In* x, size_t n, const AnalyzeOptions& op
   double scale_sum = 0, noise_sum = 0;
   a.groups.reserve(layout.count);  // checked by analyze()
   for (size_t c = 0; c < layout.count; ++c) {
-    const SampleScan g = layout.scan(c, Samples(x, n), opt.kernel);
+    const SampleScan g = src.finite < n ? layout.scan(c, src, opt.kernel) : layout.scan(c, Samples(x, n), opt.kernel);
     GroupResult group;
     group.params = profile_params(s, g.min, g.max);
     layout.for_runs(c, [&](size_t offset, size_t length) {
@@ -671,11 +759,11 @@ Result<Analysis> analyze_profile(const In* x, size_t n, const AnalyzeOptions& op
     noise_sum += static_cast<double>(group.sums.count) * group.params.scale * group.params.scale / 12;
     a.groups.push_back(group);
   }
-  a.params.scale = scale_sum / static_cast<double>(n);
+  a.params.scale = scale_sum / static_cast<double>(src.count());
   a.params.range_min = scan.min;
   a.params.range_max = scan.max;
   a.metrics = metrics_from_sums(total, max_abs_x, a.params.scale);
-  a.metrics.uniform_noise = noise_sum / static_cast<double>(n);
+  a.metrics.uniform_noise = noise_sum / static_cast<double>(src.count());
   return a;
 }
 
@@ -740,13 +828,23 @@ std::optional<Error> validate_format(const QuantScheme& s) {
   return std::nullopt;
 }
 
+namespace {
+
+template <class Src>
+Result<Analysis> integer_analysis(const Src& x, const AnalyzeOptions& opt);
+
+// Float and block formats and runtime profiles, on the samples or, with fewer finite ones than
+// samples (NonFinite::Skip), on those.
 template <class In>
-Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt, GgmlBlocks* ggml_blocks) {
+Result<Analysis> analyze_other(const In* x, size_t n, const FiniteSamples& finite, const AnalyzeOptions& opt,
+                               GgmlBlocks* ggml_blocks) {
   const QuantScheme& s = opt.scheme;
   const bool ggml = s.format == NumberFormat::Ggml || s.profile == Profile::Ggml;
-  if (opt.importance && !ggml)
-    return err("importance", "Importance weights are for ggml's types (q4_k, iq4_xs, …): choose one as the format");
-  if (s.profile == Profile::Formula && s.format == NumberFormat::Int) return analyze_integer(x, n, opt);
+  const bool skip = finite.finite < n;
+  const Samples all(x, n);
+  const auto scan_of = [&] { return skip ? finite.scan(0, n, opt.kernel) : all.scan(0, n, opt.kernel); };
+  const auto bad = [&](double limit) { return skip ? bad_sample<true>(all, limit) : bad_sample(all, limit); };
+  const auto percentiles = [&](Analysis& a) { skip ? percentile_metrics(a, finite) : percentile_metrics(a, all); };
   if (s.profile != Profile::Formula && !ggml) {
     // The runtime's own rules for q_min, q_max and the zero point (profiles.h); the rest as usual.
     QuantScheme plain = s;
@@ -758,14 +856,14 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt, GgmlB
     if (auto* e = std::get_if<Error>(&layout_result)) return *e;
     if (const size_t count = std::get<Layout>(layout_result).count)
       if (auto e = group_memory(s, count, static_cast<double>(sizeof(GroupResult) + opt.group_copy_bytes))) return *e;
-    const SampleScan scan = scan_samples(x, n, opt.kernel);
+    const SampleScan scan = scan_of();
     const double limit = std::numeric_limits<float>::max();  // the runtimes hold float32 tensors
     if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)
-      if (auto e = bad_sample(Samples(x, n), limit)) return *e;
-    auto r = analyze_profile(x, n, opt, std::get<Layout>(layout_result), scan);
+      if (auto e = bad(limit)) return *e;
+    auto r = analyze_profile(x, n, finite, opt, std::get<Layout>(layout_result), scan);
     if (auto* e = std::get_if<Error>(&r)) return *e;
     Analysis a = std::get<Analysis>(std::move(r));
-    if (opt.per_sample && !opt.into) percentile_metrics(a, n);
+    if (opt.per_sample && !opt.into) percentiles(a);
     return a;
   }
   // A float or block format (ggml's types among them: float32 tensors).
@@ -773,9 +871,12 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt, GgmlB
   if (auto e = validate_format(s)) return *e;
   if (n == 0) return err("values", "No samples: enter at least one value");
   const double limit = s.arithmetic == Arithmetic::Float32 || ggml ? std::numeric_limits<float>::max() : kMaxMagnitude;
-  const SampleScan scan = scan_samples(x, n, opt.kernel);
+  if (ggml && skip)  // a row's blocks are quantized together, as llama.cpp does: no sample can be left out of one
+    return err("values", std::string(s.ggml ? s.ggml->name : "ggml's types") + " quantizes whole rows of blocks: a tensor with NaN or ±Inf (" +
+                             std::to_string(n - finite.finite) + " of " + std::to_string(n) + " samples) cannot be skipped in them");
+  const SampleScan scan = scan_of();
   if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit) {
-    if (auto e = bad_sample(Samples(x, n), ggml ? kMaxMagnitude : limit)) return *e;
+    if (auto e = bad(ggml ? kMaxMagnitude : limit)) return *e;
     for (size_t i = 0; i < n && ggml; ++i)  // llama.cpp's tensors are float32
       if (std::fabs(static_cast<double>(x[i])) > limit)
         return err("values", "Sample " + std::to_string(i + 1) + " (" + number_text(static_cast<double>(x[i])) +
@@ -784,13 +885,42 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt, GgmlB
   auto r = ggml ? analyze_ggml(x, n, opt, scan, ggml_blocks) : analyze_format(x, n, opt, scan);
   if (auto* e = std::get_if<Error>(&r)) return *e;
   Analysis a = std::get<Analysis>(std::move(r));
-  if (opt.per_sample && !opt.into) percentile_metrics(a, n);
+  if (opt.per_sample && !opt.into) percentiles(a);
   return a;
+}
+
+}  // namespace
+
+template <class In>
+Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt, GgmlBlocks* ggml_blocks) {
+  const QuantScheme& s = opt.scheme;
+  if (opt.importance && s.format != NumberFormat::Ggml && s.profile != Profile::Ggml)
+    return err("importance", "Importance weights are for ggml's types (q4_k, iq4_xs, …): choose one as the format");
+  NonFiniteCounts skipped;
+  if (opt.non_finite == NonFinite::Skip && n > 0 && !scan_samples(x, n, opt.kernel).finite) skipped.add(x, n);
+  const bool integer = opt.scheme.profile == Profile::Formula && opt.scheme.format == NumberFormat::Int;
+  if (skipped.total() == 0)
+    return integer ? integer_analysis(Samples(x, n), opt) : analyze_other(x, n, FiniteSamples(x, n, n), opt, ggml_blocks);
+  if (skipped.total() == n)
+    return err("values",
+               "Every sample is NaN or infinite (" + non_finite_text(skipped) + "): nothing finite to measure");
+  const FiniteSamples finite(x, n, n - skipped.total());
+  auto r = integer ? integer_analysis(finite, opt) : analyze_other(x, n, finite, opt, ggml_blocks);
+  if (auto* a = std::get_if<Analysis>(&r)) a->non_finite = skipped;
+  return r;
+}
+
+std::string non_finite_text(const NonFiniteCounts& c) {
+  std::string t;
+  for (auto [count, what] : {std::pair{c.nan, " NaN"}, std::pair{c.pos_inf, " +Inf"}, std::pair{c.neg_inf, " -Inf"}})
+    if (count) t += (t.empty() ? "" : ", ") + std::to_string(count) + what;
+  return t.empty() ? "none" : t;
 }
 
 namespace {
 
-Result<Analysis> integer_analysis(const Samples& x, const AnalyzeOptions& opt) {
+template <class Src>
+[[gnu::noinline]] Result<Analysis> integer_analysis(const Src& x, const AnalyzeOptions& opt) {
   const QuantScheme& s = opt.scheme;
   const size_t n = x.n;
   if (s.profile != Profile::Formula) return err("profile", "Runtime profiles are not in this build: analyze() takes them");
@@ -816,7 +946,7 @@ Result<Analysis> integer_analysis(const Samples& x, const AnalyzeOptions& opt) {
   // follows from the blocks'. Anything unusual goes the general way below.
   bool blocks_done = false;
   SampleScan scan;
-  if (layout.block && !s.scale && !s.zero_point) {
+  if (layout.block && !s.scale && !s.zero_point && !Src::kSkips) {
     if (opt.per_sample)
       if (auto e = allocate_outputs(a, n, s.arithmetic, out, opt.into)) return *e;
     GroupPass pass{&s, 0, 0, limit, &a.groups, {}};
@@ -838,7 +968,7 @@ Result<Analysis> integer_analysis(const Samples& x, const AnalyzeOptions& opt) {
       scan = pass.all;
     } else {
       if (pass.bad_samples) {
-        if (auto e = bad_sample(x, limit)) return *e;
+        if (auto e = bad_sample<Src::kSkips>(x, limit)) return *e;
       } else {
         const SampleScan r = x.scan(pass.refused * layout.block, layout.block, opt.kernel);
         auto d = derive_params(s, r);
@@ -851,7 +981,7 @@ Result<Analysis> integer_analysis(const Samples& x, const AnalyzeOptions& opt) {
   if (!blocks_done) {
     scan = x.scan(0, n, opt.kernel);
     if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)
-      if (auto e = bad_sample(x, limit)) return *e;
+      if (auto e = bad_sample<Src::kSkips>(x, limit)) return *e;
   }
   CalibrationReport report;
   SampleScan used = scan;
@@ -860,7 +990,7 @@ Result<Analysis> integer_analysis(const Samples& x, const AnalyzeOptions& opt) {
     report.range_min = s.range->min;
     report.range_max = s.range->max;
   } else {
-    auto calibrated = x.f32 ? calibrate(x.f32, n, s, scan, opt.kernel) : calibrate(x.f64, n, s, scan, opt.kernel);
+    auto calibrated = x.calibrate(s, scan, opt.kernel);
     if (auto* e = std::get_if<Error>(&calibrated)) return *e;
     report = std::get<CalibrationReport>(std::move(calibrated));
     used.min = report.range_min;
@@ -932,11 +1062,11 @@ Result<Analysis> integer_analysis(const Samples& x, const AnalyzeOptions& opt) {
       found = true;
     }
     // The tensor's step is the count-weighted mean scale; the uniform-noise reference averages Δ²/12.
-    a.params.scale = scale_sum / static_cast<double>(n);
+    a.params.scale = scale_sum / static_cast<double>(x.count());
     a.metrics = metrics_from_sums(total, max_abs_x, a.params.scale);
-    a.metrics.uniform_noise = noise_sum / static_cast<double>(n);
+    a.metrics.uniform_noise = noise_sum / static_cast<double>(x.count());
   }
-  if (opt.per_sample && !opt.into) percentile_metrics(a, n);
+  if (opt.per_sample && !opt.into) percentile_metrics(a, x);
   return a;
 }
 

@@ -1,6 +1,7 @@
 // scheme + samples → parameters, per-sample outputs, metrics.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -17,6 +18,16 @@ namespace qe {
 // Largest sample or range magnitude accepted: keeps Σ x² finite in double for any count.
 constexpr double kMaxMagnitude = 1e100;
 
+// What analyze() and StreamAnalysis do with samples that are NaN or ±Inf (a finding in a
+// checkpoint): refuse the tensor, naming the first; or skip them and measure the finite values.
+// Skipped samples take no part in the range, the calibration, the scales (a block's amax, a
+// channel's min and max) or any metric: `metrics.count` is the finite values, the sums and
+// percentiles are theirs, the largest error's index is still the sample's own (as are stochastic
+// draws); the per-sample arrays keep their length, and at a skipped sample hold code 0, x̂ NaN,
+// error NaN and clipped 0. A channel or group with no finite value gets scale 1 and count 0.
+// Values beyond the supported magnitude are refused either way.
+enum class NonFinite { Error, Skip };
+
 struct AnalyzeOptions {
   QuantScheme scheme;
   bool per_sample = true;  // false: sums-only metrics (no percentiles, no code histogram)
@@ -32,6 +43,22 @@ struct AnalyzeOptions {
   // per_sample true: what a caller that keeps only codes or errors of a large tensor asks for. The
   // metrics that need the Analysis's arrays (percentiles, the code histogram) are then left undefined.
   const SampleOutputs* into = nullptr;
+  NonFinite non_finite = NonFinite::Error;  // analyze() and StreamAnalysis; analyze_integer() refuses them
+};
+
+// The samples skipped under NonFinite::Skip.
+struct NonFiniteCounts {
+  uint64_t nan = 0, pos_inf = 0, neg_inf = 0;
+  uint64_t total() const { return nan + pos_inf + neg_inf; }
+  template <class In>
+  void add(const In* x, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      const double v = static_cast<double>(x[i]);
+      nan += v != v;
+      pos_inf += v == INFINITY;
+      neg_inf += v == -INFINITY;
+    }
+  }
 };
 
 // How the range was chosen, and what the method saw.
@@ -85,10 +112,14 @@ struct Analysis {
   FormatCounts format_counts;
   std::vector<double> block_scales;
   std::vector<uint32_t> block_codes;
+  NonFiniteCounts non_finite;  // NonFinite::Skip: what was skipped
 };
 
 template <class T>
 using Result = std::variant<T, Error>;
+
+// "2 NaN, 1 +Inf" (the kinds that occur), or "none".
+std::string non_finite_text(const NonFiniteCounts& c);
 
 // Checks the scheme on its own (bits, qmin/qmax, range, scale, zero point).
 std::optional<Error> validate_scheme(const QuantScheme& s);
@@ -126,8 +157,9 @@ template <class In>
 Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt, GgmlBlocks* ggml = nullptr);
 
 // The integer formula alone (every calibration, granularity, rounding and arithmetic), as
-// analyze() computes it; a float format or a runtime profile is refused. What the web's small
-// first module links: the format and profile code stays out of it.
+// analyze() computes it; a float format or a runtime profile is refused, and NaN or ±Inf too
+// (NonFinite::Skip is analyze()'s). What the web's small first module links: the format,
+// profile and skipping code stays out of it.
 template <class In>
 Result<Analysis> analyze_integer(const In* x, size_t n, const AnalyzeOptions& opt);
 

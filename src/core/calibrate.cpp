@@ -274,9 +274,25 @@ Result<CalibrationReport> calibrate(const In* x, size_t n, const QuantScheme& s,
   return c.report();
 }
 
+template <class In>
+Result<CalibrationReport> calibrate_finite(const In* x, size_t n, uint64_t finite, const QuantScheme& s,
+                                           const SampleScan& scan, Kernel k) {
+  Calibrator c(s, scan, finite, k);
+  while (!c.done()) {
+    finite_runs(
+        x, n, [&](size_t begin, size_t length) { c.add(x + begin, length, begin); }, [](size_t, size_t) {});
+    c.next();
+  }
+  return c.report();
+}
+
 template void Calibrator::add<float>(const float*, size_t, uint64_t);
 template void Calibrator::add<double>(const double*, size_t, uint64_t);
 template Result<CalibrationReport> calibrate<float>(const float*, size_t, const QuantScheme&, const SampleScan&, Kernel);
 template Result<CalibrationReport> calibrate<double>(const double*, size_t, const QuantScheme&, const SampleScan&, Kernel);
+template Result<CalibrationReport> calibrate_finite<float>(const float*, size_t, uint64_t, const QuantScheme&,
+                                                           const SampleScan&, Kernel);
+template Result<CalibrationReport> calibrate_finite<double>(const double*, size_t, uint64_t, const QuantScheme&,
+                                                            const SampleScan&, Kernel);
 
 }  // namespace qe

@@ -72,4 +72,10 @@ class Calibrator {
 template <class In>
 Result<CalibrationReport> calibrate(const In* x, size_t n, const QuantScheme& s, const SampleScan& scan, Kernel k);
 
+// The same over the `finite` finite samples of x alone, passing over NaN and ±Inf
+// (NonFinite::Skip); `scan` is their range.
+template <class In>
+Result<CalibrationReport> calibrate_finite(const In* x, size_t n, uint64_t finite, const QuantScheme& s,
+                                           const SampleScan& scan, Kernel k);
+
 }  // namespace qe

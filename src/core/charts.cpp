@@ -23,24 +23,34 @@ void add(Histogram& h, double v) {
   ++h.counts[i];
 }
 
-}  // namespace
-
-template <class In>
-ChartData chart_data(const In* x, size_t n, const Analysis& a, size_t buckets, size_t bins, bool uniform) {
+// chart_data, or with kSkip (NonFinite::Skip) over the finite samples alone: a bucket without one
+// holds NaN, and the histograms count the others.
+template <bool kSkip, class In>
+ChartData chart_data_of(const In* x, size_t n, const Analysis& a, size_t buckets, size_t bins, bool uniform) {
   ChartData c;
   if (n == 0 || a.errors.size() != n) return c;
   const auto xhat = [&](size_t i) {
     return a.dequantized_f64.empty() ? static_cast<double>(a.dequantized_f32[i]) : a.dequantized_f64[i];
   };
+  const auto kept = [&](size_t i) { return !kSkip || std::isfinite(static_cast<double>(x[i])); };
   const QuantParams& p = a.params;
-  double lo = static_cast<double>(x[0]), hi = lo;
+  double lo = kSkip ? INFINITY : static_cast<double>(x[0]), hi = kSkip ? -INFINITY : lo;
   if (buckets > 0) {
     const size_t b_count = std::min(buckets, n);
     for (auto* v : {&c.x_min, &c.x_max, &c.xhat_min, &c.xhat_max, &c.err_min, &c.err_max}) v->resize(b_count);
     for (size_t b = 0; b < b_count; ++b) {
-      const size_t begin = b * n / b_count, end = (b + 1) * n / b_count;
+      size_t begin = b * n / b_count;
+      const size_t end = (b + 1) * n / b_count;
+      if constexpr (kSkip) {
+        while (begin < end && !kept(begin)) ++begin;
+        if (begin == end) {
+          for (auto* v : {&c.x_min, &c.x_max, &c.xhat_min, &c.xhat_max, &c.err_min, &c.err_max}) (*v)[b] = NAN;
+          continue;
+        }
+      }
       double x0 = static_cast<double>(x[begin]), x1 = x0, h0 = xhat(begin), h1 = h0, e0 = a.errors[begin], e1 = e0;
       for (size_t i = begin + 1; i < end; ++i) {
+        if (!kept(i)) continue;
         const double xv = static_cast<double>(x[i]), hv = xhat(i), ev = a.errors[i];
         x0 = std::min(x0, xv), x1 = std::max(x1, xv);
         h0 = std::min(h0, hv), h1 = std::max(h1, hv);
@@ -50,7 +60,8 @@ ChartData chart_data(const In* x, size_t n, const Analysis& a, size_t buckets, s
       lo = std::min(lo, x0), hi = std::max(hi, x1);
     }
   } else {
-    for (size_t i = 0; i < n; ++i) lo = std::min(lo, static_cast<double>(x[i])), hi = std::max(hi, static_cast<double>(x[i]));
+    for (size_t i = 0; i < n; ++i)
+      if (kept(i)) lo = std::min(lo, static_cast<double>(x[i])), hi = std::max(hi, static_cast<double>(x[i]));
   }
   if (bins > 0) {
     if (uniform) {
@@ -62,6 +73,7 @@ ChartData chart_data(const In* x, size_t n, const Analysis& a, size_t buckets, s
     const double m = uniform ? std::max(a.metrics.max_abs_error, p.scale / 2) : a.metrics.max_abs_error;
     c.errors = histogram_of(bins, -m, m);
     for (size_t i = 0; i < n; ++i) {
+      if (!kept(i)) continue;
       add(c.values, static_cast<double>(x[i]));
       add(c.errors, a.errors[i]);
     }
@@ -69,7 +81,21 @@ ChartData chart_data(const In* x, size_t n, const Analysis& a, size_t buckets, s
   return c;
 }
 
+}  // namespace
+
+template <class In>
+ChartData chart_data(const In* x, size_t n, const Analysis& a, size_t buckets, size_t bins, bool uniform) {
+  return chart_data_of<false>(x, n, a, buckets, bins, uniform);
+}
+
+template <class In>
+ChartData chart_data_finite(const In* x, size_t n, const Analysis& a, size_t buckets, size_t bins, bool uniform) {
+  return chart_data_of<true>(x, n, a, buckets, bins, uniform);
+}
+
 template ChartData chart_data<float>(const float*, size_t, const Analysis&, size_t, size_t, bool);
 template ChartData chart_data<double>(const double*, size_t, const Analysis&, size_t, size_t, bool);
+template ChartData chart_data_finite<float>(const float*, size_t, const Analysis&, size_t, size_t, bool);
+template ChartData chart_data_finite<double>(const double*, size_t, const Analysis&, size_t, size_t, bool);
 
 }  // namespace qe

@@ -31,4 +31,9 @@ struct ChartData {
 template <class In>
 ChartData chart_data(const In* x, size_t n, const Analysis& a, size_t buckets, size_t bins, bool uniform = true);
 
+// The same for an analysis that skipped NaN and ±Inf (NonFinite::Skip): those samples are left
+// out, and a bucket with no other holds NaN.
+template <class In>
+ChartData chart_data_finite(const In* x, size_t n, const Analysis& a, size_t buckets, size_t bins, bool uniform = true);
+
 }  // namespace qe

@@ -27,6 +27,15 @@ struct Arith {
   double scale(double s) const { return f32 ? static_cast<double>(static_cast<float>(s)) : s; }
 };
 
+// A NaN or ±Inf sample is passed over (NonFinite::Skip): no code, no part in the sums.
+template <class In>
+inline __attribute__((always_inline)) bool passed_over(const In* x, size_t i, const Arith& a, const SampleOutputs& out, FormatCounts& counts) {
+  if (std::isfinite(static_cast<double>(x[i]))) return false;
+  out.skip(i, a.f32);
+  ++counts.skipped;
+  return true;
+}
+
 // One sample's code and x_hat into the outputs, sums and counts (both twins).
 template <class In>
 void record(const In* x, size_t i, uint32_t code, double xhat, bool over, bool tie, const Minifloat& f, const Arith& a,
@@ -49,6 +58,7 @@ void record(const In* x, size_t i, uint32_t code, double xhat, bool over, bool t
 template <class In>
 void element(const In* x, size_t i, double s, const Minifloat& f, Overflow overflow, const Arith& a, const SampleOutputs& out,
              Sums& S, FormatCounts& counts) {
+  if (passed_over(x, i, a, out, counts)) return;
   const double xi = static_cast<double>(x[i]);
   bool over = false, tie = false;
   // s = 0 only for a block whose scale underflowed: its elements are zeros.
@@ -138,17 +148,23 @@ void element_run(const In* x, size_t begin, size_t end, double s, const Minifloa
       const double xh[2] = {wasm_f64x2_extract_lane(xhat, 0), wasm_f64x2_extract_lane(xhat, 1)};
       const bool ov[2] = {wasm_i64x2_extract_lane(over, 0) != 0, wasm_i64x2_extract_lane(over, 1) != 0};
       const bool ti[2] = {wasm_i64x2_extract_lane(tie, 0) != 0, wasm_i64x2_extract_lane(tie, 1) != 0};
-      for (int l = 0; l < 2; ++l) record(x, i + static_cast<size_t>(l), code[l], xh[l], ov[l], ti[l], f, a, out, S, counts);
+      for (int l = 0; l < 2; ++l)
+        if (!passed_over(x, i + static_cast<size_t>(l), a, out, counts))
+          record(x, i + static_cast<size_t>(l), code[l], xh[l], ov[l], ti[l], f, a, out, S, counts);
     }
   }
 #endif
   for (; i < end; ++i) element(x, i, s, f, overflow, a, out, S, counts);
 }
 
+// The block's largest finite magnitude (a NaN or ±Inf is passed over).
 template <class In>
 double block_amax(const In* x, size_t begin, size_t end) {
   double m = 0;
-  for (size_t i = begin; i < end; ++i) m = std::max(m, std::fabs(static_cast<double>(x[i])));
+  for (size_t i = begin; i < end; ++i) {
+    const double v = std::fabs(static_cast<double>(x[i]));
+    m = std::max(m, v == INFINITY ? 0.0 : v);  // std::max(m, NaN) is m
+  }
   return m;
 }
 
@@ -183,7 +199,7 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
     scale = a.scale(scale);
     r.tensor_scale = scale;
     element_run(x, 0, n, scale, f, s.overflow, a, out, S, r.counts, simd);
-    r.sums = S.finish(n);
+    r.sums = S.finish(n - r.counts.skipped);
     return r;
   }
 
@@ -217,6 +233,7 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
         r.block_codes[b] = bits;
         r.block_scales[b] = absmax;
         const auto put = [&](size_t i, uint32_t code) {
+          if (passed_over(x, i, a, out, r.counts)) return;
           const double xi = static_cast<double>(x[i]);
           const double xhat = a.mul(kNf4Levels[code], absmax);
           S.add(i, i, xi, xhat, false, false);
@@ -263,6 +280,7 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
         }
         for (size_t i = begin; i < end; ++i) {
           // int8 elements with the implied scale 2^−6: round half to even, saturate at ±127.
+          if (passed_over(x, i, a, out, r.counts)) continue;
           const double xi = static_cast<double>(x[i]);
           const double q = a.div(a.div(xi, X), 0x1p-6);
           const double rq = std::nearbyint(q);
@@ -284,7 +302,7 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
       }
     }
   }
-  r.sums = S.finish(n);
+  r.sums = S.finish(n - r.counts.skipped);
   return r;
 }
 

@@ -28,6 +28,7 @@ struct FormatCounts {
   uint64_t overflow = 0;   // rounded past the format's largest value (saturated, or Inf/NaN)
   uint64_t underflow = 0;  // x ≠ 0 but x_hat = 0
   uint64_t subnormal = 0;  // the code is a subnormal
+  uint64_t skipped = 0;    // NaN or ±Inf, passed over (NonFinite::Skip): no code, x_hat NaN
 };
 
 struct FormatResult {
@@ -41,8 +42,10 @@ struct FormatResult {
 // The element format of a scheme (the custom one, or the named format's).
 const Minifloat& element_format(const QuantScheme& s);
 
-// `max_abs_x` is max |x| over the samples (from the scan). Samples must be finite. The SIMD twin
-// encodes element formats two values at a time (exactly: the same codes, x_hat and sums).
+// `max_abs_x` is max |x| over the finite samples (from the scan). NaN and ±Inf samples are
+// passed over (counts.skipped; no part in a block's amax or the sums; sums.count is the others);
+// analyze() lets them through only under NonFinite::Skip. The SIMD twin encodes element formats
+// two values at a time (exactly: the same codes, x_hat and sums).
 template <class In>
 FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double max_abs_x, const SampleOutputs& out,
                              Kernel k);

@@ -5,6 +5,7 @@
 // in both.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -55,7 +56,44 @@ struct SampleOutputs {
   uint8_t* clipped = nullptr;
 
   bool any() const { return codes || dequantized || errors || clipped; }
+  // The outputs from sample `offset` on (x_hat float in float32 arithmetic, else double).
+  SampleOutputs at(size_t offset, bool float32) const {
+    SampleOutputs o = *this;
+    if (o.codes) o.codes += offset;
+    if (o.dequantized) {
+      o.dequantized = float32 ? static_cast<void*>(static_cast<float*>(o.dequantized) + offset)
+                              : static_cast<void*>(static_cast<double*>(o.dequantized) + offset);
+    }
+    if (o.errors) o.errors += offset;
+    if (o.clipped) o.clipped += offset;
+    return o;
+  }
+  // Sample i passed over (NonFinite::Skip): no code (0), no x_hat or error (NaN), not clipped.
+  void skip(size_t i, bool float32) const {
+    if (codes) codes[i] = 0;
+    if (dequantized) {
+      if (float32) static_cast<float*>(dequantized)[i] = NAN;
+      else static_cast<double*>(dequantized)[i] = NAN;
+    }
+    if (errors) errors[i] = NAN;
+    if (clipped) clipped[i] = 0;
+  }
 };
+
+// NonFinite::Skip (analyze.h): run(begin, length) for each longest run of finite samples of
+// x[0, n), and gap(begin, length) for each run of NaN or ±Inf between them, in order.
+template <class In, class Run, class Gap>
+void finite_runs(const In* x, size_t n, Run run, Gap gap) {
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j < n && std::isfinite(static_cast<double>(x[j]))) ++j;
+    if (j > i) run(i, j - i);
+    size_t k = j;
+    while (k < n && !std::isfinite(static_cast<double>(x[k]))) ++k;
+    if (k > j) gap(j, k - j);
+    i = k;
+  }
+}
 
 // Sums over the samples, in double. Combine chunks with `merge` (in index order).
 struct ErrorSums {

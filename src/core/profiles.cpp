@@ -138,7 +138,13 @@ ErrorSums quantize_profile(const In* x, size_t n, Profile profile, const QuantPa
   LaneSums S;
   const float scale = static_cast<float>(p.scale), inv = 1.0f / scale;
   const float zp = static_cast<float>(p.zero_point), lo = static_cast<float>(p.qmin), hi = static_cast<float>(p.qmax);
+  uint64_t skipped = 0;
   for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(static_cast<double>(x[i]))) {  // NonFinite::Skip
+      out.skip(i, true);
+      ++skipped;
+      continue;
+    }
     const float xf = static_cast<float>(x[i]);
     float scaled, q;
     if (profile == Profile::PyTorch) {
@@ -157,7 +163,7 @@ ErrorSums quantize_profile(const In* x, size_t n, Profile profile, const QuantPa
     if (out.errors) out.errors[i] = static_cast<double>(x[i]) - static_cast<double>(xhat);
     if (out.clipped) out.clipped[i] = clipped;
   }
-  return S.finish(n);
+  return S.finish(n - skipped);
 }
 
 template ErrorSums quantize_profile<float>(const float*, size_t, Profile, const QuantParams&, uint64_t, const SampleOutputs&);

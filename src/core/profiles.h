@@ -48,7 +48,9 @@ void profile_code_range(const QuantScheme& s, int32_t& qmin, int32_t& qmax);
 std::optional<Error> validate_profile(const QuantScheme& s);
 
 // Quantizes x with one parameter set as the runtime's kernel does, into `out` (x_hat as float).
-// Sums in two double lanes as the integer kernels keep them; clip_count = codes clamped.
+// Sums in two double lanes as the integer kernels keep them; clip_count = codes clamped. NaN and
+// ±Inf samples are passed over (SampleOutputs::skip; count is the others), which analyze() lets
+// through only under NonFinite::Skip.
 template <class In>
 ErrorSums quantize_profile(const In* x, size_t n, Profile profile, const QuantParams& p, uint64_t index_base,
                            const SampleOutputs& out);

@@ -21,6 +21,23 @@ size_t nominal_count(const QuantScheme& s) {
   return count < 1e18 && count <= static_cast<double>(SIZE_MAX) ? static_cast<size_t>(count) : 0;
 }
 
+// The finite values' range, their runs' extremes compared strictly in order as one scan compares
+// its parts ({+∞, −∞} when there is none); with `skip` false, the scan of x as it is.
+template <class In>
+SampleScan range_of(const In* x, size_t n, bool skip, Kernel k) {
+  if (!skip) return scan_samples(x, n, k);
+  SampleScan s{INFINITY, -INFINITY, true};
+  finite_runs(
+      x, n,
+      [&](size_t begin, size_t length) {
+        const SampleScan r = scan_samples(x + begin, length, k);
+        if (r.min < s.min) s.min = r.min;
+        if (r.max > s.max) s.max = r.max;
+      },
+      [](size_t, size_t) {});
+  return s;
+}
+
 }  // namespace
 
 std::optional<Error> StreamAnalysis::check() const {
@@ -79,23 +96,31 @@ std::optional<Error> StreamAnalysis::add(const In* x, size_t n) {
   switch (pass_) {
     case Pass::Range: {
       const double limit = s.arithmetic == Arithmetic::Float32 || is_profile() ? std::numeric_limits<float>::max() : kMaxMagnitude;
-      const SampleScan r = scan_samples(x, n, options_.kernel);
+      const bool skip = options_.non_finite == NonFinite::Skip;
+      SampleScan r = scan_samples(x, n, options_.kernel);
+      NonFiniteCounts here;
       if (!r.finite || std::max(std::fabs(r.min), std::fabs(r.max)) > limit) {
         for (size_t i = 0; i < n; ++i) {
           const double v = static_cast<double>(x[i]);
           const int64_t at = static_cast<int64_t>(at_ + i);
           const std::string where = "Value " + std::to_string(at + 1);
+          if (skip && !std::isfinite(v)) continue;
           if (std::isnan(v)) return Error{"values", at, where + " is NaN"};
           if (std::isinf(v)) return Error{"values", at, where + " is infinite"};
           if (std::fabs(v) > limit) return Error{"values", at, where + " is too large"};
         }
+        if (skip) here.add(x, n);
       }
-      if (n > 0) {
+      if (here.total() > 0) r = range_of(x, n, true, options_.kernel);
+      const uint64_t finite = n - here.total();
+      skipped_.nan += here.nan, skipped_.pos_inf += here.pos_inf, skipped_.neg_inf += here.neg_inf;
+      if (finite > 0) {
         // In chunk order, with the strict comparisons a single scan makes between its partial results.
-        if (at_ == 0) range_.min = r.min, range_.max = r.max;
+        if (finite_ == 0) range_.min = r.min, range_.max = r.max;
         if (r.min < range_.min) range_.min = r.min;
         if (r.max > range_.max) range_.max = r.max;
       }
+      finite_ += finite;
       if (s.granularity != Granularity::Tensor) {
         if (at_ == 0) {
           auto g = group_geometry(s, nominal_count(s));
@@ -117,7 +142,7 @@ std::optional<Error> StreamAnalysis::add(const In* x, size_t n) {
             }
             group_ranges_.resize(g + 1, SampleScan{INFINITY, -INFINITY, true});
           }
-          const SampleScan part = scan_samples(x + i, length, options_.kernel);
+          const SampleScan part = range_of(x + i, length, here.total() > 0, options_.kernel);
           group_ranges_[g].min = std::min(group_ranges_[g].min, part.min);
           group_ranges_[g].max = std::max(group_ranges_[g].max, part.max);
           i += length;
@@ -125,7 +150,14 @@ std::optional<Error> StreamAnalysis::add(const In* x, size_t n) {
       }
       break;
     }
-    case Pass::Calibration: calibrator_->add(x, n, at_); break;
+    case Pass::Calibration:
+      if (skipped_.total() == 0)
+        calibrator_->add(x, n, at_);
+      else
+        finite_runs(
+            x, n, [&](size_t begin, size_t length) { calibrator_->add(x + begin, length, at_ + begin); },
+            [](size_t, size_t) {});
+      break;
     case Pass::Quantization:
       if (is_format()) {
         FormatResult r = quantize_format(x, n, s, std::max(std::fabs(range_.min), std::fabs(range_.max)), SampleOutputs{},
@@ -140,8 +172,16 @@ std::optional<Error> StreamAnalysis::add(const In* x, size_t n) {
         quantize_groups(x, n);
       } else if (is_profile()) {
         sums_.merge(quantize_profile(x, n, s.profile, params_, at_, SampleOutputs{}));
-      } else {
+      } else if (skipped_.total() == 0) {
         sums_.merge(quantize_samples(x, n, kernel_params(s, params_, at_), SampleOutputs{}, options_.kernel));
+      } else {
+        finite_runs(
+            x, n,
+            [&](size_t begin, size_t length) {
+              sums_.merge(quantize_samples(x + begin, length, kernel_params(s, params_, at_ + begin), SampleOutputs{},
+                                           options_.kernel));
+            },
+            [](size_t, size_t) {});
       }
       break;
     case Pass::Done: break;
@@ -160,10 +200,19 @@ void StreamAnalysis::quantize_groups(const In* x, size_t n) {
     const uint64_t k = (at_ + i) / geometry_.run;
     GroupResult& group = groups_[channels ? static_cast<size_t>(k % geometry_.count) : static_cast<size_t>(k)];
     const size_t length = static_cast<size_t>(std::min<uint64_t>(n - i, (k + 1) * geometry_.run - (at_ + i)));
-    if (is_profile())
+    if (is_profile()) {
       group.sums.merge(quantize_profile(x + i, length, s.profile, group.params, at_ + i, SampleOutputs{}));
-    else
+    } else if (skipped_.total() == 0) {
       group.sums.merge(quantize_samples(x + i, length, kernel_params(s, group.params, at_ + i), SampleOutputs{}, options_.kernel));
+    } else {
+      finite_runs(
+          x + i, length,
+          [&](size_t begin, size_t run) {
+            group.sums.merge(quantize_samples(x + i + begin, run, kernel_params(s, group.params, at_ + i + begin),
+                                              SampleOutputs{}, options_.kernel));
+          },
+          [](size_t, size_t) {});
+    }
     i += length;
   }
 }
@@ -193,6 +242,9 @@ std::optional<Error> StreamAnalysis::next() {
   switch (pass_) {
     case Pass::Range: {
       if (at_ == 0) return Error{"values", -1, "No samples: the tensor is empty"};
+      if (finite_ == 0)
+        return Error{"values", -1,
+                     "Every value is NaN or infinite (" + non_finite_text(skipped_) + "): nothing finite to measure"};
       count_ = at_;
       pass_ = Pass::Quantization;
       if (s.granularity != Granularity::Tensor) {
@@ -202,6 +254,7 @@ std::optional<Error> StreamAnalysis::next() {
         if (auto e = group_memory(s, geometry_.count, bytes_per_group())) return e;
         groups_.resize(geometry_.count);
         for (size_t k = 0; k < geometry_.count; ++k) {
+          if (group_ranges_[k].min > group_ranges_[k].max) group_ranges_[k] = SampleScan{};  // no finite value
           if (is_profile()) {
             groups_[k].params = profile_params(s, group_ranges_[k].min, group_ranges_[k].max);
             continue;
@@ -219,7 +272,7 @@ std::optional<Error> StreamAnalysis::next() {
         break;
       }
       if (!s.range) {
-        calibrator_.emplace(s, range_, count_, options_.kernel, gather_limit_);
+        calibrator_.emplace(s, range_, finite_, options_.kernel, gather_limit_);
         if (!calibrator_->done()) {
           pass_ = Pass::Calibration;
           break;
@@ -246,6 +299,7 @@ std::optional<Error> StreamAnalysis::next() {
 Analysis StreamAnalysis::finish() const {
   Analysis a;
   a.params = params_;
+  a.non_finite = skipped_;
   const QuantScheme& s = options_.scheme;
   const double max_abs_x = std::max(std::fabs(range_.min), std::fabs(range_.max));
   if (is_format()) {
@@ -279,10 +333,10 @@ Analysis StreamAnalysis::finish() const {
     noise_sum += count * group.params.scale * group.params.scale / 12;
   }
   a.groups = groups_;
-  a.params.scale = scale_sum / static_cast<double>(count_);
+  a.params.scale = scale_sum / static_cast<double>(finite_);
   if (is_profile()) a.params.range_min = range_.min, a.params.range_max = range_.max;
   a.metrics = metrics_from_sums(total, max_abs_x, a.params.scale);
-  a.metrics.uniform_noise = noise_sum / static_cast<double>(count_);
+  a.metrics.uniform_noise = noise_sum / static_cast<double>(finite_);
   return a;
 }
 

@@ -5,8 +5,9 @@
 // stochastic draws and the largest error's index are as one call over the whole tensor makes
 // them. Every scheme analyze() takes: integer formulas with any calibration, range or scale, per
 // tensor, channel or group; the runtime profiles; the float and block formats (chunks of whole
-// blocks). Parameters, counts and the largest error with its index equal a whole-tensor
-// analysis's; the sums agree to about 1e-15 relative (chunks add their lanes in another order).
+// blocks). NaN and ±Inf are refused, or skipped as analyze() skips them (NonFinite::Skip).
+// Parameters, counts and the largest error with its index equal a whole-tensor analysis's; the
+// sums agree to about 1e-15 relative (chunks add their lanes in another order).
 //
 //   StreamAnalysis s(options);
 //   if (auto e = s.check()) …;
@@ -35,9 +36,10 @@ class StreamAnalysis {
 
   // Whether these options are valid; the message says why not.
   std::optional<Error> check() const;
-  // One chunk of the current pass. In the first, a NaN, an infinity or too large a value is an
-  // error naming its index in the whole tensor; in the others, more values than the first pass
-  // brought is an error (and next() says so of fewer).
+  // One chunk of the current pass. In the first, too large a value is an error naming its index
+  // in the whole tensor, and so is a NaN or an infinity unless options.non_finite is Skip (then
+  // they are counted, and every pass passes over them as analyze() does); in the others, more
+  // values than the first pass brought is an error (and next() says so of fewer).
   template <class In>
   std::optional<Error> add(const In* x, size_t n);
   // Ends a pass: an error when the range gives no parameters or the shape does not fit.
@@ -66,6 +68,8 @@ class StreamAnalysis {
   int passes_ = 1;
   uint64_t at_ = 0;  // values of the current pass so far
   uint64_t count_ = 0;
+  uint64_t finite_ = 0;  // of them, finite (all but the skipped)
+  NonFiniteCounts skipped_;
   SampleScan range_{0, 0, true};
   GroupGeometry geometry_;
   std::vector<SampleScan> group_ranges_;

@@ -63,6 +63,7 @@ struct JsOptions {
   bool reduceRange = false;
 #ifndef QE_CORE_MODULE
   double importancePtr = 0, importanceCount = -1;  // ggml's types: the weights in the heap; −1: none
+  std::string nonFinite = "error";  // "error" or "skip" (the first module never skips)
 #endif
 };
 
@@ -241,6 +242,10 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   if (!dtype) return qe::Error{"dtype", -1, "Unknown dtype \"" + o.dtype + "\" (use int8, uint8, int4 or uint4)"};
   s.dtype = *dtype;
   s.reduce_range = o.reduceRange;
+  if (o.nonFinite == "skip")
+    a.non_finite = qe::NonFinite::Skip;
+  else if (o.nonFinite != "error")
+    return qe::Error{"nonFinite", -1, "Unknown nonFinite \"" + o.nonFinite + "\" (use error or skip)"};
 #endif
   a.per_sample = o.perSample;
   a.group_copy_bytes = 8 * sizeof(double);  // analysis_object's columns
@@ -264,6 +269,9 @@ struct Held {
 #endif
   qe::ChartData charts;
   std::vector<double> group_columns;
+#ifndef QE_CORE_MODULE
+  std::vector<double> group_counts;
+#endif
   std::vector<double> values;
 };
 Held held;
@@ -313,6 +321,22 @@ val analysis_object(const qe::QuantScheme& s, bool charts, const qe::Analysis& a
     for (size_t f = 0; f < 8; ++f) group_columns[f * n + i] = fields[f];
   }
   r.set("groupColumns", view(group_columns));
+#ifndef QE_CORE_MODULE
+  // Skipped NaN and ±Inf (NonFinite::Skip): the counts, and then each channel's or group's finite
+  // values (without skipped samples, and in the first module, JS fills in the sample counts).
+  const qe::NonFiniteCounts& skipped = a.non_finite;
+  r.set(
+      "nonFinite",
+      object({{"nan", double(skipped.nan)}, {"posInf", double(skipped.pos_inf)}, {"negInf", double(skipped.neg_inf)}}));
+  if (skipped.total()) {
+    held.group_counts.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      held.group_counts[i] = double(a.groups[i].sums.count);
+      if (a.groups[i].sums.count == 0) group_columns[7 * n + i] = NAN;  // no largest error
+    }
+    r.set("groupCounts", view(held.group_counts));
+  }
+#endif
   if (charts) {
     const qe::ChartData& h = held.charts;
     val ch = object({{"valueLo", h.values.lo}, {"valueHi", h.values.hi}, {"errorLo", h.errors.lo}, {"errorHi", h.errors.hi}});
@@ -376,8 +400,15 @@ val analyze(uintptr_t ptr, double count, bool float32, const JsOptions& o) {
     if (auto* e = std::get_if<qe::Error>(&r)) return error_object(*e);
     held.analysis = std::get<qe::Analysis>(std::move(r));
     if (charts) {
-      held.charts = qe::chart_data(x, n, held.analysis, static_cast<size_t>(std::max(0, o.chartBuckets)),
-                                   static_cast<size_t>(std::max(0, o.histogramBins)), a.scheme.format == qe::NumberFormat::Int);
+      const auto buckets = static_cast<size_t>(std::max(0, o.chartBuckets)),
+                 bins = static_cast<size_t>(std::max(0, o.histogramBins));
+      const bool uniform = a.scheme.format == qe::NumberFormat::Int;
+#ifndef QE_CORE_MODULE
+      if (held.analysis.non_finite.total())
+        held.charts = qe::chart_data_finite(x, n, held.analysis, buckets, bins, uniform);
+      else
+#endif
+        held.charts = qe::chart_data(x, n, held.analysis, buckets, bins, uniform);
     }
     return analysis_object(a.scheme, charts);
   };
@@ -831,6 +862,7 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("reduceRange", &JsOptions::reduceRange)
       .field("importancePtr", &JsOptions::importancePtr)
       .field("importanceCount", &JsOptions::importanceCount)
+      .field("nonFinite", &JsOptions::nonFinite)
 #endif
       .field("chartBuckets", &JsOptions::chartBuckets)
       .field("histogramBins", &JsOptions::histogramBins);

@@ -117,7 +117,7 @@ describe('quant-error, the command line', () => {
     assert.equal(lines.filter((l) => l.startsWith('model.safetensors ')).length, 3);
     assert.match(lines.at(-1), /^model\.safetensors: 25 values, MSE [\d.e-]+, SQNR [\d.]+ dB$/);
     const csv = run(['model.safetensors', '--tensor', '^(weight|ids)$', '--output', 'csv']).stdout.split('\r\n');
-    assert.equal(csv[0], 'file,tensor,dtype,shape,count,min,max,scale,zero_point,mse,sqnr_db,max_abs_error,clip_rate,note');
+    assert.equal(csv[0], 'file,tensor,dtype,shape,count,min,max,scale,zero_point,mse,sqnr_db,max_abs_error,clip_rate,nan,pos_inf,neg_inf,note');
     assert.deepEqual(csv.slice(1, -1).map((l) => l.split(',')[1]), ['weight', 'ids']);
   });
 
@@ -177,6 +177,47 @@ describe('quant-error, the command line', () => {
       const line = `${csvCell('=names.safetensors')},${csvCell(name)},${csvCell('float32')},${csvCell('[1]')},1,`;
       assert.ok(r.stdout.includes(`\r\n${line}`), `${JSON.stringify(name)}: expected a row starting ${JSON.stringify(line)} in\n${r.stdout}`);
     }
+  });
+
+  test('NaN and ±Inf: counted and skipped by default (the metrics the finite values\', as the API\'s), refused with --non-finite error', () => {
+    // numpy writes a float32 tensor with NaN, +Inf and −Inf; the same values here.
+    execFileSync('/usr/bin/python3', ['-c', `
+import numpy as np
+x = (np.arange(48) * 0.37 % 3 - 1.5).astype('<f4').reshape(6, 8)
+x.flat[[0, 9, 30]] = np.nan
+x.flat[[10, 47]] = np.inf
+x.flat[[11]] = -np.inf
+np.save(${JSON.stringify(dir)} + '/holes.npy', x)
+`]);
+    const x = Float32Array.from({ length: 48 }, (_, i) => (i * 0.37) % 3 - 1.5);
+    for (const i of [0, 9, 30]) x[i] = NaN;
+    for (const i of [10, 47]) x[i] = Infinity;
+    x[11] = -Infinity;
+    const finite = x.filter(Number.isFinite);
+    for (const [flags, options] of [[[], {}], [['--granularity', 'channel'], { granularity: 'channel', shape: [6, 8] }], [['--format', 'mxfp4'], { format: 'mxfp4' }]]) {
+      const r = run(['holes.npy', ...flags, '--output', 'json']);
+      assert.equal(r.status, 0, r.stderr);
+      const [row] = JSON.parse(r.stdout);
+      const api = qz.analyze(x, { ...options, nonFinite: 'skip', perSample: false });
+      assert.deepEqual(row.nonFinite, { nan: 3, posInf: 2, negInf: 1 });
+      assert.deepEqual(api.nonFinite, row.nonFinite);
+      assert.equal(row.count, 48);
+      assert.deepEqual([row.min, row.max], [Math.min(...finite), Math.max(...finite)]);
+      assert.equal(row.mse, api.metrics.mse, flags.join(' '));
+      assert.equal(row.maxAbsError, api.metrics.maxAbsError);
+    }
+    const csv = run(['holes.npy', 'f32.npy', '--output', 'csv']).stdout.split('\r\n');
+    assert.match(csv[1], /,3,2,1,$/);
+    assert.match(csv[2], /,0,0,0,$/);
+    const table = run(['holes.npy', 'f32.npy']).stdout.trim().split('\n');
+    assert.match(table[0], /clip %\s+NaN, Inf$/);
+    assert.match(table[1], /^holes\.npy .* 3 NaN, 2 \+Inf, 1 -Inf$/);
+    assert.match(table[2], /^f32\.npy .* -$/);
+    assert.match(table.find((l) => l.startsWith('holes.npy:')), /^holes\.npy: 42 values \(6 NaN or infinite skipped\), MSE /);
+    const refused = run(['holes.npy', '--non-finite', 'error']);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /holes\.npy: tensor "holes\.npy": Sample 1 is NaN/);
+    assert.equal(run(['holes.npy', '--non-finite', 'maybe']).status, 2);
   });
 
   test('bad files and options: messages on stderr, the other files still reported, exit 1 or 2', () => {

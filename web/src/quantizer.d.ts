@@ -58,6 +58,13 @@ export interface Options {
    * --imatrix); every type reports the weighted metrics. Arrays of numbers are taken as float32.
    */
   importance?: Float32Array | Float64Array | number[] | null;
+  /**
+   * 'error' (the default): a NaN or ±Inf sample refuses the tensor. 'skip': they are counted
+   * (AnalysisResult.nonFinite) and passed over; everything is measured over the finite values, and
+   * the per-sample arrays hold code 0, x̂ NaN, error NaN and clipped 0 at a skipped sample. The
+   * whole core only.
+   */
+  nonFinite?: 'error' | 'skip';
 }
 
 export declare const DEFAULT_OPTIONS: Readonly<Required<Options>>;
@@ -79,6 +86,7 @@ export declare class QuantizerError extends Error {
 }
 
 export interface Metrics {
+  /** The samples measured: all but the NaN and ±Inf skipped (nonFinite: 'skip'). */
   count: number;
   mse: number;
   rmse: number;
@@ -161,6 +169,8 @@ export interface FormatCounts extends FormatInfo {
 export interface GroupColumns {
   /** Samples in each channel or group. */
   count: number;
+  /** Each one's finite values: count, less the NaN and ±Inf skipped (nonFinite: 'skip'). */
+  finiteCount: Float64Array;
   scale: Float64Array;
   zeroPoint: Float64Array;
   rangeMin: Float64Array;
@@ -177,7 +187,8 @@ export interface Group {
   zeroPoint: number;
   rangeMin: number;
   rangeMax: number;
-  metrics: { count: number; mse: number; sqnrDb: number | null; clipCount: number; clipRate: number; maxAbsError: number };
+  /** Over the channel's or group's finite values (null metrics when it has none). */
+  metrics: { count: number; mse: number | null; sqnrDb: number | null; clipCount: number; clipRate: number | null; maxAbsError: number | null };
 }
 
 export interface Histogram {
@@ -209,6 +220,8 @@ export interface AnalysisResult {
   errors: Float64Array | null;
   clipped: Uint8Array | null;
   metrics: Metrics;
+  /** The NaN, +Inf and −Inf samples skipped (nonFinite: 'skip'); zeros otherwise. */
+  nonFinite: { nan: number; posInf: number; negInf: number };
   calibration: CalibrationReport;
   format: FormatCounts | null;
   /** Block formats: each block's scale and its code; ggml's types: GgmlBlocks. */
@@ -508,7 +521,7 @@ export interface Quantizer {
 /** Whether this engine runs WebAssembly SIMD (detected with WebAssembly.validate). */
 export declare function simdSupported(): boolean;
 
-/** Whether options need the whole core (a float or block format, llama.cpp's types, or a runtime profile). */
+/** Whether options need the whole core (a float or block format, llama.cpp's types, a runtime profile, importance weights or nonFinite: 'skip'). */
 export declare function needsFullModule(options?: Options): boolean;
 
 /**

@@ -42,6 +42,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   dtype: 'int8', // profiles: 'int8' | 'uint8' (PyTorch qint8 / quint8) | 'int4' | 'uint4' (ONNX)
   reduceRange: false, // profiles: the runtimes' reduce_range
   importance: null, // ggml's types: a Float32Array of one weight per column (an imatrix's in_sum2 / counts)
+  nonFinite: 'error', // 'error' (NaN or ±Inf refuses the tensor) | 'skip' (measured over the finite values; the whole core)
 });
 
 // The vocabularies, from the one table each (shared/choices.js) that the page and the component read too.
@@ -178,6 +179,7 @@ function normalizeOptions(options) {
     'dtype']) {
     if (typeof o[key] !== 'string') fail(`${key} must be a string`, key);
   }
+  if (o.nonFinite !== 'error' && o.nonFinite !== 'skip') fail(`Unknown nonFinite "${String(o.nonFinite)}" (use error or skip)`, 'nonFinite');
   if (!Number.isSafeInteger(o.seed) || o.seed < 0) fail('Seed must be a whole number from 0 to 2^53 − 1', 'seed');
   if (o.range !== null) {
     if (typeof o.range !== 'object') fail('Range must be { min, max } or null (from the samples)', 'range');
@@ -265,6 +267,7 @@ function toCoreOptions(o) {
     reduceRange: o.reduceRange,
     importancePtr: 0, // set where the weights are copied into the heap
     importanceCount: -1,
+    nonFinite: o.nonFinite,
   };
 }
 
@@ -590,12 +593,13 @@ function ggmlBlocksOf(r) {
 const GROUP_FIELDS = ['scale', 'zeroPoint', 'rangeMin', 'rangeMax', 'sumSquaredError', 'sumSquaredSignal', 'clipCount', 'maxAbsError'];
 
 // { scale, zeroPoint, rangeMin, rangeMax, sumSquaredError, sumSquaredSignal, clipCount, maxAbsError }:
-// Float64Arrays over one copied buffer, in the core's order, and `count`, the samples in each
-// channel or group (all hold the same number).
+// Float64Arrays over one copied buffer, in the core's order; `count`, the samples in each channel
+// or group (all hold the same number); `finiteCount`, the values measured in each (count less the
+// NaN and ±Inf skipped: the whole core reports them, the first module never skips).
 function groupColumnsOf(r, samples) {
   const n = r.groupCount;
   const all = r.groupColumns.slice();
-  const columns = { count: samples / n };
+  const columns = { count: samples / n, finiteCount: r.groupCounts ? r.groupCounts.slice() : new Float64Array(n).fill(samples / n) };
   GROUP_FIELDS.forEach((k, f) => {
     columns[k] = all.subarray(f * n, (f + 1) * n);
   });
@@ -605,18 +609,24 @@ function groupColumnsOf(r, samples) {
 // SQNR in dB from the sums, as the core computes it for the tensor (null for a zero signal).
 const sqnrOf = (x2, e2) => (x2 === 0 ? null : e2 === 0 ? Infinity : 10 * Math.log10(x2 / e2));
 
-// [{ index, scale, zeroPoint, rangeMin, rangeMax, metrics: { count, mse, sqnrDb, clipCount, clipRate, maxAbsError } }]
+// [{ index, scale, zeroPoint, rangeMin, rangeMax, metrics: { count, mse, sqnrDb, clipCount, clipRate, maxAbsError } }],
+// the metrics over each one's finite values (null where it has none).
 function groupsFromColumns(f) {
-  return Array.from({ length: f.scale.length }, (_, i) => ({
-    index: i,
-    scale: f.scale[i],
-    zeroPoint: f.zeroPoint[i],
-    rangeMin: f.rangeMin[i],
-    rangeMax: f.rangeMax[i],
-    metrics: { count: f.count, mse: f.sumSquaredError[i] / f.count, sqnrDb: sqnrOf(f.sumSquaredSignal[i], f.sumSquaredError[i]),
-      clipCount: f.clipCount[i], clipRate: f.clipCount[i] / f.count, maxAbsError: f.maxAbsError[i] },
-  }));
+  return Array.from({ length: f.scale.length }, (_, i) => {
+    const count = f.finiteCount[i];
+    return {
+      index: i,
+      scale: f.scale[i],
+      zeroPoint: f.zeroPoint[i],
+      rangeMin: f.rangeMin[i],
+      rangeMax: f.rangeMax[i],
+      metrics: { count, mse: nullIfNaN(f.sumSquaredError[i] / count), sqnrDb: count ? sqnrOf(f.sumSquaredSignal[i], f.sumSquaredError[i]) : null,
+        clipCount: f.clipCount[i], clipRate: nullIfNaN(f.clipCount[i] / count), maxAbsError: nullIfNaN(f.maxAbsError[i]) },
+    };
+  });
 }
+
+const NO_NON_FINITE = Object.freeze({ nan: 0, posInf: 0, negInf: 0 });
 
 function chartsOf(r) {
   const h = r.charts;
@@ -660,6 +670,8 @@ function resultOf(r, o, samples, keep) {
     errors: keep ? r.errors.slice() : null,
     clipped: keep ? r.clipped.slice() : null,
     metrics: m,
+    // nonFinite: 'skip': the NaN, +Inf and −Inf samples passed over (metrics.count is the others).
+    nonFinite: r.nonFinite ?? { ...NO_NON_FINITE },
     calibration: calibrationOf(r),
     // Float and block formats: the format's definition and counts; each block's scale.
     format: o.format === 'int' ? null : formatOf(r.format),
@@ -668,9 +680,14 @@ function resultOf(r, o, samples, keep) {
   };
 }
 
-/** Whether options need the whole core: a float or block format (llama.cpp's types too), or a runtime profile. */
+/** Whether options need the whole core: a float or block format (llama.cpp's types too), a runtime profile, importance weights or nonFinite: 'skip'. */
 export function needsFullModule(options) {
-  return (options?.format ?? 'int') !== 'int' || (options?.profile ?? 'formula') !== 'formula' || (options?.importance ?? null) !== null;
+  return (
+    (options?.format ?? 'int') !== 'int' ||
+    (options?.profile ?? 'formula') !== 'formula' ||
+    (options?.importance ?? null) !== null ||
+    options?.nonFinite === 'skip'
+  );
 }
 
 // In the first module: the error that says `what` needs the whole core.
@@ -682,6 +699,7 @@ function checkModule(module, o) {
   if (o.format !== 'int') notInFirst(module, 'Float and block formats', 'format');
   if (o.profile !== 'formula') notInFirst(module, 'Runtime profiles', 'profile');
   if (o.importance !== null) notInFirst(module, 'Importance weights', 'importance');
+  if (o.nonFinite === 'skip') notInFirst(module, 'Analyses that skip NaN and infinite values (nonFinite: \'skip\')', 'nonFinite');
 }
 
 class Quantizer {

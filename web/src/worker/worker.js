@@ -223,11 +223,12 @@ async function runReport(id, file, options, source, only = null) {
         reply(id, REPLIES.partial, { rows: [row] });
         continue;
       }
-      const { x, nonFinite } = finiteOf(await valuesOf(qz, file, t));
-      if (nonFinite) row.nonFinite = nonFinite;
-      refuseLayoutWithGaps(options, nonFinite);
+      const x = await valuesOf(qz, file, t);
       const withShape = needsShape(options) ? { shape: t.shape.length ? t.shape : [x.length] } : {};
-      const r = qz.analyze(x, { ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
+      // NaN and ±Inf in a checkpoint are a finding, not a reason to refuse the tensor: the core
+      // counts them and measures the finite values, each in its place (channels and groups too).
+      const r = qz.analyze(x, { ...options, ...withShape, nonFinite: 'skip', perSample: false, chartBuckets: 0, histogramBins: 0 });
+      if (skippedCount(r.nonFinite)) row.nonFinite = r.nonFinite;
       const { min, max, x2 } = stats(x);
       Object.assign(row, { min, max, rangeMin: r.calibration.rangeMin, rangeMax: r.calibration.rangeMax, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb,
         maxAbsError: r.metrics.maxAbsError, clipRate: r.metrics.clipRate, sumSquares: x2 });
@@ -272,7 +273,9 @@ function histogram(lo, hi, bins) {
   return {
     lo, hi, counts,
     add(x) {
-      for (let i = 0; i < x.length; i++) counts[w > 0 ? Math.min(bins - 1, Math.max(0, Math.floor((x[i] - lo) / w))) : 0] += 1;
+      for (let i = 0; i < x.length; i++) {
+        if (Number.isFinite(x[i])) counts[w > 0 ? Math.min(bins - 1, Math.max(0, Math.floor((x[i] - lo) / w))) : 0] += 1; // NaN, ±Inf: skipped
+      }
     },
   };
 }
@@ -296,7 +299,7 @@ async function reservoir(qz, file, t, k, whole) {
     Kind = x.constructor;
     values.add(x);
     // The chunk quantized with the tensor's range (stochastic draws follow the chunk's own indices).
-    if (errors) errors.add(qz.analyze(x, { ...whole.options, range: whole.range, chartBuckets: 0, histogramBins: 0 }).errors);
+    if (errors) errors.add(qz.analyze(x, { ...whole.options, range: whole.range, nonFinite: 'skip', chartBuckets: 0, histogramBins: 0 }).errors);
     for (let i = 0; i < x.length; i++) {
       const seen = at + i;
       const slot = seen < k ? seen : Math.floor(random() * (seen + 1));
@@ -328,21 +331,15 @@ function expectedPasses(o) {
 
 async function streamTensor(qz, file, t, options, progress) {
   const withShape = needsShape(options) ? { shape: t.shape.length ? t.shape : [t.count] } : {};
-  const st = qz.stream({ ...options, ...withShape, perSample: false, chartBuckets: 0, histogramBins: 0 });
+  const st = qz.stream({ ...options, ...withShape, nonFinite: 'skip', perSample: false, chartBuckets: 0, histogramBins: 0 });
   let min = Infinity, max = -Infinity, x2 = 0;
-  const counted = { nan: 0, posInf: 0, negInf: 0 };
   try {
     const expected = expectedPasses(options);
     while (!st.done) {
       const pass = st.passes - 1;
       const share = t.bytes / Math.max(expected, st.passes);
       for (let at = 0; at < t.count; at += CHUNK_VALUES) {
-        const chunk = await readTensorRange(qz, file, t, at, Math.min(CHUNK_VALUES, t.count - at));
-        const { x, nonFinite } = finiteOf(chunk);
-        if (pass === 0 && nonFinite) {
-          for (const k of Object.keys(counted)) counted[k] += nonFinite[k];
-          refuseLayoutWithGaps(options, counted);
-        }
+        const x = await readTensorRange(qz, file, t, at, Math.min(CHUNK_VALUES, t.count - at));
         if (pass === 0) {
           const e = stats(x);
           min = Math.min(min, e.min);
@@ -350,49 +347,32 @@ async function streamTensor(qz, file, t, options, progress) {
           x2 += e.x2;
         }
         st.add(x);
-        progress(Math.min(t.bytes, share * (pass + (at + chunk.length) / t.count)));
+        progress(Math.min(t.bytes, share * (pass + (at + x.length) / t.count)));
       }
       st.next();
     }
     const r = st.finish();
     return { min, max, rangeMin: r.calibration.rangeMin, rangeMax: r.calibration.rangeMax, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse,
       sqnrDb: r.metrics.sqnrDb, maxAbsError: r.metrics.maxAbsError,
-      clipRate: r.metrics.clipRate, sumSquares: x2, streamed: true, ...(counted.nan + counted.posInf + counted.negInf ? { nonFinite: counted } : {}) };
+      clipRate: r.metrics.clipRate, sumSquares: x2, streamed: true, ...(skippedCount(r.nonFinite) ? { nonFinite: r.nonFinite } : {}) };
   } finally {
     st.delete();
   }
 }
 
-// NaN and ±Inf in a checkpoint are a finding, not a reason to refuse the tensor: they are counted,
-// and the metrics are taken over the finite values ({ x, nonFinite: null } when all are finite).
-function finiteOf(x) {
-  let nan = 0, posInf = 0, negInf = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    if (v !== v) nan++;
-    else if (v === Infinity) posInf++;
-    else if (v === -Infinity) negInf++;
-  }
-  if (nan + posInf + negInf === 0) return { x, nonFinite: null };
-  return { x: x.filter(Number.isFinite), nonFinite: { nan, posInf, negInf } };
-}
+// The NaN, +Inf and −Inf an analysis skipped.
+const skippedCount = (n) => n.nan + n.posInf + n.negInf;
 
-// A layout by position (channels, groups, llama.cpp's rows) needs every value in its place: with
-// values left out it is refused, and the row still carries the counts.
-function refuseLayoutWithGaps(options, nonFinite) {
-  if (!nonFinite || !needsShape(options)) return;
-  const n = nonFinite.nan + nonFinite.posInf + nonFinite.negInf;
-  throw new QuantizerError(`${n.toLocaleString('en')} values are NaN or infinite (${nonFinite.nan} NaN, ${nonFinite.posInf} +Inf, ${nonFinite.negInf} −Inf): `
-    + 'a per-channel, per-group or block layout needs every value; per tensor, the finite values are analysed', 'values');
-}
-
-// The extremes and Σx² (for the file's SQNR, which weights tensors by their signal) of values.
+// The extremes and Σx² (for the file's SQNR, which weights tensors by their signal) of the finite
+// values (NaN and ±Inf are skipped, as the report's analyses skip them).
 function stats(x) {
   let min = Infinity, max = -Infinity, x2 = 0;
   for (let i = 0; i < x.length; i++) {
-    if (x[i] < min) min = x[i];
-    if (x[i] > max) max = x[i];
-    x2 += x[i] * x[i];
+    const v = x[i];
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    x2 += v * v;
   }
   return { min, max, x2 };
 }
