@@ -20,7 +20,7 @@ fi
 mkdir -p build/fuzz
 say "Building build/fuzz/tensor_files_fuzz"
 clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/core \
-  tests/fuzz/tensor_files_fuzz.cpp src/core/tensor_files.cpp src/core/formats.cpp src/core/scheme.cpp \
+  tests/fuzz/tensor_files_fuzz.cpp src/core/tensor_files.cpp src/core/gguf_quants.cpp src/core/formats.cpp src/core/scheme.cpp \
   -o build/fuzz/tensor_files_fuzz
 
 say "Building build/fuzz/parse_fuzz"

@@ -1,8 +1,8 @@
 // The hot loops: one read of the samples for their range, one for quantize + dequantize +
 // metric sums. Each takes pointer + count and exists twice: a wasm_simd128 body with a scalar
 // tail, and its scalar twin. The two give bit-identical codes, reconstructions and sums: sums
-// go to four double lanes (sample i to lane i % 4) and the lanes are added in one fixed order,
-// in both.
+// go to two double lanes (sample i to lane i % 2; float32 arithmetic first sums blocks of 64 in
+// four float32 lanes, sample i to lane i % 4) and the lanes are added in one fixed order, in both.
 #pragma once
 
 #include <cmath>

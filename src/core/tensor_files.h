@@ -1,4 +1,4 @@
-// Tensor files: the headers of NumPy .npy and safetensors files, read from bytes the caller has
+// Tensor files: the headers of NumPy .npy, safetensors and GGUF files, read from bytes the caller has
 // (the data is read separately, in chunks, by whoever owns the file). Every length, offset and
 // size is checked against the file's size before it is used: a malformed or lying header is an
 // Error saying what is wrong, never a crash or an out-of-bounds read.
@@ -8,6 +8,10 @@
 //   .safetensors  8-byte LE header length N, N bytes of JSON {"name": {"dtype": "F32", "shape":
 //                 [3, 4], "data_offsets": [begin, end]}, "__metadata__": {...}}, then the data;
 //                 offsets count from the first byte after the header
+//   .gguf         "GGUF", version (2 or 3), tensor count and metadata count (uint64 LE), the
+//                 metadata (key, type, value; strings and arrays length-prefixed), then per tensor
+//                 name, dimensions (fastest first), ggml type and offset; the data starts at the
+//                 next multiple of general.alignment (32 unless given) and offsets count from there
 #pragma once
 
 #include <cstddef>

@@ -76,10 +76,6 @@ export class QuantizerError extends Error {
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
 
-/**
- * Loads the WebAssembly core. In node the .wasm is read from disk beside this module; pass
- * `wasmBinary` (bytes) to supply it yourself.
- */
 // A module that uses a wasm SIMD instruction (i8x16.splat, i8x16.popcnt): whether the engine
 // validates it says whether it runs SIMD, as meshoptimizer and wasm-feature-detect ask.
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
@@ -106,7 +102,8 @@ const MODULES = {
  * (also accepted as 'core', its earlier name) loads the small first module instead of the whole core (`qz.module` says which): the integer
  * formula alone, where float formats, runtime profiles, tensor headers and streams throw a
  * QuantizerError that says so. `wasmBinary` supplies the chosen build's bytes, `wasmUrls:
- * { simd, scalar, coreSimd, coreScalar }` where to fetch them (default: beside this module).
+ * { simd, scalar, coreSimd, coreScalar }` where to fetch them (default: beside this module; in
+ * node the .wasm is read from disk there).
  */
 export async function createQuantizer({ wasmBinary, simd = simdSupported(), wasmUrls, module = 'full' } = {}) {
   if (module === 'core') module = 'first';
