@@ -34,6 +34,7 @@ needs=(
   "hdr:doctest/doctest.h|doctest-dev"
   "hdr:fast_float/fast_float.h|libfast-float-dev"
   "hdr:nlohmann/json.hpp|nlohmann-json3-dev"
+  "hdr:simde/wasm/simd128.h|libsimde-dev"
   "py:numpy|python3-numpy"
 )
 missing=()

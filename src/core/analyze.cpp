@@ -10,9 +10,7 @@
 #include <tuple>
 #include <type_traits>
 
-#ifdef __wasm_simd128__
-#include <wasm_simd128.h>
-#endif
+#include "simd.h"
 
 #include "calibrate.h"
 #include "memory.h"
@@ -526,7 +524,7 @@ template <class In>
   double max_abs = S.max_abs;
   uint64_t max_index = S.max_index, over = 0, under = 0;
   size_t j = 0;
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
   // The two lanes are an f64x2: each lane does the same operations as the scalar loop below, so
   // the sums are the same bit for bit. The largest error is looked at element by element only
   // where one of the two could be it.

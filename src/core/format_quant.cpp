@@ -5,9 +5,7 @@
 #include <cstring>
 #include <type_traits>
 
-#ifdef __wasm_simd128__
-#include <wasm_simd128.h>
-#endif
+#include "simd.h"
 
 namespace qe {
 
@@ -66,7 +64,7 @@ void element(const In* x, size_t i, double s, const Minifloat& f, Overflow overf
   record(x, i, code, a.mul(f.decode(code), s), over, tie, f, a, out, S, counts);
 }
 
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
 // Minifloat::encode and decode on two lanes of f64x2, exactly: the binade from the exponent
 // field, the quantum 2^(max(binade, emin) − M) as a double, nearest-even rounding of a / quantum
 // (wasm's f64x2.nearest), then the code from the rounded value's fields. Scaled values whose
@@ -129,7 +127,7 @@ template <class In>
 void element_run(const In* x, size_t begin, size_t end, double s, const Minifloat& f, Overflow overflow, const Arith& a,
                  const SampleOutputs& out, Sums& S, FormatCounts& counts, [[maybe_unused]] bool simd) {
   size_t i = begin;
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
   if (simd && s != 0) {
     const MinifloatF64x2 enc(f, overflow);
     const v128_t sd = wasm_f64x2_splat(s), sf = wasm_f32x4_splat(static_cast<float>(s));
@@ -247,7 +245,7 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
           if (out.clipped) out.clipped[i] = 0;
         };
         size_t i = begin;
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
         // The SIMD twin finds two levels at a time: a level's index is the number of midpoints
         // below x / a (15 compares), as nf4_encode counts them.
         if (simd && absmax != 0) {

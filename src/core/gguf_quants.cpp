@@ -10,9 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#ifdef __wasm_simd128__
-#include <wasm_simd128.h>
-#endif
+#include "simd.h"
 
 namespace qe {
 
@@ -463,7 +461,7 @@ void pack_nibbles32(const uint8_t* L, uint8_t* qs) {
 // (its sums are its own), the scalar branches becoming per-lane selects. So each lane's codes and
 // scale are the scalar function's, bit for bit; without SIMD the scalar function runs four times.
 
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
 namespace lanes {
 
 using V = v128_t;
@@ -513,7 +511,7 @@ inline V iq4_level(V v, V& level) {
 
 // fit_symmetric on x[k], w[k] (or x² when w is nullptr), k = 0 … 3.
 void fit_symmetric4(int n, int nmax, const float* const* x, const float* const* w, uint8_t* const* L, float* scale) {
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
   using namespace lanes;
   V xs[kSuper], ws[kSuper];
   V amax = splat(0), max = splat(0);
@@ -568,7 +566,7 @@ void fit_symmetric4(int n, int nmax, const float* const* x, const float* const* 
 // fit_scale_min on x[k], w[k], k = 0 … 3.
 void fit_scale_min4(int n, int nmax, const float* const* x, const float* const* w, uint8_t* const* L, float* neg_min,
                     float* scale, float rmin, float rdelta, int nstep, bool use_mad) {
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
   using namespace lanes;
   V xs[kSuper], ws[kSuper];
   for (int i = 0; i < n; ++i) xs[i] = gather(x, i), ws[i] = gather(w, i);
@@ -638,7 +636,7 @@ void fit_scale_min4(int n, int nmax, const float* const* x, const float* const* 
 
 // fit_iq4 on four sub-blocks of 32, k = 0 … 3 (a sub-block of zeros: 0 and its codes untouched).
 void fit_iq4_4(const float* const* x, const float* const* w, uint8_t* const* L, float* d_out) {
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
   using namespace lanes;
   V xs[32], ws[32];
   V amax = splat(0), max = splat(0);

@@ -7,9 +7,7 @@
 
 #include "rounding.h"
 
-#ifdef __wasm_simd128__
-#include <wasm_simd128.h>
-#endif
+#include "simd.h"
 
 namespace qe {
 
@@ -216,7 +214,7 @@ QE_NOINLINE void float_sums_in_double(const float* x, size_t n, const KernelPara
   for (int k = 0; k < kFloatSums; ++k) *dst[k] = (acc[k][0] + acc[k][1]) + (acc[k][2] + acc[k][3]);
 }
 
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
 
 // ---- SIMD building blocks ------------------------------------------------------------------
 
@@ -687,7 +685,7 @@ double read_floor_simd(const In* x, size_t n) {
   return sum;
 }
 
-#endif  // __wasm_simd128__
+#endif  // QE_SIMD
 
 template <class In>
 SampleScan scan_scalar(const In* x, size_t n) {
@@ -777,13 +775,13 @@ bool quantize_dispatch(const RunSet<In>& r, Kernel k) {
   const Arithmetic arithmetic = r.base.arithmetic;
   if constexpr (std::is_same_v<In, float>) {
     if (arithmetic == Arithmetic::Float32) {
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
       if (simd) return runs<FloatBlockSums, float, quantize_simd_float>(r);
 #endif
       return runs<FloatBlockSums, float, scalar_float_run>(r);
     }
   }
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
   if (simd) {
     if (arithmetic == Arithmetic::Float32) return runs<LaneSums, In, quantize_simd_f32<In>>(r);
     return runs<LaneSums, In, quantize_simd_f64<In>>(r);
@@ -794,13 +792,13 @@ bool quantize_dispatch(const RunSet<In>& r, Kernel k) {
 }
 
 SampleScan scan_run(const float* x, size_t n, [[maybe_unused]] bool simd) {
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
   if (simd) return scan_simd(x, n);
 #endif
   return scan_scalar(x, n);
 }
 SampleScan scan_run(const double* x, size_t n, [[maybe_unused]] bool simd) {
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
   if (simd) return scan_simd(x, n);
 #endif
   return scan_scalar(x, n);
@@ -809,7 +807,7 @@ SampleScan scan_run(const double* x, size_t n, [[maybe_unused]] bool simd) {
 }  // namespace
 
 bool use_simd(Kernel k) {
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
   return k != Kernel::Scalar;
 #else
   (void)k;
@@ -835,7 +833,7 @@ ErrorSums LaneSums::finish(uint64_t count) const {
 }
 
 bool simd_available() {
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
   return true;
 #else
   return false;
@@ -861,7 +859,7 @@ void ErrorSums::merge(const ErrorSums& o) {
 
 template <class In>
 SampleScan scan_samples(const In* x, size_t n, [[maybe_unused]] Kernel k) {
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
   if (use_simd(k)) return scan_simd(x, n);
 #endif
   return scan_scalar(x, n);
@@ -869,7 +867,7 @@ SampleScan scan_samples(const In* x, size_t n, [[maybe_unused]] Kernel k) {
 
 template <class In>
 double read_floor(const In* x, size_t n, [[maybe_unused]] Kernel k) {
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
   if (use_simd(k)) return read_floor_simd(x, n);
 #endif
   double sum = 0;

@@ -1,8 +1,6 @@
 #include "matmul.h"
 
-#ifdef __wasm_simd128__
-#include <wasm_simd128.h>
-#endif
+#include "simd.h"
 
 namespace qe {
 
@@ -59,7 +57,7 @@ QE_NOINLINE void matmul_int_scalar(const int32_t* a, size_t m, const int32_t* b,
   }
 }
 
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
 
 // ---- SIMD bodies ------------------------------------------------------------------------------
 
@@ -207,7 +205,7 @@ template <class TB>
 void matmul_nt(const double* a, size_t m, const TB* b, size_t n, size_t k, double* c, Kernel kernel) {
   for (size_t j = 0; j < n; j += kChunkRows) {
     const size_t rows = n - j < kChunkRows ? n - j : kChunkRows;
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
     if (use_simd(kernel)) {
       matmul_simd(a, m, b + j * k, rows, k, c + j, n);
       continue;
@@ -221,7 +219,7 @@ void matmul_nt(const double* a, size_t m, const TB* b, size_t n, size_t k, doubl
 void matmul_nt_f32(const float* a, size_t m, const float* b, size_t n, size_t k, float* c, Kernel kernel) {
   for (size_t j = 0; j < n; j += kChunkRows) {
     const size_t rows = n - j < kChunkRows ? n - j : kChunkRows;
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
     if (use_simd(kernel)) {
       matmul_f32_simd(a, m, b + j * k, rows, k, c + j, n);
       continue;
@@ -237,7 +235,7 @@ void matmul_int_nt(const int32_t* a, size_t m, const int32_t* b, size_t n, size_
   const size_t nb = k / block;
   for (size_t j = 0; j < n; j += kChunkRows) {
     const size_t rows = n - j < kChunkRows ? n - j : kChunkRows;
-#ifdef __wasm_simd128__
+#ifdef QE_SIMD
     if (narrow && use_simd(kernel)) {
       matmul_int_simd(a, m, b + j * k, rows, k, block, c + j * nb, n);
       continue;

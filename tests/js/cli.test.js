@@ -102,6 +102,46 @@ describe('quant-error, the command line', () => {
     });
   }
 
+  test('large tensors, where the SIMD bodies run (natively through SIMDe): every scheme\'s numbers equal the wasm build\'s exactly', () => {
+    // Two tensors of 2^16 + 3 and 64 × 512 float32 values (heavy tails, ties at half steps), so the
+    // kernels' SIMD loops, their tails and the block paths all run.
+    const a = Float32Array.from({ length: 65539 }, (_, i) => Math.fround(Math.sin(i * 0.37) * (1 + (i % 101 === 0 ? 20 : 0)) + ((i % 7) - 3) / 256));
+    const b = Float32Array.from({ length: 64 * 512 }, (_, i) => Math.fround(Math.cos(i * 0.011) * 0.05 * (1 + (i % 512 < 4 ? 40 : 0))));
+    const header = Buffer.from(JSON.stringify({ a: { dtype: 'F32', shape: [65539], data_offsets: [0, 4 * a.length] },
+      b: { dtype: 'F32', shape: [64, 512], data_offsets: [4 * a.length, 4 * (a.length + b.length)] } }));
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(header.length));
+    writeFileSync(join(dir, 'large.safetensors'), Buffer.concat([length, header, Buffer.from(a.buffer), Buffer.from(b.buffer)]));
+    for (const [flags, options, tensors] of [
+      [[], {}, ['a', 'b']],
+      [['--arithmetic', 'float32', '--mode', 'asymmetric-unsigned'], { arithmetic: 'float32', mode: 'asymmetric-unsigned' }, ['a', 'b']],
+      [['--bits', '4', '--rounding', 'half-away', '--calibration', 'mse'], { bits: 4, rounding: 'half-away', calibration: 'mse' }, ['a', 'b']],
+      [['--bits', '4', '--granularity', 'group', '--group-size', '128'], { bits: 4, granularity: 'group', groupSize: 128 }, ['b']],
+      [['--granularity', 'channel', '--arithmetic', 'float32'], { granularity: 'channel', arithmetic: 'float32' }, ['b']],
+      [['--format', 'fp8-e4m3', '--format-scale', 'amax'], { format: 'fp8-e4m3', formatScale: 'amax' }, ['a', 'b']],
+      [['--format', 'mxfp4'], { format: 'mxfp4' }, ['b']],
+      [['--format', 'nf4'], { format: 'nf4' }, ['b']],
+      [['--format', 'q4_k'], { format: 'q4_k' }, ['b']],
+      [['--profile', 'onnx', '--dtype', 'uint8', '--mode', 'asymmetric'], { profile: 'onnx', dtype: 'uint8', mode: 'asymmetric' }, ['a', 'b']],
+    ]) {
+      const r = run(['large.safetensors', ...flags, ...(tensors.length === 1 ? ['--tensor', `^${tensors[0]}$`] : []), '--output', 'json']);
+      assert.equal(r.status, 0, `${flags.join(' ')}: ${r.stderr}`);
+      const rows = JSON.parse(r.stdout);
+      for (const name of tensors) {
+        const row = rows.find((x) => x.tensor === name);
+        const x = name === 'a' ? a : b;
+        const shaped = options.granularity || options.format === 'q4_k' ? { shape: name === 'a' ? [a.length] : [64, 512] } : {};
+        const api = qz.analyze(x, { ...options, ...shaped, perSample: false });
+        const what = `${name}, ${flags.join(' ') || 'defaults'}`;
+        assert.equal(row.error ?? null, null, what);
+        assert.equal(row.mse, api.metrics.mse, `${what}: MSE`);
+        assert.equal(row.maxAbsError, api.metrics.maxAbsError, `${what}: max |error|`);
+        assert.equal(row.clipRate, api.metrics.clipRate, `${what}: clip rate`);
+        if (!options.format && !options.granularity) assert.equal(row.scale, api.scale, `${what}: scale`);
+      }
+    }
+  });
+
   test('per channel with each tensor\'s own shape, the table, CSV, and the tensor filter', () => {
     const r = run(['f32.npy', 'fortran.npy', '--granularity', 'channel', '--axis', '1', '--output', 'json']);
     assert.equal(r.status, 0, r.stderr);
