@@ -153,25 +153,13 @@ std::variant<std::vector<qe::TensorInfo>, std::string> index_file(const std::str
   return std::string("not a .npy, .safetensors or .gguf file");
 }
 
-// The finite values' extremes and Σx² (in double, for the file's SQNR), chunk by chunk.
-struct FiniteScan {
-  double min = INFINITY, max = -INFINITY, sum_x2 = 0;
-  template <class In>
-  void add(const In* x, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      const double d = static_cast<double>(x[i]);
-      if (!std::isfinite(d)) continue;  // skipped (NonFinite::Skip), or refused by the analysis
-      min = std::min(min, d), max = std::max(max, d), sum_x2 += d * d;
-    }
-  }
-};
-
-// The row from an analysis and the finite values' extremes and Σx².
-void fill(Row& row, const qe::Analysis& a, const FiniteScan& v) {
+// The row from an analysis: its metrics, and the (finite) values' extremes and Σx² (for the
+// file's SQNR) as the analysis measured them.
+void fill(Row& row, const qe::Analysis& a) {
   row.non_finite = a.non_finite;
   row.finite = a.metrics.count;
-  row.min = v.min;
-  row.max = v.max;
+  row.min = a.metrics.data_min;
+  row.max = a.metrics.data_max;
   row.grouped = !a.groups.empty() || !a.block_scales.empty();
   row.scale = a.params.scale;
   row.zero_point = a.params.zero_point;
@@ -180,7 +168,7 @@ void fill(Row& row, const qe::Analysis& a, const FiniteScan& v) {
   row.max_abs = a.metrics.max_abs_error;
   row.clip_rate = a.metrics.clip_rate;
   row.sum_e2 = a.metrics.mse * static_cast<double>(row.finite);
-  row.sum_x2 = v.sum_x2;
+  row.sum_x2 = a.metrics.sum_x2;
 }
 
 qe::AnalyzeOptions tensor_options(const qe::AnalyzeOptions& base, const qe::TensorInfo& t) {
@@ -198,9 +186,7 @@ void finish(const std::vector<In>& x, const qe::AnalyzeOptions& base, const qe::
     row.error = e->message;
     return;
   }
-  FiniteScan v;
-  v.add(x.data(), x.size());
-  fill(row, std::get<qe::Analysis>(r), v);
+  fill(row, std::get<qe::Analysis>(r));
 }
 
 // A tensor too large to hold: chunk by chunk from the file, pass after pass (stream.h).
@@ -216,9 +202,7 @@ void stream(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
   const size_t width = qe::dtype_size(t.dtype);
   std::vector<uint8_t> bytes;
   std::vector<In> x;
-  FiniteScan v;
   while (!st.done()) {
-    const bool first = st.passes() == 1;
     for (uint64_t at = 0; at < t.count; at += kChunkValues) {
       const size_t n = static_cast<size_t>(std::min(kChunkValues, t.count - at));
       if (!in || !read_at(in, t.offset + at * width, n * width, bytes)) {
@@ -228,7 +212,6 @@ void stream(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
       x.resize(n);
       if constexpr (std::is_same_v<In, float>) qe::to_float(bytes.data(), n, t, x.data());
       else qe::to_double(bytes.data(), n, t, x.data());
-      if (first) v.add(x.data(), n);
       if (auto e = st.add(x.data(), n)) {
         row.error = e->message;
         return;
@@ -239,7 +222,7 @@ void stream(const Job& job, const qe::AnalyzeOptions& base, Row& row) {
       return;
     }
   }
-  fill(row, st.finish(), v);
+  fill(row, st.finish());
 }
 
 // Whether a tensor is read in chunks: above kStreamValues, in C order, as floats or doubles (ggml's

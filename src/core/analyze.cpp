@@ -861,6 +861,7 @@ Result<Analysis> analyze_other(const In* x, size_t n, const FiniteSamples& finit
     auto r = analyze_profile(x, n, finite, opt, std::get<Layout>(layout_result), scan);
     if (auto* e = std::get_if<Error>(&r)) return *e;
     Analysis a = std::get<Analysis>(std::move(r));
+    a.metrics.data_min = scan.min, a.metrics.data_max = scan.max;
     if (opt.per_sample && !opt.into) percentiles(a);
     return a;
   }
@@ -883,6 +884,7 @@ Result<Analysis> analyze_other(const In* x, size_t n, const FiniteSamples& finit
   auto r = ggml ? analyze_ggml(x, n, opt, scan, ggml_blocks) : analyze_format(x, n, opt, scan);
   if (auto* e = std::get_if<Error>(&r)) return *e;
   Analysis a = std::get<Analysis>(std::move(r));
+  a.metrics.data_min = scan.min, a.metrics.data_max = scan.max;
   if (opt.per_sample && !opt.into) percentiles(a);
   return a;
 }
@@ -1064,6 +1066,7 @@ template <class Src>
     a.metrics = metrics_from_sums(total, max_abs_x, a.params.scale);
     a.metrics.uniform_noise = noise_sum / static_cast<double>(x.count());
   }
+  a.metrics.data_min = scan.min, a.metrics.data_max = scan.max;
   if (opt.per_sample && !opt.into) percentile_metrics(a, x);
   return a;
 }

@@ -26,6 +26,7 @@ Metrics metrics_from_sums(const ErrorSums& s, double max_abs_x, double scale) {
   const double n = static_cast<double>(s.count);
   m.step = scale;
   m.uniform_noise = scale * scale / 12.0;
+  m.sum_x2 = s.sum_x2;
   if (s.count == 0) return m;
   m.mse = s.sum_err2 / n;
   m.rmse = std::sqrt(m.mse);

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "kernels.h"
@@ -37,6 +38,9 @@ struct Metrics {
   uint64_t tie_count = 0;        // samples whose `scaled` was exactly k + 1/2
   uint64_t codes_used = 0;       // distinct codes among the samples
   double code_entropy_bits = 0;  // −Σ p·log2 p over the codes: the effective bits
+  double sum_x2 = 0;             // Σ x² (in the arithmetic's sums: float32 blocks for float32), for SQNRs over many tensors
+  double data_min = std::numeric_limits<double>::quiet_NaN();  // the samples' extremes (the finite ones', when
+  double data_max = std::numeric_limits<double>::quiet_NaN();  // NaN and ±Inf were skipped)
 };
 
 // The metrics that follow from the sums alone; `max_abs_x` is the samples' largest magnitude.

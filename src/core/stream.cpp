@@ -308,6 +308,7 @@ Analysis StreamAnalysis::finish() const {
     a.calibration.range_min = range_.min;
     a.calibration.range_max = range_.max;
     a.metrics = metrics_from_sums(sums_, max_abs_x, tensor_scale_);
+    a.metrics.data_min = range_.min, a.metrics.data_max = range_.max;
     a.metrics.step = a.metrics.uniform_noise = std::numeric_limits<double>::quiet_NaN();
     a.format_counts = counts_;
     return a;
@@ -321,6 +322,7 @@ Analysis StreamAnalysis::finish() const {
   }
   if (groups_.empty()) {
     a.metrics = metrics_from_sums(sums_, max_abs_x, params_.scale);
+    a.metrics.data_min = range_.min, a.metrics.data_max = range_.max;
     return a;
   }
   // Per channel or group, as analyze() sums them: the count-weighted mean scale, Δ²/12 averaged.
@@ -336,6 +338,7 @@ Analysis StreamAnalysis::finish() const {
   a.params.scale = scale_sum / static_cast<double>(finite_);
   if (is_profile()) a.params.range_min = range_.min, a.params.range_max = range_.max;
   a.metrics = metrics_from_sums(total, max_abs_x, a.params.scale);
+  a.metrics.data_min = range_.min, a.metrics.data_max = range_.max;
   a.metrics.uniform_noise = noise_sum / static_cast<double>(finite_);
   return a;
 }
