@@ -807,7 +807,15 @@ std::optional<Error> validate_ggml(const QuantScheme& s) {
 }  // namespace
 
 // What a format other than the integers allows (formats.h, format_quant.h).
+std::optional<Error> validate_mx_scale(const QuantScheme& s) {
+  if (s.mx_scale == MxScale::Floor || (is_mx_format(s.format) && s.profile == Profile::Formula)) return std::nullopt;
+  return err("mxScale", std::string("The scale rounding '") + to_string(s.mx_scale) +
+                            "' is for the OCP MX formats (mxfp8-e4m3, mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, mxfp4, mxint8)" +
+                            (s.profile == Profile::Ggml ? ": ggml's mxfp4 takes floor(log2 amax) − 2, as ggml does" : ""));
+}
+
 std::optional<Error> validate_format(const QuantScheme& s) {
+  if (auto e = validate_mx_scale(s)) return e;
   if (s.format == NumberFormat::Ggml || s.profile == Profile::Ggml) return validate_ggml(s);
   const bool block = is_block_format(s.format);
   if (s.format == NumberFormat::Custom)
@@ -896,6 +904,7 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt, GgmlB
   const QuantScheme& s = opt.scheme;
   if (opt.importance && s.format != NumberFormat::Ggml && s.profile != Profile::Ggml)
     return err("importance", "Importance weights are for ggml's types (q4_k, iq4_xs, …): choose one as the format");
+  if (auto e = validate_mx_scale(s)) return *e;
   NonFiniteCounts skipped;
   if (opt.non_finite == NonFinite::Skip && n > 0 && !scan_samples(x, n, opt.kernel).finite) skipped.add(x, n);
   const bool integer = opt.scheme.profile == Profile::Formula && opt.scheme.format == NumberFormat::Int;

@@ -72,6 +72,7 @@ struct QuantScheme {
   Profile profile = Profile::Formula;
   QDtype dtype = QDtype::Int8;  // profiles only
   bool reduce_range = false;    // profiles only
+  MxScale mx_scale = MxScale::Floor;  // the OCP MX formats: how each block's E8M0 scale is rounded (formats.h)
   NumberFormat format = NumberFormat::Int;
   Minifloat custom_format;  // NumberFormat::Custom
   Overflow overflow = Overflow::Saturate;

@@ -64,6 +64,7 @@ struct JsOptions {
 #ifndef QE_CORE_MODULE
   double importancePtr = 0, importanceCount = -1;  // ggml's types: the weights in the heap; −1: none
   std::string nonFinite = "error";  // "error" or "skip" (the first module never skips)
+  std::string mxScale = "floor";    // the OCP MX formats' scale rounding: floor, ceil, even or rceil
 #endif
 };
 
@@ -73,6 +74,7 @@ struct JsFormat {
   std::string name, label, specials, source;
   double bits, exponentBits, mantissaBits, bias, max, minNormal, minSubnormal, nanCode, infCode, block;
   double tensorScale, overflowCount, underflowCount, subnormalCount;
+  double saturatedBlocks = NAN;  // block formats (not NF4): blocks whose largest element saturated
 };
 
 const char* specials_name(qe::Specials s) {
@@ -151,7 +153,7 @@ val format_object(const JsFormat& f) {
                   {"max", f.max}, {"minNormal", f.minNormal}, {"minSubnormal", f.minSubnormal}, {"nanCode", f.nanCode},
                   {"infCode", f.infCode}, {"block", f.block}, {"tensorScale", f.tensorScale},
                   {"overflowCount", f.overflowCount}, {"underflowCount", f.underflowCount},
-                  {"subnormalCount", f.subnormalCount}});
+                  {"subnormalCount", f.subnormalCount}, {"saturatedBlocks", f.saturatedBlocks}});
   o.set("name", f.name);
   o.set("label", f.label);
   o.set("specials", f.specials);
@@ -246,6 +248,9 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
     a.non_finite = qe::NonFinite::Skip;
   else if (o.nonFinite != "error")
     return qe::Error{"nonFinite", -1, "Unknown nonFinite \"" + o.nonFinite + "\" (use error or skip)"};
+  auto mx_scale = qe::parse_mx_scale(o.mxScale);
+  if (!mx_scale) return qe::Error{"mxScale", -1, "Unknown mxScale \"" + o.mxScale + "\" (use floor, ceil, even or rceil)"};
+  s.mx_scale = *mx_scale;
 #endif
   a.per_sample = o.perSample;
   a.group_copy_bytes = 8 * sizeof(double);  // analysis_object's columns
@@ -376,6 +381,7 @@ val analysis_object(const qe::QuantScheme& s, bool charts, const qe::Analysis& a
     f.overflowCount = double(a.format_counts.overflow);
     f.underflowCount = double(a.format_counts.underflow);
     f.subnormalCount = double(a.format_counts.subnormal);
+    if (qe::is_block_format(s.format) && s.format != qe::NumberFormat::Nf4) f.saturatedBlocks = double(a.format_counts.saturated_blocks);
     r.set("format", format_object(f));
   }
 #else
@@ -863,6 +869,7 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("importancePtr", &JsOptions::importancePtr)
       .field("importanceCount", &JsOptions::importanceCount)
       .field("nonFinite", &JsOptions::nonFinite)
+      .field("mxScale", &JsOptions::mxScale)
 #endif
       .field("chartBuckets", &JsOptions::chartBuckets)
       .field("histogramBins", &JsOptions::histogramBins);

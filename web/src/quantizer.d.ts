@@ -14,6 +14,13 @@ export type FormatName = 'int' | 'fp16' | 'bf16' | 'fp8-e4m3' | 'fp8-e5m2' | 'fp
 /** 'ggml': llama.cpp's conventions; with it, format 'mxfp4' and 'nvfp4' are ggml's variants of them. */
 export type Profile = 'formula' | 'pytorch' | 'onnx' | 'ggml';
 export type QDtype = 'int8' | 'uint8' | 'int4' | 'uint4';
+/**
+ * How an OCP MX block's E8M0 scale X = 2^k is rounded from the block's amax (emax: the element's
+ * largest power of two; max: its largest value): 'floor' k = floor(log2 amax) − emax (OCP MX v1.0),
+ * 'ceil' k = ceil(log2 amax) − emax, 'even' amax rounded to the element's mantissa width first,
+ * 'rceil' k = ceil(log2(amax / max)) (NVIDIA's cvt.rp.satfinite.ue8m0x2; never saturates).
+ */
+export type MxScale = 'floor' | 'ceil' | 'even' | 'rceil';
 export type Samples = Float64Array | Float32Array | ArrayLike<number>;
 
 export interface CustomFormat {
@@ -65,6 +72,8 @@ export interface Options {
    * whole core only.
    */
   nonFinite?: 'error' | 'skip';
+  /** The OCP MX formats (mxfp8-e4m3 … mxint8): how each block's E8M0 scale is rounded. The whole core only. */
+  mxScale?: MxScale;
 }
 
 export declare const DEFAULT_OPTIONS: Readonly<Required<Options>>;
@@ -74,6 +83,7 @@ export declare const PROFILES: readonly Profile[];
 export declare const MODES: readonly Mode[];
 export declare const CALIBRATIONS: readonly CalibrationMethod[];
 export declare const ROUNDING_RULES: readonly Rounding[];
+export declare const MX_SCALES: readonly MxScale[];
 
 /** Bad input: `field` names the option (or 'values', 'file', …), `index` the 0-based sample. */
 export declare class QuantizerError extends Error {
@@ -164,6 +174,11 @@ export interface FormatCounts extends FormatInfo {
   overflowCount: number;
   underflowCount: number;
   subnormalCount: number;
+  /**
+   * The OCP MX formats and NVFP4: blocks whose largest element rounded past the element format's
+   * largest value and was saturated (null for element formats, NF4 and llama.cpp's types).
+   */
+  saturatedBlocks?: number | null;
 }
 
 export interface GroupColumns {
@@ -521,7 +536,7 @@ export interface Quantizer {
 /** Whether this engine runs WebAssembly SIMD (detected with WebAssembly.validate). */
 export declare function simdSupported(): boolean;
 
-/** Whether options need the whole core (a float or block format, llama.cpp's types, a runtime profile, importance weights or nonFinite: 'skip'). */
+/** Whether options need the whole core (a float or block format, llama.cpp's types, a runtime profile, importance weights, nonFinite: 'skip' or mxScale other than 'floor'). */
 export declare function needsFullModule(options?: Options): boolean;
 
 /**

@@ -8,7 +8,8 @@
 // Bad input throws a QuantizerError whose `field` names the option ("bits", "range.min",
 // "values", …) and whose `index` is the 0-based sample index where there is one.
 import { ACCUMULATOR_OVERFLOWS, ACCUMULATORS as ACCUMULATOR_CHOICES, ACTIVATIONS as ACTIVATION_CHOICES, CALIBRATIONS as CALIBRATION_CHOICES,
-  FORMATS as FORMAT_CHOICES, LAYER_PROFILES as LAYER_PROFILE_CHOICES, MODES as MODE_CHOICES, OUTPUT_DTYPES, PROFILES as PROFILE_CHOICES,
+  FORMATS as FORMAT_CHOICES, LAYER_PROFILES as LAYER_PROFILE_CHOICES, MODES as MODE_CHOICES, MX_SCALES as MX_SCALE_CHOICES, OUTPUT_DTYPES,
+  PROFILES as PROFILE_CHOICES,
   ROUNDINGS as ROUNDING_CHOICES, values } from './shared/choices.js';
 
 
@@ -43,6 +44,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   reduceRange: false, // profiles: the runtimes' reduce_range
   importance: null, // ggml's types: a Float32Array of one weight per column (an imatrix's in_sum2 / counts)
   nonFinite: 'error', // 'error' (NaN or ±Inf refuses the tensor) | 'skip' (measured over the finite values; the whole core)
+  mxScale: 'floor', // the OCP MX formats' E8M0 scale rounding: 'floor' (OCP v1.0) | 'ceil' | 'even' | 'rceil' (see MX_SCALES)
 });
 
 // The vocabularies, from the one table each (shared/choices.js) that the page and the component read too.
@@ -64,6 +66,8 @@ export const ACCUMULATORS = values(ACCUMULATOR_CHOICES);
 export const ACTIVATIONS = values(ACTIVATION_CHOICES);
 export const CALIBRATIONS = values(CALIBRATION_CHOICES);
 export const ROUNDING_RULES = values(ROUNDING_CHOICES);
+/** The OCP MX formats' scale roundings (option `mxScale`). */
+export const MX_SCALES = values(MX_SCALE_CHOICES);
 
 export class QuantizerError extends Error {
   constructor(message, field, index = null) {
@@ -176,7 +180,7 @@ function normalizeOptions(options) {
   // Integers cross into the core as int32 (embind wraps a larger one: 2^32 + 4 bits ran as 4).
   if (!isInt(o.bits)) fail(`Bit depth must be a whole number between 2 and 16 (got ${String(o.bits)})`, 'bits');
   for (const key of ['mode', 'rounding', 'arithmetic', 'kernel', 'calibration', 'granularity', 'format', 'overflow', 'formatScale', 'profile',
-    'dtype']) {
+    'dtype', 'mxScale']) {
     if (typeof o[key] !== 'string') fail(`${key} must be a string`, key);
   }
   if (o.nonFinite !== 'error' && o.nonFinite !== 'skip') fail(`Unknown nonFinite "${String(o.nonFinite)}" (use error or skip)`, 'nonFinite');
@@ -268,6 +272,7 @@ function toCoreOptions(o) {
     importancePtr: 0, // set where the weights are copied into the heap
     importanceCount: -1,
     nonFinite: o.nonFinite,
+    mxScale: o.mxScale,
   };
 }
 
@@ -680,13 +685,14 @@ function resultOf(r, o, samples, keep) {
   };
 }
 
-/** Whether options need the whole core: a float or block format (llama.cpp's types too), a runtime profile, importance weights or nonFinite: 'skip'. */
+/** Whether options need the whole core: a float or block format (llama.cpp's types too), a runtime profile, importance weights, nonFinite: 'skip' or an MX scale rounding other than 'floor'. */
 export function needsFullModule(options) {
   return (
     (options?.format ?? 'int') !== 'int' ||
     (options?.profile ?? 'formula') !== 'formula' ||
     (options?.importance ?? null) !== null ||
-    options?.nonFinite === 'skip'
+    options?.nonFinite === 'skip' ||
+    (options?.mxScale ?? 'floor') !== 'floor'
   );
 }
 
@@ -700,6 +706,7 @@ function checkModule(module, o) {
   if (o.profile !== 'formula') notInFirst(module, 'Runtime profiles', 'profile');
   if (o.importance !== null) notInFirst(module, 'Importance weights', 'importance');
   if (o.nonFinite === 'skip') notInFirst(module, 'Analyses that skip NaN and infinite values (nonFinite: \'skip\')', 'nonFinite');
+  if (o.mxScale !== 'floor') notInFirst(module, 'The MX formats\' scale roundings', 'mxScale');
 }
 
 class Quantizer {

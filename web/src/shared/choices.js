@@ -108,6 +108,14 @@ export const FORMAT_SCALES = table([
   ['amax', 'amax / format max (as FP8 deployments do)'],
 ]);
 
+// How an OCP MX block's E8M0 scale 2^k is rounded from the block's amax (src/core/formats.h: MxScale).
+export const MX_SCALES = table([
+  ['floor', 'Floor: 2^(floor(log2 amax) − emax) (OCP MX v1.0)', { short: 'floor' }],
+  ['ceil', 'Ceiling: 2^(ceil(log2 amax) − emax)', { short: 'ceil' }],
+  ['even', 'Even: amax rounded to the element\'s mantissa first', { short: 'even' }],
+  ['rceil', 'RCEIL: 2^ceil(log2(amax / max)) (NVIDIA cvt.rp.ue8m0x2)', { short: 'rceil' }],
+]);
+
 export const CUSTOM_SPECIALS = table([
   ['ieee', 'IEEE: top exponent is Inf/NaN'],
   ['finite-nan', 'One NaN per sign, no Inf (like E4M3FN)'],
