@@ -46,6 +46,8 @@ std::optional<Error> StreamAnalysis::check() const {
     return Error{s.format == NumberFormat::Ggml ? "format" : s.profile == Profile::Ggml ? "profile" : "importance", -1,
                  "ggml's types are analysed whole, not streamed: use analyze()"};
   if (auto e = validate_mx_scale(s)) return e;
+  if (s.scales() || s.zero_points())
+    return Error{s.scales() ? "scale" : "zeroPoint", -1, "Lists of scales or zero points per channel or group are analyze()'s, not a stream's"};
   if (is_profile()) {
     // The runtime's own rules for q_min, q_max and the zero point, as analyze() takes them.
     QuantScheme plain = s;

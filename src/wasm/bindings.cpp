@@ -65,6 +65,8 @@ struct JsOptions {
   double importancePtr = 0, importanceCount = -1;  // ggml's types: the weights in the heap; −1: none
   std::string nonFinite = "error";  // "error" or "skip" (the first module never skips)
   std::string mxScale = "floor";    // the OCP MX formats' scale rounding: floor, ceil, even or rceil
+  // Given per-channel or per-group parameters: float64 scales and int32 zero points in the heap; −1: none.
+  double scalesPtr = 0, scalesCount = -1, zeroPointsPtr = 0, zeroPointsCount = -1;
 #endif
 };
 
@@ -241,7 +243,7 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   else if (o.customSpecials == "none") s.custom_format.specials = qe::Specials::None;
   else return qe::Error{"customFormat", -1, "Unknown specials \"" + o.customSpecials + "\" (use ieee, finite-nan or none)"};
   auto dtype = qe::parse_dtype(o.dtype);
-  if (!dtype) return qe::Error{"dtype", -1, "Unknown dtype \"" + o.dtype + "\" (use int8, uint8, int4 or uint4)"};
+  if (!dtype) return qe::Error{"dtype", -1, "Unknown dtype \"" + o.dtype + "\" (use int8, uint8, int4, uint4, int16 or uint16)"};
   s.dtype = *dtype;
   s.reduce_range = o.reduceRange;
   if (o.nonFinite == "skip")
@@ -251,6 +253,18 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   auto mx_scale = qe::parse_mx_scale(o.mxScale);
   if (!mx_scale) return qe::Error{"mxScale", -1, "Unknown mxScale \"" + o.mxScale + "\" (use floor, ceil, even or rceil)"};
   s.mx_scale = *mx_scale;
+  // The lists stay in the heap for the call (JS frees them after it); one call at a time.
+  static qe::GivenParams given;
+  given = qe::GivenParams{};
+  if (o.scalesCount >= 0) {
+    given.scales = reinterpret_cast<const double*>(static_cast<uintptr_t>(o.scalesPtr));
+    given.scale_count = static_cast<size_t>(o.scalesCount);
+  }
+  if (o.zeroPointsCount >= 0) {
+    given.zero_points = reinterpret_cast<const int32_t*>(static_cast<uintptr_t>(o.zeroPointsPtr));
+    given.zero_point_count = static_cast<size_t>(o.zeroPointsCount);
+  }
+  if (o.scalesCount >= 0 || o.zeroPointsCount >= 0) s.given = &given;
 #endif
   a.per_sample = o.perSample;
   a.group_copy_bytes = 8 * sizeof(double);  // analysis_object's columns
@@ -870,6 +884,10 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("importanceCount", &JsOptions::importanceCount)
       .field("nonFinite", &JsOptions::nonFinite)
       .field("mxScale", &JsOptions::mxScale)
+      .field("scalesPtr", &JsOptions::scalesPtr)
+      .field("scalesCount", &JsOptions::scalesCount)
+      .field("zeroPointsPtr", &JsOptions::zeroPointsPtr)
+      .field("zeroPointsCount", &JsOptions::zeroPointsCount)
 #endif
       .field("chartBuckets", &JsOptions::chartBuckets)
       .field("histogramBins", &JsOptions::histogramBins);

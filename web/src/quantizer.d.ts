@@ -13,7 +13,7 @@ export type FormatName = 'int' | 'fp16' | 'bf16' | 'fp8-e4m3' | 'fp8-e5m2' | 'fp
   | 'mxfp8-e5m2' | 'mxfp6-e3m2' | 'mxfp6-e2m3' | 'mxfp4' | 'mxint8' | 'nvfp4' | 'nf4' | GgmlType;
 /** 'ggml': llama.cpp's conventions; with it, format 'mxfp4' and 'nvfp4' are ggml's variants of them. */
 export type Profile = 'formula' | 'pytorch' | 'onnx' | 'ggml';
-export type QDtype = 'int8' | 'uint8' | 'int4' | 'uint4';
+export type QDtype = 'int8' | 'uint8' | 'int4' | 'uint4' | 'int16' | 'uint16';
 /**
  * How an OCP MX block's E8M0 scale X = 2^k is rounded from the block's amax (emax: the element's
  * largest power of two; max: its largest value): 'floor' k = floor(log2 amax) − emax (OCP MX v1.0),
@@ -45,8 +45,14 @@ export interface Options {
   groupSize?: number | null;
   qmin?: number | null;
   qmax?: number | null;
-  scale?: number | null;
-  zeroPoint?: number | null;
+  /**
+   * A deployed model's parameters, used as given: one number for the tensor, or (granularity
+   * 'channel' or 'group') a list with one per channel along `axis` or per group in sample order —
+   * under profile 'onnx' ONNX Runtime's per-axis and blocked (opset 21 block_size) QuantizeLinear.
+   * Lists are the whole core's, and analyze()'s (not a stream's or qz.layer()'s).
+   */
+  scale?: number | number[] | Float64Array | Float32Array | null;
+  zeroPoint?: number | number[] | Int32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | null;
   arithmetic?: Arithmetic;
   perSample?: boolean;
   kernel?: 'auto' | 'simd' | 'scalar';

@@ -167,6 +167,8 @@ function fromCoreError(e) {
 }
 
 const isInt = (v) => Number.isInteger(v) && Math.abs(v) <= 2 ** 31 - 1;
+// A list of per-channel or per-group parameters: an array, or a typed array other than a DataView.
+const isList = (v) => Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
 
 // Checks types and fills defaults; the core checks the values (bit range, min < max, …).
 function normalizeOptions(options) {
@@ -193,9 +195,21 @@ function normalizeOptions(options) {
     }
   }
   for (const key of ['qmin', 'qmax', 'zeroPoint']) {
-    if (o[key] !== null && !isInt(o[key])) fail(`${key} must be a whole number`, key);
+    if (o[key] !== null && !isInt(o[key]) && !(key === 'zeroPoint' && isList(o[key]))) fail(`${key} must be a whole number`, key);
   }
-  if (o.scale !== null && (typeof o.scale !== 'number' || Number.isNaN(o.scale))) fail('Scale must be a number', 'scale');
+  // One scale and zero point for the tensor, or one per channel or group (an array or typed array).
+  if (isList(o.scale)) {
+    const i = Array.from(o.scale).findIndex((v) => typeof v !== 'number' || Number.isNaN(v));
+    if (i >= 0) fail(`Scale ${i + 1} of the list is not a number`, 'scale', i);
+    o.scale = Float64Array.from(o.scale);
+  } else if (o.scale !== null && (typeof o.scale !== 'number' || Number.isNaN(o.scale))) {
+    fail('Scale must be a number, or a list of numbers (one per channel or group)', 'scale');
+  }
+  if (isList(o.zeroPoint)) {
+    const i = Array.from(o.zeroPoint).findIndex((v) => !isInt(v));
+    if (i >= 0) fail(`Zero point ${i + 1} of the list is not a whole number`, 'zeroPoint', i);
+    o.zeroPoint = Int32Array.from(o.zeroPoint);
+  }
   if (typeof o.percentile !== 'number' || Number.isNaN(o.percentile)) fail('Percentile must be a number', 'percentile');
   if (o.shape !== null && (!Array.isArray(o.shape) || o.shape.length === 0 || !o.shape.every((d) => Number.isSafeInteger(d)))) {
     fail('Shape must be an array of whole numbers, such as [64, 3, 3, 3]', 'shape');
@@ -244,10 +258,10 @@ function toCoreOptions(o) {
     qmin: o.qmin ?? 0,
     hasQmax: o.qmax !== null,
     qmax: o.qmax ?? 0,
-    hasScale: o.scale !== null,
-    scale: o.scale ?? 0,
-    hasZeroPoint: o.zeroPoint !== null,
-    zeroPoint: o.zeroPoint ?? 0,
+    hasScale: typeof o.scale === 'number',
+    scale: typeof o.scale === 'number' ? o.scale : 0,
+    hasZeroPoint: typeof o.zeroPoint === 'number',
+    zeroPoint: typeof o.zeroPoint === 'number' ? o.zeroPoint : 0,
     arithmetic: o.arithmetic,
     perSample: o.perSample,
     kernel: o.kernel,
@@ -273,6 +287,10 @@ function toCoreOptions(o) {
     importanceCount: -1,
     nonFinite: o.nonFinite,
     mxScale: o.mxScale,
+    scalesPtr: 0, // set where the lists are copied into the heap
+    scalesCount: -1,
+    zeroPointsPtr: 0,
+    zeroPointsCount: -1,
   };
 }
 
@@ -379,7 +397,11 @@ function layerScheme(scheme, field, activations) {
     if (s.axis !== undefined && s.axis !== 0) fail('Per token is per channel on axis 0 of [tokens, in]: leave the axis out', `${field}.axis`);
     s = { ...s, granularity: 'channel', axis: 0 };
   }
-  return under(field, () => normalizeOptions(s));
+  const o = under(field, () => normalizeOptions(s));
+  for (const key of ['scale', 'zeroPoint']) {
+    if (isList(o[key])) fail(`qz.layer() takes one ${key === 'scale' ? 'scale' : 'zero point'} per side here, or derives them per channel or token`, `${field}.${key}`);
+  }
+  return o;
 }
 
 function layerOutput(v, at) {
@@ -692,7 +714,8 @@ export function needsFullModule(options) {
     (options?.profile ?? 'formula') !== 'formula' ||
     (options?.importance ?? null) !== null ||
     options?.nonFinite === 'skip' ||
-    (options?.mxScale ?? 'floor') !== 'floor'
+    (options?.mxScale ?? 'floor') !== 'floor' ||
+    isList(options?.scale) || isList(options?.zeroPoint)
   );
 }
 
@@ -707,6 +730,8 @@ function checkModule(module, o) {
   if (o.importance !== null) notInFirst(module, 'Importance weights', 'importance');
   if (o.nonFinite === 'skip') notInFirst(module, 'Analyses that skip NaN and infinite values (nonFinite: \'skip\')', 'nonFinite');
   if (o.mxScale !== 'floor') notInFirst(module, 'The MX formats\' scale roundings', 'mxScale');
+  if (isList(o.scale)) notInFirst(module, 'Lists of scales per channel or group', 'scale');
+  if (isList(o.zeroPoint)) notInFirst(module, 'Lists of zero points per channel or group', 'zeroPoint');
 }
 
 class Quantizer {
@@ -974,6 +999,9 @@ class TensorStream {
     this.#mod = mod;
     this.#o = { ...o, perSample: false };
     if (o.importance !== null) fail("Importance weights are for ggml's types, which are analysed whole, not streamed: use analyze()", 'importance');
+    for (const key of ['scale', 'zeroPoint']) {
+      if (isList(o[key])) fail(`A list of ${key === 'scale' ? 'scales' : 'zero points'} per channel or group is analyze()'s, not a stream's`, key);
+    }
     this.#h = new mod.Stream(toCoreOptions(this.#o));
     if (!this.#h.ok()) {
       const e = fromCoreError(this.#h.error());
@@ -1115,7 +1143,7 @@ class Samples {
     if (this.#ptr === 0) fail('These samples were deleted', 'values');
     checkModule(this.#module, o);
     const core = toCoreOptions(o);
-    // Importance weights: copied into the heap for this call.
+    // Importance weights and lists of scales or zero points: copied into the heap for this call.
     const w = o.importance;
     const wptr = w === null ? 0 : allocate(this.#mod, w.byteLength, 'the importance weights', 'importance');
     if (w !== null) {
@@ -1123,7 +1151,22 @@ class Samples {
       core.importancePtr = wptr;
       core.importanceCount = w.length;
     }
+    const lists = [];
     try {
+      if (isList(o.scale)) {
+        const ptr = allocate(this.#mod, o.scale.byteLength, 'the list of scales', 'scale');
+        lists.push(ptr);
+        this.#mod.HEAPF64.set(o.scale, ptr / 8);
+        core.scalesPtr = ptr;
+        core.scalesCount = o.scale.length;
+      }
+      if (isList(o.zeroPoint)) {
+        const ptr = allocate(this.#mod, o.zeroPoint.byteLength, 'the list of zero points', 'zeroPoint');
+        lists.push(ptr);
+        this.#mod.HEAP32.set(o.zeroPoint, ptr / 4);
+        core.zeroPointsPtr = ptr;
+        core.zeroPointsCount = o.zeroPoint.length;
+      }
       const r = this.#mod.analyze(this.#ptr, this.length, this.float32, core);
       try {
         if (!r.ok) throw fromCoreError(r.error);
@@ -1133,6 +1176,7 @@ class Samples {
       }
     } finally {
       if (wptr !== 0) this.#mod._free(wptr);
+      for (const ptr of lists) this.#mod._free(ptr);
     }
   }
 

@@ -98,7 +98,7 @@ export function applies(f) {
     rangeSource: integer, min: integer && custom, max: integer && custom,
     calibration: formula && !custom, percentile: formula && !custom && f.calibration === 'percentile',
     granularity: integer, shape: (integer && f.granularity !== 'tensor') || gguf, axis: integer && f.granularity === 'channel',
-    groupSize: integer && f.granularity === 'group' && !profile,
+    groupSize: integer && f.granularity === 'group' && (!profile || f.profile === 'onnx'),
     overflow: element, formatScale: element, mxScale: isMx(f.format),
     customExponentBits: f.format === 'custom', customMantissaBits: f.format === 'custom', customBias: f.format === 'custom',
     customSpecials: f.format === 'custom',
@@ -277,11 +277,14 @@ export function toOptions(state) {
 function profileOptions(state) {
   const options = { profile: state.profile, dtype: state.dtype, reduceRange: state.reduceRange === 'true',
     mode: state.mode === 'symmetric' ? 'symmetric' : 'asymmetric' };
-  const { options: base, problem } = toOptions({ ...state, profile: 'formula', bits: '8', rounding: 'half-even', calibration: 'minmax', granularity: state.granularity === 'group' ? 'tensor' : state.granularity });
+  // ONNX Runtime's blocked QuantizeLinear (block_size on the last axis) is its per-group case; PyTorch has none.
+  const groups = state.granularity === 'group' && state.profile === 'onnx';
+  const { options: base, problem } = toOptions({ ...state, profile: 'formula', bits: '8', rounding: 'half-even', calibration: 'minmax',
+    granularity: state.granularity === 'group' && !groups ? 'tensor' : state.granularity });
   if (problem) return { problem };
   if (base.range) options.range = base.range;
-  for (const key of ['granularity', 'shape', 'axis']) if (key in base) options[key] = base[key];
-  if (state.granularity === 'group') return { problem: { field: 'granularity', message: 'Runtime profiles quantize per tensor or per channel' } };
+  for (const key of ['granularity', 'shape', 'axis', 'groupSize']) if (key in base) options[key] = base[key];
+  if (state.granularity === 'group' && !groups) return { problem: { field: 'granularity', message: 'PyTorch quantizes per tensor or per channel' } };
   return { options };
 }
 

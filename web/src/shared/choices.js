@@ -96,6 +96,8 @@ export const DTYPES = table([
   ['uint8', 'uint8 (quint8)', { signed: false, profiles: ['pytorch', 'onnx']}],
   ['int4', 'int4 (ONNX)', { signed: true, profiles: ['onnx']}],
   ['uint4', 'uint4 (ONNX)', { signed: false, profiles: ['onnx']}],
+  ['int16', 'int16 (ONNX)', { signed: true, profiles: ['onnx']}],
+  ['uint16', 'uint16 (ONNX)', { signed: false, profiles: ['onnx']}],
 ]);
 
 export const OVERFLOWS = table([
