@@ -76,6 +76,17 @@ std::optional<Error> validate_profile(const QuantScheme& s) {
   if (s.calibration != Calibration::MinMax)
     return Error{"calibration", -1, std::string("The ") + who + " profile follows the runtime's min-max calibration"};
   if (s.rounding != Rounding::HalfEven) return Error{"rounding", -1, std::string(who) + " rounds half to even"};
+  if (s.onnx_dynamic) {
+    const char* op = "DynamicQuantizeLinear";
+    if (s.profile != Profile::Onnx) return Error{"onnxOp", -1, std::string(op) + " is ONNX Runtime's: choose profile onnx"};
+    if (s.dtype != QDtype::UInt8) return Error{"dtype", -1, std::string(op) + " outputs uint8: choose dtype uint8"};
+    if (s.mode == Mode::Symmetric) return Error{"mode", -1, std::string(op) + " is asymmetric: choose mode asymmetric"};
+    if (s.granularity != Granularity::Tensor) return Error{"granularity", -1, std::string(op) + " has one scale and zero point per tensor"};
+    if (s.reduce_range) return Error{"reduceRange", -1, std::string(op) + " uses the whole [0, 255]"};
+    if (s.range) return Error{"range.min", -1, std::string(op) + " takes the tensor's own min and max: no range applies"};
+    if (s.scale || s.given) return Error{"scale", -1, std::string(op) + " computes its scale: none can be given"};
+    if (s.zero_point) return Error{"zeroPoint", -1, std::string(op) + " computes its zero point: none can be given"};
+  }
   if (s.profile == Profile::PyTorch && s.qmin && s.qmax) {
     if (*s.qmin >= *s.qmax || *s.qmin > 0 || *s.qmax < 0)
       return Error{"qmin", -1, "PyTorch needs q_min ≤ 0 ≤ q_max with q_min below q_max"};
@@ -117,6 +128,13 @@ QuantParams profile_params(const QuantScheme& s, double lo, double hi) {
     }
     p.scale = scale;
     p.zero_point = zp;
+  } else if (s.onnx_dynamic) {
+    // DynamicQuantizeLinear: scale = (max − min) / 255 and zp = round_half_even(clamp(0 − min / scale,
+    // 0, 255)), each operation in float32 as ONNX Runtime's kernel does them.
+    const float scale = fmax == fmin ? 1.0f : (fmax - fmin) / 255.0f;
+    const float z = std::clamp(0.0f - fmin / scale, 0.0f, 255.0f);
+    p.scale = scale;
+    p.zero_point = static_cast<int32_t>(std::nearbyint(z));
   } else {
     int32_t cmin = 0, cmax = 0;
     onnx_calibration_range(s, cmin, cmax);

@@ -29,6 +29,13 @@
 //   per axis    (granularity channel) scale[c], zero_point[c] for the index c along `axis`; blocked
 //               (opset 21 block_size = groupSize, along the last axis: granularity group) scale[g],
 //               zero_point[g] per group; either derived per channel or group, or given as arrays
+// DynamicQuantizeLinear (QuantScheme::onnx_dynamic; ONNX Runtime's GetQuantizationParameter),
+// uint8 per tensor, every step in float32:
+//   range       [min(x_min, 0), max(x_max, 0)]
+//   scale       (max − min) / 255 in float32 (1 when max = min)
+//   zero_point  round_half_even(clamp(0 − min / scale, 0, 255)), the division in float32
+// compute_scale_zp divides −min by the float64 scale before it is narrowed: on near-ties of
+// −min / scale the two zero points differ by one.
 // Rounding is half to even throughout (std::nearbyint, torch.round, numpy.rint).
 #pragma once
 

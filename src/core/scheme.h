@@ -78,7 +78,10 @@ struct QuantScheme {
   Profile profile = Profile::Formula;
   QDtype dtype = QDtype::Int8;  // profiles only
   bool reduce_range = false;    // profiles only
-  MxScale mx_scale = MxScale::Floor;  // the OCP MX formats: how each block's E8M0 scale is rounded (formats.h)
+  MxScale mx_scale = MxScale::Floor;
+  // Profile::Onnx: the parameters of ONNX Runtime's DynamicQuantizeLinear op (float32, uint8)
+  // instead of onnxruntime.quantization's compute_scale_zp (float64) before QuantizeLinear.
+  bool onnx_dynamic = false;  // the OCP MX formats: how each block's E8M0 scale is rounded (formats.h)
   NumberFormat format = NumberFormat::Int;
   Minifloat custom_format;  // NumberFormat::Custom
   Overflow overflow = Overflow::Saturate;

@@ -20,6 +20,7 @@
 #include "charts.h"
 #include "layer.h"
 #include "parse.h"
+#include "profiles.h"
 #include "requantize.h"
 #include "stream.h"
 #include "tensor_files.h"
@@ -65,6 +66,7 @@ struct JsOptions {
   double importancePtr = 0, importanceCount = -1;  // ggml's types: the weights in the heap; −1: none
   std::string nonFinite = "error";  // "error" or "skip" (the first module never skips)
   std::string mxScale = "floor";    // the OCP MX formats' scale rounding: floor, ceil, even or rceil
+  std::string onnxOp = "quantize-linear";  // profile onnx: "quantize-linear" or "dynamic-quantize-linear"
   // Given per-channel or per-group parameters: float64 scales and int32 zero points in the heap; −1: none.
   double scalesPtr = 0, scalesCount = -1, zeroPointsPtr = 0, zeroPointsCount = -1;
 #endif
@@ -253,6 +255,9 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   auto mx_scale = qe::parse_mx_scale(o.mxScale);
   if (!mx_scale) return qe::Error{"mxScale", -1, "Unknown mxScale \"" + o.mxScale + "\" (use floor, ceil, even or rceil)"};
   s.mx_scale = *mx_scale;
+  if (o.onnxOp == "dynamic-quantize-linear") s.onnx_dynamic = true;
+  else if (o.onnxOp != "quantize-linear")
+    return qe::Error{"onnxOp", -1, "Unknown onnxOp \"" + o.onnxOp + "\" (use quantize-linear or dynamic-quantize-linear)"};
   // The lists stay in the heap for the call (JS frees them after it); one call at a time.
   static qe::GivenParams given;
   given = qe::GivenParams{};
@@ -397,6 +402,16 @@ val analysis_object(const qe::QuantScheme& s, bool charts, const qe::Analysis& a
     f.subnormalCount = double(a.format_counts.subnormal);
     if (qe::is_block_format(s.format) && s.format != qe::NumberFormat::Nf4) f.saturatedBlocks = double(a.format_counts.saturated_blocks);
     r.set("format", format_object(f));
+  }
+  // ONNX Runtime's two ways to a uint8 tensor's parameters, side by side (profiles.h): the
+  // Python tool's compute_scale_zp before QuantizeLinear, and the DynamicQuantizeLinear op.
+  if (s.profile == qe::Profile::Onnx && s.granularity == qe::Granularity::Tensor && s.dtype == qe::QDtype::UInt8 &&
+      s.mode != qe::Mode::Symmetric && !s.reduce_range && !s.range && !s.scale && !s.zero_point) {
+    qe::QuantScheme q = s, d = s;
+    q.onnx_dynamic = false, d.onnx_dynamic = true;
+    const qe::QuantParams pq = qe::profile_params(q, p.range_min, p.range_max), pd = qe::profile_params(d, p.range_min, p.range_max);
+    r.set("onnxParams", object({{"quantizeLinearScale", pq.scale}, {"quantizeLinearZeroPoint", double(pq.zero_point)},
+                                {"dynamicScale", pd.scale}, {"dynamicZeroPoint", double(pd.zero_point)}}));
   }
 #else
   (void)s;
@@ -884,6 +899,7 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("importanceCount", &JsOptions::importanceCount)
       .field("nonFinite", &JsOptions::nonFinite)
       .field("mxScale", &JsOptions::mxScale)
+      .field("onnxOp", &JsOptions::onnxOp)
       .field("scalesPtr", &JsOptions::scalesPtr)
       .field("scalesCount", &JsOptions::scalesCount)
       .field("zeroPointsPtr", &JsOptions::zeroPointsPtr)

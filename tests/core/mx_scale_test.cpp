@@ -12,7 +12,6 @@
 #include <cmath>
 #include <iterator>
 #include <string>
-#include <tuple>
 #include <variant>
 #include <vector>
 
@@ -91,10 +90,16 @@ TEST_CASE("MX scale rounding: hand-derived E8M0 codes") {
       {std::nextafter(1.9921875, down), {127, 128, 127, 128}},
       {2.0, {128, 128, 128, 128}},
   };
-  for (auto [format, rows, count] : {std::tuple{NumberFormat::Mxfp4, fp4, std::size(fp4)},
-                                     std::tuple{NumberFormat::Mxfp8E4m3, e4m3, std::size(e4m3)},
-                                     std::tuple{NumberFormat::Mxint8, int8, std::size(int8)}}) {
-    for (size_t i = 0; i < count; ++i)
+  struct Table {
+    NumberFormat format;
+    const Row* rows;
+    size_t count;
+  };
+  for (const Table& t : {Table{NumberFormat::Mxfp4, fp4, std::size(fp4)}, Table{NumberFormat::Mxfp8E4m3, e4m3, std::size(e4m3)},
+                         Table{NumberFormat::Mxint8, int8, std::size(int8)}}) {
+    const NumberFormat format = t.format;
+    const Row* rows = t.rows;
+    for (size_t i = 0; i < t.count; ++i)
       for (int r = 0; r < 4; ++r) {
         CAPTURE(to_string(format));
         CAPTURE(rows[i].amax);

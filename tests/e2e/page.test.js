@@ -457,6 +457,34 @@ describe('the calculator page', () => {
     await page.context().close();
   });
 
+  test('ONNX parameters on the page: DynamicQuantizeLinear\'s zero point where it differs from the Python tool\'s, and int16', async () => {
+    const page = await openPage();
+    // min −80.15744, max 1.767: the op's float32 zero point is 250, compute_scale_zp's 249.
+    const values = [-80.15744018554688, 1.7669999599456787, 0.25, -3];
+    await page.getByLabel('Sample values', { exact: true }).fill(values.join(', '));
+    assert.equal(await page.locator('#onnx-op').isHidden(), true, 'the formula: no ONNX parameters');
+    await page.getByLabel('Profile', { exact: true }).selectOption('onnx');
+    await page.getByLabel('Integer type', { exact: true }).selectOption('uint8');
+    await page.getByLabel('Mode', { exact: true }).selectOption({ label: 'Asymmetric signed' });
+    await page.getByLabel('Range', { exact: true }).selectOption({ label: 'Derive from samples' });
+    await calculate(page);
+    assert.equal(Number((await metricValues(page)).zeroPoint), 249);
+    await page.getByLabel('ONNX parameters', { exact: true }).selectOption('dynamic-quantize-linear');
+    await calculate(page);
+    assert.equal(Number((await metricValues(page)).zeroPoint), 250);
+    assert.match(page.url(), /onnxOp=dynamic-quantize-linear/);
+    await page.getByLabel('ONNX parameters', { exact: true }).selectOption('quantize-linear');
+    await page.getByLabel('Integer type', { exact: true }).selectOption('int16');
+    await calculate(page);
+    const qz = await (qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer()));
+    const api = qz.analyze(Float32Array.from(values), { profile: 'onnx', dtype: 'int16', mode: 'asymmetric' });
+    const shown = await metricValues(page);
+    assert.equal(Number(shown.scale), api.scale);
+    assert.equal(Number(shown.zeroPoint), api.zeroPoint);
+    assert.match(await page.locator('#snippet').textContent(), /INT16/);
+    await page.context().close();
+  });
+
   test('runtime profiles on the page: PyTorch\'s numbers, and a snippet that PyTorch runs to the same codes', async () => {
     const page = await openPage();
     await page.getByLabel('Profile', { exact: true }).selectOption('pytorch');

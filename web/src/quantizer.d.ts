@@ -80,6 +80,13 @@ export interface Options {
   nonFinite?: 'error' | 'skip';
   /** The OCP MX formats (mxfp8-e4m3 … mxint8): how each block's E8M0 scale is rounded. The whole core only. */
   mxScale?: MxScale;
+  /**
+   * Profile 'onnx': whose parameters. 'quantize-linear': onnxruntime.quantization's MinMax
+   * (compute_scale_zp, the zero point from the float64 scale) before QuantizeLinear;
+   * 'dynamic-quantize-linear': the DynamicQuantizeLinear op's own (uint8, per tensor, asymmetric,
+   * every step in float32). On near-ties of −min / scale their zero points differ by one.
+   */
+  onnxOp?: 'quantize-linear' | 'dynamic-quantize-linear';
 }
 
 export declare const DEFAULT_OPTIONS: Readonly<Required<Options>>;
@@ -243,6 +250,12 @@ export interface AnalysisResult {
   metrics: Metrics;
   /** The NaN, +Inf and −Inf samples skipped (nonFinite: 'skip'); zeros otherwise. */
   nonFinite: { nan: number; posInf: number; negInf: number };
+  /**
+   * Profile 'onnx' on a uint8 tensor (asymmetric, per tensor, no given parameters or range): the
+   * parameters by ONNX Runtime's two paths, whichever onnxOp chose. quantizeLinear: the Python
+   * tool's compute_scale_zp (float64 zero point); dynamicQuantizeLinear: the op's (float32).
+   */
+  onnx: { quantizeLinear: { scale: number; zeroPoint: number }; dynamicQuantizeLinear: { scale: number; zeroPoint: number } } | null;
   calibration: CalibrationReport;
   format: FormatCounts | null;
   /** Block formats: each block's scale and its code; ggml's types: GgmlBlocks. */

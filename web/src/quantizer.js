@@ -45,6 +45,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   importance: null, // ggml's types: a Float32Array of one weight per column (an imatrix's in_sum2 / counts)
   nonFinite: 'error', // 'error' (NaN or ±Inf refuses the tensor) | 'skip' (measured over the finite values; the whole core)
   mxScale: 'floor', // the OCP MX formats' E8M0 scale rounding: 'floor' (OCP v1.0) | 'ceil' | 'even' | 'rceil' (see MX_SCALES)
+  onnxOp: 'quantize-linear', // profile 'onnx': 'quantize-linear' (onnxruntime.quantization's MinMax parameters, float64) | 'dynamic-quantize-linear' (the DynamicQuantizeLinear op's, float32)
 });
 
 // The vocabularies, from the one table each (shared/choices.js) that the page and the component read too.
@@ -182,7 +183,7 @@ function normalizeOptions(options) {
   // Integers cross into the core as int32 (embind wraps a larger one: 2^32 + 4 bits ran as 4).
   if (!isInt(o.bits)) fail(`Bit depth must be a whole number between 2 and 16 (got ${String(o.bits)})`, 'bits');
   for (const key of ['mode', 'rounding', 'arithmetic', 'kernel', 'calibration', 'granularity', 'format', 'overflow', 'formatScale', 'profile',
-    'dtype', 'mxScale']) {
+    'dtype', 'mxScale', 'onnxOp']) {
     if (typeof o[key] !== 'string') fail(`${key} must be a string`, key);
   }
   if (o.nonFinite !== 'error' && o.nonFinite !== 'skip') fail(`Unknown nonFinite "${String(o.nonFinite)}" (use error or skip)`, 'nonFinite');
@@ -287,6 +288,7 @@ function toCoreOptions(o) {
     importanceCount: -1,
     nonFinite: o.nonFinite,
     mxScale: o.mxScale,
+    onnxOp: o.onnxOp,
     scalesPtr: 0, // set where the lists are copied into the heap
     scalesCount: -1,
     zeroPointsPtr: 0,
@@ -700,6 +702,11 @@ function resultOf(r, o, samples, keep) {
     // nonFinite: 'skip': the NaN, +Inf and −Inf samples passed over (metrics.count is the others).
     nonFinite: r.nonFinite ?? { ...NO_NON_FINITE },
     calibration: calibrationOf(r),
+    // Profile 'onnx', a uint8 tensor: the parameters of ONNX Runtime's two paths (null otherwise).
+    onnx: r.onnxParams ? {
+      quantizeLinear: { scale: r.onnxParams.quantizeLinearScale, zeroPoint: r.onnxParams.quantizeLinearZeroPoint },
+      dynamicQuantizeLinear: { scale: r.onnxParams.dynamicScale, zeroPoint: r.onnxParams.dynamicZeroPoint },
+    } : null,
     // Float and block formats: the format's definition and counts; each block's scale.
     format: o.format === 'int' ? null : formatOf(r.format),
     blocks: o.format === 'int' ? null : blocksOf(r),

@@ -100,6 +100,12 @@ export const DTYPES = table([
   ['uint16', 'uint16 (ONNX)', { signed: false, profiles: ['onnx']}],
 ]);
 
+// Profile 'onnx': whose parameters (src/core/profiles.h).
+export const ONNX_OPS = table([
+  ['quantize-linear', 'QuantizeLinear, onnxruntime.quantization\'s MinMax (float64)', { short: 'QuantizeLinear' }],
+  ['dynamic-quantize-linear', 'DynamicQuantizeLinear, the op\'s own (float32, uint8)', { short: 'DynamicQuantizeLinear' }],
+]);
+
 export const OVERFLOWS = table([
   ['saturate', 'Saturate to the largest value'],
   ['inf-nan', 'To Inf or NaN (where the format has them)'],
