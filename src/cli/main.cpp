@@ -46,6 +46,7 @@ Quantization (the names and defaults of the calculator's JS API):
                            iq4_nl | iq4_xs | tq1_0 | tq2_0 (rows along the tensor's last axis)
   --overflow O             saturate | inf-nan (element formats)
   --format-scale S         none | amax (element formats)
+  --mx-scale R             floor | ceil | even | rceil: the OCP MX formats' E8M0 scale rounding (default floor)
   --profile P              formula | pytorch | onnx | ggml (default formula; ggml: ggml's mxfp4, nvfp4)
   --dtype D                int8 | uint8 | int4 | uint4 (profiles)
   --reduce-range           the runtimes' reduce_range (profiles)
@@ -428,6 +429,10 @@ int main(int argc, char** argv) {
     } else if (arg == "--format-scale") {
       if (v != "none" && v != "amax") return bad();
       s.format_scale = v == "amax" ? qe::QuantScheme::FormatScale::Amax : qe::QuantScheme::FormatScale::None;
+    } else if (arg == "--mx-scale") {
+      auto m = qe::parse_mx_scale(v);
+      if (!m) return bad();
+      s.mx_scale = *m;
     } else if (arg == "--profile") {
       auto p = qe::parse_profile(v);
       if (!p) return bad();

@@ -340,6 +340,50 @@ std::optional<Error> group_memory(const QuantScheme& s, size_t count, double byt
 
 namespace {
 
+// Given per-channel or per-group parameters (QuantScheme::given) against the
+// layout's `count` channels or groups and the code range [qmin, qmax]: one of each per channel or
+// group, scales positive and finite (float32 numbers where the arithmetic is float32), zero
+// points in the code range (0 in the formula's symmetric mode). An error's index is the position
+// in the list.
+std::optional<Error> validate_given(const QuantScheme& s, size_t count, int32_t qmin, int32_t qmax, bool float32) {
+  const bool channel = s.granularity == Granularity::Channel;
+  if (s.scales() && s.scale) return err("scale", "Give one scale for the tensor or a list, not both");
+  if (s.zero_points() && s.zero_point) return err("zeroPoint", "Give one zero point for the tensor or a list, not both");
+  const char* field = s.scales() ? "scale" : "zeroPoint";
+  if (count == 0)
+    return err(field, std::string(s.scales() ? "A list of scales" : "A list of zero points") +
+                          " has one per channel or group: choose granularity 'channel' or 'group' (or give one number)");
+  const auto length = [&](const char* f, const char* name, size_t n) -> std::optional<Error> {
+    if (n == count) return std::nullopt;
+    return err(f, std::string(name) + " lists " + std::to_string(n) + " value" + (n == 1 ? "" : "s") + ", but there " +
+                      (count == 1 ? "is 1 " : "are " + std::to_string(count) + " ") + (channel ? "channel" : "group") +
+                      (count == 1 ? "" : "s") + (channel ? " (the shape's size along the axis)" : " (the samples / groupSize)"));
+  };
+  if (s.scales()) {
+    if (auto e = length("scale", "Scale", s.given->scale_count)) return e;
+    for (size_t i = 0; i < count; ++i) {
+      const double v = s.scales()[i];
+      const std::string which = "Scale " + std::to_string(i + 1) + " of " + std::to_string(count) + " (" + number_text(v) + ")";
+      if (!std::isfinite(v) || !(v > 0)) return err("scale", which + " must be a positive finite number", static_cast<int64_t>(i));
+      const float f = static_cast<float>(v);
+      if (float32 && (f == 0 || std::isinf(f)))
+        return err("scale", which + " is outside float32's range, needed by float32 arithmetic", static_cast<int64_t>(i));
+    }
+  }
+  if (s.zero_points()) {
+    if (auto e = length("zeroPoint", "Zero point", s.given->zero_point_count)) return e;
+    for (size_t i = 0; i < count; ++i) {
+      const int32_t z = s.zero_points()[i];
+      const std::string which = "Zero point " + std::to_string(i + 1) + " of " + std::to_string(count) + " (" + std::to_string(z) + ")";
+      if (z < qmin || z > qmax)
+        return err("zeroPoint", which + " must lie in [" + std::to_string(qmin) + ", " + std::to_string(qmax) + "]", static_cast<int64_t>(i));
+      if (z != 0 && s.profile == Profile::Formula && s.mode == Mode::Symmetric)
+        return err("zeroPoint", which + ": symmetric mode fixes the zero point at 0 (use an asymmetric mode)", static_cast<int64_t>(i));
+    }
+  }
+  return std::nullopt;
+}
+
 Result<Layout> layout_of(const QuantScheme& s, size_t n) {
   auto geometry = group_geometry(s, n);
   if (auto* e = std::get_if<Error>(&geometry)) return *e;
@@ -744,6 +788,9 @@ Result<Analysis> analyze_profile(const In* x, size_t n, const FiniteSamples& src
     const SampleScan g = src.finite < n ? layout.scan(c, src, opt.kernel) : layout.scan(c, Samples(x, n), opt.kernel);
     GroupResult group;
     group.params = profile_params(s, g.min, g.max);
+    // A deployed model's own parameters for this channel or group (validate_given checked them).
+    if (s.scales()) group.params.scale = static_cast<float>(s.scales()[c]);
+    if (s.zero_points()) group.params.zero_point = s.zero_points()[c];
     layout.for_runs(c, [&](size_t offset, size_t length) {
       SampleOutputs o = out;
       if (o.codes) o.codes += offset;
@@ -796,8 +843,8 @@ std::optional<Error> validate_ggml(const QuantScheme& s) {
     return err("calibration", name + " searches its scales as llama.cpp does: no calibration applies");
   if (s.rounding != Rounding::HalfEven) return err("rounding", name + " rounds as ggml does, each step with its own rule");
   if (s.qmin || s.qmax) return err(s.qmin ? "qmin" : "qmax", "q_min and q_max are for integer formats");
-  if (s.zero_point) return err("zeroPoint", name + " has no zero point");
-  if (s.scale) return err("scale", name + " scales its own blocks: a tensor scale cannot be given");
+  if (s.zero_point || s.zero_points()) return err("zeroPoint", name + " has no zero point");
+  if (s.scale || s.scales()) return err("scale", name + " scales its own blocks: a tensor scale cannot be given");
   if (s.format_scale != QuantScheme::FormatScale::None) return err("formatScale", name + " scales its own blocks");
   return std::nullopt;
 }
@@ -805,7 +852,15 @@ std::optional<Error> validate_ggml(const QuantScheme& s) {
 }  // namespace
 
 // What a format other than the integers allows (formats.h, format_quant.h).
+std::optional<Error> validate_mx_scale(const QuantScheme& s) {
+  if (s.mx_scale == MxScale::Floor || (is_mx_format(s.format) && s.profile == Profile::Formula)) return std::nullopt;
+  return err("mxScale", std::string("The scale rounding '") + to_string(s.mx_scale) +
+                            "' is for the OCP MX formats (mxfp8-e4m3, mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, mxfp4, mxint8)" +
+                            (s.profile == Profile::Ggml ? ": ggml's mxfp4 takes floor(log2 amax) − 2, as ggml does" : ""));
+}
+
 std::optional<Error> validate_format(const QuantScheme& s) {
+  if (auto e = validate_mx_scale(s)) return e;
   if (s.format == NumberFormat::Ggml || s.profile == Profile::Ggml) return validate_ggml(s);
   const bool block = is_block_format(s.format);
   if (s.format == NumberFormat::Custom)
@@ -819,7 +874,8 @@ std::optional<Error> validate_format(const QuantScheme& s) {
   if (s.rounding != Rounding::HalfEven)
     return err("rounding", "Float formats round to nearest, ties to even");
   if (s.qmin || s.qmax) return err(s.qmin ? "qmin" : "qmax", "q_min and q_max are for integer formats");
-  if (s.zero_point) return err("zeroPoint", "Float formats have no zero point");
+  if (s.zero_point || s.zero_points()) return err("zeroPoint", "Float formats have no zero point");
+  if (s.scales()) return err("scale", "A list of scales is for integer formats, per channel or group");
   if (s.scale && block) return err("scale", std::string(to_string(s.format)) + " scales its own blocks: a tensor scale cannot be given");
   if (s.scale && s.format_scale == QuantScheme::FormatScale::Amax)
     return err("scale", "Give a scale or choose the amax scale, not both");
@@ -828,7 +884,9 @@ std::optional<Error> validate_format(const QuantScheme& s) {
 
 namespace {
 
-template <class Src>
+// kGiven: the scheme gives its parameters per channel or group (QuantScheme::given); only
+// analyze() instantiates it, so the first module's analyze_integer stays as it was.
+template <class Src, bool kGiven = false>
 Result<Analysis> integer_analysis(const Src& x, const AnalyzeOptions& opt);
 
 // Float and block formats and runtime profiles, on the samples or, with fewer finite ones than
@@ -854,6 +912,11 @@ Result<Analysis> analyze_other(const In* x, size_t n, const FiniteSamples& finit
     if (auto* e = std::get_if<Error>(&layout_result)) return *e;
     if (const size_t count = std::get<Layout>(layout_result).count)
       if (auto e = group_memory(s, count, static_cast<double>(sizeof(GroupResult) + opt.group_copy_bytes))) return *e;
+    if (s.scales() || s.zero_points()) {
+      int32_t qmin, qmax;
+      profile_code_range(s, qmin, qmax);
+      if (auto e = validate_given(s, std::get<Layout>(layout_result).count, qmin, qmax, true)) return *e;
+    }
     const SampleScan scan = scan_of();
     const double limit = std::numeric_limits<float>::max();  // the runtimes hold float32 tensors
     if (!scan.finite || std::max(std::fabs(scan.min), std::fabs(scan.max)) > limit)
@@ -896,16 +959,22 @@ Result<Analysis> analyze(const In* x, size_t n, const AnalyzeOptions& opt, GgmlB
   const QuantScheme& s = opt.scheme;
   if (opt.importance && s.format != NumberFormat::Ggml && s.profile != Profile::Ggml)
     return err("importance", "Importance weights are for ggml's types (q4_k, iq4_xs, …): choose one as the format");
+  if (auto e = validate_mx_scale(s)) return *e;
   NonFiniteCounts skipped;
   if (opt.non_finite == NonFinite::Skip && n > 0 && !scan_samples(x, n, opt.kernel).finite) skipped.add(x, n);
   const bool integer = opt.scheme.profile == Profile::Formula && opt.scheme.format == NumberFormat::Int;
-  if (skipped.total() == 0)
-    return integer ? integer_analysis(Samples(x, n), opt) : analyze_other(x, n, FiniteSamples(x, n, n), opt, ggml_blocks);
+  const bool given = s.scales() || s.zero_points();
+  if (skipped.total() == 0) {
+    if (!integer) return analyze_other(x, n, FiniteSamples(x, n, n), opt, ggml_blocks);
+    return given ? integer_analysis<Samples, true>(Samples(x, n), opt) : integer_analysis(Samples(x, n), opt);
+  }
   if (skipped.total() == n)
     return err("values",
                "Every sample is NaN or infinite (" + non_finite_text(skipped) + "): nothing finite to measure");
   const FiniteSamples finite(x, n, n - skipped.total());
-  auto r = integer ? integer_analysis(finite, opt) : analyze_other(x, n, finite, opt, ggml_blocks);
+  auto r = !integer ? analyze_other(x, n, finite, opt, ggml_blocks)
+           : given  ? integer_analysis<FiniteSamples, true>(finite, opt)
+                    : integer_analysis(finite, opt);
   if (auto* a = std::get_if<Analysis>(&r)) a->non_finite = skipped;
   return r;
 }
@@ -919,7 +988,7 @@ std::string non_finite_text(const NonFiniteCounts& c) {
 
 namespace {
 
-template <class Src>
+template <class Src, bool kGiven>
 [[gnu::noinline]] Result<Analysis> integer_analysis(const Src& x, const AnalyzeOptions& opt) {
   const QuantScheme& s = opt.scheme;
   const size_t n = x.n;
@@ -932,6 +1001,12 @@ template <class Src>
   const Layout& layout = std::get<Layout>(layout_result);
   if (layout.count)
     if (auto e = group_memory(s, layout.count, static_cast<double>(sizeof(GroupResult) + opt.group_copy_bytes))) return *e;
+  if constexpr (kGiven) {
+    int32_t qmin, qmax;
+    mode_code_range(s.mode, s.bits, qmin, qmax);
+    if (auto e = validate_given(s, layout.count, s.qmin.value_or(qmin), s.qmax.value_or(qmax), s.arithmetic == Arithmetic::Float32))
+      return *e;
+  }
   // float32 arithmetic holds the samples as float32, as a runtime's tensor does.
   const double limit = s.arithmetic == Arithmetic::Float32 ? std::numeric_limits<float>::max() : kMaxMagnitude;
   Analysis a;
@@ -946,7 +1021,7 @@ template <class Src>
   // follows from the blocks'. Anything unusual goes the general way below.
   bool blocks_done = false;
   SampleScan scan;
-  if (layout.block && !s.scale && !s.zero_point && !Src::kSkips) {
+  if (layout.block && !s.scale && !s.zero_point && !Src::kSkips && !kGiven) {
     if (opt.per_sample)
       if (auto e = allocate_outputs(a, n, s.arithmetic, out, opt.into)) return *e;
     GroupPass pass{&s, 0, 0, limit, &a.groups, {}};
@@ -1026,7 +1101,13 @@ template <class Src>
       return o;
     };
     for (size_t gi = 0; gi < layout.count && !blocks_done; ++gi) {
-      auto gp = derive_params(s, layout.scan(gi, x, opt.kernel));
+      // Given: this channel's or group's own scale and zero point in a copy of the scheme.
+      std::conditional_t<kGiven, QuantScheme, const QuantScheme&> gs = s;
+      if constexpr (kGiven) {
+        if (s.scales()) gs.scale = s.scales()[gi];
+        if (s.zero_points()) gs.zero_point = s.zero_points()[gi];
+      }
+      auto gp = derive_params(gs, layout.scan(gi, x, opt.kernel));
       if (auto* e = std::get_if<Error>(&gp)) return *e;
       GroupResult group;
       group.params = std::get<QuantParams>(gp);

@@ -124,6 +124,9 @@ std::string non_finite_text(const NonFiniteCounts& c);
 // Checks the scheme on its own (bits, qmin/qmax, range, scale, zero point).
 std::optional<Error> validate_scheme(const QuantScheme& s);
 
+// The MX scale rounding (QuantScheme::mx_scale) other than Floor is for the OCP MX formats only.
+std::optional<Error> validate_mx_scale(const QuantScheme& s);
+
 // What a float or block format allows of the other options (granularity, range, calibration, …).
 std::optional<Error> validate_format(const QuantScheme& s);
 

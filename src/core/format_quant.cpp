@@ -166,13 +166,6 @@ double block_amax(const In* x, size_t begin, size_t end) {
   return m;
 }
 
-// floor(log2(v)) for v > 0, exactly.
-int floor_log2(double v) {
-  int k;
-  std::frexp(v, &k);
-  return k - 1;
-}
-
 }  // namespace
 
 const Minifloat& element_format(const QuantScheme& s) {
@@ -221,7 +214,9 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
         r.block_codes[b] = code;
         r.block_scales[b] = d;
         // A block scale of 0 (an all-zero block, or one below E4M3's range) makes every element 0.
+        const uint64_t over_before = r.counts.overflow;
         element_run(x, begin, end, d, f, Overflow::Saturate, a, out, S, r.counts, simd);
+        r.counts.saturated_blocks += r.counts.overflow > over_before;
         break;
       }
       case NumberFormat::Nf4: {
@@ -267,13 +262,19 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
       }
       default: {  // OCP MX
         const bool mxint = s.format == NumberFormat::Mxint8;
-        const int emax = mxint ? 0 : floor_log2(f.max_finite());
-        const uint32_t code = amax == 0 ? 0 : E8M0::of_exponent(floor_log2(amax) - emax);
+        // X = 2^k by the scheme's rule (formats.h: MxScale) from the block's amax, in float32
+        // arithmetic amax as float32 (as a runtime's float32 tensor holds it).
+        const double max_elem = mxint ? 127.0 / 64 : f.max_finite();
+        const int mbits = mxint ? 6 : f.mbits;
+        const double amax_s = a.scale(amax);
+        const uint32_t code = amax_s == 0 ? 0 : E8M0::of_exponent(mx_scale_exponent(amax_s, s.mx_scale, max_elem, mbits));
         const double X = E8M0::decode(code);
         r.block_codes[b] = code;
         r.block_scales[b] = X;
+        const uint64_t over_before = r.counts.overflow;
         if (!mxint) {
           element_run(x, begin, end, X, f, Overflow::Saturate, a, out, S, r.counts, simd);
+          r.counts.saturated_blocks += r.counts.overflow > over_before;
           break;
         }
         for (size_t i = begin; i < end; ++i) {
@@ -283,7 +284,7 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
           const double q = a.div(a.div(xi, X), 0x1p-6);
           const double rq = std::nearbyint(q);
           const bool over = std::fabs(rq) > 127;
-          const double c = std::clamp(rq, -127.0, 127.0);
+          const double c = std::clamp(rq, -127.0, 127.0) + 0.0;  // int8 has no −0: code 0 is +0
           const double xhat = a.mul(a.mul(c, 0x1p-6), X);
           S.add(i, i, xi, xhat, over, q - std::floor(q) == 0.5);
           r.counts.overflow += over;
@@ -296,6 +297,7 @@ FormatResult quantize_format(const In* x, size_t n, const QuantScheme& s, double
           if (out.errors) out.errors[i] = xi - xhat;
           if (out.clipped) out.clipped[i] = over;
         }
+        r.counts.saturated_blocks += r.counts.overflow > over_before;
         break;
       }
     }

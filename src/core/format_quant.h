@@ -29,6 +29,7 @@ struct FormatCounts {
   uint64_t underflow = 0;  // x ≠ 0 but x_hat = 0
   uint64_t subnormal = 0;  // the code is a subnormal
   uint64_t skipped = 0;    // NaN or ±Inf, passed over (NonFinite::Skip): no code, x_hat NaN
+  uint64_t saturated_blocks = 0;  // OCP MX and NVFP4: blocks whose largest element rounded past the element's largest value
 };
 
 struct FormatResult {

@@ -232,4 +232,47 @@ std::optional<Overflow> parse_overflow(const std::string& s) {
   return std::nullopt;
 }
 
+const char* to_string(MxScale m) {
+  switch (m) {
+    case MxScale::Floor: return "floor";
+    case MxScale::Ceil: return "ceil";
+    case MxScale::Even: return "even";
+    case MxScale::Rceil: return "rceil";
+  }
+  return "floor";
+}
+
+std::optional<MxScale> parse_mx_scale(const std::string& s) {
+  for (MxScale m : {MxScale::Floor, MxScale::Ceil, MxScale::Even, MxScale::Rceil})
+    if (s == to_string(m)) return m;
+  return std::nullopt;
+}
+
+int mx_scale_exponent(double amax, MxScale rule, double max, int mbits) {
+  int e;  // amax = f·2^e with f in [0.5, 1): floor(log2 amax) = e − 1, exactly (subnormals too)
+  const double f = std::frexp(amax, &e);
+  const int floor_log2 = e - 1;
+  int emax;
+  std::frexp(max, &emax);
+  emax -= 1;
+  switch (rule) {
+    case MxScale::Floor: return floor_log2 - emax;
+    case MxScale::Ceil: return floor_log2 + (f != 0.5) - emax;  // f = 0.5: amax is a power of two
+    case MxScale::Even:
+      // 2f in [1, 2) rounded to M fraction bits reaches 2 exactly when 2f ≥ 2 − 2^−(M+1) (at the
+      // tie the neighbour below has an odd, all-ones mantissa, so nearest-even goes up too).
+      return floor_log2 + (2 * f >= 2 - std::ldexp(1.0, -(mbits + 1))) - emax;
+    case MxScale::Rceil: {
+      // Beyond E8M0's range the clamp decides; within it every ldexp below is exact.
+      if (amax <= std::ldexp(max, -127)) return -127;
+      if (amax > std::ldexp(max, 127)) return 128;
+      int k = floor_log2 - emax;  // amax / max lies in (2^(k−1), 2^(k+1)): k or k + 1
+      while (std::ldexp(max, k) < amax) ++k;
+      while (std::ldexp(max, k - 1) >= amax) --k;
+      return k;
+    }
+  }
+  return floor_log2 - emax;
+}
+
 }  // namespace qe

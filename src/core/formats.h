@@ -67,6 +67,24 @@ struct E8M0 {
   static uint32_t of_exponent(int k);
 };
 
+// How an OCP MX block's E8M0 scale X = 2^k is chosen from the block's largest magnitude amax > 0,
+// for an element format whose largest value is `max` = 2^emax·(1 + f) (emax = floor(log2 max))
+// and whose mantissa is M bits wide (MXINT8: max 127/64, emax 0, M 6). k is then clamped to
+// E8M0's [−127, 127].
+//   Floor  k = floor(log2 amax) − emax                 OCP MX v1.0 (the exponent bits of amax)
+//   Ceil   k = ceil(log2 amax) − emax                  one more unless amax is a power of two
+//   Even   k = floor(log2 rne_M(amax)) − emax          amax rounded to M mantissa bits first: one
+//                                                      more when amax ≥ 2^e·(2 − 2^−(M+1)), e = floor(log2 amax)
+//   Rceil  k = ceil(log2(amax / max))                  the least k with amax ≤ max·2^k, exactly
+//                                                      (NVIDIA's cvt.rp.satfinite.ue8m0x2 of amax / max):
+//                                                      the largest element never saturates
+// (torchao's ScaleCalculationMode FLOOR, CEIL, EVEN, RCEIL.)
+enum class MxScale : uint8_t { Floor, Ceil, Even, Rceil };  // one byte: QuantScheme keeps its size
+const char* to_string(MxScale m);
+std::optional<MxScale> parse_mx_scale(const std::string& s);
+// The unclamped k of the rule for amax > 0 (finite).
+int mx_scale_exponent(double amax, MxScale rule, double max, int mbits);
+
 // The 16 NormalFloat levels of QLoRA (Dettmers et al., 2023), as bitsandbytes stores them
 // (float32), from −1 to 1; level 7 is 0.
 extern const std::array<float, 16> kNf4Levels;
@@ -103,5 +121,6 @@ const char* to_string(NumberFormat f);
 const char* to_string(Overflow o);
 std::optional<Overflow> parse_overflow(const std::string& s);
 inline bool is_block_format(NumberFormat f) { return f >= NumberFormat::Mxfp8E4m3; }
+inline bool is_mx_format(NumberFormat f) { return f >= NumberFormat::Mxfp8E4m3 && f <= NumberFormat::Mxint8; }
 
 }  // namespace qe

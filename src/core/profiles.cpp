@@ -15,6 +15,8 @@ void dtype_range(QDtype d, int32_t& qmin, int32_t& qmax) {
     case QDtype::UInt8: qmin = 0, qmax = 255; return;
     case QDtype::Int4: qmin = -8, qmax = 7; return;
     case QDtype::UInt4: qmin = 0, qmax = 15; return;
+    case QDtype::Int16: qmin = -32768, qmax = 32767; return;
+    case QDtype::UInt16: qmin = 0, qmax = 65535; return;
   }
 }
 
@@ -43,6 +45,12 @@ void onnx_calibration_range(const QuantScheme& s, int32_t& qmin, int32_t& qmax) 
       return;
     case QDtype::Int4: qmin = symmetric ? -7 : -8, qmax = 7; return;
     case QDtype::UInt4: qmin = 0, qmax = 15; return;
+    case QDtype::Int16:
+      if (s.reduce_range) qmin = -16384, qmax = 16384;
+      else if (symmetric) qmin = -32767, qmax = 32767;
+      else qmin = -32768, qmax = 32767;
+      return;
+    case QDtype::UInt16: qmin = 0, qmax = s.reduce_range ? 32767 : 65535; return;
   }
 }
 
@@ -56,16 +64,29 @@ void profile_code_range(const QuantScheme& s, int32_t& qmin, int32_t& qmax) {
 std::optional<Error> validate_profile(const QuantScheme& s) {
   const char* who = s.profile == Profile::PyTorch ? "PyTorch" : "ONNX";
   if (s.format != NumberFormat::Int) return Error{"profile", -1, std::string("The ") + who + " profile quantizes to integers: choose Format int"};
-  if (s.profile == Profile::PyTorch && (s.dtype == QDtype::Int4 || s.dtype == QDtype::UInt4))
+  if (s.profile == Profile::PyTorch && s.dtype != QDtype::Int8 && s.dtype != QDtype::UInt8)
     return Error{"dtype", -1, "PyTorch's observers take qint8 or quint8 (use q_min and q_max for a 4-bit range)"};
   if (s.profile == Profile::Onnx && (s.qmin || s.qmax))
-    return Error{s.qmin ? "qmin" : "qmax", -1, "ONNX Runtime's ranges follow the dtype: choose int8, uint8, int4 or uint4"};
+    return Error{s.qmin ? "qmin" : "qmax", -1, "ONNX Runtime's ranges follow the dtype: choose int8, uint8, int4, uint4, int16 or uint16"};
   if (s.profile == Profile::Onnx && s.reduce_range && (s.dtype == QDtype::Int4 || s.dtype == QDtype::UInt4))
-    return Error{"reduceRange", -1, "reduce_range applies to 8-bit types"};
-  if (s.granularity == Granularity::Group) return Error{"granularity", -1, std::string(who) + " quantizes per tensor or per channel here"};
+    return Error{"reduceRange", -1, "reduce_range applies to 8-bit and 16-bit types"};
+  // ONNX's blocked QuantizeLinear (opset 21 block_size) along the last axis is its per-group case.
+  if (s.granularity == Granularity::Group && s.profile != Profile::Onnx)
+    return Error{"granularity", -1, std::string(who) + " quantizes per tensor or per channel here"};
   if (s.calibration != Calibration::MinMax)
     return Error{"calibration", -1, std::string("The ") + who + " profile follows the runtime's min-max calibration"};
   if (s.rounding != Rounding::HalfEven) return Error{"rounding", -1, std::string(who) + " rounds half to even"};
+  if (s.onnx_dynamic) {
+    const char* op = "DynamicQuantizeLinear";
+    if (s.profile != Profile::Onnx) return Error{"onnxOp", -1, std::string(op) + " is ONNX Runtime's: choose profile onnx"};
+    if (s.dtype != QDtype::UInt8) return Error{"dtype", -1, std::string(op) + " outputs uint8: choose dtype uint8"};
+    if (s.mode == Mode::Symmetric) return Error{"mode", -1, std::string(op) + " is asymmetric: choose mode asymmetric"};
+    if (s.granularity != Granularity::Tensor) return Error{"granularity", -1, std::string(op) + " has one scale and zero point per tensor"};
+    if (s.reduce_range) return Error{"reduceRange", -1, std::string(op) + " uses the whole [0, 255]"};
+    if (s.range) return Error{"range.min", -1, std::string(op) + " takes the tensor's own min and max: no range applies"};
+    if (s.scale || s.given) return Error{"scale", -1, std::string(op) + " computes its scale: none can be given"};
+    if (s.zero_point) return Error{"zeroPoint", -1, std::string(op) + " computes its zero point: none can be given"};
+  }
   if (s.profile == Profile::PyTorch && s.qmin && s.qmax) {
     if (*s.qmin >= *s.qmax || *s.qmin > 0 || *s.qmax < 0)
       return Error{"qmin", -1, "PyTorch needs q_min ≤ 0 ≤ q_max with q_min below q_max"};
@@ -107,6 +128,13 @@ QuantParams profile_params(const QuantScheme& s, double lo, double hi) {
     }
     p.scale = scale;
     p.zero_point = zp;
+  } else if (s.onnx_dynamic) {
+    // DynamicQuantizeLinear: scale = (max − min) / 255 and zp = round_half_even(clamp(0 − min / scale,
+    // 0, 255)), each operation in float32 as ONNX Runtime's kernel does them.
+    const float scale = fmax == fmin ? 1.0f : (fmax - fmin) / 255.0f;
+    const float z = std::clamp(0.0f - fmin / scale, 0.0f, 255.0f);
+    p.scale = scale;
+    p.zero_point = static_cast<int32_t>(std::nearbyint(z));
   } else {
     int32_t cmin = 0, cmax = 0;
     onnx_calibration_range(s, cmin, cmax);

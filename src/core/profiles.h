@@ -18,12 +18,24 @@
 // ONNX QuantizeLinear / DequantizeLinear (opset 19 and earlier; ONNX Runtime's kernels) with
 // ONNX Runtime's MinMax calibration (onnxruntime.quantization.quant_utils.compute_scale_zp):
 //   code range  uint8 [0, 255], int8 [−128, 127] (symmetric: [−127, 127]), uint4 [0, 15], int4
-//               [−8, 7] (symmetric: [−7, 7]); reduce_range: uint8 [0, 127], int8 [−64, 64]
+//               [−8, 7] (symmetric: [−7, 7]), uint16 [0, 65535], int16 [−32768, 32767] (symmetric:
+//               [−32767, 32767]); reduce_range: uint8 [0, 127], int8 [−64, 64], uint16 [0, 32767],
+//               int16 [−16384, 16384]
 //   range       [min(x_min, 0), max(x_max, 0)]; symmetric: [−amax, amax]
 //   scale       (max − min) / (q_max − q_min) in float32 (1 when that is 0)
 //   zero_point  round(q_min − min / scale), symmetric int: 0, symmetric uint: (q_min + q_max + 1) / 2
 //   quantize    q = clamp(round(x / scale) + zero_point, q_min, q_max), x / scale in float32
 //   dequantize  x_hat = (q − zero_point) · scale in float32
+//   per axis    (granularity channel) scale[c], zero_point[c] for the index c along `axis`; blocked
+//               (opset 21 block_size = groupSize, along the last axis: granularity group) scale[g],
+//               zero_point[g] per group; either derived per channel or group, or given as arrays
+// DynamicQuantizeLinear (QuantScheme::onnx_dynamic; ONNX Runtime's GetQuantizationParameter),
+// uint8 per tensor, every step in float32:
+//   range       [min(x_min, 0), max(x_max, 0)]
+//   scale       (max − min) / 255 in float32 (1 when max = min)
+//   zero_point  round_half_even(clamp(0 − min / scale, 0, 255)), the division in float32
+// compute_scale_zp divides −min by the float64 scale before it is narrowed: on near-ties of
+// −min / scale the two zero points differ by one.
 // Rounding is half to even throughout (std::nearbyint, torch.round, numpy.rint).
 #pragma once
 

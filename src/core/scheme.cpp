@@ -107,6 +107,8 @@ const char* to_string(QDtype d) {
     case QDtype::UInt8: return "uint8";
     case QDtype::Int4: return "int4";
     case QDtype::UInt4: return "uint4";
+    case QDtype::Int16: return "int16";
+    case QDtype::UInt16: return "uint16";
   }
   return "int8";
 }
@@ -118,7 +120,7 @@ std::optional<Profile> parse_profile(const std::string& s) {
 }
 
 std::optional<QDtype> parse_dtype(const std::string& s) {
-  for (QDtype d : {QDtype::Int8, QDtype::UInt8, QDtype::Int4, QDtype::UInt4})
+  for (QDtype d : {QDtype::Int8, QDtype::UInt8, QDtype::Int4, QDtype::UInt4, QDtype::Int16, QDtype::UInt16})
     if (s == to_string(d)) return d;
   return std::nullopt;
 }

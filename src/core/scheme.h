@@ -7,6 +7,7 @@
 //   error  = x - x_hat
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,8 +34,8 @@ enum class Calibration { MinMax, Percentile, Mse, Entropy };
 // bit (profiles.h); Ggml: llama.cpp's (gguf_quants.h), which also selects ggml's MXFP4 and NVFP4.
 enum class Profile { Formula, PyTorch, Onnx, Ggml };
 
-// A runtime's integer type (profiles): PyTorch qint8/quint8; ONNX int8/uint8/int4/uint4.
-enum class QDtype { Int8, UInt8, Int4, UInt4 };
+// A runtime's integer type (profiles): PyTorch qint8/quint8; ONNX int8/uint8/int4/uint4/int16/uint16.
+enum class QDtype { Int8, UInt8, Int4, UInt4, Int16, UInt16 };
 
 // One scale and zero point for the whole tensor, per channel (the index along `axis` of
 // `shape`), or per group of `group_size` consecutive values along the last axis.
@@ -61,6 +62,11 @@ struct QuantScheme {
   std::optional<int32_t> qmax;
   std::optional<double> scale;  // a deployed model's parameters, used as given
   std::optional<int32_t> zero_point;
+  // A deployed model's parameters per channel or group (GivenParams), or null. The whole core's
+  // analyze() takes them (not analyze_integer, nor the stream).
+  const struct GivenParams* given = nullptr;
+  const double* scales() const;
+  const int32_t* zero_points() const;
   Arithmetic arithmetic = Arithmetic::Float64;
   Granularity granularity = Granularity::Tensor;
   std::vector<int64_t> shape;  // row-major; empty: one axis holding every sample
@@ -72,12 +78,28 @@ struct QuantScheme {
   Profile profile = Profile::Formula;
   QDtype dtype = QDtype::Int8;  // profiles only
   bool reduce_range = false;    // profiles only
+  MxScale mx_scale = MxScale::Floor;
+  // Profile::Onnx: the parameters of ONNX Runtime's DynamicQuantizeLinear op (float32, uint8)
+  // instead of onnxruntime.quantization's compute_scale_zp (float64) before QuantizeLinear.
+  bool onnx_dynamic = false;  // the OCP MX formats: how each block's E8M0 scale is rounded (formats.h)
   NumberFormat format = NumberFormat::Int;
   Minifloat custom_format;  // NumberFormat::Custom
   Overflow overflow = Overflow::Saturate;
   enum class FormatScale { None, Amax } format_scale = FormatScale::None;
   const GgmlTypeInfo* ggml = nullptr;  // NumberFormat::Ggml: which of ggml's block types (select_ggml_format)
 };
+
+// Given per channel or group (Granularity::Channel or Group), used as given: `scale_count` scales
+// and `zero_point_count` zero points, one per channel (in index order along `axis`) or per group
+// (in sample order); either may be null. The caller keeps the arrays.
+struct GivenParams {
+  const double* scales = nullptr;
+  size_t scale_count = 0;
+  const int32_t* zero_points = nullptr;
+  size_t zero_point_count = 0;
+};
+inline const double* QuantScheme::scales() const { return given ? given->scales : nullptr; }
+inline const int32_t* QuantScheme::zero_points() const { return given ? given->zero_points : nullptr; }
 
 // real = scale * (q - zero_point), for q in [qmin, qmax].
 struct QuantParams {

@@ -45,6 +45,9 @@ std::optional<Error> StreamAnalysis::check() const {
   if (s.format == NumberFormat::Ggml || s.profile == Profile::Ggml || options_.importance)
     return Error{s.format == NumberFormat::Ggml ? "format" : s.profile == Profile::Ggml ? "profile" : "importance", -1,
                  "ggml's types are analysed whole, not streamed: use analyze()"};
+  if (auto e = validate_mx_scale(s)) return e;
+  if (s.scales() || s.zero_points())
+    return Error{s.scales() ? "scale" : "zeroPoint", -1, "Lists of scales or zero points per channel or group are analyze()'s, not a stream's"};
   if (is_profile()) {
     // The runtime's own rules for q_min, q_max and the zero point, as analyze() takes them.
     QuantScheme plain = s;
@@ -167,6 +170,7 @@ std::optional<Error> StreamAnalysis::add(const In* x, size_t n) {
         counts_.overflow += r.counts.overflow;
         counts_.underflow += r.counts.underflow;
         counts_.subnormal += r.counts.subnormal;
+        counts_.saturated_blocks += r.counts.saturated_blocks;
         tensor_scale_ = r.tensor_scale;
       } else if (!groups_.empty()) {
         quantize_groups(x, n);

@@ -20,6 +20,7 @@
 #include "charts.h"
 #include "layer.h"
 #include "parse.h"
+#include "profiles.h"
 #include "requantize.h"
 #include "stream.h"
 #include "tensor_files.h"
@@ -64,6 +65,10 @@ struct JsOptions {
 #ifndef QE_CORE_MODULE
   double importancePtr = 0, importanceCount = -1;  // ggml's types: the weights in the heap; −1: none
   std::string nonFinite = "error";  // "error" or "skip" (the first module never skips)
+  std::string mxScale = "floor";    // the OCP MX formats' scale rounding: floor, ceil, even or rceil
+  std::string onnxOp = "quantize-linear";  // profile onnx: "quantize-linear" or "dynamic-quantize-linear"
+  // Given per-channel or per-group parameters: float64 scales and int32 zero points in the heap; −1: none.
+  double scalesPtr = 0, scalesCount = -1, zeroPointsPtr = 0, zeroPointsCount = -1;
 #endif
 };
 
@@ -73,6 +78,7 @@ struct JsFormat {
   std::string name, label, specials, source;
   double bits, exponentBits, mantissaBits, bias, max, minNormal, minSubnormal, nanCode, infCode, block;
   double tensorScale, overflowCount, underflowCount, subnormalCount;
+  double saturatedBlocks = NAN;  // block formats (not NF4): blocks whose largest element saturated
 };
 
 const char* specials_name(qe::Specials s) {
@@ -151,7 +157,7 @@ val format_object(const JsFormat& f) {
                   {"max", f.max}, {"minNormal", f.minNormal}, {"minSubnormal", f.minSubnormal}, {"nanCode", f.nanCode},
                   {"infCode", f.infCode}, {"block", f.block}, {"tensorScale", f.tensorScale},
                   {"overflowCount", f.overflowCount}, {"underflowCount", f.underflowCount},
-                  {"subnormalCount", f.subnormalCount}});
+                  {"subnormalCount", f.subnormalCount}, {"saturatedBlocks", f.saturatedBlocks}});
   o.set("name", f.name);
   o.set("label", f.label);
   o.set("specials", f.specials);
@@ -239,13 +245,31 @@ std::variant<qe::AnalyzeOptions, qe::Error> from_js(const JsOptions& o) {
   else if (o.customSpecials == "none") s.custom_format.specials = qe::Specials::None;
   else return qe::Error{"customFormat", -1, "Unknown specials \"" + o.customSpecials + "\" (use ieee, finite-nan or none)"};
   auto dtype = qe::parse_dtype(o.dtype);
-  if (!dtype) return qe::Error{"dtype", -1, "Unknown dtype \"" + o.dtype + "\" (use int8, uint8, int4 or uint4)"};
+  if (!dtype) return qe::Error{"dtype", -1, "Unknown dtype \"" + o.dtype + "\" (use int8, uint8, int4, uint4, int16 or uint16)"};
   s.dtype = *dtype;
   s.reduce_range = o.reduceRange;
   if (o.nonFinite == "skip")
     a.non_finite = qe::NonFinite::Skip;
   else if (o.nonFinite != "error")
     return qe::Error{"nonFinite", -1, "Unknown nonFinite \"" + o.nonFinite + "\" (use error or skip)"};
+  auto mx_scale = qe::parse_mx_scale(o.mxScale);
+  if (!mx_scale) return qe::Error{"mxScale", -1, "Unknown mxScale \"" + o.mxScale + "\" (use floor, ceil, even or rceil)"};
+  s.mx_scale = *mx_scale;
+  if (o.onnxOp == "dynamic-quantize-linear") s.onnx_dynamic = true;
+  else if (o.onnxOp != "quantize-linear")
+    return qe::Error{"onnxOp", -1, "Unknown onnxOp \"" + o.onnxOp + "\" (use quantize-linear or dynamic-quantize-linear)"};
+  // The lists stay in the heap for the call (JS frees them after it); one call at a time.
+  static qe::GivenParams given;
+  given = qe::GivenParams{};
+  if (o.scalesCount >= 0) {
+    given.scales = reinterpret_cast<const double*>(static_cast<uintptr_t>(o.scalesPtr));
+    given.scale_count = static_cast<size_t>(o.scalesCount);
+  }
+  if (o.zeroPointsCount >= 0) {
+    given.zero_points = reinterpret_cast<const int32_t*>(static_cast<uintptr_t>(o.zeroPointsPtr));
+    given.zero_point_count = static_cast<size_t>(o.zeroPointsCount);
+  }
+  if (o.scalesCount >= 0 || o.zeroPointsCount >= 0) s.given = &given;
 #endif
   a.per_sample = o.perSample;
   a.group_copy_bytes = 8 * sizeof(double);  // analysis_object's columns
@@ -376,7 +400,18 @@ val analysis_object(const qe::QuantScheme& s, bool charts, const qe::Analysis& a
     f.overflowCount = double(a.format_counts.overflow);
     f.underflowCount = double(a.format_counts.underflow);
     f.subnormalCount = double(a.format_counts.subnormal);
+    if (qe::is_block_format(s.format) && s.format != qe::NumberFormat::Nf4) f.saturatedBlocks = double(a.format_counts.saturated_blocks);
     r.set("format", format_object(f));
+  }
+  // ONNX Runtime's two ways to a uint8 tensor's parameters, side by side (profiles.h): the
+  // Python tool's compute_scale_zp before QuantizeLinear, and the DynamicQuantizeLinear op.
+  if (s.profile == qe::Profile::Onnx && s.granularity == qe::Granularity::Tensor && s.dtype == qe::QDtype::UInt8 &&
+      s.mode != qe::Mode::Symmetric && !s.reduce_range && !s.range && !s.scale && !s.zero_point) {
+    qe::QuantScheme q = s, d = s;
+    q.onnx_dynamic = false, d.onnx_dynamic = true;
+    const qe::QuantParams pq = qe::profile_params(q, p.range_min, p.range_max), pd = qe::profile_params(d, p.range_min, p.range_max);
+    r.set("onnxParams", object({{"quantizeLinearScale", pq.scale}, {"quantizeLinearZeroPoint", double(pq.zero_point)},
+                                {"dynamicScale", pd.scale}, {"dynamicZeroPoint", double(pd.zero_point)}}));
   }
 #else
   (void)s;
@@ -863,6 +898,12 @@ EMSCRIPTEN_BINDINGS(quant_core) {
       .field("importancePtr", &JsOptions::importancePtr)
       .field("importanceCount", &JsOptions::importanceCount)
       .field("nonFinite", &JsOptions::nonFinite)
+      .field("mxScale", &JsOptions::mxScale)
+      .field("onnxOp", &JsOptions::onnxOp)
+      .field("scalesPtr", &JsOptions::scalesPtr)
+      .field("scalesCount", &JsOptions::scalesCount)
+      .field("zeroPointsPtr", &JsOptions::zeroPointsPtr)
+      .field("zeroPointsCount", &JsOptions::zeroPointsCount)
 #endif
       .field("chartBuckets", &JsOptions::chartBuckets)
       .field("histogramBins", &JsOptions::histogramBins);

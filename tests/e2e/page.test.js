@@ -419,6 +419,72 @@ describe('the calculator page', () => {
     await page.context().close();
   });
 
+  test('MX scale rounding: the field for the MX formats only, the API\'s codes and saturated blocks, the CSV and the link', async () => {
+    const page = await openPage();
+    // 64 values: block 0's largest is 480 (1.875·2^8), which floor rounding saturates in MXFP8 E4M3.
+    const values = Array.from({ length: 64 }, (_, i) => (i === 3 ? 480 : i === 40 ? -7 : ((i * 37) % 19) / 8 - 1.1));
+    await page.getByLabel('Sample values', { exact: true }).fill(values.join(', '));
+    assert.equal(await page.locator('#mx-scale').isHidden(), true, 'integers: no scale rounding');
+    await page.getByLabel('Format', { exact: true }).selectOption('nvfp4');
+    assert.equal(await page.locator('#mx-scale').isHidden(), true, 'NVFP4 has its own scales');
+    await page.getByLabel('Format', { exact: true }).selectOption('mxfp8-e4m3');
+    assert.equal(await page.locator('#mx-scale').isVisible(), true);
+    assert.equal(await page.getByLabel('Scale rounding', { exact: true }).inputValue(), 'floor');
+    await calculate(page);
+    const qz = await (qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer()));
+    const x = qz.parseValues(values.join(', '));
+    const floor = qz.analyze(x, { format: 'mxfp8-e4m3' });
+    assert.equal(floor.format.saturatedBlocks, 1);
+    assert.equal(Number((await metricValues(page)).saturatedBlocks), 1);
+    assert.match(await page.locator('[data-metric="saturatedBlocks"]').textContent(), /^1 of 2 \(floor scale rounding\)$/);
+    assert.match(await page.locator('#verdict').textContent(), /under floor scale rounding; Scale rounding: RCEIL never does/);
+    await page.getByLabel('Scale rounding', { exact: true }).selectOption('rceil');
+    await calculate(page);
+    const rceil = qz.analyze(x, { format: 'mxfp8-e4m3', mxScale: 'rceil' });
+    const shown = await metricValues(page);
+    assert.equal(Number(shown.saturatedBlocks), 0);
+    assert.ok(Math.abs(Number(shown.mse) - rceil.metrics.mse) <= 1e-12 * rceil.metrics.mse);
+    assert.notEqual(rceil.metrics.mse, floor.metrics.mse);
+    assert.match(page.url(), /mxScale=rceil/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    const csv = parseCsv(readFileSync(await download.path(), 'utf8'));
+    assert.deepEqual(csv.find((r) => r[0] === 'mx_scale'), ['mx_scale', 'rceil']);
+    assert.deepEqual(csv.find((r) => r[0] === 'saturated_blocks'), ['saturated_blocks', '0']);
+    const other = await openPage({ query: page.url().slice(suite.origin.length) });
+    assert.equal(await other.getByLabel('Scale rounding', { exact: true }).inputValue(), 'rceil');
+    assert.deepEqual(await metricValues(other), shown);
+    await other.context().close();
+    await page.context().close();
+  });
+
+  test('ONNX parameters on the page: DynamicQuantizeLinear\'s zero point where it differs from the Python tool\'s, and int16', async () => {
+    const page = await openPage();
+    // min −80.15744, max 1.767: the op's float32 zero point is 250, compute_scale_zp's 249.
+    const values = [-80.15744018554688, 1.7669999599456787, 0.25, -3];
+    await page.getByLabel('Sample values', { exact: true }).fill(values.join(', '));
+    assert.equal(await page.locator('#onnx-op').isHidden(), true, 'the formula: no ONNX parameters');
+    await page.getByLabel('Profile', { exact: true }).selectOption('onnx');
+    await page.getByLabel('Integer type', { exact: true }).selectOption('uint8');
+    await page.getByLabel('Mode', { exact: true }).selectOption({ label: 'Asymmetric signed' });
+    await page.getByLabel('Range', { exact: true }).selectOption({ label: 'Derive from samples' });
+    await calculate(page);
+    assert.equal(Number((await metricValues(page)).zeroPoint), 249);
+    await page.getByLabel('ONNX parameters', { exact: true }).selectOption('dynamic-quantize-linear');
+    await calculate(page);
+    assert.equal(Number((await metricValues(page)).zeroPoint), 250);
+    assert.match(page.url(), /onnxOp=dynamic-quantize-linear/);
+    await page.getByLabel('ONNX parameters', { exact: true }).selectOption('quantize-linear');
+    await page.getByLabel('Integer type', { exact: true }).selectOption('int16');
+    await calculate(page);
+    const qz = await (qzPromise ??= import('../../web/src/quantizer.js').then((m) => m.createQuantizer()));
+    const api = qz.analyze(Float32Array.from(values), { profile: 'onnx', dtype: 'int16', mode: 'asymmetric' });
+    const shown = await metricValues(page);
+    assert.equal(Number(shown.scale), api.scale);
+    assert.equal(Number(shown.zeroPoint), api.zeroPoint);
+    assert.match(await page.locator('#snippet').textContent(), /INT16/);
+    await page.context().close();
+  });
+
   test('runtime profiles on the page: PyTorch\'s numbers, and a snippet that PyTorch runs to the same codes', async () => {
     const page = await openPage();
     await page.getByLabel('Profile', { exact: true }).selectOption('pytorch');

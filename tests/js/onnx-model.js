@@ -2,7 +2,7 @@
 // length-delimited fields, packed repeated scalars) and the few messages a one-node graph needs
 // (onnx/onnx.proto: ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto).
 
-const TYPES = { float: 1, uint8: 2, int8: 3, int32: 6 };
+const TYPES = { float: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6 };
 
 function varint(n) {
   let v = BigInt(n);
@@ -24,7 +24,7 @@ const int = (field, n) => [...key(field, 0), ...varint(n)];
 
 // A tensor's values as raw little-endian bytes of its ONNX type.
 function raw(type, values) {
-  const View = { float: Float32Array, uint8: Uint8Array, int8: Int8Array, int32: Int32Array }[type];
+  const View = { float: Float32Array, uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, int32: Int32Array }[type];
   return [...new Uint8Array(View.from(values).buffer)];
 }
 

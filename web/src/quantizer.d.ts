@@ -13,7 +13,14 @@ export type FormatName = 'int' | 'fp16' | 'bf16' | 'fp8-e4m3' | 'fp8-e5m2' | 'fp
   | 'mxfp8-e5m2' | 'mxfp6-e3m2' | 'mxfp6-e2m3' | 'mxfp4' | 'mxint8' | 'nvfp4' | 'nf4' | GgmlType;
 /** 'ggml': llama.cpp's conventions; with it, format 'mxfp4' and 'nvfp4' are ggml's variants of them. */
 export type Profile = 'formula' | 'pytorch' | 'onnx' | 'ggml';
-export type QDtype = 'int8' | 'uint8' | 'int4' | 'uint4';
+export type QDtype = 'int8' | 'uint8' | 'int4' | 'uint4' | 'int16' | 'uint16';
+/**
+ * How an OCP MX block's E8M0 scale X = 2^k is rounded from the block's amax (emax: the element's
+ * largest power of two; max: its largest value): 'floor' k = floor(log2 amax) − emax (OCP MX v1.0),
+ * 'ceil' k = ceil(log2 amax) − emax, 'even' amax rounded to the element's mantissa width first,
+ * 'rceil' k = ceil(log2(amax / max)) (NVIDIA's cvt.rp.satfinite.ue8m0x2; never saturates).
+ */
+export type MxScale = 'floor' | 'ceil' | 'even' | 'rceil';
 export type Samples = Float64Array | Float32Array | ArrayLike<number>;
 
 export interface CustomFormat {
@@ -38,8 +45,14 @@ export interface Options {
   groupSize?: number | null;
   qmin?: number | null;
   qmax?: number | null;
-  scale?: number | null;
-  zeroPoint?: number | null;
+  /**
+   * A deployed model's parameters, used as given: one number for the tensor, or (granularity
+   * 'channel' or 'group') a list with one per channel along `axis` or per group in sample order —
+   * under profile 'onnx' ONNX Runtime's per-axis and blocked (opset 21 block_size) QuantizeLinear.
+   * Lists are the whole core's, and analyze()'s (not a stream's or qz.layer()'s).
+   */
+  scale?: number | number[] | Float64Array | Float32Array | null;
+  zeroPoint?: number | number[] | Int32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | null;
   arithmetic?: Arithmetic;
   perSample?: boolean;
   kernel?: 'auto' | 'simd' | 'scalar';
@@ -65,6 +78,15 @@ export interface Options {
    * whole core only.
    */
   nonFinite?: 'error' | 'skip';
+  /** The OCP MX formats (mxfp8-e4m3 … mxint8): how each block's E8M0 scale is rounded. The whole core only. */
+  mxScale?: MxScale;
+  /**
+   * Profile 'onnx': whose parameters. 'quantize-linear': onnxruntime.quantization's MinMax
+   * (compute_scale_zp, the zero point from the float64 scale) before QuantizeLinear;
+   * 'dynamic-quantize-linear': the DynamicQuantizeLinear op's own (uint8, per tensor, asymmetric,
+   * every step in float32). On near-ties of −min / scale their zero points differ by one.
+   */
+  onnxOp?: 'quantize-linear' | 'dynamic-quantize-linear';
 }
 
 export declare const DEFAULT_OPTIONS: Readonly<Required<Options>>;
@@ -74,6 +96,7 @@ export declare const PROFILES: readonly Profile[];
 export declare const MODES: readonly Mode[];
 export declare const CALIBRATIONS: readonly CalibrationMethod[];
 export declare const ROUNDING_RULES: readonly Rounding[];
+export declare const MX_SCALES: readonly MxScale[];
 
 /** Bad input: `field` names the option (or 'values', 'file', …), `index` the 0-based sample. */
 export declare class QuantizerError extends Error {
@@ -164,6 +187,11 @@ export interface FormatCounts extends FormatInfo {
   overflowCount: number;
   underflowCount: number;
   subnormalCount: number;
+  /**
+   * The OCP MX formats and NVFP4: blocks whose largest element rounded past the element format's
+   * largest value and was saturated (null for element formats, NF4 and llama.cpp's types).
+   */
+  saturatedBlocks?: number | null;
 }
 
 export interface GroupColumns {
@@ -222,6 +250,12 @@ export interface AnalysisResult {
   metrics: Metrics;
   /** The NaN, +Inf and −Inf samples skipped (nonFinite: 'skip'); zeros otherwise. */
   nonFinite: { nan: number; posInf: number; negInf: number };
+  /**
+   * Profile 'onnx' on a uint8 tensor (asymmetric, per tensor, no given parameters or range): the
+   * parameters by ONNX Runtime's two paths, whichever onnxOp chose. quantizeLinear: the Python
+   * tool's compute_scale_zp (float64 zero point); dynamicQuantizeLinear: the op's (float32).
+   */
+  onnx: { quantizeLinear: { scale: number; zeroPoint: number }; dynamicQuantizeLinear: { scale: number; zeroPoint: number } } | null;
   calibration: CalibrationReport;
   format: FormatCounts | null;
   /** Block formats: each block's scale and its code; ggml's types: GgmlBlocks. */
@@ -521,7 +555,7 @@ export interface Quantizer {
 /** Whether this engine runs WebAssembly SIMD (detected with WebAssembly.validate). */
 export declare function simdSupported(): boolean;
 
-/** Whether options need the whole core (a float or block format, llama.cpp's types, a runtime profile, importance weights or nonFinite: 'skip'). */
+/** Whether options need the whole core (a float or block format, llama.cpp's types, a runtime profile, importance weights, nonFinite: 'skip' or mxScale other than 'floor'). */
 export declare function needsFullModule(options?: Options): boolean;
 
 /**

@@ -8,7 +8,8 @@
 // Bad input throws a QuantizerError whose `field` names the option ("bits", "range.min",
 // "values", …) and whose `index` is the 0-based sample index where there is one.
 import { ACCUMULATOR_OVERFLOWS, ACCUMULATORS as ACCUMULATOR_CHOICES, ACTIVATIONS as ACTIVATION_CHOICES, CALIBRATIONS as CALIBRATION_CHOICES,
-  FORMATS as FORMAT_CHOICES, LAYER_PROFILES as LAYER_PROFILE_CHOICES, MODES as MODE_CHOICES, OUTPUT_DTYPES, PROFILES as PROFILE_CHOICES,
+  FORMATS as FORMAT_CHOICES, LAYER_PROFILES as LAYER_PROFILE_CHOICES, MODES as MODE_CHOICES, MX_SCALES as MX_SCALE_CHOICES, OUTPUT_DTYPES,
+  PROFILES as PROFILE_CHOICES,
   ROUNDINGS as ROUNDING_CHOICES, values } from './shared/choices.js';
 
 
@@ -43,6 +44,8 @@ export const DEFAULT_OPTIONS = Object.freeze({
   reduceRange: false, // profiles: the runtimes' reduce_range
   importance: null, // ggml's types: a Float32Array of one weight per column (an imatrix's in_sum2 / counts)
   nonFinite: 'error', // 'error' (NaN or ±Inf refuses the tensor) | 'skip' (measured over the finite values; the whole core)
+  mxScale: 'floor', // the OCP MX formats' E8M0 scale rounding: 'floor' (OCP v1.0) | 'ceil' | 'even' | 'rceil' (see MX_SCALES)
+  onnxOp: 'quantize-linear', // profile 'onnx': 'quantize-linear' (onnxruntime.quantization's MinMax parameters, float64) | 'dynamic-quantize-linear' (the DynamicQuantizeLinear op's, float32)
 });
 
 // The vocabularies, from the one table each (shared/choices.js) that the page and the component read too.
@@ -64,6 +67,8 @@ export const ACCUMULATORS = values(ACCUMULATOR_CHOICES);
 export const ACTIVATIONS = values(ACTIVATION_CHOICES);
 export const CALIBRATIONS = values(CALIBRATION_CHOICES);
 export const ROUNDING_RULES = values(ROUNDING_CHOICES);
+/** The OCP MX formats' scale roundings (option `mxScale`). */
+export const MX_SCALES = values(MX_SCALE_CHOICES);
 
 export class QuantizerError extends Error {
   constructor(message, field, index = null) {
@@ -160,6 +165,8 @@ function fromCoreError(e) {
 }
 
 const isInt = (v) => Number.isInteger(v) && Math.abs(v) <= 2 ** 31 - 1;
+// A list of per-channel or per-group parameters: an array, or a typed array other than a DataView.
+const isList = (v) => Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
 
 // Checks types and fills defaults; the core checks the values (bit range, min < max, …).
 function normalizeOptions(options) {
@@ -173,7 +180,7 @@ function normalizeOptions(options) {
   // Integers cross into the core as int32 (embind wraps a larger one: 2^32 + 4 bits ran as 4).
   if (!isInt(o.bits)) fail(`Bit depth must be a whole number between 2 and 16 (got ${String(o.bits)})`, 'bits');
   for (const key of ['mode', 'rounding', 'arithmetic', 'kernel', 'calibration', 'granularity', 'format', 'overflow', 'formatScale', 'profile',
-    'dtype']) {
+    'dtype', 'mxScale', 'onnxOp']) {
     if (typeof o[key] !== 'string') fail(`${key} must be a string`, key);
   }
   if (o.nonFinite !== 'error' && o.nonFinite !== 'skip') fail(`Unknown nonFinite "${String(o.nonFinite)}" (use error or skip)`, 'nonFinite');
@@ -186,9 +193,21 @@ function normalizeOptions(options) {
     }
   }
   for (const key of ['qmin', 'qmax', 'zeroPoint']) {
-    if (o[key] !== null && !isInt(o[key])) fail(`${key} must be a whole number`, key);
+    if (o[key] !== null && !isInt(o[key]) && !(key === 'zeroPoint' && isList(o[key]))) fail(`${key} must be a whole number`, key);
   }
-  if (o.scale !== null && (typeof o.scale !== 'number' || Number.isNaN(o.scale))) fail('Scale must be a number', 'scale');
+  // One scale and zero point for the tensor, or one per channel or group (an array or typed array).
+  if (isList(o.scale)) {
+    const i = Array.from(o.scale).findIndex((v) => typeof v !== 'number' || Number.isNaN(v));
+    if (i >= 0) fail(`Scale ${i + 1} of the list is not a number`, 'scale', i);
+    o.scale = Float64Array.from(o.scale);
+  } else if (o.scale !== null && (typeof o.scale !== 'number' || Number.isNaN(o.scale))) {
+    fail('Scale must be a number, or a list of numbers (one per channel or group)', 'scale');
+  }
+  if (isList(o.zeroPoint)) {
+    const i = Array.from(o.zeroPoint).findIndex((v) => !isInt(v));
+    if (i >= 0) fail(`Zero point ${i + 1} of the list is not a whole number`, 'zeroPoint', i);
+    o.zeroPoint = Int32Array.from(o.zeroPoint);
+  }
   if (typeof o.percentile !== 'number' || Number.isNaN(o.percentile)) fail('Percentile must be a number', 'percentile');
   if (o.shape !== null && (!Array.isArray(o.shape) || o.shape.length === 0 || !o.shape.every((d) => Number.isSafeInteger(d)))) {
     fail('Shape must be an array of whole numbers, such as [64, 3, 3, 3]', 'shape');
@@ -237,10 +256,10 @@ function toCoreOptions(o) {
     qmin: o.qmin ?? 0,
     hasQmax: o.qmax !== null,
     qmax: o.qmax ?? 0,
-    hasScale: o.scale !== null,
-    scale: o.scale ?? 0,
-    hasZeroPoint: o.zeroPoint !== null,
-    zeroPoint: o.zeroPoint ?? 0,
+    hasScale: typeof o.scale === 'number',
+    scale: typeof o.scale === 'number' ? o.scale : 0,
+    hasZeroPoint: typeof o.zeroPoint === 'number',
+    zeroPoint: typeof o.zeroPoint === 'number' ? o.zeroPoint : 0,
     arithmetic: o.arithmetic,
     perSample: o.perSample,
     kernel: o.kernel,
@@ -265,6 +284,12 @@ function toCoreOptions(o) {
     importancePtr: 0, // set where the weights are copied into the heap
     importanceCount: -1,
     nonFinite: o.nonFinite,
+    mxScale: o.mxScale,
+    onnxOp: o.onnxOp,
+    scalesPtr: 0, // set where the lists are copied into the heap
+    scalesCount: -1,
+    zeroPointsPtr: 0,
+    zeroPointsCount: -1,
   };
 }
 
@@ -371,7 +396,11 @@ function layerScheme(scheme, field, activations) {
     if (s.axis !== undefined && s.axis !== 0) fail('Per token is per channel on axis 0 of [tokens, in]: leave the axis out', `${field}.axis`);
     s = { ...s, granularity: 'channel', axis: 0 };
   }
-  return under(field, () => normalizeOptions(s));
+  const o = under(field, () => normalizeOptions(s));
+  for (const key of ['scale', 'zeroPoint']) {
+    if (isList(o[key])) fail(`qz.layer() takes one ${key === 'scale' ? 'scale' : 'zero point'} per side here, or derives them per channel or token`, `${field}.${key}`);
+  }
+  return o;
 }
 
 function layerOutput(v, at) {
@@ -670,6 +699,11 @@ function resultOf(r, o, samples, keep) {
     // nonFinite: 'skip': the NaN, +Inf and −Inf samples passed over (metrics.count is the others).
     nonFinite: r.nonFinite ?? { ...NO_NON_FINITE },
     calibration: calibrationOf(r),
+    // Profile 'onnx', a uint8 tensor: the parameters of ONNX Runtime's two paths (null otherwise).
+    onnx: r.onnxParams ? {
+      quantizeLinear: { scale: r.onnxParams.quantizeLinearScale, zeroPoint: r.onnxParams.quantizeLinearZeroPoint },
+      dynamicQuantizeLinear: { scale: r.onnxParams.dynamicScale, zeroPoint: r.onnxParams.dynamicZeroPoint },
+    } : null,
     // Float and block formats: the format's definition and counts; each block's scale.
     format: o.format === 'int' ? null : formatOf(r.format),
     blocks: o.format === 'int' ? null : blocksOf(r),
@@ -677,13 +711,15 @@ function resultOf(r, o, samples, keep) {
   };
 }
 
-/** Whether options need the whole core: a float or block format (llama.cpp's types too), a runtime profile, importance weights or nonFinite: 'skip'. */
+/** Whether options need the whole core: a float or block format (llama.cpp's types too), a runtime profile, importance weights, nonFinite: 'skip' or an MX scale rounding other than 'floor'. */
 export function needsFullModule(options) {
   return (
     (options?.format ?? 'int') !== 'int' ||
     (options?.profile ?? 'formula') !== 'formula' ||
     (options?.importance ?? null) !== null ||
-    options?.nonFinite === 'skip'
+    options?.nonFinite === 'skip' ||
+    (options?.mxScale ?? 'floor') !== 'floor' ||
+    isList(options?.scale) || isList(options?.zeroPoint)
   );
 }
 
@@ -697,6 +733,9 @@ function checkModule(module, o) {
   if (o.profile !== 'formula') notInFirst(module, 'Runtime profiles', 'profile');
   if (o.importance !== null) notInFirst(module, 'Importance weights', 'importance');
   if (o.nonFinite === 'skip') notInFirst(module, 'Analyses that skip NaN and infinite values (nonFinite: \'skip\')', 'nonFinite');
+  if (o.mxScale !== 'floor') notInFirst(module, 'The MX formats\' scale roundings', 'mxScale');
+  if (isList(o.scale)) notInFirst(module, 'Lists of scales per channel or group', 'scale');
+  if (isList(o.zeroPoint)) notInFirst(module, 'Lists of zero points per channel or group', 'zeroPoint');
 }
 
 class Quantizer {
@@ -964,6 +1003,9 @@ class TensorStream {
     this.#mod = mod;
     this.#o = { ...o, perSample: false };
     if (o.importance !== null) fail("Importance weights are for ggml's types, which are analysed whole, not streamed: use analyze()", 'importance');
+    for (const key of ['scale', 'zeroPoint']) {
+      if (isList(o[key])) fail(`A list of ${key === 'scale' ? 'scales' : 'zero points'} per channel or group is analyze()'s, not a stream's`, key);
+    }
     this.#h = new mod.Stream(toCoreOptions(this.#o));
     if (!this.#h.ok()) {
       const e = fromCoreError(this.#h.error());
@@ -1105,7 +1147,7 @@ class Samples {
     if (this.#ptr === 0) fail('These samples were deleted', 'values');
     checkModule(this.#module, o);
     const core = toCoreOptions(o);
-    // Importance weights: copied into the heap for this call.
+    // Importance weights and lists of scales or zero points: copied into the heap for this call.
     const w = o.importance;
     const wptr = w === null ? 0 : allocate(this.#mod, w.byteLength, 'the importance weights', 'importance');
     if (w !== null) {
@@ -1113,7 +1155,22 @@ class Samples {
       core.importancePtr = wptr;
       core.importanceCount = w.length;
     }
+    const lists = [];
     try {
+      if (isList(o.scale)) {
+        const ptr = allocate(this.#mod, o.scale.byteLength, 'the list of scales', 'scale');
+        lists.push(ptr);
+        this.#mod.HEAPF64.set(o.scale, ptr / 8);
+        core.scalesPtr = ptr;
+        core.scalesCount = o.scale.length;
+      }
+      if (isList(o.zeroPoint)) {
+        const ptr = allocate(this.#mod, o.zeroPoint.byteLength, 'the list of zero points', 'zeroPoint');
+        lists.push(ptr);
+        this.#mod.HEAP32.set(o.zeroPoint, ptr / 4);
+        core.zeroPointsPtr = ptr;
+        core.zeroPointsCount = o.zeroPoint.length;
+      }
       const r = this.#mod.analyze(this.#ptr, this.length, this.float32, core);
       try {
         if (!r.ok) throw fromCoreError(r.error);
@@ -1123,6 +1180,7 @@ class Samples {
       }
     } finally {
       if (wptr !== 0) this.#mod._free(wptr);
+      for (const ptr of lists) this.#mod._free(ptr);
     }
   }
 

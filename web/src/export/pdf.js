@@ -214,7 +214,8 @@ function integerSettings(r, options) {
 function formatSettings(r, options) {
   const f = r.format;
   return [
-    ...(f.block ? [['Block size', f.block]] : [['Overflow', options.overflow ?? 'saturate'], ['Tensor scale rule', options.formatScale ?? 'none']]),
+    ...(f.block ? [['Block size', f.block], ...(f.name.startsWith('mx') && typeof f.saturatedBlocks === 'number' ? [['Scale rounding', options.mxScale ?? 'floor']] : []),
+      ...(typeof f.saturatedBlocks === 'number' ? [['Saturated blocks', f.saturatedBlocks]] : [])] : [['Overflow', options.overflow ?? 'saturate'], ['Tensor scale rule', options.formatScale ?? 'none']]),
     ['Arithmetic', options.arithmetic ?? 'float64']];
 }
 

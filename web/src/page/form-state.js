@@ -2,8 +2,8 @@
 // reproduces the calculation and a reload keeps it. A bad value stays as typed; nothing here
 // ever clears another field. Which fields apply to a state (`applies`) is decided here too, so the
 // calculator view's one render shows exactly those.
-import { CALIBRATIONS, CUSTOM_SPECIALS, DTYPES, FORMAT_SCALES, formatGroup, FORMATS, GRANULARITIES, MODES, OVERFLOWS, PROFILES, RANGE_SOURCES,
-  ROUNDINGS } from '../shared/choices.js';
+import { CALIBRATIONS, CUSTOM_SPECIALS, DTYPES, FORMAT_SCALES, formatGroup, FORMATS, GRANULARITIES, MODES, MX_SCALES, ONNX_OPS, OVERFLOWS, PROFILES,
+  RANGE_SOURCES, ROUNDINGS } from '../shared/choices.js';
 import { SEED_EXAMPLE } from '../shared/seed-example.js';
 
 export { SEED_EXAMPLE };
@@ -13,6 +13,7 @@ export const DEFAULTS = Object.freeze({
   format: 'int',
   overflow: 'saturate',
   formatScale: 'none',
+  mxScale: 'floor',
   customExponentBits: '4',
   customMantissaBits: '3',
   customBias: '7',
@@ -20,6 +21,7 @@ export const DEFAULTS = Object.freeze({
   profile: 'formula',
   dtype: 'int8',
   reduceRange: 'false',
+  onnxOp: 'quantize-linear',
   bits: '8',
   mode: 'symmetric',
   rounding: 'half-even',
@@ -43,6 +45,7 @@ export const FIELD_IDS = Object.freeze({
   format: 'format',
   overflow: 'overflow',
   formatScale: 'format-scale',
+  mxScale: 'mx-scale',
   customExponentBits: 'custom-ebits',
   customMantissaBits: 'custom-mbits',
   customBias: 'custom-bias',
@@ -50,6 +53,7 @@ export const FIELD_IDS = Object.freeze({
   profile: 'profile',
   dtype: 'dtype',
   reduceRange: 'reduce-range',
+  onnxOp: 'onnx-op',
   bits: 'bits',
   mode: 'mode',
   rounding: 'rounding',
@@ -68,9 +72,12 @@ export const FIELD_IDS = Object.freeze({
 });
 
 // The fields whose value is one of a table's: a link with another value falls back to the default.
-const CHOICE_FIELDS = { format: FORMATS, overflow: OVERFLOWS, formatScale: FORMAT_SCALES, customSpecials: CUSTOM_SPECIALS, profile: PROFILES,
-  dtype: DTYPES, reduceRange: [{ value: 'false' }, { value: 'true' }], mode: MODES, rounding: ROUNDINGS, rangeSource: RANGE_SOURCES,
+const CHOICE_FIELDS = { format: FORMATS, overflow: OVERFLOWS, formatScale: FORMAT_SCALES, mxScale: MX_SCALES, customSpecials: CUSTOM_SPECIALS, profile: PROFILES,
+  dtype: DTYPES, reduceRange: [{ value: 'false' }, { value: 'true' }], onnxOp: ONNX_OPS, mode: MODES, rounding: ROUNDINGS, rangeSource: RANGE_SOURCES,
   calibration: CALIBRATIONS, granularity: GRANULARITIES, fileRange: [{ value: 'false' }, { value: 'true' }] };
+
+/** The OCP MX formats (mxfp8-e4m3 … mxint8): the ones whose scale rounding is a choice. */
+const isMx = (format) => formatGroup(format) === 'block' && format.startsWith('mx');
 
 /** The mode as the form shows it: under a runtime profile the unsigned choice is the affine mode. */
 export const shownMode = (f) => (f.format === 'int' && f.profile !== 'formula' && f.mode === 'asymmetric-unsigned' ? 'asymmetric' : f.mode);
@@ -88,13 +95,13 @@ export function applies(f) {
   const gguf = formatGroup(f.format) === 'gguf'; // llama.cpp's types: rows along the shape's last axis
   return {
     name: true, values: true, format: true,
-    profile: integer, dtype: profile, reduceRange: profile,
+    profile: integer, dtype: profile, reduceRange: profile, onnxOp: profile && f.profile === 'onnx',
     bits: formula, mode: integer, rounding: formula, seed: formula && f.rounding === 'stochastic',
     rangeSource: integer, min: integer && custom, max: integer && custom,
     calibration: formula && !custom, percentile: formula && !custom && f.calibration === 'percentile',
     granularity: integer, shape: (integer && f.granularity !== 'tensor') || gguf, axis: integer && f.granularity === 'channel',
-    groupSize: integer && f.granularity === 'group' && !profile,
-    overflow: element, formatScale: element,
+    groupSize: integer && f.granularity === 'group' && (!profile || f.profile === 'onnx'),
+    overflow: element, formatScale: element, mxScale: isMx(f.format),
     customExponentBits: f.format === 'custom', customMantissaBits: f.format === 'custom', customBias: f.format === 'custom',
     customSpecials: f.format === 'custom',
     fileRange: integer && custom,
@@ -271,12 +278,15 @@ export function toOptions(state) {
 // and calibrates min-max; the range (as the observer's min and max) and per-channel still apply.
 function profileOptions(state) {
   const options = { profile: state.profile, dtype: state.dtype, reduceRange: state.reduceRange === 'true',
-    mode: state.mode === 'symmetric' ? 'symmetric' : 'asymmetric' };
-  const { options: base, problem } = toOptions({ ...state, profile: 'formula', bits: '8', rounding: 'half-even', calibration: 'minmax', granularity: state.granularity === 'group' ? 'tensor' : state.granularity });
+    mode: state.mode === 'symmetric' ? 'symmetric' : 'asymmetric', ...(state.profile === 'onnx' ? { onnxOp: state.onnxOp } : {}) };
+  // ONNX Runtime's blocked QuantizeLinear (block_size on the last axis) is its per-group case; PyTorch has none.
+  const groups = state.granularity === 'group' && state.profile === 'onnx';
+  const { options: base, problem } = toOptions({ ...state, profile: 'formula', bits: '8', rounding: 'half-even', calibration: 'minmax',
+    granularity: state.granularity === 'group' && !groups ? 'tensor' : state.granularity });
   if (problem) return { problem };
   if (base.range) options.range = base.range;
-  for (const key of ['granularity', 'shape', 'axis']) if (key in base) options[key] = base[key];
-  if (state.granularity === 'group') return { problem: { field: 'granularity', message: 'Runtime profiles quantize per tensor or per channel' } };
+  for (const key of ['granularity', 'shape', 'axis', 'groupSize']) if (key in base) options[key] = base[key];
+  if (state.granularity === 'group' && !groups) return { problem: { field: 'granularity', message: 'PyTorch quantizes per tensor or per channel' } };
   return { options };
 }
 
@@ -298,6 +308,7 @@ function formatOptions(state) {
     options.overflow = state.overflow;
     options.formatScale = state.formatScale;
   }
+  if (isMx(state.format)) options.mxScale = state.mxScale;
   if (state.format === 'custom') {
     const c = {};
     for (const [key, field, label] of [['exponentBits', 'customExponentBits', 'Exponent bits'], ['mantissaBits', 'customMantissaBits', 'Mantissa bits'],
@@ -316,6 +327,6 @@ function formatOptions(state) {
 export function fieldOfError(field) {
   return { values: 'values', bits: 'bits', mode: 'mode', rounding: 'rounding', 'range.min': 'min', 'range.max': 'max', range: 'min',
     calibration: 'calibration', percentile: 'percentile', seed: 'seed', granularity: 'granularity', shape: 'shape', axis: 'axis',
-    groupSize: 'groupSize', format: 'format', overflow: 'overflow', formatScale: 'formatScale', customFormat: 'customExponentBits', profile: 'profile', dtype: 'dtype', reduceRange: 'reduceRange', qmin: 'dtype', qmax: 'dtype',
+    groupSize: 'groupSize', format: 'format', overflow: 'overflow', formatScale: 'formatScale', mxScale: 'mxScale', customFormat: 'customExponentBits', profile: 'profile', dtype: 'dtype', reduceRange: 'reduceRange', onnxOp: 'onnxOp', qmin: 'dtype', qmax: 'dtype',
     zeroPoint: 'values', scale: 'values' }[field] ?? 'values';
 }

@@ -1,7 +1,7 @@
 // The calculator page: one state (store.js), one render per view (calculator, compare, file
 // report), and the handlers that change the state and talk to the workers.
 import { buildCsv, csvFileName, csvText } from '../export/csv.js';
-import { CALIBRATIONS, CUSTOM_SPECIALS, DTYPES, FORMAT_GROUPS, FORMAT_SCALES, FORMATS, GRANULARITIES, MODES, OVERFLOWS, PROFILES, RANGE_SOURCES,
+import { CALIBRATIONS, CUSTOM_SPECIALS, DTYPES, FORMAT_GROUPS, FORMAT_SCALES, FORMATS, GRANULARITIES, MODES, MX_SCALES, ONNX_OPS, OVERFLOWS, PROFILES, RANGE_SOURCES,
   ROUNDINGS } from '../shared/choices.js';
 import { formatSummary } from '../shared/cards.js';
 import { fmt } from '../shared/format.js';
@@ -108,7 +108,8 @@ const setReport = (change, opts) => store.update((s) => ({ report: { ...s.report
 
 // The form's selects, from the vocabularies' tables.
 function fillSelects() {
-  const tables = { FORMATS, MODES, ROUNDINGS, CALIBRATIONS, RANGE_SOURCES, GRANULARITIES, PROFILES, DTYPES, OVERFLOWS, FORMAT_SCALES, CUSTOM_SPECIALS };
+  const tables = { FORMATS, MODES, ROUNDINGS, CALIBRATIONS, RANGE_SOURCES, GRANULARITIES, PROFILES, DTYPES, OVERFLOWS, FORMAT_SCALES, MX_SCALES,
+    ONNX_OPS, CUSTOM_SPECIALS };
   for (const select of document.querySelectorAll('select[data-choices]')) {
     const rows = tables[select.dataset.choices];
     if (select.dataset.choices === 'FORMATS') {
@@ -450,7 +451,7 @@ function loadExample() {
   calculate();
 }
 
-const FIELD_LABELS = { format: 'Format', overflow: 'Overflow', formatScale: 'Tensor scale', customSpecials: 'Inf and NaN', profile: 'Profile',
+const FIELD_LABELS = { format: 'Format', overflow: 'Overflow', formatScale: 'Tensor scale', mxScale: 'Scale rounding', onnxOp: 'ONNX parameters', customSpecials: 'Inf and NaN', profile: 'Profile',
   dtype: 'Integer type', reduceRange: 'Reduce range', mode: 'Mode', rounding: 'Rounding', rangeSource: 'Range', calibration: 'Calibration',
   granularity: 'Granularity', fileRange: 'file range', values: 'Sample values' };
 

@@ -50,9 +50,9 @@ function pytorch(r, o) {
 }
 
 function onnx(r, o) {
-  const np = { int8: 'np.int8', uint8: 'np.uint8', int4: 'np.int8', uint4: 'np.uint8' }[o.dtype];
-  const elem = { int8: 'INT8', uint8: 'UINT8', int4: 'INT4', uint4: 'UINT4' }[o.dtype];
-  const opset = o.dtype.endsWith('4') ? 21 : 13;
+  const np = { int8: 'np.int8', uint8: 'np.uint8', int4: 'np.int8', uint4: 'np.uint8', int16: 'np.int16', uint16: 'np.uint16' }[o.dtype];
+  const elem = { int8: 'INT8', uint8: 'UINT8', int4: 'INT4', uint4: 'UINT4', int16: 'INT16', uint16: 'UINT16' }[o.dtype];
+  const opset = o.dtype.endsWith('8') ? 13 : 21;
   const channel = o.granularity === 'channel';
   const axis = channel ? (o.axis < 0 ? o.axis + o.shape.length : o.axis) : null;
   const scales = channel ? r.groups.map((g) => g.scale) : [r.scale];
@@ -87,7 +87,7 @@ export function snippet(result, options) {
   }
   if (options.profile === 'onnx') {
     return { language: 'python', text: onnx(result, options),
-      note: `onnx and onnxruntime: a two-node model (QuantizeLinear, DequantizeLinear) with these parameters${options.dtype.endsWith('4') ? ' (4-bit types need opset 21 and onnxruntime 1.18 or later)' : ''}.` };
+      note: `onnx and onnxruntime: a two-node model (QuantizeLinear, DequantizeLinear) with these parameters${options.dtype.endsWith('4') ? ' (4-bit types need opset 21 and onnxruntime 1.18 or later)' : options.dtype.endsWith('16') ? ' (16-bit types need opset 21)' : ''}.` };
   }
   return null;
 }

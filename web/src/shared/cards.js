@@ -49,6 +49,10 @@ const FORMAT_CARDS = [
   ['blockScales', 'Block scales', (r) => r.blocks?.scale.length ?? 0,
     (r) => (r.blocks ? `${fmt(r.blocks.scale.length)} blocks of ${r.format.block}, ${fmt(Math.min(...r.blocks.scale))} … ${fmt(Math.max(...r.blocks.scale))}` : 'none')],
   ['overflowCount', 'Overflowed', (r) => r.format.overflowCount],
+  // The MX formats and NVFP4: blocks whose largest value saturated (shown only for them).
+  ['saturatedBlocks', 'Saturated blocks', (r) => r.format.saturatedBlocks,
+    (r) => `${fmt(r.format.saturatedBlocks)} of ${fmt(r.blocks.scale.length)}${r.format.name.startsWith('mx') && r.options?.mxScale ? ` (${r.options.mxScale} scale rounding)` : ''}`,
+    (r) => typeof r.format.saturatedBlocks === 'number' && Boolean(r.blocks)],
   ['underflowCount', 'Underflowed to 0', (r) => r.format.underflowCount],
   ['subnormalCount', 'Subnormal codes', (r) => r.format.subnormalCount],
 ];
@@ -70,7 +74,7 @@ const INTEGER_ONLY = new Set(['scale', 'zeroPoint', 'qRange', 'step', 'rangeUsed
 /** The metric cards; `keys` (data-metric names) picks some, in the cards' own order. */
 export function renderCards(container, r, keys = null) {
   const all = r.format ? [...(isGgml(r) ? GGML_CARDS : FORMAT_CARDS), ...CARDS.filter(([key]) => !INTEGER_ONLY.has(key))] : CARDS;
-  const cards = keys ? all.filter(([key]) => keys.includes(key)) : all;
+  const cards = (keys ? all.filter(([key]) => keys.includes(key)) : all).filter(([, , , , when]) => !when || when(r));
   container.replaceChildren(
     ...cards.map(([key, label, value, shown]) => {
       const v = value(r);
@@ -137,7 +141,10 @@ function formatVerdict(r, out) {
   const share = (k) => `${(100 * k / m.count).toFixed(k / m.count < 0.01 ? 2 : 1)}%`;
   if (f.overflowCount > 0) {
     const where = r.blocks ? 'the block scale leaves no headroom for them' : `they lie beyond ±${fmt(f.max * f.tensorScale)}`;
-    const fix = r.blocks ? 'this is how the format behaves' : f.tensorScale === 1 ? 'use Tensor scale: amax, or a format with more range' : 'use a format with more range';
+    const mx = f.name.startsWith('mx') ? r.options?.mxScale : null;
+    const fix = r.blocks && mx && mx !== 'rceil' && mx !== 'ceil' && f.saturatedBlocks > 0
+      ? `${fmt(f.saturatedBlocks)} block${f.saturatedBlocks > 1 ? 's' : ''} saturated ${f.saturatedBlocks > 1 ? 'their' : 'its'} largest value under ${mx} scale rounding; Scale rounding: RCEIL never does`
+      : r.blocks ? 'this is how the format behaves' : f.tensorScale === 1 ? 'use Tensor scale: amax, or a format with more range' : 'use a format with more range';
     out.push([f.overflowCount / m.count > 0.01 ? 'warn' : 'note',
       `${fmt(f.overflowCount)} value${f.overflowCount > 1 ? 's' : ''} (${share(f.overflowCount)}) overflowed: ${where}; ${fix}.`]);
   }

@@ -96,6 +96,14 @@ export const DTYPES = table([
   ['uint8', 'uint8 (quint8)', { signed: false, profiles: ['pytorch', 'onnx']}],
   ['int4', 'int4 (ONNX)', { signed: true, profiles: ['onnx']}],
   ['uint4', 'uint4 (ONNX)', { signed: false, profiles: ['onnx']}],
+  ['int16', 'int16 (ONNX)', { signed: true, profiles: ['onnx']}],
+  ['uint16', 'uint16 (ONNX)', { signed: false, profiles: ['onnx']}],
+]);
+
+// Profile 'onnx': whose parameters (src/core/profiles.h).
+export const ONNX_OPS = table([
+  ['quantize-linear', 'QuantizeLinear, onnxruntime.quantization\'s MinMax (float64)', { short: 'QuantizeLinear' }],
+  ['dynamic-quantize-linear', 'DynamicQuantizeLinear, the op\'s own (float32, uint8)', { short: 'DynamicQuantizeLinear' }],
 ]);
 
 export const OVERFLOWS = table([
@@ -106,6 +114,14 @@ export const OVERFLOWS = table([
 export const FORMAT_SCALES = table([
   ['none', 'None (values as they are)'],
   ['amax', 'amax / format max (as FP8 deployments do)'],
+]);
+
+// How an OCP MX block's E8M0 scale 2^k is rounded from the block's amax (src/core/formats.h: MxScale).
+export const MX_SCALES = table([
+  ['floor', 'Floor: 2^(floor(log2 amax) − emax) (OCP MX v1.0)', { short: 'floor' }],
+  ['ceil', 'Ceiling: 2^(ceil(log2 amax) − emax)', { short: 'ceil' }],
+  ['even', 'Even: amax rounded to the element\'s mantissa first', { short: 'even' }],
+  ['rceil', 'RCEIL: 2^ceil(log2(amax / max)) (NVIDIA cvt.rp.ue8m0x2)', { short: 'rceil' }],
 ]);
 
 export const CUSTOM_SPECIALS = table([
