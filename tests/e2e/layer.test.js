@@ -207,7 +207,16 @@ test('the layer view at 1280, 800 and 390 px, light and dark', async () => {
       await label(page, 'Requantization').selectOption('tflite');
       assert.equal(await run(page), null);
       assert.equal(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth), false, `no sideways scroll at ${width} px`);
-      await page.locator('#layer').screenshot({ path: new URL(`layer-${width}-${colorScheme}.png`, dir).pathname });
+      // In parts, each small enough to look at: the form, the verdict and cards, the tables, the charts.
+      for (const [part, selector] of [['form', '#layer-form'], ['verdict', '#layer-results > :is(h3, p, div#layer-verdict, dl, .downloads)'],
+        ['tables', '#layer-details'], ['charts', '#layer-charts']]) {
+        const box = await page.locator(selector).evaluateAll((nodes) => {
+          const rects = nodes.map((n) => n.getBoundingClientRect()).filter((r) => r.height > 0);
+          const top = Math.min(...rects.map((r) => r.top)) + window.scrollY, bottom = Math.max(...rects.map((r) => r.bottom)) + window.scrollY;
+          return { x: 0, y: top, width: document.documentElement.clientWidth, height: bottom - top };
+        });
+        await page.screenshot({ path: new URL(`layer-${width}-${colorScheme}-${part}.png`, dir).pathname, fullPage: true, clip: box });
+      }
       await page.context().close();
     }
   }

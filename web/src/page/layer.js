@@ -18,7 +18,7 @@ import { $, save } from './ui.js';
 
 const opt = (value, label) => ({ value, label });
 // The selects' choices (the vocabularies' tables, shared/choices.js, plus the layer's own).
-const SOURCES_W = [opt('generated', 'Generated (normal, 1/√in)'), opt('samples', 'The calculator\'s samples'), opt('file', 'A tensor of the open file')];
+const SOURCES_W = [opt('generated', 'Generated (normal)'), opt('samples', 'The calculator\'s samples'), opt('file', 'A tensor of the open file')];
 const SOURCES_X = [opt('generated', 'Generated'), opt('pasted', 'Pasted values')];
 const SCHEMES = [opt('float', 'Float (not quantized)'), ...FORMATS.filter((f) => f.value !== 'custom')];
 const GRANULARITY_W = [opt('tensor', 'Per tensor'), opt('channel', 'Per output channel'), opt('group', 'Per group (along in)')];
@@ -210,6 +210,8 @@ export function layerSettings(f, request, r) {
   return rows;
 }
 
+const SHORT_REASONS = { tie: 'tie', multiplier: 'M0 ≠ M', doubleRounding: 'rounds twice', float32: 'float32', double: 'double' };
+
 const sameLayer = (a, b) => Object.keys(LAYER_DEFAULTS).every((k) => a[k] === b[k]);
 
 export function mountLayer({ store, engine, saveUrlSoon }) {
@@ -357,11 +359,13 @@ export function mountLayer({ store, engine, saveUrlSoon }) {
   }
 
   function details(r) {
-    const table = (caption, headers, rows, id) => el('div', { className: 'table-wrap' }, el('table', { id },
-      el('caption', { textContent: caption }),
+    // The caption shows above the scrolling box (a table wider than the screen scrolls inside it).
+    const table = (caption, headers, rows, id) => el('div', {}, el('p', { className: 'hint', textContent: caption, attrs: { 'aria-hidden': 'true' } }),
+      el('div', { className: 'table-wrap' }, el('table', { id },
+      el('caption', { className: 'visually-hidden', textContent: caption }),
       el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col', textContent: h })))),
       el('tbody', {}, ...rows.map((row) => el('tr', {}, ...row.map((c, k) => el(k === 0 ? 'th' : 'td', { textContent: typeof c === 'number' ? fmt(c) : c ?? '—',
-        ...(k === 0 ? { scope: 'row' } : {}) })))))));
+        ...(k === 0 ? { scope: 'row' } : {}) }))))))));
     const parts = [el('h3', { textContent: 'The error\'s parts' }),
       el('p', { className: 'hint', textContent: 'ΔY ≈ X·ΔWᵀ + ΔX·Wᵀ + ΔX·ΔWᵀ, each measured as its own product, beside the first-order prediction from the two tensors\' own errors (errors uncorrelated along the sum).' }),
       table('Each part\'s energy Σ part² and the SQNR it alone would give, measured and predicted', ['part', 'energy', 'SQNR (dB)', 'predicted energy', 'predicted SQNR (dB)'],
@@ -386,8 +390,10 @@ export function mountLayer({ store, engine, saveUrlSoon }) {
         const shownRows = q.differences.slice(0, 20);
         parts.push(table(`Outputs whose codes differ (the first ${shownRows.length} of ${fmt(Math.max(...Object.values(q.differ)))}; the CSV has ${fmt(q.differences.length)})`,
           ['token, channel', 'acc', 'acc·M', 'exact', 'formula', 'onnx', 'tflite', 'qdq', 'why'],
-          shownRows.map((d) => [`[${d.token}, ${d.channel}]`, d.acc, d.value, d.exact, d.formula, d.onnx, d.tflite, d.qdq, d.reasons.map(reasonWords).join('; ')]),
+          shownRows.map((d) => [`[${d.token}, ${d.channel}]`, d.acc, d.value, d.exact, d.formula, d.onnx, d.tflite, d.qdq, d.reasons.map((k) => SHORT_REASONS[k] ?? k).join(', ')]),
           'layer-differences'));
+        const seen = [...new Set(q.differences.flatMap((d) => d.reasons))];
+        parts.push(el('ul', { className: 'hint reasons' }, ...seen.map((k) => el('li', { textContent: `${SHORT_REASONS[k] ?? k}: ${reasonWords(k)}.` }))));
       }
     }
     if (r.next) {
