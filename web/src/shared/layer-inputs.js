@@ -1,7 +1,7 @@
 // Seeded inputs for "Through a layer": weights W [out, in] and activations X [tokens, in] for
 // exploring without a model of one's own. One xorshift32 stream per tensor drives every draw, so
 // (kind, shape, seed) always gives the same float32 values. The command line's --activations
-// (src/cli/layer_inputs.cpp) draws by the same steps.
+// (src/cli/layer_cli.cpp) draws by the same steps.
 //
 //   uniform  u = (s + 0.5) / 2^32 in (0, 1), s the next xorshift32 state (13, 17, 5)
 //   normal   Box–Muller: r = √(−2·ln u1), z1 = r·cos(2π·u2), z2 = r·sin(2π·u2), both used
