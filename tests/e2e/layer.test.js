@@ -118,6 +118,26 @@ describe('through a layer', () => {
     await page.context().close();
   });
 
+  test('W4A16 and per-token activations: a float side or many activation scales run, without output codes, and say so', async () => {
+    const page = await openLayer();
+    await small(page);
+    await fill(page, 'W bits', '4');
+    await label(page, 'X scheme').selectOption('float');
+    assert.equal(await run(page), null);
+    assert.equal(await page.locator('[data-layer-metric="accumulator"]').textContent(), 'double');
+    assert.match(await page.locator('#layer-settings').textContent(), /X 12×96: float \(not quantized\).*No output codes/);
+    const w = generateWeights(48, 96, 1), x = generateActivations('outliers', 12, 96, 2);
+    const api = qz.layer({ weights: w, weightShape: [48, 96], activations: x, activationShape: [12, 96],
+      weightScheme: { bits: 4, mode: 'symmetric', calibration: 'minmax', granularity: 'channel', axis: 0 }, activationScheme: null });
+    assert.equal(Number(valueOf((await csvOf(page)).rows, 'sqnrDb')), api.metrics.sqnrDb);
+    await label(page, 'X scheme').selectOption('int');
+    await label(page, 'X granularity').selectOption('token');
+    assert.equal(await run(page), null);
+    assert.equal(await page.locator('[data-layer-metric="accumulator"]').textContent(), 'int32');
+    assert.match(await page.locator('#layer-verdict').textContent(), /accumulator cannot overflow/);
+    await page.context().close();
+  });
+
   test('a 4096×4096 weight with 64 tokens: progress and Cancel, then the whole run in seconds', async () => {
     const page = await openLayer();
     await small(page, { out: '4096', inner: '4096', tokens: '64' });

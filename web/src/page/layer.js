@@ -147,8 +147,16 @@ export function toLayerRequest(f, ctx) {
   layer.accumulator = f.accumulator === 'auto' ? null : f.accumulator;
   layer.overflow = f.overflow;
   layer.profile = f.profile;
+  // Output codes from Y's range apply where the requantization has one multiplier per output
+  // channel: integer codes on both sides, one activation scale, one weight scale per channel.
+  const integer = (s) => s !== null && !s.format;
+  const codesApply = integer(layer.weightScheme) && integer(layer.activationScheme) && !layer.activationScheme.granularity && layer.weightScheme.granularity !== 'group';
+  const notes = [];
   if (f.output === 'none') layer.output = null;
-  else if (f.output === 'auto') layer.output = { dtype: f.outDtype };
+  else if (f.output === 'auto' && !codesApply) {
+    layer.output = null;
+    notes.push('No output codes: requantization needs integer codes on both sides, one activation scale and one weight scale per output channel.');
+  } else if (f.output === 'auto') layer.output = { dtype: f.outDtype };
   else {
     const text = f.outScale.trim();
     if (!NUMBER.test(text) || !(Number(text) > 0) || !Number.isFinite(Number(text))) {
@@ -172,7 +180,7 @@ export function toLayerRequest(f, ctx) {
     layer.next = { activation: f.next };
     inputs.next = { generate: { out: o2, seed: seed.value } };
   }
-  return { layer, inputs, shape: { out, in: inner } };
+  return { layer, inputs, notes, shape: { out, in: inner } };
 }
 
 const SCHEME_FIELDS = { bits: 'Bits', mode: 'Mode', granularity: 'Granularity', axis: 'Granularity', groupSize: 'GroupSize', calibration: 'Calibration',
@@ -205,7 +213,7 @@ export function layerSettings(f, request, r) {
   const rows = [['weights', w], ['weight_shape', `${r.shape.out}x${r.shape.in}`], ['weight_scheme', sideLabel(request.layer.weightScheme, 'weights')],
     ['activations', x], ['activation_shape', `${r.shape.tokens}x${r.shape.in}`], ['activation_scheme', sideLabel(request.layer.activationScheme, 'activations')],
     ['accumulator', r.accumulator.type], ['accumulator_overflow', request.layer.overflow], ['requantization', request.layer.profile],
-    ['output_codes', f.output === 'none' ? 'none' : f.output === 'auto' ? `${f.outDtype}, from the output range` : `${f.outDtype}, scale ${f.outScale}, zero point ${f.outZeroPoint || 0}`]];
+    ['output_codes', !request.layer.output ? 'none' : f.output === 'auto' ? `${f.outDtype}, from the output range` : `${f.outDtype}, scale ${f.outScale}, zero point ${f.outZeroPoint || 0}`]];
   if (r.next) rows.push(['second_layer', `${r.next.activation}, then ${r.next.layer.shape.out}x${r.next.layer.shape.in} (seed ${f.nextSeed})`]);
   return rows;
 }
@@ -265,7 +273,7 @@ export function mountLayer({ store, engine, saveUrlSoon }) {
         onProgress: (progress) => mine === serial && set({ progress }),
       });
       if (mine !== serial) return;
-      set({ status: 'done', run: { serial: mine, form: f, request: { layer: request.layer }, result, settings: layerSettings(f, request, result) } });
+      set({ status: 'done', run: { serial: mine, form: f, request: { layer: request.layer }, notes: request.notes, result, settings: layerSettings(f, request, result) } });
       $('layer').dataset.render = String(mine);
     } catch (e) {
       if (mine !== serial) return;
@@ -423,7 +431,7 @@ export function mountLayer({ store, engine, saveUrlSoon }) {
     $('layer-results-title').textContent = `The layer's output: ${fmt(r.shape.tokens)} tokens × ${fmt(r.shape.out)} channels`;
     $('layer-settings').textContent = `W ${r.shape.out}×${r.shape.in}: ${sideLabel(run.request.layer.weightScheme, 'weights')}; X ${r.shape.tokens}×${r.shape.in}: ` +
       `${sideLabel(run.request.layer.activationScheme, 'activations')}; accumulator ${r.accumulator.type}` +
-      `${r.requantization ? `; output codes by ${shortOf(LAYER_PROFILES, r.requantization.profile)}` : ''}. ${r.simd ? 'SIMD' : 'Scalar'} core, ${r.seconds.toFixed(2)} s.`;
+      `${r.requantization ? `; output codes by ${shortOf(LAYER_PROFILES, r.requantization.profile)}` : ''}. ${r.simd ? 'SIMD' : 'Scalar'} core, ${r.seconds.toFixed(2)} s.${run.notes.length ? ` ${run.notes.join(' ')}` : ''}`;
     $('layer-verdict').replaceChildren(...layerVerdict(r).map(([kind, text]) => el('p', { className: `verdict ${kind}`, textContent: text })));
     $('layer-metrics').replaceChildren(...layerCards(r).map(([key, label, text]) => el('div', { className: 'card' },
       el('dt', { textContent: label }), el('dd', { textContent: text, dataset: { layerMetric: key } }))));
