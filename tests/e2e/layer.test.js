@@ -3,7 +3,9 @@
 // the same page computing after, the link, the downloads, and screenshots to look at.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 
 import { generateActivations, generateWeights } from '../../web/src/shared/layer-inputs.js';
@@ -135,6 +137,38 @@ describe('through a layer', () => {
     assert.equal(await run(page), null);
     assert.equal(await page.locator('[data-layer-metric="accumulator"]').textContent(), 'int32');
     assert.match(await page.locator('#layer-verdict').textContent(), /accumulator cannot overflow/);
+    await page.context().close();
+  });
+
+  test('W from a tensor of the open file: the file\'s two-dimensional tensors to choose from, and the API\'s numbers', async () => {
+    const page = await openLayer();
+    await label(page, 'W from').selectOption('file');
+    assert.match(await page.locator('#layer-w-tensor-error').textContent(), /open a tensor file/);
+    assert.deepEqual(await run(page), { field: 'layer-w-tensor', message: 'Open a tensor file first (Open a tensor file… in the calculator)' });
+    // An .npy of W [24, 80] (float32, C order), opened in the calculator.
+    const w = Float32Array.from({ length: 24 * 80 }, (_, i) => Math.sin(i * 0.61) * 0.2);
+    let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (24, 80), }";
+    header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+    const head = Buffer.alloc(10);
+    head.write('\x93NUMPY', 0, 'latin1');
+    head[6] = 1;
+    head.writeUInt16LE(header.length, 8);
+    const dir = mkdtempSync(join(tmpdir(), 'layer-page-'));
+    const file = join(dir, 'proj.npy');
+    writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(w.buffer)]));
+    await page.setInputFiles('#file-input', file);
+    await page.waitForFunction(() => document.getElementById('layer-w-tensor').options.length === 1);
+    assert.equal(await page.locator('#layer-w-tensor option').textContent(), 'proj.npy [24, 80]');
+    await fill(page, 'Tokens', '6');
+    assert.equal(await run(page), null);
+    const api = qz.layer({ weights: w, weightShape: [24, 80], activations: generateActivations('outliers', 6, 80, 2), activationShape: [6, 80],
+      weightScheme: { bits: 8, mode: 'symmetric', calibration: 'minmax', granularity: 'channel', axis: 0 },
+      activationScheme: { bits: 8, mode: 'asymmetric', calibration: 'minmax' }, output: { dtype: 'int8' } });
+    const { rows } = await csvOf(page);
+    assert.equal(valueOf(rows, 'weights'), 'tensor proj.npy');
+    assert.equal(Number(valueOf(rows, 'sqnrDb')), api.metrics.sqnrDb);
+    assert.equal(Number(valueOf(rows, 'formula_differs')), api.requantization.differ.formula);
+    rmSync(dir, { recursive: true, force: true });
     await page.context().close();
   });
 

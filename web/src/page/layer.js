@@ -341,7 +341,10 @@ export function mountLayer({ store, engine, saveUrlSoon }) {
     }
     for (const [key, id] of Object.entries(LAYER_FIELD_IDS)) {
       const node = $(id);
-      if (node.value !== f[key] && !(key === 'wTensor' && tensors.length === 0)) node.value = f[key];
+      // The tensor select shows the state's tensor when the open file has it, else its first (which
+      // the next change or run reads into the state).
+      const keep = key === 'wTensor' && !tensors.some((t) => t.name === f.wTensor);
+      if (node.value !== f[key] && !keep) node.value = f[key];
       $(`${id}-field`).hidden = !shown[key];
       node.disabled = !shown[key];
       const problem = L.problems[key];
