@@ -99,7 +99,10 @@ export function layerVerdict(r) {
     const d = q.differ[q.profile];
     const reasons = Object.entries(q.reasons).filter(([, k]) => k > 0).map(([k]) => k);
     if (d > 0) {
-      out.push(['note', `${plural(d, 'output code')} of the ${q.profile} path differ from round-half-even(acc·M) + z by one: ${reasons.map(reasonWords).join('; ')}.`]);
+      // The listed outputs: how far the profile's codes are from the exact ones.
+      const far = Math.max(0, ...q.differences.map((x) => Math.abs(x[q.profile] - x.exact)));
+      const listed = q.differences.length < d ? ' (of those listed)' : '';
+      out.push(['note', `${plural(d, 'output code')} of the ${q.profile} path differ from round-half-even(acc·M) + z${far === 1 ? ` by one${listed}` : far > 1 ? ` by up to ${far}${listed}` : ''}: ${reasons.map(reasonWords).join('; ')}.`]);
     } else {
       out.push(['good', `Every output code of the ${q.profile} path equals round-half-even(acc·M) + z.`]);
     }
