@@ -212,7 +212,9 @@ export function mountLayer({ store, engine, saveUrlSoon }) {
           'layer-paths'));
       if (q.differences.length) {
         const shownRows = q.differences.slice(0, 20);
-        parts.push(table(`Outputs whose codes differ (the first ${shownRows.length} of ${fmt(Math.max(...Object.values(q.differ)))}; the CSV has ${fmt(q.differences.length)})`,
+        const listed = q.differences.length;
+        parts.push(table(listed === shownRows.length ? `The ${fmt(listed)} output${listed === 1 ? '' : 's'} whose codes differ between the paths`
+          : `Outputs whose codes differ between the paths: the first ${shownRows.length} of the ${fmt(listed)} the CSV lists`,
           ['token, channel', 'acc', 'acc·M', 'exact', 'formula', 'onnx', 'tflite', 'qdq', 'why'],
           shownRows.map((d) => [`[${d.token}, ${d.channel}]`, d.acc, d.value, d.exact, d.formula, d.onnx, d.tflite, d.qdq, d.reasons.map((k) => SHORT_REASONS[k] ?? k).join(', ')]),
           'layer-differences'));
