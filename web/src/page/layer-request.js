@@ -194,3 +194,6 @@ export function layerSettings(f, request, r) {
   return rows;
 }
 
+
+/** Whether two layer states are the same settings (the results are stale when they differ). */
+export const sameLayer = (a, b) => Object.keys(LAYER_DEFAULTS).every((k) => a[k] === b[k]);
