@@ -342,7 +342,10 @@ export class QuantErrorCalculator extends HTMLElement {
   #drawLayer({ layerCards, layerVerdict, sideLabel }) {
     const r = this.#result;
     this.#width = this.clientWidth;
-    this.#root.querySelector('.qec-verdict').replaceChildren(...layerVerdict(r).slice(0, 4).map(([kind, text]) => el('p', { className: `verdict ${kind}`, textContent: text })));
+    // The widget's verdict: the output, which side, the accumulator, the codes, the second layer,
+    // and any warning.
+    const shown = layerVerdict(r).filter(([kind, , topic]) => kind === 'warn' || ['sqnr', 'parts', 'accumulator', 'codes', 'next'].includes(topic));
+    this.#root.querySelector('.qec-verdict').replaceChildren(...shown.map(([kind, text]) => el('p', { className: `verdict ${kind}`, textContent: text })));
     this.#root.querySelector('.cards').replaceChildren(...layerCards(r).filter(([key]) => LAYER_CARDS.includes(key)).map(([key, label, text]) =>
       el('div', { className: 'card' }, el('dt', { textContent: label }), el('dd', { textContent: text, dataset: { layerMetric: key } }))));
     const o = r.options;

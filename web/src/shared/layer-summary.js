@@ -45,16 +45,22 @@ const REASON_WORDS = {
 };
 export const reasonWords = (key) => REASON_WORDS[key] ?? key;
 
-/** The verdict: [kind, sentence] with kind 'good' | 'note' | 'warn', as the calculator's. */
+/**
+ * The verdict: [kind, sentence, topic] with kind 'good' | 'note' | 'warn' (as the calculator's)
+ * and topic one of LAYER_TOPICS, in the page's order.
+ */
+export const LAYER_TOPICS = ['sqnr', 'parts', 'prediction', 'token', 'channel', 'accumulator', 'int16', 'avx2', 'codes', 'clipped', 'next'];
+
 export function layerVerdict(r) {
-  const out = [];
+  const said = [];
+  const out = { push: ([kind, text], topic) => said.push([kind, text, topic]) };
   const m = r.metrics;
   const s = m.sqnrDb;
-  if (s === null) out.push(['note', 'The output is all zero, so its SQNR is undefined.']);
-  else if (s === Infinity) out.push(['good', 'The quantized layer gives the float output exactly.']);
-  else if (s >= 40) out.push(['good', `Output SQNR ${s.toFixed(1)} dB: the layer's output is well preserved (relative error ${fmt(m.relativeFrobenius)}).`]);
-  else if (s >= 20) out.push(['note', `Output SQNR ${s.toFixed(1)} dB: noticeable error in the layer's output (relative error ${fmt(m.relativeFrobenius)}).`]);
-  else out.push(['warn', `Output SQNR ${s.toFixed(1)} dB: the layer's output error is large (relative error ${fmt(m.relativeFrobenius)}).`]);
+  if (s === null) out.push(['note', 'The output is all zero, so its SQNR is undefined.'], 'sqnr');
+  else if (s === Infinity) out.push(['good', 'The quantized layer gives the float output exactly.'], 'sqnr');
+  else if (s >= 40) out.push(['good', `Output SQNR ${s.toFixed(1)} dB: the layer's output is well preserved (relative error ${fmt(m.relativeFrobenius)}).`], 'sqnr');
+  else if (s >= 20) out.push(['note', `Output SQNR ${s.toFixed(1)} dB: noticeable error in the layer's output (relative error ${fmt(m.relativeFrobenius)}).`], 'sqnr');
+  else out.push(['warn', `Output SQNR ${s.toFixed(1)} dB: the layer's output error is large (relative error ${fmt(m.relativeFrobenius)}).`], 'sqnr');
   const p = r.parts;
   const quantized = [['weights', 'the weights', r.weights], ['activations', 'the activations', r.activations]].filter(([, , side]) => side);
   if (quantized.length === 2) {
@@ -63,35 +69,35 @@ export function layerVerdict(r) {
     const ratio = lead[3] > 0 ? lead[2] / lead[3] : Infinity;
     out.push(['note', ratio > 2
       ? `Most of the error comes from ${lead[0] === 'weights' ? 'the weights' : 'the activations'} (${db(p[lead[0]].sqnrDb)} alone, against ${db(p[lead[0] === 'weights' ? 'activations' : 'weights'].sqnrDb)} for the other side): improve ${lead[1]}'s scheme first.`
-      : `The weights (${db(p.weights.sqnrDb)} alone) and the activations (${db(p.activations.sqnrDb)}) add comparable error.`]);
+      : `The weights (${db(p.weights.sqnrDb)} alone) and the activations (${db(p.activations.sqnrDb)}) add comparable error.`], 'parts');
   }
   if (quantized.length && p.simulated.predicted > 0 && p.simulated.energy > 0) {
     const f = p.simulated.energy / p.simulated.predicted;
     out.push([f > 2 || f < 0.5 ? 'note' : 'good', f > 2 || f < 0.5
       ? `The measured error is ${f.toFixed(2)}× the first-order prediction from the two tensors' own errors: the errors are correlated along the sum (outlier channels, or one sign), so a tensor's SQNR alone misjudges this layer.`
-      : `The first-order prediction from the two tensors' own errors (${db(p.simulated.predictedSqnrDb)}) matches the measured error within ${Math.max(f, 1 / f).toFixed(2)}×.`]);
+      : `The first-order prediction from the two tensors' own errors (${db(p.simulated.predictedSqnrDb)}) matches the measured error within ${Math.max(f, 1 / f).toFixed(2)}×.`], 'prediction');
   }
   const spread = spreadOf(r);
   if (spread.token.worst && spread.token.median !== null && spread.token.median - spread.token.worst.value > 6) {
-    out.push(['note', `Token [${spread.token.worst.index}] has the lowest SQNR (${db(spread.token.worst.value)}, the median token ${db(spread.token.median)}): a per-token activation scale would help it.`]);
+    out.push(['note', `Token [${spread.token.worst.index}] has the lowest SQNR (${db(spread.token.worst.value)}, the median token ${db(spread.token.median)}): a per-token activation scale would help it.`], 'token');
   }
   if (spread.channel.worst && spread.channel.median !== null && spread.channel.median - spread.channel.worst.value > 6) {
-    out.push(['note', `Output channel [${spread.channel.worst.index}] has the lowest SQNR (${db(spread.channel.worst.value)}, the median channel ${db(spread.channel.median)}).`]);
+    out.push(['note', `Output channel [${spread.channel.worst.index}] has the lowest SQNR (${db(spread.channel.worst.value)}, the median channel ${db(spread.channel.median)}).`], 'channel');
   }
   const a = r.accumulator;
   if (a.bound !== null) {
     const type = a.type === 'int16' ? a.int16 : a.int32;
     const n = m.count;
     if (type.wrapped > 0 || (type.saturated ?? 0) > 0) {
-      out.push(['warn', `The ${a.type} accumulator overflows: ${plural(type.wrapped, 'output')} (${pct(type.wrapped, n)}) have a sum beyond [${fmt(type.min)}, ${fmt(type.max)}] (the largest |sum| is ${fmt(a.maxAbs)}); wrapped around, the output's SQNR is ${db(type.wrapSqnrDb)}${type.saturateSqnrDb !== null ? `, saturated ${db(type.saturateSqnrDb)}` : ''}.`]);
+      out.push(['warn', `The ${a.type} accumulator overflows: ${plural(type.wrapped, 'output')} (${pct(type.wrapped, n)}) have a sum beyond [${fmt(type.min)}, ${fmt(type.max)}] (the largest |sum| is ${fmt(a.maxAbs)}); wrapped around, the output's SQNR is ${db(type.wrapSqnrDb)}${type.saturateSqnrDb !== null ? `, saturated ${db(type.saturateSqnrDb)}` : ''}.`], 'accumulator');
     } else if (a.bound > type.max) {
-      out.push(['note', `No sum of these data leaves ${a.type} (the largest |sum| is ${fmt(a.maxAbs)}), but the worst case ${fmt(a.block)} × ${fmt(a.productMax)} = ${fmt(a.bound)} could: other inputs may overflow.`]);
+      out.push(['note', `No sum of these data leaves ${a.type} (the largest |sum| is ${fmt(a.maxAbs)}), but the worst case ${fmt(a.block)} × ${fmt(a.productMax)} = ${fmt(a.bound)} could: other inputs may overflow.`], 'accumulator');
     } else {
-      out.push(['good', `The ${a.type} accumulator cannot overflow: the worst case ${fmt(a.block)} × ${fmt(a.productMax)} = ${fmt(a.bound)} fits.`]);
+      out.push(['good', `The ${a.type} accumulator cannot overflow: the worst case ${fmt(a.block)} × ${fmt(a.productMax)} = ${fmt(a.bound)} fits.`], 'accumulator');
     }
-    if (a.type !== 'int16' && a.int16.wrapped > 0) out.push(['note', `An int16 accumulator would overflow on ${plural(a.int16.wrapped, 'output')} (${pct(a.int16.wrapped, n)}).`]);
+    if (a.type !== 'int16' && a.int16.wrapped > 0) out.push(['note', `An int16 accumulator would overflow on ${plural(a.int16.wrapped, 'output')} (${pct(a.int16.wrapped, n)}).`], 'int16');
     if (a.avx2Pairs && a.avx2Pairs.saturated > 0) {
-      out.push(['warn', `ONNX Runtime's x86-64 AVX2 kernel without VNNI saturates pairs of products to int16: ${plural(a.avx2Pairs.saturated, 'output')} would differ there (uint8 × int8 codes).`]);
+      out.push(['warn', `ONNX Runtime's x86-64 AVX2 kernel without VNNI saturates pairs of products to int16: ${plural(a.avx2Pairs.saturated, 'output')} would differ there (uint8 × int8 codes).`], 'avx2');
     }
   }
   const q = r.requantization;
@@ -102,19 +108,19 @@ export function layerVerdict(r) {
       // The listed outputs: how far the profile's codes are from the exact ones.
       const far = Math.max(0, ...q.differences.map((x) => Math.abs(x[q.profile] - x.exact)));
       const listed = q.differences.length < d ? ' (of those listed)' : '';
-      out.push(['note', `${plural(d, 'output code')} of the ${q.profile} path differ from round-half-even(acc·M) + z${far === 1 ? ` by one${listed}` : far > 1 ? ` by up to ${far}${listed}` : ''}: ${reasons.map(reasonWords).join('; ')}.`]);
+      out.push(['note', `${plural(d, 'output code')} of the ${q.profile} path differ from round-half-even(acc·M) + z${far === 1 ? ` by one${listed}` : far > 1 ? ` by up to ${far}${listed}` : ''}: ${reasons.map(reasonWords).join('; ')}.`], 'codes');
     } else {
-      out.push(['good', `Every output code of the ${q.profile} path equals round-half-even(acc·M) + z.`]);
+      out.push(['good', `Every output code of the ${q.profile} path equals round-half-even(acc·M) + z.`], 'codes');
     }
-    if (q.clipped > 0) out.push(['note', `${plural(q.clipped, 'output')} (${pct(q.clipped, m.count)}) saturate at the output type's limits [${q.qmin}, ${q.qmax}].`]);
+    if (q.clipped > 0) out.push(['note', `${plural(q.clipped, 'output')} (${pct(q.clipped, m.count)}) saturate at the output type's limits [${q.qmin}, ${q.qmax}].`], 'clipped');
   }
   const n = r.next;
   if (n) {
     const from = n.total.energy > 0 ? n.propagated.energy / n.total.energy : 0;
     out.push([n.total.sqnrDb !== null && n.total.sqnrDb < 20 ? 'warn' : 'note',
-      `After ${n.activation.toUpperCase()} and the second layer the SQNR is ${db(n.total.sqnrDb)} (layer 1: ${db(s)}): ${(100 * Math.min(1, from)).toFixed(0)}% of the error energy came from the first layer (${db(n.propagated.sqnrDb)} carried through, ${db(n.local.sqnrDb)} from the second layer's own quantization).`]);
+      `After ${n.activation.toUpperCase()} and the second layer the SQNR is ${db(n.total.sqnrDb)} (layer 1: ${db(s)}): ${(100 * Math.min(1, from)).toFixed(0)}% of the error energy came from the first layer (${db(n.propagated.sqnrDb)} carried through, ${db(n.local.sqnrDb)} from the second layer's own quantization).`], 'next');
   }
-  return out;
+  return said;
 }
 
 /** The cards: [key, label, shown text]. */
@@ -139,7 +145,9 @@ export function layerCards(r) {
       ['overflows', 'Overflows int16 / int32', `${fmt(a.int16.wrapped)} / ${fmt(a.int32.wrapped)}`]);
   }
   if (q) {
-    cards.push(['multiplier', 'Requantization M0, shift', q.multiplier.length === 1 ? `${fmt(q.multiplier[0])}, ${q.shift[0]}` : `per channel (${fmt(q.multiplier.length)}); [0]: ${fmt(q.multiplier[0])}, ${q.shift[0]}`],
+    // M0 as TFLite prints it (no grouping: it is a 31-bit constant to copy).
+    cards.push(['multiplier', q.multiplier.length === 1 ? 'Requantization M0, shift' : `M0, shift of channel [0] (of ${fmt(q.multiplier.length)})`,
+      `${q.multiplier[0]}, ${q.shift[0]}`],
       ['outputScale', 'Output scale, zero point', `${fmt(q.scale)}, ${q.zeroPoint}${q.derived ? ' (from Y\'s range)' : ''}`],
       ['codesDiffer', `Codes ≠ exact (${q.profile})`, fmt(q.differ[q.profile])]);
   }
