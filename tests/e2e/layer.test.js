@@ -100,6 +100,15 @@ describe('through a layer', () => {
     assert.equal(await label(page, 'X values').isVisible(), true);
     assert.equal(await label(page, 'Tokens').isHidden(), true);
     await label(page, 'X from').selectOption('generated');
+    // A preset sets both schemes; every field stays as it shows.
+    await label(page, 'Preset').selectOption('w4a16');
+    assert.equal(await label(page, 'Preset').inputValue(), '');
+    assert.equal(await label(page, 'W bits').inputValue(), '4');
+    assert.equal(await label(page, 'W granularity').inputValue(), 'group');
+    assert.equal(await label(page, 'X scheme').inputValue(), 'float');
+    assert.equal(await label(page, 'X bits').isHidden(), true);
+    await label(page, 'Preset').selectOption('w8a8');
+    assert.equal(await page.locator('#layer-stale').isHidden(), true, 'W8A8 is what ran');
     await label(page, 'Then').selectOption('gelu');
     assert.equal(await label(page, 'Layer 2 out').isVisible(), true);
     await fill(page, 'Layer 2 out', '32');

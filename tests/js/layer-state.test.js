@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { fieldOfLayerError, layerApplies, toLayerRequest } from '../../web/src/page/layer-request.js';
+import { fieldOfLayerError, LAYER_PRESETS, layerApplies, toLayerRequest } from '../../web/src/page/layer-request.js';
 import { LAYER_DEFAULTS, LAYER_FIELD_IDS, layerFromLink, layerToLink } from '../../web/src/page/layer-state.js';
 
 describe('the layer form\'s link', () => {
@@ -71,6 +71,16 @@ describe('the layer\'s request', () => {
     assert.deepEqual(r.layer.next, { activation: 'gelu' });
     // Its out defaults to the first layer's in.
     assert.deepEqual(toLayerRequest({ ...LAYER_DEFAULTS, next: 'relu' }, ctx).inputs.next, { generate: { out: 1024, seed: 3 } });
+  });
+
+  test('every preset is a valid request, its fields the form\'s own', () => {
+    for (const [value, , fields] of LAYER_PRESETS) {
+      assert.ok(Object.keys(fields).every((k) => k in LAYER_DEFAULTS), value);
+      const r = toLayerRequest({ ...LAYER_DEFAULTS, ...fields }, ctx);
+      assert.equal(r.problem, undefined, value);
+    }
+    const fp8 = toLayerRequest({ ...LAYER_DEFAULTS, ...LAYER_PRESETS.find(([v]) => v === 'w8a8-fp8')[2] }, ctx).layer;
+    assert.deepEqual([fp8.weightScheme, fp8.activationScheme], [{ format: 'fp8-e4m3' }, { format: 'fp8-e4m3' }]);
   });
 
   test('each bad field is named, with the text as typed', () => {

@@ -25,6 +25,22 @@ export function layerApplies(f) {
   };
 }
 
+/** Common pairs of schemes: [value, label, the fields they set]. */
+export const LAYER_PRESETS = [
+  ['w8a8', 'W8A8: int8 per output channel × int8 per tensor', { wFormat: 'int', wBits: '8', wMode: 'symmetric', wGranularity: 'channel',
+    xFormat: 'int', xBits: '8', xMode: 'asymmetric', xGranularity: 'tensor' }],
+  ['w8a8-token', 'W8A8, dynamic per-token activations', { wFormat: 'int', wBits: '8', wMode: 'symmetric', wGranularity: 'channel',
+    xFormat: 'int', xBits: '8', xMode: 'asymmetric', xGranularity: 'token' }],
+  ['w4a16', 'W4A16: int4 in groups of 128, float activations', { wFormat: 'int', wBits: '4', wMode: 'symmetric', wGranularity: 'group', wGroupSize: '128',
+    xFormat: 'float' }],
+  ['w4a8', 'W4A8: int4 per output channel × int8 per tensor', { wFormat: 'int', wBits: '4', wMode: 'symmetric', wGranularity: 'channel',
+    xFormat: 'int', xBits: '8', xMode: 'asymmetric', xGranularity: 'tensor' }],
+  ['w8a8-fp8', 'W8A8-FP8: FP8 E4M3 on both sides', { wFormat: 'fp8-e4m3', xFormat: 'fp8-e4m3' }],
+  ['w-only', 'Weights only: int8 per output channel, float activations', { wFormat: 'int', wBits: '8', wMode: 'symmetric', wGranularity: 'channel',
+    xFormat: 'float' }],
+  ['a-only', 'Activations only: float weights, int8 per tensor', { wFormat: 'float', xFormat: 'int', xBits: '8', xMode: 'asymmetric', xGranularity: 'tensor' }],
+];
+
 const WHOLE = /^\d+$/;
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 

@@ -13,7 +13,7 @@ import { ACTIVATION_KINDS } from '../shared/layer-inputs.js';
 import { layerCards, layerVerdict, partRows, reasonWords, sideLabel } from '../shared/layer-summary.js';
 import { REQUESTS } from '../shared/protocol.js';
 import { WorkerClient } from '../shared/worker-client.js';
-import { fieldOfLayerError, layerApplies, layerSettings, sameLayer, toLayerRequest } from './layer-request.js';
+import { fieldOfLayerError, LAYER_PRESETS, layerApplies, layerSettings, sameLayer, toLayerRequest } from './layer-request.js';
 import { LAYER_DEFAULTS, LAYER_FIELD_IDS, readLayerForm } from './layer-state.js';
 import { $, save } from './ui.js';
 
@@ -116,6 +116,16 @@ export function mountLayer({ store, engine, saveUrlSoon }) {
   $('layer-form').addEventListener('input', changed);
   $('layer-form').addEventListener('change', changed);
   $('layer-cancel').addEventListener('click', cancel);
+  // A preset sets both sides' schemes, then the select offers the presets again.
+  $('layer-preset').append(...LAYER_PRESETS.map(([value, label]) => new Option(label, value)));
+  $('layer-preset').addEventListener('change', (event) => {
+    event.stopPropagation();
+    const preset = LAYER_PRESETS.find(([value]) => value === $('layer-preset').value);
+    $('layer-preset').value = '';
+    if (!preset) return;
+    set({ form: { ...store.state.layer.form, ...preset[2] }, problems: {} }, { now: true });
+    saveUrlSoon();
+  });
   const base = () => `layer-${store.state.layer.run.result.shape.out}x${store.state.layer.run.result.shape.in}`;
   $('layer-csv').addEventListener('click', () => {
     const r = store.state.layer.run;
