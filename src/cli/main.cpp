@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "analyze.h"
+#include "layer_cli.h"
 #include "memory.h"
 #include "name_pattern.h"
 #include "stream.h"
@@ -52,6 +53,9 @@ Quantization (the names and defaults of the calculator's JS API):
   --reduce-range           the runtimes' reduce_range (profiles)
   --non-finite MODE        skip | error: NaN and ±Inf values are counted and passed over, the
                            metrics over the finite values (default skip), or the tensor is refused
+
+Through a layer: quant-error --layer WEIGHTS_FILE --tensor NAME --activations X.npy | KIND …
+  (a linear layer Y = X·Wᵀ with quantized weights and activations; --layer --help lists its options)
 
 Selection and output:
   --tensor REGEX           only tensors whose name contains a match (ECMAScript regex, in linear
@@ -342,9 +346,25 @@ std::string json_num(double v) { return std::isfinite(v) ? num(v) : "null"; }
 // "2 NaN, 1 +Inf" for the table, "-" when there is none.
 std::string non_finite_cell(const qe::NonFiniteCounts& c) { return c.total() ? qe::non_finite_text(c) : "-"; }
 
+// One tensor's values whole, in C order, as doubles (the layer mode's weights and activations).
+std::variant<std::vector<double>, std::string> tensor_values(const std::string& path, const qe::TensorInfo& t) {
+  try {
+    std::vector<uint8_t> bytes;
+    if (!read_at(path, t.offset, static_cast<size_t>(qe::tensor_bytes(t)), bytes)) return std::string("the file ends before this tensor's data");
+    std::vector<double> x(t.count);
+    qe::to_double(bytes.data(), x.size(), t, x.data());
+    if (t.fortran_order) x = qe::c_order(x, t.shape);
+    return x;
+  } catch (const std::bad_alloc&) {
+    return std::string("not enough memory to read this tensor (") + qe::megabytes_text(static_cast<double>(t.count) * 16) + ")";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--layer") == 0) return qe::cli::run_layer(argc, argv, {index_file, tensor_values});
   qe::AnalyzeOptions options;
   options.non_finite = qe::NonFinite::Skip;  // a checkpoint's NaN is a finding, not a reason to stop
   qe::QuantScheme& s = options.scheme;

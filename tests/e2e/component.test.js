@@ -167,7 +167,7 @@ test('attributes a host page may get wrong: the text as written in the message, 
   await page.waitForFunction(() => document.querySelector('quant-error-calculator[data-probe]').result?.qmax === 7);
   await widget.evaluate((e) => e.setAttribute('view', '<script>'));
   await error.waitFor();
-  assert.equal(await error.textContent(), 'view: no view "<script>" (choose full, results or chart:<name>)'); // it was accepted silently
+  assert.equal(await error.textContent(), 'view: no view "<script>" (choose full, results, layer or chart:<name>)'); // it was accepted silently
   assert.equal(await page.evaluate(result), null);
   await widget.evaluate((e) => e.setAttribute('view', 'results'));
   await page.waitForFunction(() => document.querySelector('quant-error-calculator[data-probe]').result?.qmax === 7);
@@ -197,6 +197,45 @@ test('a full-view widget switched to FP8 and back: the format\'s numbers, no mes
   }
   assert.equal(await page.evaluate(() => document.getElementById('intro').result.metrics.mse),
     qz.analyze(qz.parseValues(seed), { bits: 8, range: { min: -1.5, max: 1.5 } }).metrics.mse);
+  assert.deepEqual(seen.problems, []);
+  await page.context().close();
+});
+
+test('view="layer": the API\'s layer on the same seeded inputs, live attributes, a bad one named in its widget', async () => {
+  const { generateActivations, generateWeights } = await import('../../web/src/shared/layer-inputs.js');
+  const full = await createQuantizer({ module: 'full' });
+  const { page, seen } = await open('demo.html');
+  const widget = page.locator('#layer-widget');
+  await widget.scrollIntoViewIfNeeded();
+  await page.waitForFunction(() => document.getElementById('layer-widget').result?.shape);
+  const expected = (bits) => full.layer({ weights: generateWeights(64, 256, 1), weightShape: [64, 256], activations: generateActivations('outliers', 16, 256, 2),
+    activationShape: [16, 256], weightScheme: { bits, mode: 'symmetric', granularity: 'channel', axis: 0 }, activationScheme: { bits: 8, mode: 'asymmetric' },
+    output: 'auto', profile: 'tflite' });
+  const shown = () => page.evaluate(() => {
+    const r = document.getElementById('layer-widget').result;
+    return { sqnrDb: r.metrics.sqnrDb, maxAbs: r.accumulator.maxAbs, multiplier: r.requantization.multiplier[0], shift: r.requantization.shift[0] };
+  });
+  let api = expected(8);
+  assert.deepEqual(await shown(), { sqnrDb: api.metrics.sqnrDb, maxAbs: api.accumulator.maxAbs, multiplier: api.requantization.multiplier[0], shift: api.requantization.shift[0] });
+  assert.match(await widget.locator('.qec-caption').textContent(), /^W 64×256 8-bit symmetric per output channel · X 16×256 8-bit asymmetric per tensor · accumulator int32$/);
+  assert.match(await widget.locator('.qec-verdict').textContent(), /Output SQNR/);
+  assert.equal(await widget.locator('[data-layer-metric="accMax"]').textContent(), String(api.accumulator.maxAbs).replace(/\B(?=(\d{3})+(?!\d))/g, '\u2009'));
+  // A live attribute re-runs the layer.
+  await widget.evaluate((e) => e.setAttribute('weight-bits', '4'));
+  api = expected(4);
+  await page.waitForFunction((s) => document.getElementById('layer-widget').result?.metrics?.sqnrDb === s, api.metrics.sqnrDb);
+  // A bad attribute, and one the core refuses: each named in the widget; fixed, it computes again.
+  await widget.evaluate((e) => e.setAttribute('weight-bits', 'many'));
+  await widget.locator('.qec-error:has-text("weight-bits")').waitFor();
+  assert.equal(await page.evaluate(() => document.getElementById('layer-widget').result), null);
+  await widget.evaluate((e) => {
+    e.setAttribute('weight-bits', '16');
+    e.setAttribute('accumulator', 'int16');
+  });
+  await widget.locator('.qec-error:has-text("accumulator: An int16 accumulator cannot hold even one product")').waitFor();
+  await widget.evaluate((e) => e.removeAttribute('accumulator'));
+  await page.waitForFunction(() => document.getElementById('layer-widget').result?.shape);
+  assert.equal(await widget.locator('.qec-error').isHidden(), true);
   assert.deepEqual(seen.problems, []);
   await page.context().close();
 });

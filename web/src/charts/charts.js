@@ -10,7 +10,7 @@ import { groupUnit, paramsOfSample } from '../shared/result.js';
 
 // The chart colours: the custom properties as `el` sees them (the page's root, or a component's
 // shadow root where the host page may theme them).
-function theme(el = document.documentElement) {
+export function theme(el = document.documentElement) {
   const style = getComputedStyle(el);
   const css = (name) => style.getPropertyValue(name).trim();
   return { bg: css('--bg') || '#ffffff', fg: css('--fg'), muted: css('--muted'), line: css('--line'), x: css('--chart-x'), xhat: css('--chart-xhat'),
@@ -23,7 +23,7 @@ export const CHART_IDS = ['chart-values', 'chart-errors', 'chart-transfer', 'cha
 // Whole-number ticks for counts and sample indices.
 const WHOLE = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7];
 
-const axes = (t, xLabel, yLabel, { wholeX = false, wholeY = false } = {}) => [
+export const axes = (t, xLabel, yLabel, { wholeX = false, wholeY = false } = {}) => [
   { stroke: t.muted, grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line }, label: xLabel, ...(wholeX ? { incrs: WHOLE } : {}) },
   { stroke: t.muted, grid: { stroke: t.line, width: 1 }, ticks: { stroke: t.line }, label: yLabel, size: 64, ...(wholeY ? { incrs: WHOLE } : {}) },
 ];
@@ -41,7 +41,7 @@ const logAxis = (axis) => ({
 });
 
 // Vertical marks (clip limits, quantization levels) drawn over the plot area.
-function verticalLines(positions, color, width, dash = []) {
+export function verticalLines(positions, color, width, dash = []) {
   return (u) => {
     const { ctx } = u;
     const { top, height } = u.bbox;
@@ -159,7 +159,7 @@ function legendOf(series, keys) {
 // A chart as a <figure>: caption, a canvas box with an accessible name, the list of its extra
 // marks (keys, optional) and its numbers as a table; the uPlot itself is made later (once the
 // figure is in the page) with `base` options.
-function figureMaker(figures, plots, base) {
+export function figureMaker(figures, plots, base) {
   return (id, title, description, opts, data, headers, rows, keys = []) => {
     const { fig, box } = figureShell(id, title, description);
     fig.dataset.legend = JSON.stringify(legendOf(opts.series, keys));

@@ -6,7 +6,8 @@
 // Attributes mirror the API's options: bits, mode, rounding, range ("min,max"; absent or "auto":
 // from the samples by the calibration), values (sample text, as the page's field takes it),
 // format, calibration; and view: "full" (a small form and the results), "results" (verdict and
-// cards) or "chart:<name>" with name values, errors, transfer, histogram or error-histogram.
+// cards), "chart:<name>" with name values, errors, transfer, histogram or error-histogram, or
+// "layer": through a linear layer (qz.layer), with its own attributes (LAYER_ATTRIBUTES below).
 // Shadow DOM with constructed style sheets (nothing inline: a strict CSP host page needs no
 // exception), themed through --qec-* custom properties. Every widget on a page shares one worker
 // and one wasm instance, made when the first widget scrolls into view. A `result` event (bubbling,
@@ -36,6 +37,19 @@ const worker = () => (client ??= new WorkerClient({ wasmUrls: {
 } }));
 
 const OPTIONS = ['bits', 'mode', 'rounding', 'range', 'values', 'format', 'calibration'];
+// view="layer": W from `weights` (values, with `weight-shape` out,in) or generated (`out`, `in`,
+// `seed`); X generated (`activations`: normal | heavy | outliers | relu | gelu, `tokens`, seed + 1)
+// or pasted (`activations`: the values, `activation-shape` optional); `weight-bits` and
+// `activation-bits` (2 to 16, or "float"), `weight-granularity` (tensor | channel | group of 128),
+// `activation-granularity` (tensor | token), `accumulator` (int32 | int16 | float32), `profile`
+// (formula | onnx | tflite: output codes from Y's range, when both sides are integers).
+const LAYER_ATTRIBUTES = ['weights', 'weight-shape', 'out', 'in', 'seed', 'activations', 'activation-shape', 'tokens', 'weight-bits', 'activation-bits',
+  'weight-granularity', 'activation-granularity', 'accumulator', 'profile'];
+const LAYER_KINDS = ['normal', 'heavy', 'outliers', 'relu', 'gelu'];
+const LAYER_CARDS = ['sqnrDb', 'cosine', 'relativeFrobenius', 'worstChannel', 'worstToken', 'accumulator', 'accBound', 'accMax', 'overflows', 'multiplier', 'codesDiffer'];
+// The API's error fields → the layer view's attributes.
+const LAYER_FIELD_OF = { weights: 'weights', weightShape: 'weight-shape', activations: 'activations', activationShape: 'activation-shape',
+  weightScheme: 'weight-bits', activationScheme: 'activation-bits', accumulator: 'accumulator', profile: 'profile', output: 'profile' };
 // The selects' choices, from the vocabularies' one table each (shared/choices.js).
 const CHOICES = { mode: MODES, rounding: ROUNDINGS, calibration: CALIBRATIONS, format: FORMATS.filter((f) => f.value !== 'custom') };
 const LABELS = { values: 'Samples', bits: 'Bits', mode: 'Mode', rounding: 'Rounding', range: 'Range (min, max)', calibration: 'Calibration', format: 'Format' };
@@ -83,7 +97,7 @@ function parseRange(text) {
 let uid = 0;
 
 export class QuantErrorCalculator extends HTMLElement {
-  static observedAttributes = [...OPTIONS, 'view'];
+  static observedAttributes = [...OPTIONS, ...LAYER_ATTRIBUTES, 'view'];
 
   #root;
   #ids = `qec${++uid}`;
@@ -153,7 +167,7 @@ export class QuantErrorCalculator extends HTMLElement {
     const results = el('div', { className: 'qec-results' });
     // Without the form, a line says what the widget shows.
     if (view !== 'full') results.append(el('p', { className: 'qec-caption' }));
-    if (view === 'full' || view === 'results') results.append(el('div', { className: 'qec-verdict' }), el('dl', { className: 'cards' }));
+    if (view === 'full' || view === 'results' || view === 'layer') results.append(el('div', { className: 'qec-verdict' }), el('dl', { className: 'cards' }));
     results.append(el('div', { className: 'charts' }));
     parts.push(results);
     this.#root.replaceChildren(el('div', { className: `qec view-${view.replace(':', '-')}`, part: 'frame' }, ...parts));
@@ -237,13 +251,112 @@ export class QuantErrorCalculator extends HTMLElement {
   // A view this widget has: full, results, or chart:<name> (the chart's name is checked when drawn).
   #viewProblem() {
     const view = this.#view;
-    if (view === 'full' || view === 'results' || view.startsWith('chart:')) return null;
-    return { field: 'view', message: `view: no view "${view}" (choose full, results or chart:<name>)` };
+    if (view === 'full' || view === 'results' || view === 'layer' || view.startsWith('chart:')) return null;
+    return { field: 'view', message: `view: no view "${view}" (choose full, results, layer or chart:<name>)` };
+  }
+
+  // view="layer": the attributes as the worker's layer request (worker.js, runLayer), or the first
+  // attribute that cannot be one.
+  #layerRequest() {
+    const get = (key) => this.getAttribute(key)?.trim() ?? null;
+    const count = (key, fallback, lo, hi) => {
+      const text = get(key) ?? String(fallback);
+      const n = Number(text);
+      return /^\d{1,9}$/.test(text) && n >= lo && n <= hi ? { value: n } : { problem: { field: key, message: `${key} must be a whole number from ${lo} to ${hi} (got "${text.slice(0, 40)}")` } };
+    };
+    const shape = (key) => {
+      const text = get(key);
+      if (text === null || text === '') return { value: null };
+      return /^\d+\s*[,x×]\s*\d+$/.test(text) ? { value: text.split(/\s*[,x×]\s*/).map(Number) }
+        : { problem: { field: key, message: `${key} must be two whole numbers such as 64,256 (got "${text.slice(0, 40)}")` } };
+    };
+    const seed = count('seed', 1, 0, 2 ** 31);
+    if (seed.problem) return seed;
+    const layer = {}, inputs = {};
+    if (get('weights') !== null) {
+      const s = shape('weight-shape');
+      if (s.problem) return s;
+      if (!s.value) return { problem: { field: 'weight-shape', message: 'weight-shape (out,in) is needed with weights' } };
+      layer.weightShape = s.value;
+      inputs.weights = { text: get('weights') };
+    } else {
+      const out = count('out', 64, 1, 8192), inner = count('in', 256, 1, 8192);
+      if (out.problem || inner.problem) return out.problem ? out : inner;
+      inputs.weights = { generate: { out: out.value, in: inner.value, seed: seed.value } };
+    }
+    const kind = get('activations') ?? 'outliers';
+    if (LAYER_KINDS.includes(kind)) {
+      const tokens = count('tokens', 16, 1, 4096);
+      if (tokens.problem) return tokens;
+      inputs.activations = { generate: { kind, tokens: tokens.value, seed: seed.value + 1 } };
+    } else {
+      const s = shape('activation-shape');
+      if (s.problem) return s;
+      if (s.value) layer.activationShape = s.value;
+      inputs.activations = { text: kind };
+    }
+    const side = (key, granularity, choices) => {
+      const text = get(key) ?? '8';
+      if (text === 'float') return { value: null };
+      if (!/^\d{1,2}$/.test(text)) return { problem: { field: key, message: `${key} must be a bit depth from 2 to 16, or float (got "${text.slice(0, 40)}")` } };
+      const g = get(granularity) ?? choices[0];
+      if (!choices.includes(g)) return { problem: { field: granularity, message: `${granularity} must be ${choices.join(', ')} (got "${g.slice(0, 40)}")` } };
+      const scheme = { bits: Number(text), mode: key === 'weight-bits' ? 'symmetric' : 'asymmetric' };
+      if (g === 'channel') Object.assign(scheme, { granularity: 'channel', axis: 0 });
+      else if (g === 'token') scheme.granularity = 'token';
+      else if (g === 'group') Object.assign(scheme, { granularity: 'group', groupSize: 128 });
+      return { value: scheme };
+    };
+    const w = side('weight-bits', 'weight-granularity', ['channel', 'tensor', 'group']);
+    if (w.problem) return w;
+    const x = side('activation-bits', 'activation-granularity', ['tensor', 'token']);
+    if (x.problem) return x;
+    Object.assign(layer, { weightScheme: w.value, activationScheme: x.value, accumulator: get('accumulator') || null, profile: get('profile') || 'formula',
+      output: w.value && x.value && x.value.granularity !== 'token' ? 'auto' : null });
+    return { layer, inputs };
+  }
+
+  async #runLayer(run) {
+    const status = this.#root.querySelector('.qec-status');
+    const { layer, inputs, problem } = this.#layerRequest();
+    if (problem) return this.#fail(problem);
+    status.textContent = 'Computing the layer…';
+    try {
+      const [result, summary] = await Promise.all([worker().request(REQUESTS.layer, { layer, inputs }), import('../shared/layer-summary.js')]);
+      if (run !== this.#runs) return;
+      this.#result = result;
+      status.textContent = '';
+      this.#drawLayer(summary);
+      const { shape, metrics, parts, accumulator: a, requantization: q } = result;
+      this.dispatchEvent(new CustomEvent('result', { bubbles: true, composed: true, detail: { view: 'layer', shape, metrics,
+        parts: { weights: parts.weights.sqnrDb, activations: parts.activations.sqnrDb, interaction: parts.interaction.sqnrDb },
+        accumulator: { type: a.type, bound: a.bound, maxAbs: a.maxAbs, int16Overflows: a.int16?.wrapped ?? null, int32Overflows: a.int32?.wrapped ?? null },
+        requantization: q && { multiplier: q.multiplier[0], shift: q.shift[0], realMultiplier: q.realMultiplier[0], scale: q.scale, zeroPoint: q.zeroPoint } } }));
+    } catch (e) {
+      if (run !== this.#runs) return;
+      const root = e.field?.split('.')[0];
+      this.#fail({ field: LAYER_FIELD_OF[root] ?? e.field ?? 'weights', message: e.message });
+    }
+  }
+
+  #drawLayer({ layerCards, layerVerdict, sideLabel }) {
+    const r = this.#result;
+    this.#width = this.clientWidth;
+    // The widget's verdict: the output, which side, the accumulator, the codes, the second layer,
+    // and any warning.
+    const shown = layerVerdict(r).filter(([kind, , topic]) => kind === 'warn' || ['sqnr', 'parts', 'accumulator', 'codes', 'next'].includes(topic));
+    this.#root.querySelector('.qec-verdict').replaceChildren(...shown.map(([kind, text]) => el('p', { className: `verdict ${kind}`, textContent: text })));
+    this.#root.querySelector('.cards').replaceChildren(...layerCards(r).filter(([key]) => LAYER_CARDS.includes(key)).map(([key, label, text]) =>
+      el('div', { className: 'card' }, el('dt', { textContent: label }), el('dd', { textContent: text, dataset: { layerMetric: key } }))));
+    const o = r.options;
+    this.#root.querySelector('.qec-caption').replaceChildren(el('strong', { textContent: `W ${r.shape.out}×${r.shape.in} ${sideLabel(o.weightScheme, 'weights')}` }),
+      ` · X ${r.shape.tokens}×${r.shape.in} ${sideLabel(o.activationScheme, 'activations')} · accumulator ${r.accumulator.type}`);
   }
 
   async #run() {
     const run = ++this.#runs;
     this.#showError(null);
+    if (this.#view === 'layer') return this.#runLayer(run);
     const { options, problem } = this.#options();
     if (problem) return this.#fail(problem);
     const viewProblem = this.#viewProblem();
@@ -290,13 +403,18 @@ export class QuantErrorCalculator extends HTMLElement {
       this.#root.getElementById(`${this.#ids}-${problem.field}`).setAttribute('aria-invalid', 'true');
     } else {
       box.hidden = false;
-      box.textContent = OPTIONS.includes(problem.field) ? `${problem.field}: ${problem.message}` : problem.message;
+      const named = (OPTIONS.includes(problem.field) || LAYER_ATTRIBUTES.includes(problem.field)) && !problem.message.startsWith(problem.field);
+      box.textContent = named ? `${problem.field}: ${problem.message}` : problem.message;
     }
   }
 
   #draw() {
     const r = this.#result;
     const view = this.#view;
+    if (view === 'layer') {
+      if (r.shape) import('../shared/layer-summary.js').then((summary) => this.#result === r && this.#drawLayer(summary));
+      return;
+    }
     this.#width = this.clientWidth;
     const verdict = this.#root.querySelector('.qec-verdict');
     if (verdict) renderVerdict(verdict, r);

@@ -5,6 +5,8 @@
 // extracted. The standard PDF fonts cover Latin-1 only: other characters are spelled out.
 // Indices count from 0, as frameworks print them (the report says so at the top).
 import { verdict } from '../shared/cards.js';
+import { fmt } from '../shared/format.js';
+import { layerCards, layerVerdict, partRows } from '../shared/layer-summary.js';
 import { paramsOfSample } from '../shared/result.js';
 import { CSV_COLUMNS } from './csv.js';
 
@@ -59,44 +61,101 @@ function chartNotes(title, canvas) {
 
 const SEVERITY = { warn: ['Warning: ', [164, 36, 27]], note: ['', [31, 63, 115]], good: ['', [29, 90, 48]] };
 
-export async function buildPdf({ name, options, result: r, metricRows, formulaLines, chartCanvases }) {
-  const { jsPDF } = await import('jspdf');
-  const doc = new jsPDF({ unit: 'pt', format: 'a4', compress: true });
+// A page writer on an A4 jsPDF document: wrapped text lines, headings kept with what follows, a
+// new page when the next block does not fit, and the charts with their legends. `w.y` is the
+// current height from the top.
+function writer(doc) {
   const W = doc.internal.pageSize.getWidth();
   const H = doc.internal.pageSize.getHeight();
   const M = 48;
-  const textWidth = W - 2 * M;
-  let y = M;
-  const need = (h) => {
-    if (y + h > H - M) {
+  const w = { doc, W, H, M, textWidth: W - 2 * M, y: M };
+  w.need = (h) => {
+    if (w.y + h > H - M) {
       doc.addPage();
-      y = M;
+      w.y = M;
     }
   };
-  const font = ({ size = 10, face = 'helvetica', style = 'normal' } = {}) => {
+  w.font = ({ size = 10, face = 'helvetica', style = 'normal' } = {}) => {
     doc.setFont(face, style);
     doc.setFontSize(size);
   };
   // The lines `text` wraps to at a width, in a font.
-  const wrap = (text, style = {}, width = textWidth) => {
-    font(style);
+  w.wrap = (text, style = {}, width = w.textWidth) => {
+    w.font(style);
     return doc.splitTextToSize(pdfText(text), width);
   };
-  const line = (text, { size = 10, face = 'helvetica', style = 'normal', gap = 4, indent = 0 } = {}) => {
-    for (const part of wrap(text, { size, face, style }, textWidth - indent)) {
-      need(size + gap);
-      font({ size, face, style });
-      doc.text(part, M + indent, y + size);
-      y += size + gap;
+  w.line = (text, { size = 10, face = 'helvetica', style = 'normal', gap = 4, indent = 0 } = {}) => {
+    for (const part of w.wrap(text, { size, face, style }, w.textWidth - indent)) {
+      w.need(size + gap);
+      w.font({ size, face, style });
+      doc.text(part, M + indent, w.y + size);
+      w.y += size + gap;
     }
   };
   const HEADING = 13 + 6 + 8;
   // A heading stays on the page of the first `keep` points that follow it.
-  const heading = (text, keep = 40) => {
-    need(HEADING + keep);
-    y += 8;
-    line(text, { size: 13, style: 'bold', gap: 6 });
+  w.heading = (text, keep = 40) => {
+    w.need(HEADING + keep);
+    w.y += 8;
+    w.line(text, { size: 13, style: 'bold', gap: 6 });
   };
+  // The verdict, each sentence marked by its severity.
+  w.verdict = (sentences) => {
+    const size = 10, gap = 4;
+    const first = sentences.length ? w.wrap((SEVERITY[sentences[0][0]] ?? SEVERITY.note)[0] + sentences[0][1], { size }, w.textWidth - 12).length : 0;
+    w.heading('Verdict', first * (size + gap));
+    for (const [kind, text] of sentences) {
+      const [prefix, colour] = SEVERITY[kind] ?? SEVERITY.note;
+      w.need(size + gap);
+      doc.setFillColor(...colour);
+      doc.rect(M, w.y + 3, 5, 5, 'F');
+      w.line(prefix + text, { size, gap, indent: 12 });
+    }
+  };
+  // Each chart: its title, what it shows, the image, and its legend (a swatch per series or mark).
+  w.charts = (chartCanvases) => {
+    const charts = chartCanvases.filter((c) => c.canvas).map(({ title, canvas }) => {
+      const { legend, description } = chartNotes(title, canvas);
+      const h = (canvas.height / canvas.width) * w.textWidth;
+      const about = description ? w.wrap(description, { size: 8 }) : [];
+      const keys = legendRows(doc, legend, w.textWidth);
+      return { title, canvas, h, about, keys, height: 10 + 4 + about.length * 10 + 4 + h + 6 + keys.length * 12 + 12 };
+    });
+    if (!charts.length) return;
+    w.heading('Charts', charts[0].height);
+    for (const c of charts) {
+      w.need(c.height);
+      w.line(c.title, { style: 'bold' });
+      for (const part of c.about) {
+        w.font({ size: 8 });
+        doc.setTextColor(79, 91, 109);
+        doc.text(part, M, w.y + 8);
+        w.y += 10;
+      }
+      doc.setTextColor(0, 0, 0);
+      w.y += 4;
+      doc.addImage(opaque(c.canvas), 'PNG', M, w.y, w.textWidth, c.h);
+      w.y += c.h + 6;
+      drawLegend(doc, c.keys, M, w.y);
+      w.y += c.keys.length * 12 + 12;
+    }
+  };
+  w.footer = (name) => {
+    const pages = doc.getNumberOfPages();
+    for (let p = 1; p <= pages; p++) {
+      doc.setPage(p);
+      w.font({ size: 8 });
+      doc.text(pdfText(`${name}: page ${p} of ${pages}`), W - M, H - 24, { align: 'right' });
+    }
+  };
+  return w;
+}
+
+export async function buildPdf({ name, options, result: r, metricRows, formulaLines, chartCanvases }) {
+  const { jsPDF } = await import('jspdf');
+  const doc = new jsPDF({ unit: 'pt', format: 'a4', compress: true });
+  const w = writer(doc);
+  const { H, M, textWidth, line, heading, font } = w;
 
   const n = r.values.length;
   line(`Quantization error report: ${name || 'tensor'}`, { size: 17, style: 'bold', gap: 8 });
@@ -104,18 +163,7 @@ export async function buildPdf({ name, options, result: r, metricRows, formulaLi
     : `${n.toLocaleString('en')} samples, ${options.bits}-bit ${options.mode}, rounding ${options.rounding}.`);
   line('Indices count from 0, as frameworks print them: sample [0] is the first sample, and channel, group and block [0] the first of each.');
 
-  // The verdict, as the page reads it, each sentence marked by its severity.
-  const sentences = verdict(r);
-  const verdictSize = 10, verdictGap = 4;
-  const first = sentences.length ? wrap((SEVERITY[sentences[0][0]] ?? SEVERITY.note)[0] + sentences[0][1], { size: verdictSize }, textWidth - 12).length : 0;
-  heading('Verdict', first * (verdictSize + verdictGap));
-  for (const [kind, text] of sentences) {
-    const [prefix, colour] = SEVERITY[kind] ?? SEVERITY.note;
-    need(verdictSize + verdictGap);
-    doc.setFillColor(...colour);
-    doc.rect(M, y + 3, 5, 5, 'F');
-    line(prefix + text, { size: verdictSize, gap: verdictGap, indent: 12 });
-  }
+  w.verdict(verdict(r));
 
   heading('Settings');
   const settings = r.format ? formatSettings(r, options) : integerSettings(r, options);
@@ -127,33 +175,7 @@ export async function buildPdf({ name, options, result: r, metricRows, formulaLi
   heading('Formulas with these numbers');
   for (const text of Object.values(formulaLines)) line(text, { face: 'courier', size: 9 });
 
-  // Each chart: its title, what it shows, the image, and its legend (a swatch per series or mark).
-  const charts = chartCanvases.filter((c) => c.canvas).map(({ title, canvas }) => {
-    const { legend, description } = chartNotes(title, canvas);
-    const h = (canvas.height / canvas.width) * textWidth;
-    const about = description ? wrap(description, { size: 8 }) : [];
-    const keys = legendRows(doc, legend, textWidth);
-    return { title, canvas, h, about, keys, height: 10 + 4 + about.length * 10 + 4 + h + 6 + keys.length * 12 + 12 };
-  });
-  if (charts.length) {
-    heading('Charts', charts[0].height);
-    for (const c of charts) {
-      need(c.height);
-      line(c.title, { style: 'bold' });
-      for (const part of c.about) {
-        font({ size: 8 });
-        doc.setTextColor(79, 91, 109);
-        doc.text(part, M, y + 8);
-        y += 10;
-      }
-      doc.setTextColor(0, 0, 0);
-      y += 4;
-      doc.addImage(opaque(c.canvas), 'PNG', M, y, textWidth, c.h);
-      y += c.h + 6;
-      drawLegend(doc, c.keys, M, y);
-      y += c.keys.length * 12 + 12;
-    }
-  }
+  w.charts(chartCanvases);
 
   const rows = Math.min(n, 1000);
   const table = sampleTable(r, rows, M, textWidth);
@@ -161,34 +183,86 @@ export async function buildPdf({ name, options, result: r, metricRows, formulaLi
     2 * table.rowHeight + 5 * table.rowHeight);
   const header = () => {
     font({ size: table.size, style: 'bold' });
-    table.columns.forEach((c, k) => doc.text(c, table.right[k], y + table.size, { align: 'right' }));
-    y += table.rowHeight;
+    table.columns.forEach((c, k) => doc.text(c, table.right[k], w.y + table.size, { align: 'right' }));
+    w.y += table.rowHeight;
     doc.setDrawColor(180, 186, 196);
     doc.setLineWidth(0.5);
-    doc.line(M, y - 2, M + textWidth, y - 2);
+    doc.line(M, w.y - 2, M + textWidth, w.y - 2);
   };
   header();
   for (let i = 0; i < rows; i++) {
-    if (y + table.rowHeight > H - M) {
+    if (w.y + table.rowHeight > H - M) {
       doc.addPage();
-      y = M;
+      w.y = M;
       header();
     }
     if (i % 2 === 1) {
       doc.setFillColor(242, 244, 247);
-      doc.rect(M, y - 1, textWidth, table.rowHeight, 'F');
+      doc.rect(M, w.y - 1, textWidth, table.rowHeight, 'F');
     }
     font({ size: table.size });
-    table.cells[i].forEach((text, k) => doc.text(text, table.right[k], y + table.size, { align: 'right' }));
-    y += table.rowHeight;
+    table.cells[i].forEach((text, k) => doc.text(text, table.right[k], w.y + table.size, { align: 'right' }));
+    w.y += table.rowHeight;
   }
 
-  const pages = doc.getNumberOfPages();
-  for (let p = 1; p <= pages; p++) {
-    doc.setPage(p);
-    font({ size: 8 });
-    doc.text(pdfText(`${name || 'tensor'}: page ${p} of ${pages}`), W - M, H - 24, { align: 'right' });
+  w.footer(name || 'tensor');
+  return doc.output('blob');
+}
+
+/**
+ * The layer's report (qz.layer's result): the verdict, the settings, the cards, the error's parts
+ * beside their prediction, the accumulator, the requantization and the codes that differ (the
+ * first 100; the CSV has every one), the second layer, and the charts.
+ */
+export async function buildLayerPdf({ settings, result: r, chartCanvases }) {
+  const { jsPDF } = await import('jspdf');
+  const doc = new jsPDF({ unit: 'pt', format: 'a4', compress: true });
+  const w = writer(doc);
+  const { line, heading } = w;
+  const num = (v) => (v === null || v === undefined || Number.isNaN(v) ? '-' : typeof v === 'number' ? fmt(v) : String(v));
+  line(`Through a layer: Y = X*W^T, ${r.shape.tokens} tokens x ${r.shape.out} channels`, { size: 17, style: 'bold', gap: 8 });
+  line(`W [${r.shape.out}, ${r.shape.in}], X [${r.shape.tokens}, ${r.shape.in}]. Indices count from 0: token [0] and channel [0] are the first.`);
+  w.verdict(layerVerdict(r));
+  heading('Settings');
+  for (const [k, v] of settings) line(`${k.replace(/_/g, ' ')}: ${v}`);
+  heading('The output');
+  for (const [, label, text] of layerCards(r)) line(`${label}: ${text}`);
+  heading('The error\'s parts, measured and predicted');
+  for (const [part, energy, db, predicted, pdb] of partRows(r)) {
+    line(`${part}: energy ${num(energy)} (SQNR ${num(db)} dB); predicted ${num(predicted)} (${num(pdb)} dB)`);
   }
+  const a = r.accumulator;
+  if (a.bound !== null) {
+    heading('The accumulator');
+    line(`Sums of ${num(a.block)} products, each at most ${num(a.productMax)}: worst case ${num(a.bound)}, these data's largest codes ${num(a.dataBound)}, largest |sum| ${num(a.maxAbs)}.`);
+    for (const k of ['int16', 'int32']) {
+      const t = a[k];
+      line(`${k} [${num(t.min)}, ${num(t.max)}]: ${num(t.wrapped)} outputs wrapped, ${num(t.saturated)} saturated, SQNR wrapped ${num(t.wrapSqnrDb)} dB, saturated ${num(t.saturateSqnrDb)} dB.`);
+    }
+  }
+  const q = r.requantization;
+  if (q) {
+    heading('Requantization');
+    line(`Output scale ${num(q.scale)}, zero point ${q.zeroPoint}${q.derived ? ' (from the output range)' : ' (given)'}, codes [${q.qmin}, ${q.qmax}], profile ${q.profile}.`);
+    line(`M = s_x*s_w/s_y = ${num(q.realMultiplier[0])}: TFLite M0 = ${q.multiplier[0]}, shift = ${q.shift[0]}; ONNX Runtime float32 M = ${num(q.onnxMultiplier[0])}` +
+      `${q.multiplier.length > 1 ? ` (channel [0] of ${q.multiplier.length})` : ''}.`);
+    line(`Codes that differ from the exact rounding: formula ${q.differ.formula}, onnx ${q.differ.onnx}, tflite ${q.differ.tflite}, qdq ${q.differ.qdq}.`);
+    const shown = q.differences.slice(0, 100);
+    if (shown.length) {
+      heading(`Outputs whose codes differ (the first ${shown.length})`);
+      line('[token, channel]  acc  acc*M  exact formula onnx tflite qdq  why', { face: 'courier', size: 8, style: 'bold' });
+      for (const d of shown) {
+        line(`[${d.token}, ${d.channel}]  ${d.acc}  ${num(d.value)}  ${d.exact} ${d.formula} ${d.onnx} ${d.tflite} ${d.qdq}  ${d.reasons.join(', ')}`, { face: 'courier', size: 8, gap: 2 });
+      }
+    }
+  }
+  if (r.next) {
+    const n = r.next;
+    heading(`Through ${n.activation} and a second layer`);
+    line(`Layer 1's error carried through: ${num(n.propagated.sqnrDb)} dB; layer 2's own quantization: ${num(n.local.sqnrDb)} dB; both: ${num(n.total.sqnrDb)} dB.`);
+  }
+  w.charts(chartCanvases);
+  w.footer('layer');
   return doc.output('blob');
 }
 

@@ -13,6 +13,7 @@ import { createCompareView } from './compare.js';
 import { compareCsvRows, DEFAULT_ROWS, describe, fieldId, rowFromForm, rowsFromParam, rowsToOptions, rowsToParam } from './compare-rows.js';
 import { DEFAULTS, FIELD_IDS, fieldOfError, fromQuery, readForm, shownMode, toOptions, toQuery } from './form-state.js';
 import { DISTRIBUTIONS, generateSamples } from './generate.js';
+import { LAYER_DEFAULTS, LAYER_FIELD_IDS, layerFromLink, layerToLink } from './layer-state.js';
 import { keepOffline } from './offline.js';
 import { createReportView, MAX_OPEN, reportSettings, SAMPLE_OPEN } from './report.js';
 import { partition, reportCsv, reportJson } from './report-table.js';
@@ -93,14 +94,29 @@ const store = createStore({
   linkKept: 'link',
   compare: { rows: DEFAULT_ROWS.map((r) => ({ ...r })), status: 'idle', phase: '', slow: false, results: null, name: '', problem: null, error: null },
   report: IDLE_REPORT,
+  layer: { form: { ...LAYER_DEFAULTS }, problems: {}, status: 'idle', phase: '', progress: null, started: null, run: null, error: null, notes: [] },
 }, (state) => {
   calculatorView.render(state);
   compareView.render(state);
   reportView.render(state);
+  layerView?.render(state);
   // Tests and the page benchmark wait for this to change: it changes when new results are drawn.
   const serial = String(state.calc.run?.serial ?? 0);
   if ($('results').dataset.render !== serial) $('results').dataset.render = serial;
 });
+
+// "Through a layer" loads its code when the section comes near the viewport, is used, or a link
+// carries its settings (layer.js: the form's choices, the run, the results).
+let layerView = null;
+let layerLoading = null;
+function loadLayer() {
+  layerLoading ??= import('./layer.js').then(({ mountLayer }) => {
+    layerView = mountLayer({ store, engine, saveUrlSoon });
+    store.update({}, { now: true });
+    return layerView;
+  });
+  return layerLoading;
+}
 
 const setCalc = (change, opts) => store.update((s) => ({ calc: { ...s.calc, ...change } }), opts);
 const setCompare = (change, opts) => store.update((s) => ({ compare: { ...s.compare, ...change } }), opts);
@@ -137,8 +153,12 @@ async function saveUrl() {
   clearTimeout(urlTimer);
   const write = ++urlWrites;
   const { query, fragment, kept } = await toQuery(store.state.form, storage);
+  const layer = await layerToLink(store.state.layer.form);
   if (write !== urlWrites) return; // a newer state is on its way
-  history.replaceState(null, '', `?${query}&compare=${encodeURIComponent(rowsToParam(store.state.compare.rows))}${engine.simd === false ? '&wasm=scalar' : ''}#${fragment}`);
+  const hash = new URLSearchParams(fragment);
+  for (const [k, v] of layer.fragment) hash.set(k, v);
+  history.replaceState(null, '', `?${query}&compare=${encodeURIComponent(rowsToParam(store.state.compare.rows))}` +
+    `${layer.param ? `&layer=${encodeURIComponent(layer.param)}` : ''}${engine.simd === false ? '&wasm=scalar' : ''}#${hash}`);
   if (kept !== store.state.linkKept) store.update({ linkKept: kept });
 }
 
@@ -463,8 +483,27 @@ async function init() {
     ? [`The link's ${link.ignored.map(({ key, value }) => `${FIELD_LABELS[key] ?? key} "${String(value).slice(0, 40)}"`).join(', ')} ${link.ignored.length === 1 ? 'is' : 'are'} not known: the default${link.ignored.length === 1 ? ' is' : 's are'} used instead.`]
     : [];
   if (new URLSearchParams(location.search).has('compare') && !rows) urlNotes.push('The link\'s compare rows could not be read: the default rows are shown.');
-  store.update((s) => ({ form: link?.state ?? { ...DEFAULTS }, urlNotes, compare: { ...s.compare, rows: rows ?? s.compare.rows } }), { now: true });
+  const layerLink = await layerFromLink(new URLSearchParams(location.search).get('layer'), location.hash.slice(1));
+  if (layerLink?.ignored.length) urlNotes.push(`The link's ${layerLink.ignored.map(({ key }) => key).join(', ')} ${layerLink.ignored.length === 1 ? 'is' : 'are'} not known: ignored.`);
+  store.update((s) => ({ form: link?.state ?? { ...DEFAULTS }, urlNotes, compare: { ...s.compare, rows: rows ?? s.compare.rows },
+    layer: { ...s.layer, form: layerLink?.state ?? s.layer.form } }), { now: true });
   describeFormat();
+  // The layer's text fields show its state before its code loads (its selects are filled then).
+  for (const [key, id] of Object.entries(LAYER_FIELD_IDS)) if ($(id).tagName !== 'SELECT') $(id).value = store.state.layer.form[key];
+  $('layer-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    (await loadLayer()).run();
+  });
+  $('layer-form').addEventListener('focusin', loadLayer, { once: true });
+  if (layerLink) loadLayer();
+  else {
+    const near = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      near.disconnect();
+      loadLayer();
+    }, { rootMargin: '600px' });
+    near.observe($('layer'));
+  }
 
   const form = $('form');
   form.addEventListener('input', formChanged);
@@ -548,6 +587,7 @@ async function init() {
     resizeTimer = setTimeout(() => {
       calculatorView.resized();
       compareView.resized();
+      layerView?.resized();
       store.update({});
     }, 200);
   });

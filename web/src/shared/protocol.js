@@ -9,7 +9,7 @@ export const REQUESTS = Object.freeze({
   index: 'index', // { file, source }: a file's tensors, [{ name, bytes, skipped }], in the file's order
   report: 'report', // { file, options, source, only }: every tensor of a file (`only`: the indices to analyse)
   tensor: 'tensor', // { file, name, source, limit, whole }: one tensor's values (or a sample of them)
-  layer: 'layer', // { layer }: qz.layer(layer), through a layer (the whole core); the result without the input tensors
+  layer: 'layer', // { layer, inputs }: qz.layer(layer) with the tensors made or read from inputs' specs (worker.js); the result without them
 });
 
 export const REPLIES = Object.freeze({

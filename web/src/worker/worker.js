@@ -122,20 +122,88 @@ async function analyze({ id, text, options, studies: withStudies = true }) {
   if (studies) reply(id, REPLIES.studies, { studies });
 }
 
-// Through a layer: one call of the whole core (cancelled by terminating the worker). The page
-// keeps its own weights and activations, so the result's options come back without them; every
-// typed array of the result is transferred.
-async function runLayer({ id, layer }) {
+// Through a layer: the inputs made or read here (`inputs`: a spec per tensor, so a 4096×4096
+// weight is never copied through the page), then one call of the whole core (cancelled by
+// terminating the worker). Progress counts the steps: each input, then the layer. The result's
+// options come back without the tensors; every typed array of the result is transferred.
+//   inputs.weights      { text } (the calculator's samples, shape in layer.weightShape) |
+//                       { file, name, source } (a tensor of a file) | { generate: { out, in, seed } }
+//   inputs.activations  { text } (pasted; shape in layer.activationShape, or tokens of W's in) |
+//                       { generate: { kind, tokens, seed } } (ACTIVATION_KINDS, in = W's in)
+//   inputs.next         { generate: { out, seed } }: the second layer's W [out, W's out]
+async function runLayer({ id, layer, inputs = {} }) {
   latest = id;
   if (!full) phase(id, 'Loading the whole core (layers)');
   const qz = await ready(true);
-  const [out, inner] = layer.weightShape ?? [];
-  const tokens = layer.activationShape?.[0];
-  phase(id, `Quantizing and multiplying: ${tokens} tokens through a ${out}×${inner} layer${layer.next ? ' and a second one' : ''}`);
-  const r = qz.layer(layer);
-  const strip = (o) => o && { ...o, weights: null, activations: null, next: strip(o.next) };
-  const result = { ...r, options: strip(r.options), simd: qz.simd };
+  // The generators load with the first layer (they are not the first load's).
+  const { generateActivations, generateWeights } = await import('../shared/layer-inputs.js');
+  const o = { ...layer, next: layer.next && { ...layer.next } };
+  const steps = 2 + (inputs.weights ? 1 : 0) + (inputs.activations ? 1 : 0) + (inputs.next ? 1 : 0);
+  let step = 0;
+  const started = performance.now();
+  const advance = (text) => {
+    phase(id, text);
+    reply(id, REPLIES.progress, { progress: { done: step++, total: steps, name: text, seconds: (performance.now() - started) / 1000 } });
+  };
+  const w = inputs.weights;
+  if (w?.generate) {
+    advance(`Generating W (${w.generate.out}×${w.generate.in}, seed ${w.generate.seed})`);
+    o.weights = generateWeights(w.generate.out, w.generate.in, w.generate.seed);
+    o.weightShape = [w.generate.out, w.generate.in];
+  } else if (w?.file) {
+    advance(`Reading ${w.name} from ${w.file.name}`);
+    const t = (await tensorsOf(qz, w.file, w.source ?? null)).find((k) => k.name === w.name);
+    if (!t) throw new QuantizerError(`${w.file.name} has no tensor "${w.name}"`, 'weights');
+    if (t.skipped) throw new QuantizerError(`Tensor "${w.name}" cannot be read: ${t.skipped}`, 'weights');
+    if (t.shape.length !== 2) throw new QuantizerError(`Tensor "${w.name}" has shape [${t.shape.join(', ')}]: a layer's weights are [out, in]`, 'weightShape');
+    o.weights = await valuesOf(qz, w.file, t);
+    o.weightShape = t.shape.slice();
+  } else if (w?.text !== undefined) {
+    advance('Reading W from the samples');
+    o.weights = underField('weights', () => qz.parseValues(w.text));
+  }
+  const inner = o.weightShape?.[1];
+  const x = inputs.activations;
+  if (x?.generate) {
+    if (!Number.isSafeInteger(inner) || inner < 1) throw new QuantizerError('The weights\' shape must be [out, in] before activations can be made for it', 'weightShape');
+    advance(`Generating X (${x.generate.tokens}×${inner}, ${x.generate.kind}, seed ${x.generate.seed})`);
+    o.activations = generateActivations(x.generate.kind, x.generate.tokens, inner, x.generate.seed);
+    o.activationShape = [x.generate.tokens, inner];
+  } else if (x?.text !== undefined) {
+    advance('Reading the pasted activations');
+    o.activations = underField('activations', () => qz.parseValues(x.text));
+    if (!o.activationShape) {
+      const n = o.activations.length;
+      if (!Number.isSafeInteger(inner) || inner < 1 || n % inner !== 0 || n === 0) {
+        throw new QuantizerError(`The activations hold ${n.toLocaleString('en')} values: not a whole number of tokens of the weights' in = ${inner}` +
+          ' (give their shape as tokens,in)', 'activationShape');
+      }
+      o.activationShape = [n / inner, inner];
+    }
+  }
+  if (inputs.next?.generate && o.next) {
+    const g = inputs.next.generate;
+    const out1 = o.weightShape?.[0];
+    advance(`Generating the second layer's W (${g.out}×${out1}, seed ${g.seed})`);
+    o.next.weights = generateWeights(g.out, out1, g.seed);
+    o.next.weightShape = [g.out, out1];
+  }
+  const [out, inDim] = o.weightShape ?? [];
+  advance(`Quantizing and multiplying: ${o.activationShape?.[0]} tokens through a ${out}×${inDim} layer${o.next ? ' and a second one' : ''}`);
+  const r = qz.layer(o);
+  const strip = (v) => v && { ...v, weights: null, activations: null, next: strip(v.next) };
+  const result = { ...r, options: strip(r.options), simd: qz.simd, seconds: (performance.now() - started) / 1000 };
   reply(id, REPLIES.result, { result }, buffersOf(result));
+}
+
+// A parse error of one input, at that input's field.
+function underField(field, fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof QuantizerError) e.field = field;
+    throw e;
+  }
 }
 
 // The distinct ArrayBuffers of every typed array in a result (a typed array shared by two fields,
