@@ -29,10 +29,14 @@ before(async () => {
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const header = (bytes) => qz.tensorHeader('gguf', bytes, bytes.length);
+let f16 = null;
 const floatsOf = (t, bytes) => {
   const raw = bytes.subarray(t.offset, t.offset + t.bytes);
   if (t.dtype === 'float32') return new Float32Array(raw.slice().buffer);
-  if (t.dtype === 'float16') return Float32Array.from(new Uint16Array(raw.slice().buffer), (h) => qz.describeFormat({ format: 'fp16' }).values[h]);
+  if (t.dtype === 'float16') {
+    f16 ??= qz.describeFormat({ format: 'fp16' }).values;
+    return Float32Array.from(new Uint16Array(raw.slice().buffer), (h) => f16[h]);
+  }
   if (t.dtype === 'bfloat16') return new Float32Array(Uint32Array.from(new Uint16Array(raw.slice().buffer), (h) => h << 16).buffer);
   return qz.dequantizeGgml(t.dtype, raw);
 };
