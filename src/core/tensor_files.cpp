@@ -580,6 +580,16 @@ const char* ggml_type_name(uint32_t t) {
   return t < sizeof names / sizeof *names ? names[t] : "unknown";
 }
 
+// The metadata integers GgufHeader keeps.
+bool kept_integer(const std::string& key) {
+  if (key == "general.file_type" || key == "imatrix.chunk_count") return true;
+  for (const char* suffix : {".block_count", ".expert_count", ".attention.head_count", ".attention.head_count_kv"}) {
+    const size_t n = std::strlen(suffix);
+    if (key.size() > n && key.compare(key.size() - n, n, suffix) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t file_size) {
@@ -645,6 +655,25 @@ FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t fi
       if (c.failed()) return stop("");
       if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > 4096)
         return bad("GGUF general.alignment must be a power of two up to 4096 (got " + std::to_string(alignment) + ")");
+      continue;
+    }
+    if (*key == "general.architecture" && type == 8) {
+      const auto arch = c.str("general.architecture");
+      if (c.failed()) return stop("metadata \"" + *key + "\": ");
+      h.architecture = *arch;
+      continue;
+    }
+    // The scalar integers a recipe reads (uint8 … int64: types 0–5, 10, 11).
+    if ((type <= 5 || type == 10 || type == 11) && kept_integer(*key)) {
+      static const int bytes[] = {1, 1, 2, 2, 4, 4, 0, 0, 0, 0, 8, 8};
+      const int w = bytes[type];
+      const uint64_t raw = c.u(w);
+      if (c.failed()) return stop("metadata \"" + *key + "\": ");
+      const bool is_signed = type == 1 || type == 3 || type == 5 || type == 11;
+      int64_t v = static_cast<int64_t>(raw);
+      if (is_signed && w < 8 && (raw >> (8 * w - 1)) != 0) v = static_cast<int64_t>(raw | (~uint64_t{0} << (8 * w)));  // sign-extend
+      if (!is_signed && w == 8 && raw > static_cast<uint64_t>(INT64_MAX)) v = INT64_MAX;
+      h.integers.emplace_back(*key, v);
       continue;
     }
     if (!skip(type, 0)) return c.failed() ? stop("metadata \"" + *key + "\": ") : FileResult<GgufHeader>(bad("Malformed GGUF metadata \"" + *key + "\""));

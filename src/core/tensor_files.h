@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -81,6 +82,11 @@ FileResult<std::vector<TensorInfo>> read_safetensors(const uint8_t* p, size_t av
 struct GgufHeader {
   uint64_t need = 0;
   std::vector<TensorInfo> tensors;
+  // What llama-quantize's recipes read of the metadata (gguf_model.h): general.architecture, and
+  // the scalar integers among general.file_type, imatrix.chunk_count and <arch>.block_count,
+  // .expert_count, .attention.head_count and .attention.head_count_kv (other keys are skipped).
+  std::string architecture;
+  std::vector<std::pair<std::string, int64_t>> integers;
 };
 FileResult<GgufHeader> read_gguf(const uint8_t* p, size_t available, uint64_t file_size);
 

@@ -18,6 +18,7 @@
 
 #include "analyze.h"
 #include "charts.h"
+#include "gguf_model.h"
 #include "layer.h"
 #include "parse.h"
 #include "profiles.h"
@@ -607,6 +608,200 @@ val read_tensor_header(std::string kind, uintptr_t ptr, double available, double
     list.call<void>("push", o);
   }
   out.set("tensors", list);
+  if (kind == "gguf" && !error && need == 0) {
+    // What a recipe reads: the architecture and the integers kept (tensor_files.h).
+    auto r = qe::read_gguf(p, n, size);
+    const qe::GgufHeader& h = std::get<qe::GgufHeader>(r);
+    val meta = val::object();
+    meta.set("architecture", h.architecture);
+    val integers = val::object();
+    for (const auto& [k, v] : h.integers) integers.set(k, static_cast<double>(v));
+    meta.set("integers", integers);
+    out.set("metadata", meta);
+  }
+  return out;
+}
+
+// ---- Whole GGUF models (gguf_model.h) --------------------------------------------------------
+
+val metrics_object(const qe::Metrics& m);
+
+// A tensor as tensorHeader lists it ({ name, dtype, fileDtype, shape, count, skipped, … }) back
+// to the core's TensorInfo (offsets do not matter here: the bytes come from JS).
+qe::TensorInfo tensor_from_js(const val& o) {
+  qe::TensorInfo t;
+  t.name = o["name"].as<std::string>();
+  const std::string dtype = o["dtype"].as<std::string>();
+  t.file_dtype = o["fileDtype"].isUndefined() ? dtype : o["fileDtype"].as<std::string>();
+  t.skipped = o["skipped"].isUndefined() || o["skipped"].isNull() ? "" : o["skipped"].as<std::string>();
+  t.big_endian = !o["bigEndian"].isUndefined() && o["bigEndian"].as<bool>();
+  t.fortran_order = !o["fortranOrder"].isUndefined() && o["fortranOrder"].as<bool>();
+  const val shape = o["shape"];
+  const unsigned rank = shape["length"].as<unsigned>();
+  for (unsigned k = 0; k < rank; ++k) t.shape.push_back(static_cast<int64_t>(shape[k].as<double>()));
+  t.count = static_cast<uint64_t>(o["count"].as<double>());
+  static const std::pair<const char*, qe::DType> names[] = {{"float64", qe::DType::F64}, {"float32", qe::DType::F32}, {"float16", qe::DType::F16},
+                                                            {"bfloat16", qe::DType::BF16}, {"int8", qe::DType::I8}, {"uint8", qe::DType::U8},
+                                                            {"int16", qe::DType::I16}, {"int32", qe::DType::I32}};
+  for (const auto& [name, d] : names)
+    if (dtype == name) t.dtype = d;
+  if (t.dtype == qe::DType::Unsupported && (t.ggml = qe::ggml_type_by_name(dtype))) t.dtype = qe::DType::Ggml;
+  if (t.dtype == qe::DType::Unsupported && t.skipped.empty()) t.skipped = "dtype " + dtype + " is not read";
+  return t;
+}
+
+std::vector<qe::TensorInfo> tensors_from_js(const val& list) {
+  std::vector<qe::TensorInfo> out;
+  const unsigned n = list["length"].as<unsigned>();
+  for (unsigned i = 0; i < n; ++i) out.push_back(tensor_from_js(list[i]));
+  return out;
+}
+
+qe::Imatrix held_imatrix;
+
+// An imatrix file's bytes: { ok, format, chunks, dataset, entries: [{ name, matrices, calls,
+// importance }] } (views into the held imatrix, copied by JS) or { ok: false, error }.
+val read_imatrix(uintptr_t ptr, double bytes) {
+  auto r = qe::read_imatrix(reinterpret_cast<const uint8_t*>(ptr), static_cast<size_t>(bytes));
+  if (auto* e = std::get_if<qe::Error>(&r)) return error_object(*e);
+  held_imatrix = std::get<qe::Imatrix>(std::move(r));
+  val o = val::object();
+  o.set("ok", true);
+  o.set("format", held_imatrix.format);
+  o.set("chunks", static_cast<double>(held_imatrix.chunks));
+  o.set("dataset", held_imatrix.dataset);
+  val entries = val::array();
+  for (const qe::ImatrixEntry& e : held_imatrix.entries) {
+    val x = val::object();
+    x.set("name", e.name);
+    x.set("matrices", static_cast<double>(e.matrices));
+    x.set("calls", static_cast<double>(e.calls));
+    x.set("importance", view(e.importance));
+    entries.call<void>("push", x);
+  }
+  o.set("entries", entries);
+  return o;
+}
+
+void release_imatrix() { held_imatrix = qe::Imatrix{}; }
+
+// Two files' tensors matched by name: { pairs: [{ original, quantized, error }], onlyOriginal, onlyQuantized }.
+val match_tensors(const val& a, const val& b) {
+  const qe::FileMatch m = qe::match_tensors(tensors_from_js(a), tensors_from_js(b));
+  val o = val::object();
+  val pairs = val::array();
+  for (const qe::TensorPair& p : m.pairs) {
+    val x = val::object();
+    x.set("original", static_cast<double>(p.original));
+    x.set("quantized", static_cast<double>(p.quantized));
+    x.set("error", p.error.empty() ? val::null() : val(p.error));
+    pairs.call<void>("push", x);
+  }
+  o.set("pairs", pairs);
+  val oa = val::array(), ob = val::array();
+  for (const auto& n : m.only_original) oa.call<void>("push", n);
+  for (const auto& n : m.only_quantized) ob.call<void>("push", n);
+  o.set("onlyOriginal", oa);
+  o.set("onlyQuantized", ob);
+  return o;
+}
+
+// One pair compared in chunks of rows (TensorComparison): the importance is copied in.
+class ComparisonHandle {
+ public:
+  ComparisonHandle(const val& original, const val& quantized, uintptr_t importance, double count)
+      : original_(tensor_from_js(original)), quantized_(tensor_from_js(quantized)) {
+    if (count >= 0) {
+      const auto* w = reinterpret_cast<const float*>(importance);
+      weights_.assign(w, w + static_cast<size_t>(count));
+    }
+    size_t matrices = 1;
+    for (size_t d = 0; d + 2 < original_.shape.size(); ++d) matrices *= static_cast<size_t>(original_.shape[d]);
+    const qe::ImportanceView view{count >= 0 ? weights_.data() : nullptr, weights_.size(), matrices};
+    c_.emplace(original_, quantized_, view);
+    if (auto e = c_->check()) error_ = *e;
+  }
+  bool ok() const { return !error_; }
+  val error() const { return error_ ? error_object(*error_)["error"] : val::undefined(); }
+  double rows() const { return static_cast<double>(c_->rows()); }
+  double row_values() const { return static_cast<double>(c_->row_values()); }
+  double original_row_bytes() const { return static_cast<double>(c_->original_row_bytes()); }
+  double quantized_row_bytes() const { return static_cast<double>(c_->quantized_row_bytes()); }
+  bool add(uintptr_t a, uintptr_t b, double n) {
+    if (error_) return false;
+    if (auto e = c_->add(reinterpret_cast<const uint8_t*>(a), reinterpret_cast<const uint8_t*>(b), static_cast<uint64_t>(n))) error_ = *e;
+    return !error_;
+  }
+  void next() { c_->next(); }
+  bool done() const { return c_->done(); }
+  int passes() const { return c_->passes(); }
+  val finish() const {
+    const qe::TensorComparisonResult r = c_->finish();
+    val o = val::object();
+    val m = metrics_object(r.metrics);
+    m.set("medianAbsError", r.metrics.median_abs_error);
+    m.set("p95AbsError", r.metrics.p95_abs_error);
+    m.set("weightedMse", r.weighted_mse);
+    m.set("weightedSqnrDb", r.weighted_sqnr_db);
+    o.set("metrics", m);
+    o.set("sumSquares", r.sum_x2);
+    o.set("maxAbsValue", r.max_abs_x);
+    val q = val::object();
+    q.set("unit", std::string(r.unit));
+    q.set("compared", static_cast<double>(r.units));
+    q.set("differing", static_cast<double>(r.units_differing));
+    q.set("firstDiffering", static_cast<double>(r.first_differing));
+    q.set("withImportance", r.requantized_with_importance);
+    o.set("requantized", q);
+    return o;
+  }
+
+ private:
+  qe::TensorInfo original_, quantized_;
+  std::vector<float> weights_;
+  std::optional<qe::TensorComparison> c_;
+  std::optional<qe::Error> error_;
+};
+
+// llama-quantize's types for a file's tensors: [{ type, float16, kept, note, error }].
+val recipe_types(const std::string& name, const val& tensors, const val& metadata, bool has_imatrix) {
+  const auto recipe = qe::parse_recipe(name);
+  if (!recipe) return error_object(qe::Error{"recipe", -1, "Unknown recipe \"" + name + "\": q4_k_m, q5_k_m, q6_k, q8_0, q4_0 or iq4_xs"});
+  qe::GgufHeader h;
+  h.tensors = tensors_from_js(tensors);
+  if (!metadata.isUndefined() && !metadata.isNull()) {
+    if (!metadata["architecture"].isUndefined()) h.architecture = metadata["architecture"].as<std::string>();
+    const val integers = metadata["integers"];
+    if (!integers.isUndefined() && !integers.isNull()) {
+      const val keys = val::global("Object").call<val>("keys", integers);
+      const unsigned n = keys["length"].as<unsigned>();
+      for (unsigned i = 0; i < n; ++i) {
+        const std::string k = keys[i].as<std::string>();
+        h.integers.emplace_back(k, static_cast<int64_t>(integers[k].as<double>()));
+      }
+    }
+  }
+  const qe::ModelFacts f = qe::model_facts(h);
+  const auto choices = qe::recipe_types(*recipe, h.tensors, f, has_imatrix);
+  val out = val::object();
+  out.set("ok", true);
+  out.set("recipe", std::string(qe::recipe_name(*recipe)));
+  val facts = val::object();
+  facts.set("architecture", f.architecture);
+  facts.set("layers", static_cast<double>(f.layers));
+  facts.set("experts", static_cast<double>(f.experts));
+  facts.set("gqa", static_cast<double>(f.gqa));
+  out.set("facts", facts);
+  val list = val::array();
+  for (const qe::RecipeChoice& c : choices) {
+    val x = val::object();
+    x.set("type", c.type ? val(std::string(c.type->name)) : c.float16 ? val(std::string("float16")) : val::null());
+    x.set("kept", c.kept.empty() ? val::null() : val(c.kept));
+    x.set("note", c.note.empty() ? val::null() : val(c.note));
+    x.set("error", c.error.empty() ? val::null() : val(c.error));
+    list.call<void>("push", x);
+  }
+  out.set("tensors", list);
   return out;
 }
 
@@ -922,6 +1117,23 @@ EMSCRIPTEN_BINDINGS(quant_core) {
   function("readTensorHeader", &read_tensor_header);
   function("tensorHeaderBytes", &tensor_header_bytes);
   function("dequantizeGgml", &dequantize_ggml);
+  function("readImatrix", &read_imatrix);
+  function("releaseImatrix", &release_imatrix);
+  function("matchTensors", &match_tensors);
+  function("recipeTypes", &recipe_types);
+  class_<ComparisonHandle>("TensorComparison")
+      .constructor<const val&, const val&, uintptr_t, double>()
+      .function("ok", &ComparisonHandle::ok)
+      .function("error", &ComparisonHandle::error)
+      .function("rows", &ComparisonHandle::rows)
+      .function("rowValues", &ComparisonHandle::row_values)
+      .function("originalRowBytes", &ComparisonHandle::original_row_bytes)
+      .function("quantizedRowBytes", &ComparisonHandle::quantized_row_bytes)
+      .function("add", &ComparisonHandle::add)
+      .function("next", &ComparisonHandle::next)
+      .function("done", &ComparisonHandle::done)
+      .function("passes", &ComparisonHandle::passes)
+      .function("finish", &ComparisonHandle::finish);
   function("formatValues", &format_values);
   function("layer", &layer);
   function("quantizeMultiplier", &js_quantize_multiplier);

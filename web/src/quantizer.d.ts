@@ -300,6 +300,97 @@ export interface GgmlBlocks {
   codesUsed: Uint16Array;
 }
 
+export type RecipeName = 'q4_k_m' | 'q5_k_m' | 'q6_k' | 'q8_0' | 'q4_0' | 'iq4_xs';
+/** llama-quantize's presets recipeTypes follows. */
+export declare const RECIPES: readonly RecipeName[];
+
+/** What a GGUF header keeps of its metadata: general.architecture and the integers a recipe reads. */
+export interface GgufMetadata {
+  architecture: string;
+  integers: Record<string, number>;
+}
+
+export interface ImatrixEntry {
+  name: string;
+  /** GGUF: the counts' length (experts); legacy: 1. */
+  matrices: number;
+  /** The smallest count (GGUF) or ncall (legacy). */
+  calls: number;
+  /** Per column, matrix after matrix: in_sum2 / counts (legacy: values / ncall), in float32; 1 where a matrix saw nothing. */
+  importance: Float32Array;
+}
+
+export interface Imatrix {
+  format: 'gguf' | 'dat';
+  chunks: number | null;
+  dataset: string;
+  entries: ImatrixEntry[];
+}
+
+export interface TensorMatch {
+  pairs: { original: number; quantized: number; error: string | null }[];
+  onlyOriginal: string[];
+  onlyQuantized: string[];
+}
+
+export interface ComparisonMetrics {
+  count: number; mse: number; rmse: number; mae: number; maxAbsError: number; maxAbsErrorIndex: number; meanError: number; errorStd: number;
+  sqnrDb: number | null; psnrDb: number | null; cosine: number | null; medianAbsError: number | null; p95AbsError: number | null;
+  weightedMse: number | null; weightedSqnrDb: number | null;
+}
+
+export interface ComparisonResult {
+  /** x̂ (the file's values as ggml dequantizes them) against x (the original's), e = x − x̂. */
+  metrics: ComparisonMetrics;
+  sumSquares: number;
+  /** The original re-quantized with the file's type (and importance), compared block by block (or value by value for F32/F16/BF16). */
+  requantized: { unit: 'blocks' | 'values'; compared: number; differing: number; firstDiffering: number | null; withImportance: boolean };
+  /** "identical to llama.cpp's reference quantizer", or "N of M blocks differ". */
+  verdict: string;
+}
+
+export interface TensorComparison {
+  readonly rows: number;
+  readonly rowValues: number;
+  readonly originalRowBytes: number;
+  readonly quantizedRowBytes: number;
+  readonly done: boolean;
+  readonly passes: number;
+  add(original: Uint8Array, quantized: Uint8Array, rows: number): void;
+  next(): void;
+  finish(): ComparisonResult;
+  delete(): void;
+}
+
+export interface CompareFilesOptions {
+  imatrix?: Imatrix | null;
+  onTensor?: (row: ComparedTensor, index: number, total: number) => void;
+  /** Values per chunk (2^22). */
+  chunkValues?: number;
+}
+
+export interface ComparedTensor extends Partial<ComparisonResult> {
+  name: string; dtype: string; originalDtype: string; shape: number[]; count: number; bytes: number; bitsPerWeight: number | null;
+  /** Why it was not compared (other shapes, a side not read, an imatrix of another length). */
+  error: string | null;
+}
+
+export interface FileComparison {
+  tensors: ComparedTensor[];
+  onlyOriginal: string[];
+  onlyQuantized: string[];
+  /** Weighted by size: Σe² / Σn and Σx² / Σe² over the compared tensors. */
+  summary: { tensors: number; compared: number; identical: number; values: number; bytes: number; bitsPerWeight: number | null; mse: number | null; sqnrDb: number | null };
+}
+
+export interface Recipe {
+  recipe: string;
+  facts: { architecture: string; layers: number; experts: number; gqa: number };
+  tensors: { name: string; type: GgmlType | 'float16' | null; kept: string | null; note: string | null; error: string | null; bytes: number | null; bitsPerWeight: number | null }[];
+  bytes: number;
+  bitsPerWeight: number | null;
+}
+
 export interface TensorInfo {
   name: string;
   dtype: string;
@@ -539,7 +630,23 @@ export interface Quantizer {
   load(values: Samples): LoadedSamples;
   /** values: every code's value (ggml's types: what code codeMin + i stands for before the scale). */
   describeFormat(options?: Options): FormatInfo & { values: Float64Array | null };
-  tensorHeader(kind: 'npy' | 'safetensors' | 'gguf', bytes: Uint8Array, fileSize: number): { need: number } | { tensors: TensorInfo[] };
+  /** A GGUF file's result also carries `metadata` (what llama-quantize's recipes read). */
+  tensorHeader(kind: 'npy' | 'safetensors' | 'gguf', bytes: Uint8Array, fileSize: number): { need: number } | { tensors: TensorInfo[]; metadata?: GgufMetadata };
+  /** An imatrix file (imatrix.gguf or the legacy .dat): importance per column as llama-quantize divides it. Throws at 'imatrix'. */
+  readImatrix(bytes: Uint8Array): Imatrix;
+  /** One tensor's importance from an imatrix (null: no entry); an entry of another length throws at 'imatrix'. */
+  importanceFor(imatrix: Imatrix | null, tensor: { name: string; shape: number[] }): Float32Array | null;
+  /** Two files' tensors matched by name, in the quantized file's order. */
+  matchTensors(original: TensorInfo[], quantized: TensorInfo[]): TensorMatch;
+  /** One tensor pair fed as raw bytes in chunks of whole rows, pass after pass. */
+  tensorComparison(original: TensorInfo, quantized: TensorInfo, options?: { importance?: Float32Array | null }): TensorComparison;
+  /** tensorComparison over the whole tensors' bytes at once. */
+  compareTensor(original: TensorInfo, quantized: TensorInfo, originalBytes: Uint8Array, quantizedBytes: Uint8Array,
+    options?: { importance?: Float32Array | null }): ComparisonResult;
+  /** A quantized file against its float original, tensor by tensor (Blobs, Files or bytes; never read whole). */
+  compareFiles(original: Blob | Uint8Array, quantized: Blob | Uint8Array, options?: CompareFilesOptions): Promise<FileComparison>;
+  /** llama-quantize's type for each tensor of a file under a recipe, with the sizes and bits per weight. */
+  recipeTypes(recipe: RecipeName | Uppercase<RecipeName>, header: { tensors: TensorInfo[]; metadata?: GgufMetadata | null }, options?: { imatrix?: Imatrix | null }): Recipe;
   stream(options?: Options): TensorStream;
   /** ggml's dequantization of whole blocks of `type` (GGML_TYPES, or ggml's 'mxfp4' / 'nvfp4'), as a GGUF file stores them. */
   dequantizeGgml(type: GgmlType | 'mxfp4' | 'nvfp4', bytes: Uint8Array): Float32Array;
@@ -554,6 +661,8 @@ export interface Quantizer {
 
 /** Whether this engine runs WebAssembly SIMD (detected with WebAssembly.validate). */
 export declare function simdSupported(): boolean;
+/** The size-weighted summary of compareFiles' rows (for rows gathered one by one, as the page's worker sends them). */
+export declare function compareSummary(rows: ComparedTensor[]): FileComparison['summary'];
 
 /** Whether options need the whole core (a float or block format, llama.cpp's types, a runtime profile, importance weights, nonFinite: 'skip' or mxScale other than 'floor'). */
 export declare function needsFullModule(options?: Options): boolean;

@@ -61,6 +61,8 @@ export const FORMATS = values(FORMAT_CHOICES);
 export const GGML_TYPES = values(FORMAT_CHOICES.filter((f) => f.group === 'gguf'));
 
 export const MODES = values(MODE_CHOICES);
+/** llama-quantize's presets recipeTypes() follows (llama.cpp's llama_tensor_get_type). */
+export const RECIPES = Object.freeze(['q4_k_m', 'q5_k_m', 'q6_k', 'q8_0', 'q4_0', 'iq4_xs']);
 /** qz.layer(): the requantization profiles, the accumulators and the activation functions between layers. */
 export const LAYER_PROFILES = values(LAYER_PROFILE_CHOICES);
 export const ACCUMULATORS = values(ACCUMULATOR_CHOICES);
@@ -869,7 +871,7 @@ class Quantizer {
       const r = this.#mod.readTensorHeader(kind, ptr, bytes.length, fileSize);
       if (!r.ok) fail(r.error, 'file');
       if (r.need > bytes.length) return { need: r.need };
-      return { tensors: r.tensors };
+      return r.metadata ? { tensors: r.tensors, metadata: r.metadata } : { tensors: r.tensors };
     } finally {
       this.#mod._free(ptr);
     }
@@ -914,6 +916,156 @@ class Quantizer {
     } finally {
       this.#mod._free(ptr);
     }
+  }
+
+  /**
+   * An importance-matrix file (llama-imatrix's imatrix.gguf, or its legacy .dat) from all its
+   * bytes: { format: 'gguf' | 'dat', chunks (null when the file does not say), dataset,
+   * entries: [{ name, matrices, calls, importance: Float32Array }] }, importance per column (and
+   * per matrix, experts one after another) as llama-quantize computes it: in_sum2 / counts (legacy:
+   * the values / ncall), in float32. A truncated or lying file throws (field 'imatrix').
+   */
+  readImatrix(bytes) {
+    notInFirst(this.module, 'imatrix files', 'imatrix');
+    if (!(bytes instanceof Uint8Array)) fail('The imatrix file must be a Uint8Array of its bytes', 'imatrix');
+    const ptr = allocate(this.#mod, bytes.length, `the imatrix file (${bytes.length.toLocaleString('en')} bytes)`, 'imatrix');
+    try {
+      this.#mod.HEAPU8.set(bytes, ptr);
+      const r = this.#mod.readImatrix(ptr, bytes.length);
+      try {
+        if (!r.ok) throw fromCoreError(r.error);
+        return { format: r.format, chunks: r.chunks < 0 ? null : r.chunks, dataset: r.dataset,
+          entries: r.entries.map((e) => ({ name: e.name, matrices: e.matrices, calls: e.calls, importance: e.importance.slice() })) };
+      } finally {
+        this.#mod.releaseImatrix();
+      }
+    } finally {
+      this.#mod._free(ptr);
+    }
+  }
+
+  /**
+   * The importance of one tensor ({ name, shape }, as tensorHeader lists it) from readImatrix's
+   * result: a Float32Array (one weight per column, times the matrices of a 3-D expert tensor), or
+   * null when the imatrix has no entry of that name; an entry of another length throws (field 'imatrix').
+   */
+  importanceFor(imatrix, tensor) {
+    if (!imatrix) return null;
+    if (!Array.isArray(imatrix.entries)) fail('The imatrix must be what readImatrix() returns', 'imatrix');
+    const e = imatrix.entries.find((k) => k.name === tensor.name);
+    if (!e) return null;
+    const shape = tensor.shape ?? [];
+    const perRow = shape.length ? shape[shape.length - 1] : 1;
+    const matrices = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+    if (e.importance.length !== perRow * matrices) {
+      fail(`imatrix entry "${tensor.name}" holds ${e.importance.length} weights; tensor [${shape.join(', ')}] needs ${perRow} per column`
+        + `${matrices > 1 ? ` × ${matrices} matrices` : ''} (is the imatrix from another model?)`, 'imatrix');
+    }
+    return e.importance;
+  }
+
+  /**
+   * Two files' tensors (tensorHeader's lists) matched by name, in the quantized file's order:
+   * { pairs: [{ original, quantized, error }] (indices; error: other shapes, or a side not read),
+   * onlyOriginal, onlyQuantized } (names).
+   */
+  matchTensors(original, quantized) {
+    notInFirst(this.module, 'Comparing files', 'file');
+    if (!Array.isArray(original) || !Array.isArray(quantized)) fail('matchTensors takes two lists of tensors (tensorHeader\'s)', 'file');
+    return this.#mod.matchTensors(original, quantized);
+  }
+
+  /**
+   * One tensor of a quantized file against the same tensor of its original, fed as the files' raw
+   * bytes in chunks of whole rows, pass after pass (the percentiles of |e| take several):
+   *   const c = qz.tensorComparison(originalTensor, quantizedTensor, { importance });
+   *   while (!c.done) {
+   *     for (const [a, b, rows] of chunks) c.add(a, b, rows); // c.originalRowBytes, c.quantizedRowBytes per row
+   *     c.next();
+   *   }
+   *   const r = c.finish(); c.delete();
+   * The tensors are tensorHeader's entries (the original F32, F16, BF16 or a ggml type; the
+   * quantized one F32, F16, BF16 or a ggml type). r: { metrics (every metric of x̂ against x, e =
+   * x − x̂; weightedMse and weightedSqnrDb with importance), sumSquares, requantized: { unit
+   * ('blocks' or 'values'), compared, differing, firstDiffering, withImportance }, verdict }:
+   * whether re-quantizing the original with the file's type (and importance) gives its bytes.
+   */
+  tensorComparison(original, quantized, { importance = null } = {}) {
+    notInFirst(this.module, 'Comparing files', 'file');
+    return new TensorComparisonStream(this.#mod, original, quantized, importance);
+  }
+
+  /** tensorComparison over a whole tensor's bytes at once: the same result. */
+  compareTensor(original, quantized, originalBytes, quantizedBytes, options = {}) {
+    const c = this.tensorComparison(original, quantized, options);
+    try {
+      while (!c.done) {
+        c.add(originalBytes, quantizedBytes, c.rows);
+        c.next();
+      }
+      return c.finish();
+    } finally {
+      c.delete();
+    }
+  }
+
+  /**
+   * A quantized file against its float original: `original` and `quantized` are Blobs (Files) or
+   * Uint8Arrays of .gguf, .safetensors or .npy files; each is read tensor by tensor, in chunks of
+   * rows (a file is never read whole). Options: imatrix (readImatrix's result), onTensor(row, k,
+   * total) after each tensor, chunkValues (values per chunk, 2^22). Returns { tensors: [{ name,
+   * dtype, originalDtype, shape, count, bytes, bitsPerWeight, metrics, requantized, verdict, error }],
+   * onlyOriginal, onlyQuantized, summary: { tensors, compared, identical, values, bytes,
+   * bitsPerWeight, mse, sqnrDb } } (the summary weighted by size). A tensor that cannot be
+   * compared keeps its error in its row.
+   */
+  async compareFiles(original, quantized, { imatrix = null, onTensor = null, chunkValues = 1 << 22 } = {}) {
+    notInFirst(this.module, 'Comparing files', 'file');
+    const a = await fileHeader(this, original, 'original'), b = await fileHeader(this, quantized, 'quantized');
+    const m = this.matchTensors(a.tensors, b.tensors);
+    const rows = [];
+    for (const [k, p] of m.pairs.entries()) {
+      const ta = a.tensors[p.original], tb = b.tensors[p.quantized];
+      const row = { name: tb.name, dtype: tb.skipped ? tb.fileDtype : tb.dtype, originalDtype: ta.skipped ? ta.fileDtype : ta.dtype, shape: tb.shape,
+        count: tb.count, bytes: tb.skipped ? 0 : tb.bytes, bitsPerWeight: tb.skipped || !tb.count ? null : (8 * tb.bytes) / tb.count, error: p.error };
+      if (!row.error) {
+        try {
+          Object.assign(row, await compareChunks(this, original, ta, quantized, tb, this.importanceFor(imatrix, ta), chunkValues));
+        } catch (e) {
+          if (!(e instanceof QuantizerError)) throw e;
+          row.error = e.message;
+        }
+      }
+      rows.push(row);
+      if (onTensor) onTensor(row, k, m.pairs.length);
+    }
+    return { tensors: rows, onlyOriginal: m.onlyOriginal, onlyQuantized: m.onlyQuantized, summary: compareSummary(rows) };
+  }
+
+  /**
+   * llama-quantize's types for a file's tensors under one of RECIPES: `header` is tensorHeader's
+   * result for a GGUF file ({ tensors, metadata }: the architecture, block_count, expert_count and
+   * head counts it reads; without metadata the layers come from the blk.N names). Returns
+   * { recipe, facts: { architecture, layers, experts, gqa }, tensors: [{ name, type (a GGML_TYPES
+   * name, 'float16' for llama-quantize's last fallback, or null: kept as it is), kept (why),
+   * note (a fallback), error (where llama-quantize itself stops), bytes, bitsPerWeight }],
+   * bytes, bitsPerWeight } (the file as the recipe writes it).
+   */
+  recipeTypes(recipe, header, { imatrix = null } = {}) {
+    notInFirst(this.module, 'Recipes', 'recipe');
+    if (!RECIPES.includes(String(recipe).toLowerCase())) fail(`Unknown recipe "${recipe}": ${RECIPES.join(', ')}`, 'recipe');
+    if (!header || !Array.isArray(header.tensors)) fail('recipeTypes takes tensorHeader\'s result ({ tensors, metadata })', 'file');
+    const r = this.#mod.recipeTypes(String(recipe).toLowerCase(), header.tensors, header.metadata ?? null, Boolean(imatrix));
+    if (!r.ok) throw fromCoreError(r.error);
+    let bytes = 0, values = 0;
+    const tensors = r.tensors.map((c, i) => {
+      const t = header.tensors[i];
+      const type = c.type && c.type !== 'float16' ? this.describeFormat({ format: c.type }) : null;
+      const size = c.error || t.skipped ? null : c.type === 'float16' ? 2 * t.count : type ? (t.count / type.block) * type.blockBytes : t.bytes;
+      if (size !== null) bytes += size, values += t.count;
+      return { name: t.name, type: c.type, kept: c.kept, note: c.note, error: c.error, bytes: size, bitsPerWeight: size !== null && t.count ? (8 * size) / t.count : null };
+    });
+    return { recipe: r.recipe, facts: r.facts, tensors, bytes, bitsPerWeight: values ? (8 * bytes) / values : null };
   }
 
   /**
@@ -984,6 +1136,150 @@ class Quantizer {
   /** Bytes the wasm allocator holds for live objects (a leak shows as growth). */
   heapInUse() {
     return this.#mod.heapInUse();
+  }
+}
+
+// ---- Comparing files --------------------------------------------------------------------------
+
+const bytesOf = async (src, start, end) => (src instanceof Uint8Array ? src.subarray(start, end)
+  : new Uint8Array(await src.slice(start, end).arrayBuffer()));
+
+// A file's header, grown until it fits: the kind from the name or the first bytes.
+async function fileHeader(qz, src, field) {
+  if (!(src instanceof Uint8Array) && !(src && typeof src.slice === 'function' && typeof src.size === 'number')) {
+    fail(`The ${field} file must be a Blob, a File or a Uint8Array`, 'file');
+  }
+  const size = src instanceof Uint8Array ? src.length : src.size;
+  const head = await bytesOf(src, 0, Math.min(size, 8));
+  const magic = String.fromCharCode(...head.subarray(0, 4));
+  const name = src.name ?? '';
+  const kind = magic === 'GGUF' || /\.gguf$/i.test(name) ? 'gguf' : head[0] === 0x93 && magic.slice(1) === 'NUM' ? 'npy' : 'safetensors';
+  let have = Math.min(size, kind === 'npy' ? 12 : kind === 'safetensors' ? 8 : 1 << 20);
+  for (let tries = 0; tries < 16; tries++) {
+    let r;
+    try {
+      r = qz.tensorHeader(kind, await bytesOf(src, 0, have), size);
+    } catch (e) {
+      if (!(e instanceof QuantizerError)) throw e;
+      throw new QuantizerError(`The ${field} file${name ? ` (${name})` : ''}: ${e.message}`, 'file');
+    }
+    if (r.tensors) return { ...r, tensors: r.tensors.map((t) => ({ ...t, name: t.name || name || field })) };
+    have = Math.min(size, r.need);
+  }
+  fail(`The ${field} file's header could not be read`, 'file');
+}
+
+async function compareChunks(qz, fa, ta, fb, tb, importance, chunkValues) {
+  const c = qz.tensorComparison(ta, tb, { importance });
+  try {
+    const rows = Math.max(1, Math.floor(chunkValues / Math.max(1, c.rowValues)));
+    while (!c.done) {
+      for (let r = 0; r < c.rows; r += rows) {
+        const n = Math.min(rows, c.rows - r);
+        const a = await bytesOf(fa, ta.offset + r * c.originalRowBytes, ta.offset + (r + n) * c.originalRowBytes);
+        const b = await bytesOf(fb, tb.offset + r * c.quantizedRowBytes, tb.offset + (r + n) * c.quantizedRowBytes);
+        if (a.length !== n * c.originalRowBytes || b.length !== n * c.quantizedRowBytes) fail(`Tensor "${tb.name}": the file ends before its data`, 'file');
+        c.add(a, b, n);
+      }
+      c.next();
+    }
+    return c.finish();
+  } finally {
+    c.delete();
+  }
+}
+
+// What a comparison says of the re-quantization.
+function verdictOf(q, dtype) {
+  const with_ = q.withImportance ? ' (re-quantized with the imatrix)' : '';
+  if (q.differing === 0) return q.unit === 'blocks' ? `identical to llama.cpp's reference quantizer${with_}` : `identical values (${dtype} of the original)`;
+  return `${q.differing.toLocaleString('en')} of ${q.compared.toLocaleString('en')} ${q.unit} differ${with_}`;
+}
+
+/** The size-weighted summary of compared rows ({ count, bytes, metrics, sumSquares, requantized }). */
+export function compareSummary(rows) {
+  const ok = rows.filter((r) => r.metrics);
+  const n = ok.reduce((a, r) => a + r.count, 0), bytes = ok.reduce((a, r) => a + r.bytes, 0);
+  const e2 = ok.reduce((a, r) => a + r.metrics.mse * r.count, 0), x2 = ok.reduce((a, r) => a + r.sumSquares, 0);
+  return { tensors: rows.length, compared: ok.length, identical: ok.filter((r) => r.requantized.differing === 0).length, values: n, bytes,
+    bitsPerWeight: n ? (8 * bytes) / n : null, mse: n ? e2 / n : null, sqnrDb: x2 === 0 ? null : e2 === 0 ? Infinity : 10 * Math.log10(x2 / e2) };
+}
+
+class TensorComparisonStream {
+  #mod;
+  #c;
+  #quantized;
+
+  constructor(mod, original, quantized, importance) {
+    for (const [t, what] of [[original, 'original'], [quantized, 'quantized']]) {
+      if (!t || typeof t !== 'object' || !Array.isArray(t.shape) || typeof t.dtype !== 'string') fail(`The ${what} tensor must be one of tensorHeader's entries`, 'file');
+    }
+    if (importance !== null && !(importance instanceof Float32Array)) fail('Importance must be a Float32Array (one weight per column) or null', 'importance');
+    this.#mod = mod;
+    this.#quantized = quantized;
+    const ptr = importance ? allocate(mod, importance.byteLength, 'the importance weights', 'importance') : 0;
+    try {
+      if (importance) mod.HEAPU8.set(new Uint8Array(importance.buffer, importance.byteOffset, importance.byteLength), ptr);
+      this.#c = new mod.TensorComparison(original, quantized, ptr, importance ? importance.length : -1);
+    } finally {
+      if (ptr) mod._free(ptr);
+    }
+    if (!this.#c.ok()) {
+      const e = this.#c.error();
+      this.#c.delete();
+      throw fromCoreError(e);
+    }
+    this.rows = this.#c.rows();
+    this.rowValues = this.#c.rowValues();
+    this.originalRowBytes = this.#c.originalRowBytes();
+    this.quantizedRowBytes = this.#c.quantizedRowBytes();
+  }
+
+  get done() {
+    return this.#c.done();
+  }
+
+  get passes() {
+    return this.#c.passes();
+  }
+
+  /** `rows` whole rows: the original's and the quantized file's bytes of them (Uint8Arrays). */
+  add(original, quantized, rows) {
+    if (!(original instanceof Uint8Array) || !(quantized instanceof Uint8Array)) fail('A chunk is two Uint8Arrays: the original\'s bytes and the quantized file\'s', 'file');
+    if (!Number.isSafeInteger(rows) || rows < 1) fail(`A chunk holds a whole number of rows, at least 1 (got ${String(rows)})`, 'file');
+    if (original.length !== rows * this.originalRowBytes || quantized.length !== rows * this.quantizedRowBytes) {
+      fail(`${rows} rows take ${rows * this.originalRowBytes} bytes of the original and ${rows * this.quantizedRowBytes} of the quantized file `
+        + `(got ${original.length} and ${quantized.length})`, 'file');
+    }
+    const pa = allocate(this.#mod, original.length, 'a chunk of the original', 'file');
+    let pb = 0;
+    try {
+      pb = allocate(this.#mod, quantized.length, 'a chunk of the quantized file', 'file');
+      this.#mod.HEAPU8.set(original, pa);
+      this.#mod.HEAPU8.set(quantized, pb);
+      if (!this.#c.add(pa, pb, rows)) throw fromCoreError(this.#c.error());
+    } finally {
+      this.#mod._free(pa);
+      if (pb) this.#mod._free(pb);
+    }
+  }
+
+  next() {
+    this.#c.next();
+  }
+
+  finish() {
+    const r = this.#c.finish();
+    const metrics = Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, nullIfNaN(v)]));
+    delete metrics.clipCount;
+    delete metrics.clipRate;
+    const requantized = { ...r.requantized, firstDiffering: r.requantized.firstDiffering < 0 ? null : r.requantized.firstDiffering };
+    return { metrics, sumSquares: r.sumSquares, requantized, verdict: verdictOf(requantized, this.#quantized.dtype) };
+  }
+
+  delete() {
+    if (this.#c) this.#c.delete();
+    this.#c = null;
   }
 }
 

@@ -16,7 +16,7 @@ import { DISTRIBUTIONS, generateSamples } from './generate.js';
 import { LAYER_DEFAULTS, LAYER_FIELD_IDS, layerFromLink, layerToLink } from './layer-state.js';
 import { keepOffline } from './offline.js';
 import { createReportView, MAX_OPEN, reportSettings, SAMPLE_OPEN } from './report.js';
-import { partition, reportCsv, reportJson } from './report-table.js';
+import { compareCsv, partition, reportCsv, reportJson } from './report-table.js';
 import { formulaLines } from './results.js';
 import { createStore } from './store.js';
 import { $, save } from './ui.js';
@@ -50,7 +50,9 @@ const storage = (() => {
 })();
 
 const IDLE_REPORT = Object.freeze({ phase: 'idle', fileName: '', file: null, source: null, options: null, settings: null, progress: null, rows: [],
-  tensors: null, error: null, view: { filter: '', sort: null, descending: false }, fieldErrors: {}, csv: false, columns: [] });
+  tensors: null, error: null, view: { filter: '', sort: null, descending: false }, fieldErrors: {}, csv: false, columns: [],
+  // llama.cpp's GGUF files: 'file' (the form's settings), 'recipe' (llama-quantize's preset) or 'compare' (against the original).
+  mode: 'file', recipe: null, imatrix: null, original: null, originalName: null, compare: null });
 
 const calculatorView = createCalculatorView({ engine });
 const compareView = createCompareView({
@@ -286,7 +288,7 @@ async function csvColumns(file) {
   return cells.map((c, i) => ({ label: named ? `${c || `column ${i}`} (column ${i})` : `column ${i}`, value: named && c ? c : i }));
 }
 
-async function openFile(file, source = null) {
+async function openFile(file, source = null, { recipe = null, imatrix = null } = {}) {
   if (!file) return;
   cancelReports();
   if (!source && !/\.(npy|safetensors|gguf)$/i.test(file.name)) {
@@ -302,12 +304,15 @@ async function openFile(file, source = null) {
   if (problem) return showProblem(problem.field, problem.message);
   store.update({ problems: {} });
   const serial = (store.state.report.serial ?? 0) + 1;
-  setReport({ ...IDLE_REPORT, serial, phase: 'reading', fileName: file.name, file, source, options, settings: reportSettings(options, own ? false : null) },
+  const settings = recipe ? `Settings: llama-quantize's ${recipe.toUpperCase()} recipe — each tensor in the type llama.cpp's llama_tensor_get_type gives it`
+    + `${imatrix ? `, quantized with the importance of ${imatrix.name}` : ''}; no file is written.` : reportSettings(options, own ? false : null)
+    + (imatrix ? ` Importance from ${imatrix.name} for ggml's types.` : '');
+  setReport({ ...IDLE_REPORT, serial, phase: 'reading', fileName: file.name, file, source, options, settings, mode: recipe ? 'recipe' : 'file', recipe, imatrix },
     { now: true });
   $('report').scrollIntoView({ block: 'start' });
   const current = () => store.state.report.serial === serial;
   try {
-    const rows = await readReport(file, options, source, current);
+    const rows = await readReport(file, options, source, current, { recipe, imatrix });
     if (!current()) return;
     setReport({ phase: 'done', rows });
     $('report').dataset.render = String(Number($('report').dataset.render ?? 0) + 1);
@@ -317,6 +322,8 @@ async function openFile(file, source = null) {
       // The description does not fit the file: say so at the field and let the user fix it.
       setReport({ phase: 'describe', csv: Boolean(source.csv), fieldErrors: { [e.field]: e.message } }, { now: true });
       $({ csvColumn: 'csv-column', rawDtype: 'raw-dtype', rawShape: 'raw-shape' }[e.field]).focus();
+    } else if (e.field === 'imatrix') {
+      setReport({ phase: 'failed', error: e.message, fieldErrors: { imatrix: e.message } });
     } else if (e.cancelled) {
       const kept = store.state.report.rows.filter((r) => !r.skipped).length;
       setReport({ phase: 'cancelled', error: `Cancelled: the file was not read to the end${kept ? `; the ${kept} tensor${kept === 1 ? '' : 's'} read before Cancel ${kept === 1 ? 'is' : 'are'} kept below (a partial report)` : ''}.` });
@@ -328,7 +335,7 @@ async function openFile(file, source = null) {
 
 // Every tensor of a file, read by the pool: rows in the file's order as they finish, progress
 // summed over the workers. A raw or text file is one tensor, for one worker.
-async function readReport(file, options, source, current) {
+async function readReport(file, options, source, current, { recipe = null, imatrix = null } = {}) {
   const tensors = source ? [{ bytes: file.size }] : await reporter.job(REQUESTS.index, { file, source });
   if (!current()) return [];
   const groups = partition(tensors, source ? 1 : Math.min(POOL, tensors.filter((t) => !t.skipped).length || 1));
@@ -341,7 +348,7 @@ async function readReport(file, options, source, current) {
     return slots.filter(Boolean);
   };
   const total = tensors.reduce((a, t) => a + t.bytes, 0);
-  const jobs = groups.map((only, w) => reporters[w].job(REQUESTS.report, { file, options, source, only: source ? null : only }, {
+  const jobs = groups.map((only, w) => reporters[w].job(REQUESTS.report, { file, options, source, only: source ? null : only, recipe, imatrix }, {
     onProgress: (p) => {
       if (!current()) return;
       done[w] = p.done;
@@ -357,6 +364,53 @@ async function readReport(file, options, source, current) {
     if (!e.cancelled) cancelReports(); // one worker's failure ends the report
     throw e;
   }
+}
+
+// A quantized file against its original, in the reporter's worker: a row per tensor matched by
+// name as it is compared, with progress and Cancel like a file's report.
+async function compareWith(original, quantized, imatrix = store.state.report.imatrix) {
+  if (!original || !quantized) return;
+  cancelReports();
+  const serial = (store.state.report.serial ?? 0) + 1;
+  setReport({ ...IDLE_REPORT, serial, mode: 'compare', phase: 'reading', fileName: quantized.name, file: quantized, original, originalName: original.name, imatrix,
+    settings: `Compared with ${original.name}: tensors matched by name, each dequantized as ggml does and measured against the original's values`
+      + `${imatrix ? `, weighted by ${imatrix.name}` : ''}; the original re-quantized with each tensor's type and compared block by block.` }, { now: true });
+  $('report').scrollIntoView({ block: 'start' });
+  const current = () => store.state.report.serial === serial;
+  const slots = [];
+  try {
+    const r = await reporter.job(REQUESTS.compareFiles, { original, quantized, imatrix }, {
+      onProgress: (p) => current() && setReport({ progress: p }),
+      onPartial: (rows) => {
+        for (const row of rows) slots[row.index] = row;
+        if (current()) setReport({ rows: slots.filter(Boolean) });
+      },
+    });
+    if (!current()) return;
+    setReport({ phase: 'done', rows: r.rows, compare: { onlyOriginal: r.onlyOriginal, onlyQuantized: r.onlyQuantized, summary: r.summary } });
+    $('report').dataset.render = String(Number($('report').dataset.render ?? 0) + 1);
+  } catch (e) {
+    if (!current()) return;
+    if (e.cancelled) setReport({ phase: 'cancelled', error: `Cancelled: ${slots.filter(Boolean).length} tensors were compared before Cancel (kept below).` });
+    else setReport({ phase: 'failed', error: e.message, rows: [], fieldErrors: e.field === 'imatrix' ? { imatrix: e.message } : {} });
+  }
+}
+
+// A second file dropped on a report: the comparison's other side. The report's file is the
+// quantized one, unless it holds no quantized tensor (then the dropped file is).
+function compareDropped(file) {
+  const rep = store.state.report;
+  if (!rep.file || rep.phase === 'describe') return openFile(file);
+  const quantizedHere = rep.mode === 'compare' || rep.rows.some((r) => !r.skipped && /^(q\d|iq\d|tq\d|mxfp4|nvfp4)/.test(r.dtype)); // llama.cpp's block types
+  return quantizedHere ? compareWith(file, rep.file) : compareWith(rep.file, file);
+}
+
+// The GGUF tools' choices redo the report: the recipe, or the imatrix for the current mode.
+function rerun({ recipe = store.state.report.recipe, imatrix = store.state.report.imatrix } = {}) {
+  const rep = store.state.report;
+  if (!rep.file) return;
+  if (rep.mode === 'compare') return compareWith(rep.original, rep.file, imatrix);
+  return openFile(rep.file, rep.source, { recipe: recipe || null, imatrix });
 }
 
 function readPendingFile() {
@@ -570,16 +624,47 @@ async function init() {
   });
   $('compare-csv').addEventListener('click', downloadCompareCsv);
   $('report-cancel').addEventListener('click', cancelReports);
+  $('compare-open').addEventListener('click', () => $('compare-input').click());
+  $('compare-input').addEventListener('change', () => {
+    const f = $('compare-input').files[0];
+    $('compare-input').value = '';
+    if (!f) return;
+    compareWith(f, store.state.report.file);
+  });
+  $('recipe').addEventListener('change', () => rerun({ recipe: $('recipe').value || null }));
+  $('imatrix-input').addEventListener('change', () => {
+    const f = $('imatrix-input').files[0] ?? null;
+    $('imatrix-input').value = '';
+    rerun({ imatrix: f });
+  });
+  $('imatrix-clear').addEventListener('click', () => rerun({ imatrix: null }));
+  const reportSection = $('report');
+  reportSection.addEventListener('dragover', (event) => {
+    if (![...event.dataTransfer.types].includes('Files') || !store.state.report.file) return;
+    event.preventDefault();
+    reportSection.classList.add('dropping');
+  });
+  reportSection.addEventListener('dragleave', () => reportSection.classList.remove('dropping'));
+  reportSection.addEventListener('drop', (event) => {
+    reportSection.classList.remove('dropping');
+    if (!event.dataTransfer.files.length || !store.state.report.file) return;
+    event.preventDefault();
+    compareDropped(event.dataTransfer.files[0]);
+  });
   $('file-read').addEventListener('click', readPendingFile);
   $('report-filter').addEventListener('input', () => setReport({ view: { ...store.state.report.view, filter: $('report-filter').value } }));
   const base = () => (store.state.report.fileName || 'tensors').replace(/\.(npy|safetensors|gguf)$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_');
   $('report-csv').addEventListener('click', () => {
     const rep = store.state.report;
-    if (rep.rows.length) save(new Blob([reportCsv(rep)], { type: 'text/csv;charset=utf-8' }), `${base()}-report.csv`);
+    if (rep.rows.length) save(new Blob([rep.mode === 'compare' ? compareCsv(rep) : reportCsv(rep)], { type: 'text/csv;charset=utf-8' }), `${base()}-${rep.mode === 'compare' ? 'compare' : 'report'}.csv`);
   });
   $('report-json').addEventListener('click', () => {
     const rep = store.state.report;
-    if (rep.rows.length) save(new Blob([reportJson({ ...rep, file: rep.fileName }, rep.options)], { type: 'application/json' }), `${base()}-report.json`);
+    if (!rep.rows.length) return;
+    const json = rep.mode === 'compare'
+      ? `${JSON.stringify({ quantized: rep.fileName, original: rep.originalName, imatrix: rep.imatrix?.name ?? null, ...rep.compare, tensors: rep.rows }, (k, v) => (v === Infinity ? 'Infinity' : v), 1)}\n`
+      : reportJson({ ...rep, file: rep.fileName }, rep.recipe ? { recipe: rep.recipe, imatrix: rep.imatrix?.name ?? null } : rep.options);
+    save(new Blob([json], { type: 'application/json' }), `${base()}-${rep.mode === 'compare' ? 'compare' : 'report'}.json`);
   });
   let resizeTimer = 0;
   window.addEventListener('resize', () => {

@@ -21,6 +21,39 @@ export const REPORT_COLUMNS = [
   ['nonFinite', 'NaN / Inf', (r) => nonFiniteCount(r), (r) => (nonFiniteCount(r) ? nonFiniteText(r.nonFinite) : '')],
 ];
 
+// A recipe's report adds the type llama-quantize gives each tensor, and the weighted metrics when an imatrix is given.
+export const RECIPE_COLUMNS = [
+  ['recipeType', 'recipe type', (r) => r.recipeType ?? null],
+  ['note', 'note', (r) => r.note ?? null],
+];
+export const WEIGHTED_COLUMNS = [
+  ['weightedMse', 'weighted MSE', (r) => r.weightedMse ?? null],
+  ['weightedSqnrDb', 'weighted SQNR (dB)', (r) => r.weightedSqnrDb ?? null],
+];
+
+// A quantized file against its original: a row per tensor matched by name.
+export const COMPARE_COLUMNS = [
+  ['name', 'tensor', (r) => r.name],
+  ['shape', 'shape', (r) => r.shape.length, (r) => `[${r.shape.join(', ')}]`],
+  ['dtype', 'dtype', (r) => r.dtype, (r) => `${r.originalDtype} → ${r.dtype}`],
+  ['bitsPerWeight', 'bits/weight', (r) => r.bitsPerWeight ?? null, (r) => (r.bitsPerWeight ? fmt(r.bitsPerWeight) : '')],
+  ['count', 'values', (r) => r.count],
+  ['range', 'MSE', (r) => r.mse, (r) => (r.mse === undefined ? '' : fmt(r.mse))],
+  ['sqnrDb', 'SQNR (dB)', (r) => r.sqnrDb],
+  ['maxAbsError', 'max |error|', (r) => r.maxAbsError],
+  ['cosine', 'cosine', (r) => r.cosine],
+  ['weightedSqnrDb', 'weighted SQNR (dB)', (r) => r.weightedSqnrDb ?? null],
+  ['verdict', 're-quantized original', (r) => (r.requantized ? r.requantized.differing : null), (r) => r.verdict ?? ''],
+];
+
+/** The columns of a report: a file's, a recipe's, or a comparison's. */
+export function columnsOf(report) {
+  if (report.mode === 'compare') return COMPARE_COLUMNS;
+  const weighted = report.rows.some((r) => r.weightedMse !== undefined) ? WEIGHTED_COLUMNS : [];
+  return [...REPORT_COLUMNS.slice(0, 3), ...(report.mode === 'recipe' ? RECIPE_COLUMNS.slice(0, 1) : []), ...REPORT_COLUMNS.slice(3), ...weighted,
+    ...(report.mode === 'recipe' ? RECIPE_COLUMNS.slice(1) : [])];
+}
+
 const nonFiniteCount = (r) => (r.nonFinite ? r.nonFinite.nan + r.nonFinite.posInf + r.nonFinite.negInf : 0);
 const nonFiniteText = (n) => [[n.nan, 'NaN'], [n.posInf, '+Inf'], [n.negInf, '−Inf']].filter(([k]) => k).map(([k, what]) => `${fmt(k)} ${what}`).join(', ');
 
@@ -37,11 +70,12 @@ export function summarize(report) {
 }
 
 /** Rows matching the filter (a case-insensitive part of the name), sorted by a column. */
-export function arrange(rows, { filter = '', sort = null, descending = false } = {}) {
+export function arrange(rows, { filter = '', sort = null, descending = false } = {}, columns = REPORT_COLUMNS) {
   const f = filter.trim().toLowerCase();
   const out = rows.filter((r) => !f || r.name.toLowerCase().includes(f));
-  if (sort) {
-    const value = REPORT_COLUMNS.find(([key]) => key === sort)[2];
+  const column = sort && columns.find(([key]) => key === sort);
+  if (column) {
+    const value = column[2];
     const rank = (v) => (v === null || v === undefined || Number.isNaN(v) ? null : v);
     out.sort((a, b) => {
       const x = rank(value(a)), y = rank(value(b));
@@ -67,6 +101,23 @@ export function reportCsv(report) {
       r.zeroPoint ?? null, r.mse ?? null, r.sqnrDb ?? null, r.maxAbsError ?? null, r.clipRate ?? null, r.nonFinite?.nan ?? null, r.nonFinite?.posInf ?? null,
       r.nonFinite?.negInf ?? null, r.error ?? r.skipped ?? (r.partial ? 'not read: the report was cancelled' : null)]);
   }
+  return csvText(rows);
+}
+
+/** A comparison's rows as CSV: every metric, the re-quantization's counts and the unmatched names. */
+export function compareCsv(report) {
+  const rows = [['tensor', 'dtype', 'original_dtype', 'shape', 'count', 'bits_per_weight', 'mse', 'rmse', 'mae', 'sqnr_db', 'psnr_db', 'max_abs_error',
+    'mean_error', 'error_std', 'cosine', 'median_abs_error', 'p95_abs_error', 'weighted_mse', 'weighted_sqnr_db', 'unit', 'compared', 'differing',
+    'verdict', 'note']];
+  for (const r of report.rows) {
+    const q = r.requantized;
+    rows.push([r.name, r.dtype, r.originalDtype, r.shape.join('x'), r.count, r.bitsPerWeight ?? null, r.mse ?? null, r.rmse ?? null, r.mae ?? null,
+      r.sqnrDb ?? null, r.psnrDb ?? null, r.maxAbsError ?? null, r.meanError ?? null, r.errorStd ?? null, r.cosine ?? null, r.medianAbsError ?? null,
+      r.p95AbsError ?? null, r.weightedMse ?? null, r.weightedSqnrDb ?? null, q?.unit ?? null, q?.compared ?? null, q?.differing ?? null, r.verdict ?? null,
+      r.error ?? null]);
+  }
+  for (const n of report.compare?.onlyOriginal ?? []) rows.push([n, ...new Array(22).fill(null), 'only in the original']);
+  for (const n of report.compare?.onlyQuantized ?? []) rows.push([n, ...new Array(22).fill(null), 'only in the quantized file']);
   return csvText(rows);
 }
 

@@ -3,7 +3,7 @@
 // show only when this file's report has rows (never the previous file's).
 import { describeScheme, rangeRule } from '../shared/describe.js';
 import { fmt } from '../shared/format.js';
-import { arrange, REPORT_COLUMNS, summarize, worstNames } from './report-table.js';
+import { arrange, columnsOf, summarize, worstNames } from './report-table.js';
 import { $ } from './ui.js';
 
 export const MAX_OPEN = 1000000; // values a tensor may have to open whole in the calculator view
@@ -25,6 +25,7 @@ export function createReportView({ onSort, onOpenTensor }) {
 
   function summaryText(rep) {
     const s = summarize(rep);
+    if (rep.mode === 'compare') return compareText(rep, s);
     if (s.analysed === 0) {
       return rep.phase === 'reading' ? '' : `${fmt(s.tensors)} tensor${s.tensors === 1 ? '' : 's'}, none analysed${s.skipped ? `: ${fmt(s.skipped)} skipped` : ''}${s.failed ? `${s.skipped ? ',' : ':'} ${fmt(s.failed)} with errors` : ''}.`;
     }
@@ -33,12 +34,34 @@ export function createReportView({ onSort, onOpenTensor }) {
     const nonFinite = rep.rows.filter((r) => r.nonFinite && r.nonFinite.nan + r.nonFinite.posInf + r.nonFinite.negInf > 0).length;
     return `${head}; over ${fmt(s.values)} values: MSE ${fmt(s.mse)}, SQNR ${fmt(s.sqnrDb)} dB (weighted by size).` +
       `${nonFinite ? ` ${fmt(nonFinite)} tensor${nonFinite === 1 ? ' holds' : 's hold'} NaN or Inf: their metrics are over the finite values.` : ''}` +
+      `${rep.mode === 'recipe' ? recipeText(rep) : ''}` +
       ' Highlighted: the worst tenth below 40 dB.';
+  }
+
+  // As llama-quantize's recipe would write the file: its size and bits per weight.
+  function recipeText(rep) {
+    const sized = rep.rows.filter((r) => typeof r.bytes === 'number' && r.recipeType);
+    const bytes = sized.reduce((a, r) => a + r.bytes, 0), values = sized.reduce((a, r) => a + r.count, 0);
+    const kept = rep.rows.filter((r) => r.kept).length;
+    return values ? ` As ${rep.recipe.toUpperCase()}: ${mb(bytes)}, ${fmt((8 * bytes) / values)} bits per weight${kept ? ` (${fmt(kept)} tensor${kept === 1 ? '' : 's'} kept as they are)` : ''}.` : '';
+  }
+
+  function compareText(rep, s) {
+    const c = rep.compare ?? {};
+    const done = rep.rows.filter((r) => r.requantized);
+    const same = done.filter((r) => r.requantized.differing === 0).length;
+    const bytes = done.reduce((a, r) => a + r.bytes, 0), values = done.reduce((a, r) => a + r.count, 0);
+    const missing = [...(c.onlyOriginal ?? []).map((n) => `${n} (only in the original)`), ...(c.onlyQuantized ?? []).map((n) => `${n} (only in ${rep.fileName})`)];
+    const head = rep.phase === 'cancelled' ? `Cancelled: ${fmt(done.length)} tensors compared before Cancel (the comparison is partial)` : `${fmt(s.tensors)} tensors matched by name, ${fmt(done.length)} compared${s.failed ? `, ${fmt(s.failed)} with errors` : ''}`;
+    return `${head}; over ${fmt(values)} values: MSE ${fmt(s.mse)}, SQNR ${fmt(s.sqnrDb)} dB (weighted by size), ${values ? fmt((8 * bytes) / values) : '–'} bits per weight. `
+      + `Re-quantizing the original with each tensor's type gives the file's bytes for ${fmt(same)} of ${fmt(done.length)} tensors${same === done.length && done.length ? ' (identical to llama.cpp\'s reference quantizer)' : ''}.`
+      + (missing.length ? ` Not matched: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ` and ${fmt(missing.length - 8)} more` : ''}.` : '');
   }
 
   function drawTable(rep) {
     const head = document.createElement('tr');
-    for (const [key, label] of REPORT_COLUMNS) {
+    const columns = columnsOf(rep);
+    for (const [key, label] of columns) {
       const th = document.createElement('th');
       th.scope = 'col';
       if (key === 'name' || key === 'dtype' || key === 'shape') th.className = 'text';
@@ -53,23 +76,23 @@ export function createReportView({ onSort, onOpenTensor }) {
     }
     $('report-table').tHead.replaceChildren(head);
     const worst = worstNames(rep.rows);
-    $('report-table').tBodies[0].replaceChildren(...arrange(rep.rows, rep.view).map((r) => {
+    $('report-table').tBodies[0].replaceChildren(...arrange(rep.rows, rep.view, columns).map((r) => {
       const tr = document.createElement('tr');
       tr.dataset.tensor = r.name;
       if (worst.has(r.name)) tr.className = 'worst';
-      for (const [key, , value, shown] of REPORT_COLUMNS) {
+      for (const [key, , value, shown] of columns) {
         const td = document.createElement('td');
         if (key === 'name' || key === 'dtype' || key === 'shape') td.className = 'text';
-        if (key === 'name' && r.mse !== undefined) {
+        if (key === 'name' && r.mse !== undefined && rep.mode !== 'compare') {
           const b = document.createElement('button');
           b.type = 'button';
           b.textContent = r.name;
           b.title = r.count <= MAX_OPEN ? 'Open in the calculator' : `Open a sample of ${SAMPLE_OPEN.toLocaleString('en')} values in the calculator`;
           b.addEventListener('click', () => onOpenTensor(r));
           td.append(b);
-        } else if (key === 'range' && (r.error || r.skipped)) {
-          td.textContent = r.error ? `error: ${r.error}` : `skipped: ${r.skipped}`;
-          td.colSpan = REPORT_COLUMNS.length - REPORT_COLUMNS.findIndex(([k]) => k === 'range');
+        } else if (key === 'range' && (r.error || r.skipped || r.kept)) {
+          td.textContent = r.error ? `error: ${r.error}` : r.skipped ? `skipped: ${r.skipped}` : `${r.kept} (${r.dtype}, ${fmt(r.bitsPerWeight)} bits/weight)`;
+          td.colSpan = columns.length - columns.findIndex(([k]) => k === 'range');
           td.className = 'text';
           tr.append(td);
           break;
@@ -89,7 +112,14 @@ export function createReportView({ onSort, onOpenTensor }) {
     render({ report: rep }) {
       $('report').hidden = rep.phase === 'idle';
       if (rep.phase === 'idle') return;
-      $('report-title').textContent = rep.phase === 'describe' ? `Read ${rep.fileName}` : `Tensors in ${rep.fileName}`;
+      $('report-title').textContent = rep.phase === 'describe' ? `Read ${rep.fileName}`
+        : rep.mode === 'compare' ? `${rep.fileName} against its original ${rep.originalName}` : `Tensors in ${rep.fileName}`;
+      // llama.cpp's GGUF files: compare with the original, a recipe, an imatrix.
+      const gguf = /\.gguf$/i.test(rep.fileName ?? '') && rep.phase !== 'describe';
+      $('gguf-tools').hidden = !gguf;
+      if ($('recipe').value !== (rep.recipe ?? '')) $('recipe').value = rep.recipe ?? '';
+      $('imatrix-name').textContent = rep.imatrix ? `Importance from ${rep.imatrix.name}` : '';
+      $('imatrix-error').textContent = rep.fieldErrors.imatrix ?? '';
       $('report-settings').hidden = !rep.settings;
       $('report-settings').textContent = rep.settings ?? '';
       // Describing a raw or text file.

@@ -7,7 +7,9 @@ export const REQUESTS = Object.freeze({
   compare: 'compare', // { text, list }: one result per options object, or { options, error, field }
   describe: 'describe', // { options }: qz.describeFormat(options)
   index: 'index', // { file, source }: a file's tensors, [{ name, bytes, skipped }], in the file's order
-  report: 'report', // { file, options, source, only }: every tensor of a file (`only`: the indices to analyse)
+  report: 'report', // { file, options, source, only, recipe, imatrix }: every tensor of a file (`only`: the indices to analyse;
+  //   recipe: one of RECIPES, each tensor in llama-quantize's type for it; imatrix: a File, importance for ggml's types)
+  compareFiles: 'compareFiles', // { original, quantized, imatrix }: qz.compareFiles, a row per tensor as it is compared
   tensor: 'tensor', // { file, name, source, limit, whole }: one tensor's values (or a sample of them)
   layer: 'layer', // { layer, inputs }: qz.layer(layer) with the tensors made or read from inputs' specs (worker.js); the result without them
 });

@@ -75,7 +75,10 @@ export async function indexTensorFile(qz, blob, name) {
       if (!(e instanceof QuantizerError)) throw e; // a trapped instance: the worker replaces it
       throw new QuantizerError(`${name}: ${e.message}`, 'file');
     }
-    if (r.tensors) return r.tensors.map((t) => ({ ...t, name: t.name || name }));
+    if (r.tensors) {
+      // A GGUF file's metadata (what llama-quantize's recipes read) rides along on the list.
+      return Object.assign(r.tensors.map((t) => ({ ...t, name: t.name || name })), { metadata: r.metadata ?? null });
+    }
     have = Math.min(blob.size, r.need);
   }
   throw new QuantizerError(`${name}: the header could not be read`, 'file');

@@ -51,7 +51,8 @@ const HANDLERS = {
     const tensors = await tensorsOf(await ready(true), file, source);
     reply(id, REPLIES.result, { result: tensors.map((t) => ({ name: t.name, bytes: t.skipped ? 0 : t.bytes, skipped: Boolean(t.skipped) })) });
   },
-  [REQUESTS.report]: ({ id, file, options, source, only }) => runReport(id, file, options, source, only),
+  [REQUESTS.report]: ({ id, file, options, source, only, recipe, imatrix }) => runReport(id, file, options, source, only, recipe, imatrix),
+  [REQUESTS.compareFiles]: runCompareFiles,
   [REQUESTS.tensor]: ({ id, file, name, source, limit, whole }) => sendTensor(id, file, name, source, limit, whole),
   [REQUESTS.layer]: runLayer,
 };
@@ -72,7 +73,7 @@ self.onmessage = async ({ data }) => {
     await handler(data);
   } catch (e) {
     const restarted = dropIfTrapped(e) ? ' (the calculator was restarted)' : '';
-    const fileJob = data.type === REQUESTS.report || data.type === REQUESTS.tensor || data.type === REQUESTS.index;
+    const fileJob = data.type === REQUESTS.report || data.type === REQUESTS.tensor || data.type === REQUESTS.index || data.type === REQUESTS.compareFiles;
     const error = fileJob ? { field: e?.field ?? 'file', index: null, message: e?.message ?? String(e) } : errorOf(e);
     reply(data.id, REPLIES.error, { error: { ...error, message: error.message + restarted } });
   }
@@ -264,9 +265,12 @@ const needsShape = (o) => (o.granularity && o.granularity !== 'tensor') || GGML_
 // Each finished row is also sent at once ('partial'), so a cancelled report keeps what was read.
 // `only` (the indices of the file's tensors to analyse, for a pool of workers sharing a file) or
 // every tensor; each row carries its tensor's index in the file.
-async function runReport(id, file, options, source, only = null) {
+async function runReport(id, file, options, source, only = null, recipe = null, imatrixFile = null) {
   let qz = await ready(true);
   const all = await tensorsOf(qz, file, source);
+  const imatrix = await imatrixOf(qz, imatrixFile);
+  // llama-quantize's recipe: every tensor's type, from the whole file (its counters run over the layers).
+  const choices = recipe ? qz.recipeTypes(recipe, { tensors: all, metadata: all.metadata ?? null }, { imatrix }).tensors : null;
   const picked = only ? new Set(only) : null;
   const total = all.reduce((a, t, k) => a + (t.skipped || (picked && !picked.has(k)) ? 0 : t.bytes), 0);
   const started = performance.now();
@@ -277,13 +281,26 @@ async function runReport(id, file, options, source, only = null) {
     const row = { index: k, name: t.name, dtype: t.skipped ? t.fileDtype : t.dtype, shape: t.shape, count: t.count, bitsPerWeight: t.bitsPerWeight ?? null,
       skipped: t.skipped || null, error: null, granularity: options.granularity ?? 'tensor' };
     rows.push(row);
+    const choice = choices?.[k];
+    let tensorOptions = options;
+    if (choice && !t.skipped) {
+      // The recipe's type: its bits per weight and size; a kept tensor is listed as it is.
+      Object.assign(row, { recipeType: choice.type ?? 'kept', bitsPerWeight: choice.bitsPerWeight, bytes: choice.bytes, note: choice.note ?? choice.kept ?? null });
+      if (choice.error || !choice.type) {
+        if (choice.error) row.error = choice.error;
+        else row.kept = choice.kept;
+        reply(id, REPLIES.partial, { rows: [row] });
+        continue;
+      }
+      tensorOptions = choice.type === 'float16' ? { format: 'fp16', overflow: 'inf-nan' } : { format: choice.type };
+    }
     if (t.skipped) {
       reply(id, REPLIES.partial, { rows: [row] });
       continue;
     }
     reply(id, REPLIES.progress, { progress: { done, total, tensor: k + 1, tensors: all.length, name: t.name, seconds: (performance.now() - started) / 1000 } });
     try {
-      if (!t.values && t.count > STREAM_VALUES) {
+      if (!t.values && t.count > STREAM_VALUES && !choice) {
         // Too large to hold: two passes over chunks of the file.
         Object.assign(row, await streamTensor(qz, file, t, options, (part) => reply(id, REPLIES.progress, { progress: {
           done: done + part, total, tensor: k + 1, tensors: all.length, name: t.name, seconds: (performance.now() - started) / 1000 } })));
@@ -292,14 +309,18 @@ async function runReport(id, file, options, source, only = null) {
         continue;
       }
       const x = await valuesOf(qz, file, t);
-      const withShape = needsShape(options) ? { shape: t.shape.length ? t.shape : [x.length] } : {};
+      const withShape = needsShape(tensorOptions) ? { shape: t.shape.length ? t.shape : [x.length] } : {};
+      // An imatrix weighs ggml's types (the tensor's entry, checked against its shape).
+      const importance = imatrix && GGML_TYPES.includes(tensorOptions.format) ? qz.importanceFor(imatrix, t) : null;
       // NaN and ±Inf in a checkpoint are a finding, not a reason to refuse the tensor: the core
       // counts them and measures the finite values, each in its place (channels and groups too).
-      const r = qz.analyze(x, { ...options, ...withShape, nonFinite: 'skip', perSample: false, chartBuckets: 0, histogramBins: 0 });
+      const r = qz.analyze(x, { ...tensorOptions, ...withShape, ...(importance ? { importance } : {}), nonFinite: 'skip', perSample: false, chartBuckets: 0,
+        histogramBins: 0 });
       if (skippedCount(r.nonFinite)) row.nonFinite = r.nonFinite;
       const { min, max, x2 } = stats(x);
       Object.assign(row, { min, max, rangeMin: r.calibration.rangeMin, rangeMax: r.calibration.rangeMax, scale: r.scale, zeroPoint: r.zeroPoint, mse: r.metrics.mse, sqnrDb: r.metrics.sqnrDb,
-        maxAbsError: r.metrics.maxAbsError, clipRate: r.metrics.clipRate, sumSquares: x2 });
+        maxAbsError: r.metrics.maxAbsError, clipRate: r.metrics.clipRate, sumSquares: x2,
+        ...(importance ? { weightedMse: r.metrics.weightedMse, weightedSqnrDb: r.metrics.weightedSqnrDb } : {}) });
     } catch (e) {
       row.error = e.message;
       if (dropIfTrapped(e)) {
@@ -311,6 +332,35 @@ async function runReport(id, file, options, source, only = null) {
     reply(id, REPLIES.partial, { rows: [row] });
   }
   reply(id, REPLIES.result, { result: { file: file.name, size: file.size, rows, seconds: (performance.now() - started) / 1000 } });
+}
+
+// An imatrix File, read whole (imatrix files hold one vector per tensor: small beside a model), or null.
+async function imatrixOf(qz, file) {
+  if (!file) return null;
+  try {
+    return qz.readImatrix(new Uint8Array(await file.arrayBuffer()));
+  } catch (e) {
+    if (!(e instanceof QuantizerError)) throw e;
+    throw new QuantizerError(`${file.name}: ${e.message}`, 'imatrix');
+  }
+}
+
+// A quantized file against its original: qz.compareFiles, each row sent as it is compared.
+async function runCompareFiles({ id, original, quantized, imatrix: imatrixFile }) {
+  const qz = await ready(true);
+  const imatrix = await imatrixOf(qz, imatrixFile);
+  const started = performance.now();
+  let done = 0;
+  const flat = (row, k) => ({ index: k, name: row.name, dtype: row.dtype, originalDtype: row.originalDtype, shape: row.shape, count: row.count,
+    bitsPerWeight: row.bitsPerWeight, bytes: row.bytes, error: row.error, ...(row.metrics ? { ...row.metrics, sumSquares: row.sumSquares,
+      requantized: row.requantized, verdict: row.verdict } : {}) });
+  const r = await qz.compareFiles(original, quantized, { imatrix, onTensor: (row, k, n) => {
+    done += row.bytes;
+    reply(id, REPLIES.partial, { rows: [flat(row, k)] });
+    reply(id, REPLIES.progress, { progress: { done, total: quantized.size, tensor: k + 2, tensors: n, name: row.name, seconds: (performance.now() - started) / 1000 } });
+  } });
+  reply(id, REPLIES.result, { result: { rows: r.tensors.map(flat), onlyOriginal: r.onlyOriginal, onlyQuantized: r.onlyQuantized, summary: r.summary,
+    seconds: (performance.now() - started) / 1000 } });
 }
 
 // One tensor's values, to open it in the calculator: all of them, or for a tensor of more than
