@@ -853,8 +853,7 @@ int main(int argc, char** argv) {
         auto v = qe::importance_for(im, name, t.shape);
         if (auto* e = std::get_if<qe::Error>(&v)) r.error = e->message;
         else if (const qe::ImportanceView w = std::get<qe::ImportanceView>(v); w.weights) {
-          if (w.matrices > 1) r.error = "its imatrix entry holds " + std::to_string(w.matrices) + " matrices (experts): use --compare, which weighs each matrix";
-          o.importance = w.weights, o.importance_count = w.count, own = true;
+          o.importance = w.weights, o.importance_count = w.count, own = true;  // per matrix for a 3-D expert tensor
         }
       }
       if (own) job.options = o;

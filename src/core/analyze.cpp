@@ -549,6 +549,7 @@ struct GgmlTarget {
   size_t per_row;
   const float* w;
   SampleOutputs out;
+  size_t rows_per_matrix = 0;  // with per-matrix weights (3-D expert tensors): rows of one matrix; 0: one weight vector
 };
 struct GgmlPass {
   LaneSums sums;
@@ -664,7 +665,9 @@ template <class In>
     for (uint64_t m : seen)
       for (; m; m &= m - 1) ++used;
     g.codes_used[b] = static_cast<uint16_t>(used);
-    ggml_block_sums(x + at, yb, at, block, k.w ? k.w + at % k.per_row : nullptr, p);  // a block lies in one row
+    // A block lies in one row; its matrix's weights when each matrix has its own.
+    const size_t matrix = k.rows_per_matrix ? at / k.per_row / k.rows_per_matrix : 0;
+    ggml_block_sums(x + at, yb, at, block, k.w ? k.w + matrix * k.per_row + at % k.per_row : nullptr, p);
     if (k.out.errors)
       for (size_t j = 0; j < block; ++j) k.out.errors[at + j] = static_cast<double>(x[at + j]) - static_cast<double>(yb[j]);
     if (k.out.codes) {
@@ -689,12 +692,18 @@ Result<Analysis> analyze_ggml(const In* x, size_t n, const AnalyzeOptions& opt, 
   if (auto m = row_length_error(t, static_cast<int64_t>(per_row)))
     return err("shape", *m + (s.shape.empty() ? " (without a shape the samples are one row)" : ""));
   const float* w = opt.importance;
+  // One weight per column, or (a 3-D expert tensor, as llama-quantize takes an imatrix's experts)
+  // one vector per matrix: the axes before the last two count the matrices.
+  const size_t rows_per_matrix = s.shape.size() >= 2 ? static_cast<size_t>(s.shape[s.shape.size() - 2]) : 0;
+  const size_t matrices = rows_per_matrix && per_row ? n / per_row / rows_per_matrix : 1;
+  const bool per_matrix = w && matrices > 1 && opt.importance_count == per_row * matrices;
   if (w) {
-    if (opt.importance_count != per_row)
+    if (opt.importance_count != per_row && !per_matrix)
       return err("importance", "Importance needs one weight per column, " + std::to_string(per_row) +
-                                   " (the row length: the last axis of shape), but has " +
-                                   std::to_string(opt.importance_count));
-    for (size_t i = 0; i < per_row; ++i)
+                                   " (the row length: the last axis of shape)" +
+                                   (matrices > 1 ? ", or one per column of each of the " + std::to_string(matrices) + " matrices" : std::string()) +
+                                   ", but has " + std::to_string(opt.importance_count));
+    for (size_t i = 0; i < opt.importance_count; ++i)
       if (!(w[i] >= 0) || std::isinf(w[i]))
         return err("importance", "Importance weight " + std::to_string(i + 1) + " (" + number_text(w[i]) +
                                      ") must be a finite number of at least 0", static_cast<int64_t>(i));
@@ -726,7 +735,14 @@ Result<Analysis> analyze_ggml(const In* x, size_t n, const AnalyzeOptions& opt, 
   GgmlBlocks& g = blocks_out ? *blocks_out : local;
   g = GgmlBlocks{};
   g.bytes.resize(rows * ggml_row_bytes(t, per_row));
-  ggml_quantize(t, xf, rows, per_row, w, g.bytes.data());
+  if (per_matrix) {
+    const size_t row_bytes = ggml_row_bytes(t, per_row);
+    for (size_t m = 0; m < matrices; ++m)
+      ggml_quantize(t, xf + m * rows_per_matrix * per_row, rows_per_matrix, per_row, w + m * per_row,
+                    g.bytes.data() + m * rows_per_matrix * row_bytes);
+  } else {
+    ggml_quantize(t, xf, rows, per_row, w, g.bytes.data());
+  }
 
   const bool one_scale = t.type == GgmlType::NVFP4;  // no super-block scale: the sub-blocks' UE4M3 scales
   if (!one_scale) a.block_scales.resize(blocks), a.block_codes.resize(blocks);
@@ -737,7 +753,7 @@ Result<Analysis> analyze_ggml(const In* x, size_t n, const AnalyzeOptions& opt, 
   }
   g.codes_used.resize(blocks);
   GgmlPass pass;
-  const GgmlTarget target{&t, g, one_scale ? nullptr : a.block_scales.data(), a.block_codes.data(), per_row, w, out};
+  const GgmlTarget target{&t, g, one_scale ? nullptr : a.block_scales.data(), a.block_codes.data(), per_row, w, out, per_matrix ? rows_per_matrix : 0};
   ggml_blocks_pass(x, blocks, target, pass);
   const LaneSums& S = pass.sums;
   const double wsum = pass.wsum, wx2 = pass.wx2, we2 = pass.we2;

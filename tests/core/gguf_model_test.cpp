@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "analyze.h"
 #include "gguf_model.h"
 #include "metrics.h"
 
@@ -395,4 +396,37 @@ TEST_CASE("recipes: llama-quantize's Q4_K_M on ggml's float file, and the layer 
   CHECK(recipe_types(Recipe::Q8_0, odd, f, false)[0].error == "llama-quantize stops here: rows of 33 are not whole blocks of 32 and q8_0 has no fallback");
   CHECK(parse_recipe("Q4_K_M") == Recipe::Q4_K_M);
   CHECK_FALSE(parse_recipe("q4_k_s"));
+}
+
+TEST_CASE("analyze() with an expert tensor's imatrix: one weight vector per matrix, as llama-quantize takes them") {
+  // Shape [2, 4, 256]: two matrices of 4 rows; each matrix quantized with its own weights.
+  std::vector<float> x(2 * 4 * 256), w(2 * 256);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)) * 0.05);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i < 256 ? 1 + i % 7 : 20 - (i % 11));
+  AnalyzeOptions o;
+  REQUIRE(select_ggml_format(o.scheme, "q4_k"));
+  o.scheme.shape = {2, 4, 256};
+  o.importance = w.data(), o.importance_count = w.size();
+  GgmlBlocks g;
+  auto r = analyze(x.data(), x.size(), o, &g);
+  REQUIRE(std::holds_alternative<Analysis>(r));
+  std::vector<uint8_t> want(2 * 4 * 144);
+  ggml_quantize(*ggml_type_by_name("q4_k"), x.data(), 4, 256, w.data(), want.data());
+  ggml_quantize(*ggml_type_by_name("q4_k"), x.data() + 1024, 4, 256, w.data() + 256, want.data() + 4 * 144);
+  CHECK(g.bytes == want);
+  // The weighted MSE weighs each matrix's columns by its own vector.
+  std::vector<float> y(x.size());
+  ggml_dequantize(*ggml_type_by_name("q4_k"), want.data(), 8, y.data());
+  double we2 = 0, ws = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double k = w[(i / 1024) * 256 + i % 256], e = static_cast<double>(x[i]) - y[i];
+    we2 += k * e * e, ws += k;
+  }
+  CHECK(g.weighted_mse == doctest::Approx(we2 / ws).epsilon(1e-12).scale(1e-300));
+  // A vector of another length names both counts it takes.
+  o.importance_count = 300;
+  auto bad = analyze(x.data(), x.size(), o);
+  REQUIRE(std::holds_alternative<Error>(bad));
+  CHECK(std::get<Error>(bad).message ==
+        "Importance needs one weight per column, 256 (the row length: the last axis of shape), or one per column of each of the 2 matrices, but has 300");
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { safetensorsBytes } from '../js/tensor-files.js';
 import { browserSuite, parseCsv } from './harness.js';
 
 const DIR = fileURLToPath(new URL('../../../shared/ggml/', import.meta.url));
@@ -116,6 +117,36 @@ describe('GGUF files on the page', { skip }, () => {
     await page.dispatchEvent('#report', 'drop', { dataTransfer: handle });
     await page.waitForFunction((old) => document.getElementById('report').dataset.render !== old, beforeDrop);
     assert.equal(await page.locator('#report-title').textContent(), 'tiny-q4_k_m.gguf against its original tiny-float.gguf');
+    await page.context().close();
+  });
+
+  test('a comparison of two large files is cancelled while it runs: its message, the rows kept, the page usable', { timeout: 240000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gguf-cancel-'));
+    const big = {};
+    for (let k = 0; k < 40; k++) big[`block.${k}`] = Float32Array.from({ length: 1000000 }, (_, i) => Math.sin(i * 0.001 + k));
+    const a = join(dir, 'big.safetensors'), b = join(dir, 'big-copy.safetensors');
+    writeFileSync(a, safetensorsBytes(big));
+    writeFileSync(b, safetensorsBytes(big));
+    const page = await suite.openPage();
+    await page.setInputFiles('#file-input', a);
+    await page.locator('#report-progress:not([hidden])').waitFor();
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await page.waitForFunction(() => document.getElementById('report-error').textContent !== '');
+    // The copy chosen as the report's original (the GGUF tools' button fills this input).
+    await page.setInputFiles('#compare-input', b);
+    await page.waitForFunction(() => document.getElementById('report-title').textContent === 'big.safetensors against its original big-copy.safetensors');
+    await page.locator('#report-progress:not([hidden])').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('#report-table tbody tr').length >= 1, null, { timeout: 120000, polling: 10 });
+    await page.locator('#report-cancel').click();
+    await page.waitForFunction(() => document.getElementById('report-error').textContent !== '');
+    assert.match(await page.locator('#report-error').textContent(), /^Cancelled: \d+ tensors were compared before Cancel \(kept below\)\.$/);
+    const kept = await rowsOf(page);
+    assert.ok(kept.length >= 1 && kept.length < 40, `${kept.length} rows kept`);
+    assert.match(kept[0].text, /identical values \(float32 of the original\)/);
+    assert.equal(await page.locator('#report-progress').isHidden(), true);
+    // Still usable: a GGUF file's report after it.
+    await page.setInputFiles('#file-input', QUANT);
+    await page.waitForFunction(() => document.querySelectorAll('#report-table tbody tr').length === 11);
     await page.context().close();
   });
 });

@@ -260,3 +260,24 @@ test('the command line: --compare, --imatrix and --recipe', { skip: skip || (!ha
     assert.match(unknown.stderr, /bad value "q3_k_s" for --recipe/);
   });
 });
+
+test('an expert tensor\'s imatrix entry (one vector per matrix) weighs each matrix in analyze(), as in compareTensor', () => {
+  // Shape [2, 4, 256]: two experts; the imatrix entry holds 2 × 256 weights.
+  const x = Float32Array.from({ length: 2048 }, (_, i) => Math.sin(0.37 * i) * 0.05);
+  const im = qz.readImatrix(imatrixGguf([{ name: 'blk.0.ffn_up_exps.weight', sums: Array.from({ length: 512 }, (_, i) => (1 + (i % 7)) * 3), counts: [3, 3] }]));
+  const importance = qz.importanceFor(im, { name: 'blk.0.ffn_up_exps.weight', shape: [2, 4, 256] });
+  assert.equal(importance.length, 512);
+  const r = qz.analyze(x, { format: 'q4_k', shape: [2, 4, 256], importance, perSample: false });
+  // The same blocks as each matrix quantized alone with its own weights.
+  for (const m of [0, 1]) {
+    const alone = qz.analyze(x.subarray(m * 1024, (m + 1) * 1024), { format: 'q4_k', shape: [4, 256], importance: importance.subarray(m * 256, (m + 1) * 256), perSample: false });
+    assert.deepEqual(r.blocks.bytes.subarray(m * 576, (m + 1) * 576), alone.blocks.bytes, `matrix ${m}`);
+  }
+  // And compareTensor re-quantizes with the same weights: the analysis' blocks are identical.
+  const t = { name: 'e', dtype: 'float32', fileDtype: 'F32', shape: [2, 4, 256], count: 2048, skipped: '' };
+  const c = qz.compareTensor(t, { ...t, dtype: 'q4_k', fileDtype: 'Q4_K' }, new Uint8Array(x.buffer), r.blocks.bytes, { importance });
+  assert.equal(c.verdict, 'identical to llama.cpp\'s reference quantizer (re-quantized with the imatrix)');
+  assert.ok(Math.abs(c.metrics.weightedMse - r.metrics.weightedMse) <= 1e-12 * r.metrics.weightedMse);
+  assert.throws(() => qz.analyze(x, { format: 'q4_k', shape: [2, 4, 256], importance: new Float32Array(300) }),
+    { message: 'Importance needs one weight per column, 256 (the row length: the last axis of shape), or one per column of each of the 2 matrices, but has 300' });
+});

@@ -53,8 +53,10 @@ export function createReportView({ onSort, onOpenTensor }) {
     const bytes = done.reduce((a, r) => a + r.bytes, 0), values = done.reduce((a, r) => a + r.count, 0);
     const missing = [...(c.onlyOriginal ?? []).map((n) => `${n} (only in the original)`), ...(c.onlyQuantized ?? []).map((n) => `${n} (only in ${rep.fileName})`)];
     const head = rep.phase === 'cancelled' ? `Cancelled: ${fmt(done.length)} tensors compared before Cancel (the comparison is partial)` : `${fmt(s.tensors)} tensors matched by name, ${fmt(done.length)} compared${s.failed ? `, ${fmt(s.failed)} with errors` : ''}`;
-    return `${head}; over ${fmt(values)} values: MSE ${fmt(s.mse)}, SQNR ${fmt(s.sqnrDb)} dB (weighted by size), ${values ? fmt((8 * bytes) / values) : '–'} bits per weight. `
-      + `Re-quantizing the original with each tensor's type gives the file's bytes for ${fmt(same)} of ${fmt(done.length)} tensors${same === done.length && done.length ? ' (identical to llama.cpp\'s reference quantizer)' : ''}.`
+    const blocks = done.some((r) => r.requantized.unit === 'blocks');
+    const sqnr = s.sqnrDb === Infinity ? 'no error at all' : `SQNR ${fmt(s.sqnrDb)} dB`;
+    return `${head}; over ${fmt(values)} values: MSE ${fmt(s.mse)}, ${sqnr} (weighted by size), ${values ? fmt((8 * bytes) / values) : '–'} bits per weight. `
+      + `Re-quantizing the original with each tensor's type gives the file's bytes for ${fmt(same)} of ${fmt(done.length)} tensors${same === done.length && done.length && blocks ? ' (identical to llama.cpp\'s reference quantizer)' : ''}.`
       + (missing.length ? ` Not matched: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ` and ${fmt(missing.length - 8)} more` : ''}.` : '');
   }
 
