@@ -16,6 +16,7 @@
 #include "analyze.h"
 #include "layer.h"
 #include "name_pattern.h"
+#include "text.h"
 
 namespace qe::cli {
 
@@ -146,50 +147,6 @@ std::vector<float> generate_weights(size_t out, size_t in, uint32_t seed) {
 }
 
 namespace {
-
-std::string num(double v) {
-  if (std::isnan(v)) return "";
-  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-  char b[32];
-  for (int p = 1; p <= 17; ++p) {
-    std::snprintf(b, sizeof b, "%.*g", p, v);
-    if (std::strtod(b, nullptr) == v) break;
-  }
-  return b;
-}
-
-std::string short_num(double v) {
-  if (std::isnan(v)) return "-";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char b[32];
-  std::snprintf(b, sizeof b, "%.6g", v);
-  return b;
-}
-
-std::string json_num(double v) { return std::isfinite(v) ? num(v) : v == INFINITY ? "\"Infinity\"" : "null"; }
-
-std::string json_string(const std::string& s) {
-  std::string q = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') q += '\\', q += static_cast<char>(c);
-    else if (c < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      q += b;
-    } else q += static_cast<char>(c);
-  }
-  return q + "\"";
-}
-
-// A text cell by the page's CSV rule (web/src/export/csv.js), as main.cpp's csv_cell.
-std::string csv_cell(const std::string& s) {
-  std::string t = s;
-  if (!t.empty() && std::string("=+-@\t\r").find(t[0]) != std::string::npos) t = "'" + t;
-  if (t.find_first_of(",\"\r\n") == std::string::npos) return t;
-  std::string q = "\"";
-  for (char c : t) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
 
 std::string dims(size_t a, size_t b) { return "[" + std::to_string(a) + ", " + std::to_string(b) + "]"; }
 
@@ -511,9 +468,9 @@ int run_layer(int argc, char** argv, const LayerFiles& files) {
       std::printf("%s\n  %s: %s", i ? "," : "", json_string(k).c_str(), number ? v.c_str() : v.empty() ? "null" : json_string(v).c_str());
     }
     std::printf(",\n  \"perChannelSqnrDb\": [");
-    for (size_t o = 0; o < r.channel_sqnr_db.size(); ++o) std::printf("%s%s", o ? ", " : "", json_num(r.channel_sqnr_db[o]).c_str());
+    for (size_t o = 0; o < r.channel_sqnr_db.size(); ++o) std::printf("%s%s", o ? ", " : "", json_num_or_infinity(r.channel_sqnr_db[o]).c_str());
     std::printf("],\n  \"perTokenSqnrDb\": [");
-    for (size_t t = 0; t < r.token_sqnr_db.size(); ++t) std::printf("%s%s", t ? ", " : "", json_num(r.token_sqnr_db[t]).c_str());
+    for (size_t t = 0; t < r.token_sqnr_db.size(); ++t) std::printf("%s%s", t ? ", " : "", json_num_or_infinity(r.token_sqnr_db[t]).c_str());
     std::printf("]\n}\n");
     return 0;
   }

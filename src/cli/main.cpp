@@ -22,6 +22,7 @@
 #include "gguf_model.h"
 #include "memory.h"
 #include "name_pattern.h"
+#include "text.h"
 #include "stream.h"
 #include "tensor_files.h"
 
@@ -321,52 +322,11 @@ void analyse(const Job& job, const qe::AnalyzeOptions& options, Row& row) {
   }
 }
 
-std::string num(double v) {
-  if (std::isnan(v)) return "";
-  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-  char b[32];
-  for (int p = 1; p <= 17; ++p) {
-    std::snprintf(b, sizeof b, "%.*g", p, v);
-    if (std::strtod(b, nullptr) == v) break;
-  }
-  return b;
-}
-
-std::string short_num(double v) {
-  if (std::isnan(v)) return "-";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char b[32];
-  std::snprintf(b, sizeof b, "%.6g", v);
-  return b;
-}
-
-// A text cell (numbers are written by num()), by the page's rule (web/src/export/csv.js): text that
-// begins with = + - @, a tab or a CR gets a leading apostrophe, so that spreadsheets do not run it
-// as a formula ("-1+2", "+5e3" and "-2+3+cmd|' /C calc'!A0" included: text is never a number here);
-// a cell with a comma, quote or line break is quoted, its quotes doubled.
-std::string csv_cell(const std::string& s) {
-  std::string t = s;
-  if (!t.empty() && std::string_view("=+-@\t\r").find(t[0]) != std::string_view::npos) t = "'" + t;
-  if (t.find_first_of(",\"\r\n") == std::string::npos) return t;
-  std::string q = "\"";
-  for (char c : t) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
-std::string json_string(const std::string& s) {
-  std::string q = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') q += '\\', q += static_cast<char>(c);
-    else if (c < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      q += b;
-    } else q += static_cast<char>(c);
-  }
-  return q + "\"";
-}
-
-std::string json_num(double v) { return std::isfinite(v) ? num(v) : "null"; }
+using qe::cli::csv_cell;
+using qe::cli::json_num;
+using qe::cli::json_string;
+using qe::cli::num;
+using qe::cli::short_num;
 
 // "2 NaN, 1 +Inf" for the table, "-" when there is none.
 std::string non_finite_cell(const qe::NonFiniteCounts& c) { return c.total() ? qe::non_finite_text(c) : "-"; }
