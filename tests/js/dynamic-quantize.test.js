@@ -5,17 +5,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
-import { onnxModel } from './onnx-model.js';
+import { onnxModel, ort, ortSkip } from './onnx-model.js';
 import { createQuantizer, QuantizerError } from '../../web/src/quantizer.js';
-
-let ort = null;
-let ortSkip = false;
-try {
-  const m = await import('onnxruntime-node');
-  ort = m.default ?? m;
-} catch (e) {
-  ortSkip = `onnxruntime-node does not load here (${e.message.split('\n')[0]}); npm ci installs it from devDependencies`;
-}
 
 let qz;
 before(async () => {

@@ -8,19 +8,10 @@ import { readFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { before, describe, test } from 'node:test';
 
-import { intAttribute, onnxModel } from './onnx-model.js';
+import { intAttribute, onnxModel, ort, ortSkip } from './onnx-model.js';
 import { ACCUMULATOR_OVERFLOWS, ACCUMULATORS, ACTIVATIONS, LAYER_PROFILES, OUTPUT_DTYPES, values } from '../../web/src/shared/choices.js';
 import * as api from '../../web/src/quantizer.js';
 import { createQuantizer, QuantizerError } from '../../web/src/quantizer.js';
-
-let ort = null;
-let ortSkip = false;
-try {
-  const m = await import('onnxruntime-node');
-  ort = m.default ?? m;
-} catch (e) {
-  ortSkip = `onnxruntime-node does not load here (${e.message.split('\n')[0]}); npm ci installs it from devDependencies`;
-}
 
 let qz;
 before(async () => {

@@ -2,6 +2,16 @@
 // length-delimited fields, packed repeated scalars) and the few messages a one-node graph needs
 // (onnx/onnx.proto: ModelProto, GraphProto, NodeProto, TensorProto, ValueInfoProto).
 
+// ONNX Runtime's node binding, or why it does not load (a test then skips with that reason).
+export let ort = null;
+export let ortSkip = false;
+try {
+  const m = await import('onnxruntime-node');
+  ort = m.default ?? m;
+} catch (e) {
+  ortSkip = `onnxruntime-node does not load here (${e.message.split('\n')[0]}); npm ci installs it from devDependencies`;
+}
+
 const TYPES = { float: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6 };
 
 function varint(n) {
